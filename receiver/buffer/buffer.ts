@@ -1,0 +1,247 @@
+/**
+ * The buffer seam: durable per-channel storage with leases. Every backend
+ * (embedded SQLite, NATS JetStream, Redis Streams, RabbitMQ) implements this
+ * interface and passes tests/conformance/buffer.conformance.ts.
+ *
+ * Semantics (SPEC §4), identical for every backend:
+ * - `publish` resolves only once the message is durable; it rejects with
+ *   `QueueFullError` when the channel holds `maxQueueSize` messages and with
+ *   `BufferUnavailableError` when the backend cannot store it. Never both
+ *   stored and rejected.
+ * - Every group of a channel receives every message published after the
+ *   group was created. The default group exists from channel creation.
+ *   Connections of one group share its messages (load balancing).
+ * - `fetch` leases messages to one consumer for `ackTimeoutSeconds`; an
+ *   unacked lease expires and the message becomes available again with
+ *   `deliveryAttempt + 1`. Within a group messages are handed out in
+ *   ingest (sequence) order. With `ordered`, a group has at most one
+ *   message leased at a time and a message waiting for its retry blocks
+ *   the ones behind it.
+ * - `nack` with retry makes the message available again after
+ *   `nackDelayMs(attempt, requested)`; without retry, or when
+ *   `maxDeliveryAttempts` is reached, it moves to the dead-letter queue
+ *   with the reason. A lease that expires on the last allowed attempt
+ *   dead-letters the message too.
+ * - Messages past their `expiresAt` are dropped, never delivered, and
+ *   counted as expired.
+ * - A message leaves the channel when every group acked it, or it expired
+ *   or was dead-lettered in every group.
+ */
+import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+
+/** The name of a channel's implicit group. */
+export const DEFAULT_GROUP = "default";
+
+/** Settings of one channel, from the `webhook_connect` module-config. */
+export interface ChannelSettings {
+  /** Channel name, `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`. */
+  readonly name: string;
+  /** Message time-to-live. @default 86400 */
+  readonly ttlSeconds: number;
+  /** Most messages queued (unacked by some group) at once. @default 10000 */
+  readonly maxQueueSize: number;
+  /** Most concurrent connector connections. @default 10 */
+  readonly maxConnections: number;
+  /** Most unacked messages per connection. @default 100 */
+  readonly maxInFlight: number;
+  /** Lease length before an unacked message is redelivered. @default 30 */
+  readonly ackTimeoutSeconds: number;
+  /** Deliveries before a message is dead-lettered. @default 10 */
+  readonly maxDeliveryAttempts: number;
+  /** Largest accepted body. @default 10485760 */
+  readonly maxMessageBytes: number;
+  /** One message in flight per group, so order holds end to end. @default false */
+  readonly ordered: boolean;
+}
+
+/** Result of a durable publish. */
+export interface PublishResult {
+  /** Sequence assigned to the message within its channel. */
+  readonly sequence: bigint;
+  /** true when the message id was already stored (idempotent re-publish). */
+  readonly duplicate: boolean;
+}
+
+/** A request for leased messages. */
+export interface FetchRequest {
+  /** Channel to consume. */
+  readonly channel: string;
+  /** Group to consume; `DEFAULT_GROUP` when none was named. */
+  readonly group: string;
+  /** Lease owner (the connection id); used by `release`. */
+  readonly consumerId: string;
+  /** Most messages to return (at least 1). */
+  readonly max: number;
+  /** Longest time to wait for a first message when none is ready; 0 returns at once. */
+  readonly waitMs: number;
+  /** Aborting resolves the fetch early with what it has (usually nothing). */
+  readonly signal?: AbortSignal;
+}
+
+/** One leased message. */
+export interface Delivery {
+  /** The message with `sequence` and `deliveryAttempt` filled in. */
+  readonly message: WebhookMessage;
+  /** Group the lease belongs to. */
+  readonly group: string;
+  /** When the lease runs out (ms since epoch). */
+  readonly leaseExpiresAt: number;
+}
+
+/** How a negative acknowledgement is handled. */
+export interface NackOptions {
+  /** true: redeliver after a backoff; false: dead-letter now. */
+  readonly retry: boolean;
+  /** Why the delivery failed; kept with the dead letter. */
+  readonly reason: string;
+  /** A minimum delay asked for by the connector (e.g. a target's Retry-After). */
+  readonly requestedDelayMs?: number;
+}
+
+/**
+ * What an ack or nack did: `acked` removed it for the group, `requeued` made
+ * it available again later, `dead_lettered` moved it to the dead-letter
+ * queue, `not_found` means it is not in the group any more (already acked,
+ * expired or dead-lettered) — acks are idempotent, so this is not an error
+ * for the connector.
+ */
+export type SettleOutcome = "acked" | "requeued" | "dead_lettered" | "not_found";
+
+/** Numbers of one group, from the backend itself. */
+export interface GroupStats {
+  /** Group name. */
+  readonly group: string;
+  /** Messages waiting for this group (not leased). */
+  readonly pending: number;
+  /** Messages leased to a connection of this group. */
+  readonly inFlight: number;
+}
+
+/** Numbers of one channel, from the backend itself (the same on every replica). */
+export interface ChannelStats {
+  /** Channel name. */
+  readonly channel: string;
+  /** Messages stored and not yet acked by every group. */
+  readonly queued: number;
+  /** Deliveries leased and not yet settled, over all groups. */
+  readonly inFlight: number;
+  /** Acks applied since the channel was created. */
+  readonly delivered: number;
+  /** Messages dropped because their TTL passed. */
+  readonly expired: number;
+  /** Messages moved to the dead-letter queue since the channel was created. */
+  readonly deadLettered: number;
+  /** Messages in the dead-letter queue now. */
+  readonly deadLetterQueued: number;
+  /** Per-group numbers. */
+  readonly groups: readonly GroupStats[];
+}
+
+/** One message in the dead-letter queue. */
+export interface DeadLetter {
+  /** The message as it was last delivered. */
+  readonly message: WebhookMessage;
+  /** Group whose delivery failed. */
+  readonly group: string;
+  /** Why it was dead-lettered. */
+  readonly reason: string;
+  /** Deliveries made before it was dead-lettered. */
+  readonly attempts: number;
+  /** When the first delivery failed (ms since epoch). */
+  readonly firstFailedAt: number;
+  /** When it was dead-lettered (ms since epoch). */
+  readonly deadLetteredAt: number;
+}
+
+/** Which dead letters an operation applies to; an empty filter means all. */
+export interface DeadLetterFilter {
+  /** Only these message ids. */
+  readonly messageIds?: readonly string[];
+  /** Only dead letters of this group. */
+  readonly group?: string;
+  /** Only dead-lettered at or after this time (ms since epoch). */
+  readonly from?: number;
+  /** Only dead-lettered before this time (ms since epoch). */
+  readonly to?: number;
+}
+
+/** Optional behaviours a backend declares, used by the conformance suite. */
+export interface BufferFeatures {
+  /** Several receiver processes may share the backend. */
+  readonly sharedAcrossProcesses: boolean;
+  /** Stored data survives a restart of the receiver process. */
+  readonly durableAcrossRestart: boolean;
+}
+
+/** Durable per-channel message storage with leases. */
+export interface Buffer {
+  /** Backend name (`sqlite`, `jetstream`, `redis`, `rabbitmq`). */
+  readonly kind: string;
+  /** Optional behaviours. */
+  readonly features: BufferFeatures;
+  /**
+   * Creates the channel (and its default group) or updates its settings.
+   * Called for every channel at start-up, before any ingest.
+   */
+  ensureChannel(settings: ChannelSettings): Promise<void>;
+  /**
+   * Creates a fan-out group if it does not exist yet. It receives every
+   * message published from now on.
+   */
+  ensureGroup(channel: string, group: string): Promise<void>;
+  /**
+   * Stores a message durably. `message.messageId`, `receivedAt` and
+   * `expiresAt` are set by the caller; the backend assigns `sequence`.
+   * Rejects with QueueFullError, BufferUnavailableError or UnknownChannelError.
+   */
+  publish(channel: string, message: WebhookMessage): Promise<PublishResult>;
+  /** Leases up to `max` ready messages, waiting up to `waitMs` for the first. */
+  fetch(request: FetchRequest): Promise<Delivery[]>;
+  /** Removes the message for the group. Idempotent. */
+  ack(channel: string, group: string, messageId: string): Promise<SettleOutcome>;
+  /** Requeues with backoff or dead-letters the message (see NackOptions). */
+  nack(
+    channel: string,
+    group: string,
+    messageId: string,
+    options: NackOptions,
+  ): Promise<SettleOutcome>;
+  /**
+   * Returns leases of a consumer that went away to the group at once,
+   * without waiting for the ack timeout. The attempt stays counted.
+   */
+  release(channel: string, group: string, consumerId: string): Promise<void>;
+  /** Real numbers of the channel from the backend. */
+  stats(channel: string): Promise<ChannelStats>;
+  /** Dead letters, oldest first. */
+  listDeadLetters(
+    channel: string,
+    options: { limit: number; offset: number; filter?: DeadLetterFilter },
+  ): Promise<DeadLetter[]>;
+  /**
+   * Puts dead letters back into the channel for their group (or for
+   * `targetGroup`), as new deliveries with the attempt count reset. Returns
+   * how many were replayed.
+   */
+  replayDeadLetters(
+    channel: string,
+    filter: DeadLetterFilter,
+    targetGroup?: string,
+  ): Promise<number>;
+  /** Deletes dead letters; returns how many. */
+  purgeDeadLetters(channel: string, filter: DeadLetterFilter): Promise<number>;
+  /** Reads a value of shared channel state (e.g. rotated tokens). */
+  getState(key: string): Promise<string | undefined>;
+  /** Writes a value of shared channel state, durably. */
+  setState(key: string, value: string): Promise<void>;
+  /** Resolves when the backend is reachable; rejects with BufferUnavailableError. */
+  ping(): Promise<void>;
+  /** Flushes pending writes and closes connections. */
+  close(): Promise<void>;
+}
+
+/** Options every backend factory accepts. */
+export interface BufferOptions {
+  /** Clock in ms since epoch, replaceable in tests. @default Date.now */
+  readonly now?: () => number;
+}
