@@ -54,3 +54,24 @@ export interface Verifier {
   /** Releases timers or connections. */
   close?(): Promise<void>;
 }
+
+/** Options shared by every verifier factory. */
+export interface VerifierFactoryOptions {
+  /** Where config errors point to, e.g. `webhooks.json: stripe_relay`. */
+  readonly configPath: string;
+  /** Redis URL for state shared between receiver replicas (rate limits, nonces), if any. */
+  readonly redisUrl?: string;
+  /** Clock in ms since epoch, replaceable in tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Builds the verifiers of one webhook entry (every auth/validation block it
+ * has, in evaluation order). Throws a config error naming the file and key
+ * for an invalid block. Exported as `createVerifiers` from receiver/auth/index.ts.
+ */
+export type CreateVerifiers = (
+  webhookId: string,
+  entry: Readonly<Record<string, unknown>>,
+  options: VerifierFactoryOptions,
+) => Verifier[];
