@@ -1,0 +1,28 @@
+/** The buffer room: the seam, the backends and URL-based selection. */
+import { ConfigError } from "../config/config-error.js";
+import type { Buffer } from "./buffer.js";
+import { createJetStreamBuffer } from "./jetstream/index.js";
+import { createSqliteBuffer } from "./sqlite/index.js";
+import { parseBufferUrl } from "./url.js";
+
+export * from "./buffer.js";
+export { nackDelayMs } from "./policy.js";
+export { DEFAULT_BUFFER_URL, parseBufferUrl, resolveBufferUrl } from "./url.js";
+
+/** Opens the backend a buffer URL names. */
+export async function createBufferFromUrl(url: string, source: string): Promise<Buffer> {
+  const target = parseBufferUrl(url, source);
+  switch (target.kind) {
+    case "sqlite":
+      return createSqliteBuffer({ path: target.path });
+    case "nats":
+      return createJetStreamBuffer({ servers: target.servers });
+    case "redis":
+    case "rabbitmq":
+      throw new ConfigError(
+        source,
+        "",
+        `the ${target.kind} buffer backend is not part of this release; use sqlite:PATH or nats://host:port`,
+      );
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * `webhook-connect receiver`: loads webhooks.json, opens the buffer, serves
+ * ingest and streaming on one port, logs JSON with pino, and shuts down
+ * gracefully on SIGINT/SIGTERM.
+ */
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { startReceiver } from "./app.js";
+import type { Buffer } from "./buffer/buffer.js";
+import { createBufferFromUrl, resolveBufferUrl } from "./buffer/index.js";
+import { ConfigError, loadReceiverConfig } from "./config/index.js";
+
+const usage = `usage: webhook-connect receiver [options]
+
+  --config FILE          webhooks.json (default: webhooks.json)
+  --host HOST            interface to bind (default: 0.0.0.0)
+  --port PORT            port for ingest and streaming (default: 8000)
+  --buffer URL           sqlite:PATH (default sqlite:./data/buffer.db) or nats://host:port
+  --tls-cert FILE        PEM certificate (with --tls-key): HTTPS + HTTP/2 via ALPN
+  --tls-key FILE         PEM private key
+  --heartbeat SECONDS    server heartbeat interval (default: 15)
+  --log-level LEVEL      trace, debug, info, warn, error (default: info)
+
+environment: WEBHOOK_CONNECT_BUFFER_URL (or WEBHOOK_CONNECT_NATS_URL),
+             WEBHOOK_CONNECT_REDIS_URL (shared rate limits), WEBHOOK_CONNECT_LOG_LEVEL`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: "string" },
+        connections: { type: "string" },
+        host: { type: "string" },
+        port: { type: "string" },
+        buffer: { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        heartbeat: { type: "string" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (error) {
+    throw new ConfigError("command line", "", (error as Error).message);
+  }
+}
+
+function parseNumberFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) {
+    throw new ConfigError(
+      "command line",
+      `--${name}`,
+      `expected a non-negative number, got '${value}'`,
+    );
+  }
+  return parsed;
+}
+
+/** Runs the receiver until a signal; resolves with the exit code. */
+export async function runReceiverCli(argv: string[], env: Env = process.env): Promise<number> {
+  let buffer: Buffer | undefined;
+  try {
+    const flags = parseFlags(argv);
+    if (flags.help === true) {
+      console.log(usage);
+      return 0;
+    }
+    const port = parseNumberFlag("port", flags.port, 8000);
+    if (!Number.isInteger(port) || port > 65535) {
+      throw new ConfigError(
+        "command line",
+        "--port",
+        `expected a port number, got '${flags.port}'`,
+      );
+    }
+    const heartbeat = parseNumberFlag("heartbeat", flags.heartbeat, 15);
+    if (heartbeat < 0.05)
+      throw new ConfigError("command line", "--heartbeat", "must be at least 0.05");
+    if ((flags["tls-cert"] === undefined) !== (flags["tls-key"] === undefined)) {
+      throw new ConfigError("command line", "--tls-cert/--tls-key", "give both or neither");
+    }
+    const level = flags["log-level"] ?? env["WEBHOOK_CONNECT_LOG_LEVEL"] ?? "info";
+    if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(level)) {
+      throw new ConfigError("command line", "--log-level", `unknown level '${level}'`);
+    }
+    const logger = pino({ level, base: { service: "webhook-connect-receiver" } });
+    const config = await loadReceiverConfig(flags.config ?? "webhooks.json", { env });
+    const { url: bufferUrl, source } = resolveBufferUrl(flags.buffer, env);
+    buffer = await createBufferFromUrl(bufferUrl, source);
+    const redisUrl = env["WEBHOOK_CONNECT_REDIS_URL"];
+    const receiver = await startReceiver({
+      config,
+      buffer,
+      host: flags.host ?? "0.0.0.0",
+      port,
+      heartbeatIntervalMs: heartbeat * 1000,
+      ...(flags["tls-cert"] !== undefined && flags["tls-key"] !== undefined
+        ? { tls: { certFile: flags["tls-cert"], keyFile: flags["tls-key"] } }
+        : {}),
+      ...(redisUrl === undefined || redisUrl === "" ? {} : { redisUrl }),
+      onIngestEvent: (event) => {
+        if (event.type === "accepted") logger.debug(event, "webhook accepted");
+        else logger.info(event, "webhook rejected");
+      },
+      onSessionEvent: (event) => {
+        if (event.type === "opened") logger.info({ connection: event.info }, "connector connected");
+        else if (event.type === "closed") {
+          logger.info({ connection: event.info, reason: event.reason }, "connector disconnected");
+        }
+      },
+    });
+    logger.info(
+      {
+        url: receiver.url,
+        buffer: buffer.kind,
+        channels: [...config.channels.keys()],
+        webhooks: [...config.webhooks.keys()],
+      },
+      "receiver listening",
+    );
+    for (const [id, entry] of config.webhooks) {
+      if (entry.channel !== undefined) {
+        console.error(`ingest: ${receiver.url}/webhook/${id}  ->  channel '${entry.channel}'`);
+      }
+    }
+    console.error(
+      "connect a connector: npx webhook-connect connector --config examples/connector.json",
+    );
+    const signal = await new Promise<string>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    });
+    logger.info({ signal }, "shutting down");
+    await receiver.close();
+    await buffer.close();
+    return 0;
+  } catch (error) {
+    await buffer?.close().catch(() => undefined);
+    if (error instanceof ConfigError) {
+      console.error(`webhook-connect receiver: ${error.message}`);
+      return 2;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || code === "EACCES") {
+      console.error(`webhook-connect receiver: cannot listen: ${(error as Error).message}`);
+      return 1;
+    }
+    if (error instanceof Error && "code" in error && String(error.code).startsWith("WC_ERR_")) {
+      console.error(`webhook-connect receiver: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * One port for everything: HTTP/1.1 and HTTP/2 on the same listener.
+ * Cleartext connections are sniffed for the HTTP/2 connection preface
+ * (prior-knowledge h2c); TLS connections are dispatched by ALPN (`h2` or
+ * `http/1.1`). Both kinds reach the same request handler; HTTP/1.1 upgrade
+ * requests (WebSocket) reach the upgrade handler.
+ */
+import { readFileSync } from "node:fs";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import http2, { type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import net, { type AddressInfo, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import tls from "node:tls";
+
+/** A request of either HTTP version. */
+export type AnyRequest = IncomingMessage | Http2ServerRequest;
+/** A response of either HTTP version. */
+export type AnyResponse = ServerResponse | Http2ServerResponse;
+
+/** Limits against slow or hostile clients. */
+export interface ListenerLimits {
+  /** Time to receive all request headers. @default 10000 */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request (headers and body). @default 30000 */
+  readonly requestTimeoutMs: number;
+  /** Largest total header size in bytes (HTTP/1.1 431, HTTP/2 stream reset). @default 32768 */
+  readonly maxHeaderBytes: number;
+  /** Idle keep-alive connection timeout. @default 65000 */
+  readonly keepAliveTimeoutMs: number;
+}
+
+/** Default limits. */
+export const defaultLimits: ListenerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxHeaderBytes: 32_768,
+  keepAliveTimeoutMs: 65_000,
+};
+
+/** Options of the listener. */
+export interface ListenerOptions {
+  /** Interface to bind. @default "0.0.0.0" */
+  readonly host: string;
+  /** Port; 0 picks a free one. */
+  readonly port: number;
+  /** PEM certificate and key files: TLS with ALPN h2/http1.1. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Handles every request of both HTTP versions. */
+  readonly onRequest: (req: AnyRequest, res: AnyResponse) => void;
+  /** Handles HTTP/1.1 upgrade requests (WebSocket). Without it they are refused. */
+  readonly onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Limits. @default defaultLimits */
+  readonly limits?: Partial<ListenerLimits>;
+}
+
+/** A listening server. */
+export interface Listener {
+  /** Bound address. */
+  readonly address: AddressInfo;
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  readonly url: string;
+  /** Stops accepting, then closes every open connection after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+function isH2Preface(chunk: Buffer): boolean {
+  const length = Math.min(chunk.length, H2_PREFACE.length);
+  return length > 0 && chunk.subarray(0, length).equals(H2_PREFACE.subarray(0, length));
+}
+
+/** Starts the listener. */
+export async function startListener(options: ListenerOptions): Promise<Listener> {
+  const limits = { ...defaultLimits, ...options.limits };
+  const h1 = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
+    options.onRequest,
+  );
+  if (options.onUpgrade !== undefined) h1.on("upgrade", options.onUpgrade);
+  else h1.on("upgrade", (_req, socket: Duplex) => socket.destroy());
+  h1.on("clientError", (_error, socket: Duplex) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  const h2 = http2.createServer(
+    {
+      maxSessionMemory: 32,
+      settings: { maxHeaderListSize: limits.maxHeaderBytes },
+      maxSendHeaderBlockLength: limits.maxHeaderBytes,
+    },
+    options.onRequest,
+  );
+  h2.on("sessionError", () => undefined);
+  h2.on("session", (session) => {
+    session.setTimeout(limits.keepAliveTimeoutMs * 10, () => session.close());
+  });
+
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  };
+
+  const dispatchCleartext = (socket: Socket) => {
+    track(socket);
+    socket.on("error", () => socket.destroy());
+    const sniff = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    socket.once("data", (chunk: Buffer) => {
+      clearTimeout(sniff);
+      socket.pause();
+      socket.unshift(chunk);
+      if (isH2Preface(chunk)) h2.emit("connection", socket);
+      else h1.emit("connection", socket);
+      socket.resume();
+    });
+  };
+
+  let server: net.Server;
+  if (options.tls !== undefined) {
+    server = tls.createServer(
+      {
+        cert: readFileSync(options.tls.certFile),
+        key: readFileSync(options.tls.keyFile),
+        ALPNProtocols: ["h2", "http/1.1"],
+        handshakeTimeout: limits.headersTimeoutMs,
+      },
+      (socket) => {
+        track(socket);
+        socket.on("error", () => socket.destroy());
+        if (socket.alpnProtocol === "h2") h2.emit("connection", socket);
+        else h1.emit("connection", socket);
+      },
+    );
+    server.on("tlsClientError", () => undefined);
+  } else {
+    server = net.createServer(dispatchCleartext);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const scheme = options.tls === undefined ? "http" : "https";
+
+  return {
+    address,
+    url: `${scheme}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`,
+    async close(graceMs = 2_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      h1.closeIdleConnections();
+      const deadline = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, graceMs);
+      deadline.unref();
+      for (const socket of sockets) {
+        if (!socket.writableLength) socket.end();
+      }
+      await closed;
+      clearTimeout(deadline);
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Routes requests of both HTTP versions: ingest, health, readiness,
+ * RelayService RPCs and the browser-friendly stream endpoints.
+ */
+import { WebhookConnectError } from "../errors.js";
+import type { AnyRequest, AnyResponse } from "./listener.js";
+import { sendError, sendJson } from "./respond.js";
+
+/** Most request headers accepted (more → 431). */
+export const MAX_HEADER_COUNT = 100;
+
+/** The handlers behind the routes. */
+export interface RouteHandlers {
+  /** `/webhook/{id}`: ingest. */
+  readonly ingest: (req: AnyRequest, res: AnyResponse, webhookId: string) => Promise<void>;
+  /** `/webhookconnect.v1.RelayService/*`: Connect-RPC (gRPC, gRPC-Web, Connect). */
+  readonly rpc: (req: AnyRequest, res: AnyResponse) => void;
+  /** `GET /ready`: true when the buffer is reachable. */
+  readonly ready: () => Promise<boolean>;
+  /** `/connect/*`: SSE, long-poll and HTTP acks; undefined → 404. */
+  readonly connect?: (req: AnyRequest, res: AnyResponse, path: string) => Promise<void>;
+  /** `/admin/webhook-connect/*`; undefined → 404. */
+  readonly admin?: (req: AnyRequest, res: AnyResponse, path: string) => Promise<void>;
+  /** `GET /metrics`; undefined → 404. */
+  readonly metrics?: (req: AnyRequest, res: AnyResponse) => Promise<void>;
+}
+
+const RPC_PREFIX = "/webhookconnect.v1.RelayService/";
+
+/** Creates the request handler. Never throws; unexpected errors answer 500. */
+export function createRouter(handlers: RouteHandlers): (req: AnyRequest, res: AnyResponse) => void {
+  return (req, res) => {
+    route(handlers, req, res).catch(() => {
+      sendError(res, new WebhookConnectError("WC_ERR_INTERNAL", "internal error"));
+    });
+  };
+}
+
+async function route(handlers: RouteHandlers, req: AnyRequest, res: AnyResponse): Promise<void> {
+  if (req.rawHeaders.length / 2 > MAX_HEADER_COUNT) {
+    sendJson(
+      res,
+      431,
+      {
+        error: "header_fields_too_large",
+        message: `more than ${MAX_HEADER_COUNT} request headers`,
+      },
+      { connection: "close" },
+    );
+    return;
+  }
+  const url = req.url ?? "/";
+  const queryAt = url.indexOf("?");
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+
+  if (path.startsWith("/webhook/")) {
+    await handlers.ingest(req, res, safeDecode(path.slice("/webhook/".length)));
+    return;
+  }
+  if (path.startsWith(RPC_PREFIX)) {
+    handlers.rpc(req, res);
+    return;
+  }
+  if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
+    sendJson(res, 200, { status: "ok" });
+    return;
+  }
+  if (path === "/ready" && (req.method === "GET" || req.method === "HEAD")) {
+    const ready = await handlers.ready();
+    sendJson(
+      res,
+      ready ? 200 : 503,
+      ready ? { status: "ready" } : { error: "buffer_unavailable", message: "buffer unreachable" },
+      ready ? {} : { "retry-after": "5" },
+    );
+    return;
+  }
+  if (path === "/metrics" && handlers.metrics !== undefined) {
+    await handlers.metrics(req, res);
+    return;
+  }
+  if (path.startsWith("/connect/") && handlers.connect !== undefined) {
+    await handlers.connect(req, res, path);
+    return;
+  }
+  if (path.startsWith("/admin/webhook-connect") && handlers.admin !== undefined) {
+    await handlers.admin(req, res, path);
+    return;
+  }
+  sendError(res, new WebhookConnectError("WC_ERR_NOT_FOUND", `no route for ${path}`));
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * RelayService (proto/webhookconnect/v1/relay.proto) on Connect-RPC: the
+ * bidi `Connect`, the server-streaming `Subscribe`, unary `Ack` and the
+ * long-poll `Pull`, all over the shared Session.
+ */
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  createContextKey,
+  type HandlerContext,
+} from "@connectrpc/connect";
+import {
+  AckResultSchema,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Hello,
+  type Nack,
+  Notice_Level,
+  NoticeSchema,
+  RelayService,
+  type SubscribeResponse,
+  WelcomeSchema,
+} from "../../gen/webhookconnect/v1/relay_pb.js";
+import { connectCodeOf, WebhookConnectError } from "../errors.js";
+import { createPollSessions, type PollSessions } from "./poll-sessions.js";
+import { openSession, type Session, type SessionFrame, settleMessage } from "./session.js";
+import { authorizeChannel, type StreamContext } from "./stream-context.js";
+
+/** Context key carrying the client's remote address into handlers. */
+export const remoteAddressKey = createContextKey<string>("", { description: "remote address" });
+
+/** How long a bidi client may take to send Hello. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof WebhookConnectError) {
+    return new ConnectError(error.message, connectCodeOf(error.code));
+  }
+  return new ConnectError("internal error", Code.Internal);
+}
+
+function protocolOf(ctx: HandlerContext): string {
+  const type = ctx.requestHeader.get("content-type") ?? "";
+  if (type.startsWith("application/grpc-web")) return "grpc-web";
+  if (type.startsWith("application/grpc")) return "grpc";
+  return "connect";
+}
+
+function validateHello(hello: Hello | undefined): Hello {
+  if (hello === undefined || hello.channel === "") {
+    throw new ConnectError(
+      "the first frame must be a Hello naming a channel",
+      Code.InvalidArgument,
+    );
+  }
+  if (hello.group !== "" && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(hello.group)) {
+    throw new ConnectError(
+      "group must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+      Code.InvalidArgument,
+    );
+  }
+  return hello;
+}
+
+function now(): Timestamp {
+  return timestampFromMs(Date.now());
+}
+
+/** Serves RelayService on a router. */
+export function registerRelayService(router: ConnectRouter, context: StreamContext): PollSessions {
+  const polls = createPollSessions(context);
+
+  async function start(hello: Hello, ctx: HandlerContext, liveness: boolean): Promise<Session> {
+    try {
+      authorizeChannel(context, hello.channel, ctx.requestHeader.get("authorization"));
+      return await openSession({
+        buffer: context.buffer,
+        registry: context.registry,
+        channel: hello.channel,
+        group: hello.group,
+        connectorId: hello.connectorId,
+        protocol: protocolOf(ctx),
+        remoteAddress: ctx.values.get(remoteAddressKey),
+        maxInFlight: hello.maxInFlight,
+        heartbeatIntervalMs: context.heartbeatIntervalMs,
+        ...(liveness ? { livenessTimeoutMs: 3 * context.heartbeatIntervalMs } : {}),
+        ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
+      });
+    } catch (error) {
+      throw toConnectError(error);
+    }
+  }
+
+  function welcome(session: Session) {
+    const channel = context.registry.get(session.info.channel);
+    return create(WelcomeSchema, {
+      connectionId: session.info.id,
+      channel: session.info.channel,
+      group: session.info.group,
+      maxInFlight: session.info.maxInFlight,
+      heartbeatInterval: durationFromMs(context.heartbeatIntervalMs),
+      ackTimeout: durationFromMs((channel?.settings.ackTimeoutSeconds ?? 30) * 1000),
+    });
+  }
+
+  function frameOf(frame: SessionFrame): ConnectResponse["frame"] & SubscribeResponse["frame"] {
+    return frame.kind === "message"
+      ? { case: "message", value: frame.message }
+      : { case: "heartbeat", value: { $typeName: "webhookconnect.v1.Heartbeat", sentAt: now() } };
+  }
+
+  async function applyNack(session: Session, nack: Nack) {
+    return session.nack(nack.messageId, {
+      retry: nack.retry,
+      reason: nack.reason,
+      ...(nack.delay === undefined
+        ? {}
+        : { delayMs: Number(nack.delay.seconds) * 1000 + nack.delay.nanos / 1e6 }),
+    });
+  }
+
+  /** Reads client frames of a bidi stream after Hello; returns notices to send back. */
+  async function readClientFrames(
+    iterator: AsyncIterator<ConnectRequest>,
+    session: Session,
+    notify: (notice: ConnectResponse["frame"]) => void,
+  ): Promise<void> {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      const frame = next.value.frame;
+      session.touch();
+      switch (frame.case) {
+        case "ack": {
+          for (const result of await session.ack(frame.value.messageIds)) {
+            if (!result.ok) notify(notice(Notice_Level.WARNING, result.messageId, result.error));
+          }
+          break;
+        }
+        case "nack": {
+          const result = await applyNack(session, frame.value);
+          if (!result.ok) notify(notice(Notice_Level.WARNING, result.messageId, result.error));
+          break;
+        }
+        case "heartbeat":
+          break;
+        default:
+          notify(
+            notice(Notice_Level.WARNING, "", `unexpected frame '${frame.case ?? "empty"}' ignored`),
+          );
+      }
+    }
+  }
+
+  router.service(RelayService, {
+    async *connect(requests, ctx) {
+      const iterator = requests[Symbol.asyncIterator]();
+      let timer: NodeJS.Timeout | undefined;
+      const first = await Promise.race([
+        iterator.next(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ConnectError("no Hello received in time", Code.DeadlineExceeded)),
+            HELLO_TIMEOUT_MS,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+      const hello = validateHello(
+        first.done !== true && first.value.frame.case === "hello"
+          ? first.value.frame.value
+          : undefined,
+      );
+      const session = await start(hello, ctx, true);
+      const onAbort = () => session.close("client disconnected");
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      const notices: ConnectResponse["frame"][] = [];
+      const reader = readClientFrames(iterator, session, (n) => notices.push(n)).then(
+        () => session.close("client closed the stream"),
+        (error: unknown) => session.close(`client stream failed: ${(error as Error).message}`),
+      );
+      try {
+        yield { frame: { case: "welcome", value: welcome(session) } };
+        for await (const frame of session.frames()) {
+          while (notices.length > 0) yield { frame: notices.shift()! };
+          yield { frame: frameOf(frame) };
+        }
+      } finally {
+        ctx.signal.removeEventListener("abort", onAbort);
+        session.close("stream ended");
+        void reader;
+      }
+    },
+
+    async *subscribe(request, ctx) {
+      const session = await start(validateHello(request.hello), ctx, false);
+      const onAbort = () => session.close("client disconnected");
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        yield { frame: { case: "welcome", value: welcome(session) } };
+        for await (const frame of session.frames()) yield { frame: frameOf(frame) };
+      } finally {
+        ctx.signal.removeEventListener("abort", onAbort);
+        session.close("stream ended");
+      }
+    },
+
+    async ack(request, ctx) {
+      try {
+        authorizeChannel(context, request.channel, ctx.requestHeader.get("authorization"));
+      } catch (error) {
+        throw toConnectError(error);
+      }
+      const attached = context.registry.find(request.connectionId);
+      const session =
+        attached !== undefined && attached.info.channel === request.channel
+          ? (attached as Session)
+          : undefined;
+      const group = session?.info.group ?? (request.group === "" ? "default" : request.group);
+      const results = [];
+      for (const messageId of request.ackMessageIds) {
+        results.push(
+          session === undefined
+            ? await settleMessage(context.buffer, request.channel, group, messageId)
+            : (await session.ack([messageId]))[0]!,
+        );
+      }
+      for (const nack of request.nacks) {
+        const delayMs =
+          nack.delay === undefined
+            ? undefined
+            : Number(nack.delay.seconds) * 1000 + nack.delay.nanos / 1e6;
+        const options = {
+          retry: nack.retry,
+          reason: nack.reason,
+          ...(delayMs === undefined ? {} : { delayMs }),
+        };
+        results.push(
+          session === undefined
+            ? await settleMessage(context.buffer, request.channel, group, nack.messageId, options)
+            : await session.nack(nack.messageId, options),
+        );
+      }
+      return {
+        results: results.map((r) =>
+          create(AckResultSchema, { messageId: r.messageId, ok: r.ok, error: r.error ?? "" }),
+        ),
+      };
+    },
+
+    async pull(request, ctx) {
+      const hello = validateHello(request.hello);
+      try {
+        authorizeChannel(context, hello.channel, ctx.requestHeader.get("authorization"));
+        const timeoutMs =
+          request.timeout === undefined
+            ? 30_000
+            : Number(request.timeout.seconds) * 1000 + request.timeout.nanos / 1e6;
+        const result = await polls.pull({
+          hello,
+          connectionId: request.connectionId,
+          maxMessages: request.maxMessages,
+          timeoutMs,
+          remoteAddress: ctx.values.get(remoteAddressKey),
+          protocol: protocolOf(ctx),
+          signal: ctx.signal,
+        });
+        return { connectionId: result.connectionId, messages: result.messages };
+      } catch (error) {
+        throw toConnectError(error);
+      }
+    },
+  });
+  return polls;
+}
+
+function notice(level: Notice_Level, messageId: string, text: string | undefined) {
+  return {
+    case: "notice" as const,
+    value: create(NoticeSchema, {
+      level,
+      code: "WC_ERR_STREAM_NOT_LEASED",
+      message: text ?? "",
+      messageId,
+    }),
+  };
+}

@@ -1,0 +1,387 @@
+/**
+ * The receiver-side session every transport wraps (gRPC/Connect bidi,
+ * Subscribe + Ack, WebSocket, SSE, long-poll): one attached connection of
+ * one channel and group, with a credit of `maxInFlight` leased messages,
+ * ack/nack by message id, heartbeats and liveness. Transports only frame
+ * what this produces; none of them re-implements delivery logic.
+ */
+import { randomUUID } from "node:crypto";
+import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+import type { Buffer, SettleOutcome } from "../buffer/buffer.js";
+import type { AttachedConnection, ChannelRegistry, ConnectionInfo } from "../channels/index.js";
+import { groupName } from "../channels/index.js";
+import { WebhookConnectError } from "../errors.js";
+import { FrameQueue } from "./frame-queue.js";
+
+/** What a transport sends to its client. */
+export type SessionFrame =
+  | { readonly kind: "message"; readonly message: WebhookMessage }
+  | { readonly kind: "heartbeat"; readonly at: number };
+
+/** Outcome of one ack or nack, as reported to the client. */
+export interface SettleResult {
+  /** The message. */
+  readonly messageId: string;
+  /** Whether the buffer applied it (an already-settled message counts as applied for acks). */
+  readonly ok: boolean;
+  /** What the buffer did. */
+  readonly outcome: SettleOutcome | "error";
+  /** Why not, when ok is false. */
+  readonly error?: string;
+}
+
+/** A negative acknowledgement as a client sends it. */
+export interface NackRequest {
+  /** Redeliver later (true) or dead-letter (false). */
+  readonly retry: boolean;
+  /** Why the delivery failed. */
+  readonly reason: string;
+  /** Minimum delay the client asks for before redelivery. */
+  readonly delayMs?: number;
+}
+
+/**
+ * Applies one ack (no `nack`) or nack to the buffer by message id. Used by
+ * sessions and for acks that arrive after their connection is gone.
+ */
+export async function settleMessage(
+  buffer: Buffer,
+  channel: string,
+  group: string,
+  messageId: string,
+  nack?: NackRequest,
+): Promise<SettleResult> {
+  let outcome: SettleOutcome;
+  try {
+    outcome =
+      nack === undefined
+        ? await buffer.ack(channel, group, messageId)
+        : await buffer.nack(channel, group, messageId, {
+            retry: nack.retry,
+            reason: nack.reason || (nack.retry ? "nack" : "rejected by connector"),
+            ...(nack.delayMs === undefined ? {} : { requestedDelayMs: nack.delayMs }),
+          });
+  } catch (cause) {
+    return { messageId, ok: false, outcome: "error", error: (cause as Error).message };
+  }
+  // Acks are idempotent: an already-settled message is fine. A nack of a
+  // message that is not leased any more did nothing, so it is reported.
+  if (outcome === "not_found" && nack !== undefined) {
+    return {
+      messageId,
+      ok: false,
+      outcome,
+      error: "message is not leased (already settled or expired)",
+    };
+  }
+  return { messageId, ok: true, outcome };
+}
+
+/** Typed events of a session, for logs and metrics. */
+export type SessionEvent =
+  | { readonly type: "opened"; readonly info: ConnectionInfo }
+  | { readonly type: "delivered"; readonly info: ConnectionInfo; readonly message: WebhookMessage }
+  | {
+      readonly type: "settled";
+      readonly info: ConnectionInfo;
+      readonly messageId: string;
+      readonly action: "ack" | "nack";
+      readonly outcome: SettleOutcome | "error";
+    }
+  | { readonly type: "closed"; readonly info: ConnectionInfo; readonly reason: string };
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** The buffer backend. */
+  readonly buffer: Buffer;
+  /** The channel registry (token already checked by the transport). */
+  readonly registry: ChannelRegistry;
+  /** Channel to consume. */
+  readonly channel: string;
+  /** Requested group (empty → default group). */
+  readonly group: string;
+  /** Connector's name. */
+  readonly connectorId: string;
+  /** Transport name, for the admin API and metrics. */
+  readonly protocol: string;
+  /** Remote address of the client. */
+  readonly remoteAddress: string;
+  /** Requested in-flight limit; 0 means the channel's maximum. */
+  readonly maxInFlight: number;
+  /** Server heartbeat interval. */
+  readonly heartbeatIntervalMs: number;
+  /**
+   * Drop the connection when the client sent nothing for this long
+   * (3 × heartbeat for transports where the client can talk). Undefined:
+   * liveness is left to the transport.
+   */
+  readonly livenessTimeoutMs?: number;
+  /** Fixed connection id (long-poll reuses one across requests). @default a random UUID */
+  readonly connectionId?: string;
+  /** Event sink. */
+  readonly onEvent?: (event: SessionEvent) => void;
+  /** Clock. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Opens a session: checks the channel and its connection limit, creates the group. */
+export async function openSession(options: SessionOptions): Promise<Session> {
+  const channel = options.registry.get(options.channel);
+  if (channel === undefined) {
+    throw new WebhookConnectError(
+      "WC_ERR_STREAM_UNKNOWN_CHANNEL",
+      `unknown channel '${options.channel}'`,
+    );
+  }
+  const session = new Session(options, channel.settings.maxInFlight);
+  if (!options.registry.attach(session)) {
+    throw new WebhookConnectError(
+      "WC_ERR_STREAM_TOO_MANY_CONNECTIONS",
+      `channel '${options.channel}' already has ${channel.settings.maxConnections} connections`,
+      { retryAfterSeconds: 5 },
+    );
+  }
+  try {
+    await options.buffer.ensureGroup(options.channel, session.info.group);
+  } catch (error) {
+    options.registry.detach(options.channel, session.info.id);
+    throw error;
+  }
+  options.onEvent?.({ type: "opened", info: session.info });
+  return session;
+}
+
+/** One attached connection. Create with `openSession`. */
+export class Session implements AttachedConnection {
+  /** Static facts about the connection. */
+  readonly info: ConnectionInfo;
+  /** Resolves with the reason once the session closed. */
+  readonly closed: Promise<string>;
+
+  private readonly options: SessionOptions;
+  private readonly now: () => number;
+  private readonly inFlight = new Map<string, number>();
+  private readonly abort = new AbortController();
+  private resolveClosed!: (reason: string) => void;
+  private creditWaiter: (() => void) | undefined;
+  private closeReason: string | undefined;
+  private lastSeenAt: number;
+  private delivered = 0;
+  private acked = 0;
+  private nacked = 0;
+
+  /** @internal use openSession */
+  constructor(options: SessionOptions, channelMaxInFlight: number) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    const asked = options.maxInFlight;
+    this.info = {
+      id: options.connectionId ?? randomUUID(),
+      channel: options.channel,
+      group: groupName(options.group),
+      connectorId: options.connectorId,
+      protocol: options.protocol,
+      maxInFlight: asked > 0 ? Math.min(asked, channelMaxInFlight) : channelMaxInFlight,
+      connectedAt: this.now(),
+      remoteAddress: options.remoteAddress,
+    };
+    this.lastSeenAt = this.info.connectedAt;
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+  }
+
+  /** Aborts when the session closes. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Whether the session is closed. */
+  get isClosed(): boolean {
+    return this.closeReason !== undefined;
+  }
+
+  /** Counters for the admin API. */
+  snapshot() {
+    this.pruneExpiredLeases();
+    return {
+      inFlight: this.inFlight.size,
+      delivered: this.delivered,
+      acked: this.acked,
+      nacked: this.nacked,
+      lastSeenAt: this.lastSeenAt,
+    };
+  }
+
+  /** Records client activity (any frame, heartbeat, poll or ack). */
+  touch(): void {
+    this.lastSeenAt = this.now();
+  }
+
+  /**
+   * Leases up to `max` messages (bounded by the free credit), waiting up to
+   * `waitMs` for the first. Used directly by long-poll and by `frames()`.
+   */
+  async pull(max: number, waitMs: number, signal?: AbortSignal): Promise<WebhookMessage[]> {
+    this.touch();
+    const credit = Math.min(max, this.freeCredit());
+    if (credit <= 0 || this.isClosed) return [];
+    const signals = [this.abort.signal];
+    if (signal !== undefined) signals.push(signal);
+    const deliveries = await this.options.buffer.fetch({
+      channel: this.info.channel,
+      group: this.info.group,
+      consumerId: this.info.id,
+      max: credit,
+      waitMs,
+      signal: AbortSignal.any(signals),
+    });
+    const messages: WebhookMessage[] = [];
+    for (const delivery of deliveries) {
+      this.inFlight.set(delivery.message.messageId, delivery.leaseExpiresAt);
+      this.delivered += 1;
+      messages.push(delivery.message);
+      this.options.onEvent?.({ type: "delivered", info: this.info, message: delivery.message });
+    }
+    if (this.isClosed && deliveries.length > 0) {
+      // Closed while fetching: hand the leases straight back.
+      await this.options.buffer.release(this.info.channel, this.info.group, this.info.id);
+      return [];
+    }
+    return messages;
+  }
+
+  /**
+   * The frames to send: messages as credit allows, and a heartbeat every
+   * interval even under continuous traffic. Ends when the session closes.
+   */
+  frames(): AsyncIterable<SessionFrame> {
+    const queue = new FrameQueue<SessionFrame>();
+    const interval = this.options.heartbeatIntervalMs;
+    const heartbeat = setInterval(() => {
+      const livenessMs = this.options.livenessTimeoutMs;
+      if (livenessMs !== undefined && this.now() - this.lastSeenAt > livenessMs) {
+        this.close("heartbeat timeout: client silent");
+        return;
+      }
+      queue.push({ kind: "heartbeat", at: this.now() });
+    }, interval);
+    heartbeat.unref?.();
+    const pump = async () => {
+      while (!this.isClosed) {
+        await this.waitForCredit();
+        if (this.isClosed) break;
+        // Wait at most one heartbeat interval per fetch so credit and
+        // closing are re-checked regularly.
+        const messages = await this.pull(this.freeCredit(), interval);
+        for (const message of messages) queue.push({ kind: "message", message });
+      }
+    };
+    pump()
+      .catch((error: unknown) => {
+        if (!this.isClosed) this.close(`buffer error: ${(error as Error).message}`);
+      })
+      .finally(() => {
+        clearInterval(heartbeat);
+        queue.end();
+      });
+    return queue;
+  }
+
+  /** Acknowledges messages by id; acks for leases of earlier connections are honoured too. */
+  async ack(messageIds: readonly string[]): Promise<SettleResult[]> {
+    this.touch();
+    const results: SettleResult[] = [];
+    for (const messageId of messageIds) {
+      results.push(await this.settle(messageId, "ack"));
+    }
+    return results;
+  }
+
+  /** Rejects one message: retry later with backoff, or dead-letter. */
+  async nack(messageId: string, options: NackRequest): Promise<SettleResult> {
+    this.touch();
+    return this.settle(messageId, "nack", options);
+  }
+
+  private async settle(
+    messageId: string,
+    action: "ack" | "nack",
+    nack?: NackRequest,
+  ): Promise<SettleResult> {
+    const { channel, group } = this.info;
+    const result = await settleMessage(this.options.buffer, channel, group, messageId, nack);
+    if (result.outcome !== "error") {
+      this.inFlight.delete(messageId);
+      if (action === "ack") this.acked += 1;
+      else this.nacked += 1;
+      this.wakeCredit();
+    }
+    this.options.onEvent?.({
+      type: "settled",
+      info: this.info,
+      messageId,
+      action,
+      outcome: result.outcome,
+    });
+    return result;
+  }
+
+  /** Closes the session: the transport ends, leases go back to the group at once. */
+  evict(reason: string): void {
+    this.close(reason);
+  }
+
+  /** Closes the session (idempotent). */
+  close(reason: string): void {
+    if (this.closeReason !== undefined) return;
+    this.closeReason = reason;
+    this.abort.abort(new Error(reason));
+    this.wakeCredit();
+    this.options.registry.detach(this.info.channel, this.info.id);
+    const { buffer } = this.options;
+    buffer
+      .release(this.info.channel, this.info.group, this.info.id)
+      .catch(() => undefined)
+      .finally(() => {
+        this.options.onEvent?.({ type: "closed", info: this.info, reason });
+        this.resolveClosed(reason);
+      });
+  }
+
+  private freeCredit(): number {
+    this.pruneExpiredLeases();
+    return this.info.maxInFlight - this.inFlight.size;
+  }
+
+  private pruneExpiredLeases(): void {
+    const now = this.now();
+    for (const [messageId, expiresAt] of this.inFlight) {
+      if (expiresAt <= now) this.inFlight.delete(messageId);
+    }
+  }
+
+  private wakeCredit(): void {
+    const waiter = this.creditWaiter;
+    this.creditWaiter = undefined;
+    waiter?.();
+  }
+
+  private async waitForCredit(): Promise<void> {
+    while (!this.isClosed && this.freeCredit() <= 0) {
+      let nextExpiry = Number.POSITIVE_INFINITY;
+      for (const expiresAt of this.inFlight.values()) nextExpiry = Math.min(nextExpiry, expiresAt);
+      const waitMs = Math.max(
+        1,
+        Math.min(nextExpiry - this.now(), this.options.heartbeatIntervalMs),
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.creditWaiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+}
