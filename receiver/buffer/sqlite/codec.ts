@@ -1,0 +1,46 @@
+/**
+ * Storage form of a message: the protobuf bytes of the WebhookMessage as
+ * accepted (sequence and delivery attempt cleared, they live in columns),
+ * so the body and headers come back byte for byte.
+ */
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import {
+  type WebhookMessage,
+  WebhookMessageSchema,
+} from "../../../gen/webhookconnect/v1/message_pb.js";
+
+/** Encodes a message for storage, with `expiresAt` set to `expiresAtMs`. */
+export function encodeMessage(message: WebhookMessage, expiresAtMs: number): Uint8Array {
+  const stored = create(WebhookMessageSchema, {
+    ...message,
+    sequence: 0n,
+    deliveryAttempt: 0,
+    expiresAt: message.expiresAt ?? timestampFromMs(expiresAtMs),
+  });
+  return toBinary(WebhookMessageSchema, stored);
+}
+
+/** Decodes a stored message and fills in its sequence and delivery attempt. */
+export function decodeMessage(data: Uint8Array, sequence: number, attempt: number): WebhookMessage {
+  // A view that is a plain Uint8Array, so `body` is not a Node Buffer.
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const message = fromBinary(WebhookMessageSchema, bytes);
+  message.sequence = BigInt(sequence);
+  message.deliveryAttempt = attempt;
+  return message;
+}
+
+/** Expiry of a message: its own `expiresAt`, else `now + ttl`. */
+export function expiryOf(message: WebhookMessage, now: number, ttlSeconds: number): number {
+  return message.expiresAt === undefined
+    ? now + Math.round(ttlSeconds * 1000)
+    : timestampMs(message.expiresAt);
+}
+
+/** Re-encodes stored bytes with a new expiry (used when a dead letter is replayed). */
+export function withExpiry(data: Uint8Array, expiresAtMs: number): Uint8Array {
+  const message = decodeMessage(data, 0, 0);
+  message.expiresAt = timestampFromMs(expiresAtMs);
+  return toBinary(WebhookMessageSchema, message);
+}

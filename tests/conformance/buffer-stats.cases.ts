@@ -1,0 +1,63 @@
+/** Conformance: exact channel numbers and TTL expiry. */
+import { describe, expect, it } from "vitest";
+import {
+  type ConformanceContext,
+  elapse,
+  fetchRequest,
+  idsOf,
+  publishMany,
+  testMessage,
+} from "./buffer-context.js";
+
+/** Registers the stats and expiry cases. */
+export function statsCases(ctx: ConformanceContext): void {
+  describe("stats", () => {
+    it("reports exact numbers per channel and per group", async () => {
+      const buffer = ctx.buffer();
+      const channel = await ctx.channel();
+      await buffer.ensureGroup(channel.name, "g2");
+      const ids = (await publishMany(buffer, channel, 5)).map((message) => message.messageId);
+      const taken = await buffer.fetch(fetchRequest(channel, { max: 3 }));
+      expect(idsOf(taken)).toEqual(ids.slice(0, 3));
+      await buffer.ack(channel.name, "default", ids[0]!);
+      await buffer.nack(channel.name, "default", ids[1]!, { retry: false, reason: "400" });
+      await buffer.fetch(fetchRequest(channel, { group: "g2", max: 1 }));
+
+      const stats = await buffer.stats(channel.name);
+      expect(stats).toMatchObject({
+        channel: channel.name,
+        queued: 5,
+        inFlight: 2,
+        delivered: 1,
+        expired: 0,
+        deadLettered: 1,
+        deadLetterQueued: 1,
+      });
+      const groups = [...stats.groups].sort((a, b) => a.group.localeCompare(b.group));
+      expect(groups).toEqual([
+        { group: "default", pending: 2, inFlight: 1 },
+        { group: "g2", pending: 4, inFlight: 1 },
+      ]);
+
+      await buffer.ack(channel.name, "g2", ids[0]!);
+      expect(await buffer.stats(channel.name)).toMatchObject({ queued: 4, delivered: 2 });
+    });
+  });
+
+  describe("expiry", () => {
+    it("never delivers a message past its TTL and counts it as expired", async () => {
+      const buffer = ctx.buffer();
+      const channel = await ctx.channel({ ttlSeconds: 0.5 });
+      await buffer.publish(channel.name, testMessage(channel));
+      expect((await buffer.stats(channel.name)).queued).toBe(1);
+      await elapse(800);
+      expect(await buffer.fetch(fetchRequest(channel))).toEqual([]);
+      expect(await buffer.stats(channel.name)).toMatchObject({
+        queued: 0,
+        inFlight: 0,
+        expired: 1,
+        groups: [{ group: "default", pending: 0, inFlight: 0 }],
+      });
+    });
+  });
+}

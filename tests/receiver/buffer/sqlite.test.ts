@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { Buffer, ChannelSettings } from "../../../receiver/buffer/buffer.js";
+import {
+  type CommitInfo,
+  createSqliteBuffer,
+  SCHEMA_VERSION,
+  type SqliteBuffer,
+} from "../../../receiver/buffer/sqlite/index.js";
+import { BufferUnavailableError } from "../../../receiver/errors.js";
+import { describeBufferConformance } from "../../conformance/buffer.conformance.js";
+import {
+  fetchRequest,
+  TEST_CHANNEL_DEFAULTS,
+  testMessage,
+} from "../../conformance/buffer-context.js";
+
+const root = mkdtempSync(join(tmpdir(), "wc-sqlite-buffer-"));
+let files = 0;
+const freshPath = (): string => join(root, `run-${++files}`, "nested", "buffer.db");
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describeBufferConformance({
+  name: "sqlite",
+  features: { sharedAcrossProcesses: false, durableAcrossRestart: true },
+  create: async () => createSqliteBuffer({ path: freshPath() }),
+  reopen: async (closed: Buffer) => createSqliteBuffer({ path: (closed as SqliteBuffer).path }),
+});
+
+describe("sqlite buffer", () => {
+  const open: SqliteBuffer[] = [];
+  const track = (buffer: SqliteBuffer): SqliteBuffer => {
+    open.push(buffer);
+    return buffer;
+  };
+  const channelSettings = (
+    overrides: Partial<Omit<ChannelSettings, "name">> = {},
+  ): ChannelSettings => ({ ...TEST_CHANNEL_DEFAULTS, ...overrides, name: `sqlite-${++files}` });
+
+  afterEach(async () => {
+    for (const buffer of open.splice(0)) await buffer.close();
+  });
+
+  it("commits all publishes of one event-loop turn in one transaction, before resolving", async () => {
+    // No background sweep may join the batches counted here.
+    const buffer = track(createSqliteBuffer({ path: freshPath(), sweepIntervalMs: 60_000 }));
+    const channel = channelSettings();
+    await buffer.ensureChannel(channel);
+    const commits: CommitInfo[] = [];
+    buffer.events.on("commit", (info) => commits.push(info));
+
+    const resolvedAfterCommits: number[] = [];
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        buffer.publish(channel.name, testMessage(channel)).then(() => {
+          resolvedAfterCommits.push(commits.length);
+        }),
+      ),
+    );
+    expect(commits).toHaveLength(1);
+    expect(commits[0]).toMatchObject({ operations: 50, publishes: 50 });
+    expect(new Set(resolvedAfterCommits)).toEqual(new Set([1]));
+
+    await buffer.publish(channel.name, testMessage(channel));
+    await buffer.publish(channel.name, testMessage(channel));
+    expect(commits.map((commit) => commit.publishes)).toEqual([50, 1, 1]);
+  });
+
+  it("rejects only the publishes over the limit within one group commit", async () => {
+    const buffer = track(createSqliteBuffer({ path: ":memory:", sweepIntervalMs: 60_000 }));
+    const channel = channelSettings({ maxQueueSize: 2 });
+    await buffer.ensureChannel(channel);
+    const commits: CommitInfo[] = [];
+    buffer.events.on("commit", (info) => commits.push(info));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 3 }, () => buffer.publish(channel.name, testMessage(channel))),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+    ]);
+    expect(commits).toHaveLength(1);
+  });
+
+  it("does not poll while a fetch waits for a retry or a lease", async () => {
+    const buffer = track(createSqliteBuffer({ path: ":memory:", sweepIntervalMs: 60_000 }));
+    const channel = channelSettings({ ordered: true });
+    await buffer.ensureChannel(channel);
+    const message = testMessage(channel);
+    await buffer.publish(channel.name, message);
+    await buffer.publish(channel.name, testMessage(channel));
+    await buffer.fetch(fetchRequest(channel));
+    await buffer.nack(channel.name, "default", message.messageId, { retry: true, reason: "503" });
+
+    let commits = 0;
+    buffer.events.on("commit", () => commits++);
+    expect(await buffer.fetch(fetchRequest(channel, { consumerId: "b", waitMs: 600 }))).toEqual([]);
+    expect(commits).toBeLessThanOrEqual(2);
+  });
+
+  it("keeps the file in WAL mode at the current schema version across a restart", async () => {
+    const path = freshPath();
+    const first = createSqliteBuffer({ path });
+    const channel = channelSettings();
+    await first.ensureChannel(channel);
+    const message = testMessage(channel);
+    await first.publish(channel.name, message);
+    await first.close();
+
+    const raw = new Database(path, { readonly: true });
+    try {
+      expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(raw.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    } finally {
+      raw.close();
+    }
+
+    const second = track(createSqliteBuffer({ path }));
+    await second.ensureChannel(channel);
+    const deliveries = await second.fetch(fetchRequest(channel));
+    expect(deliveries.map((delivery) => delivery.message.messageId)).toEqual([message.messageId]);
+  });
+
+  it("sweeps expired messages in the background and counts them durably", async () => {
+    let now = Date.now();
+    const path = freshPath();
+    const buffer = track(createSqliteBuffer({ path, now: () => now, sweepIntervalMs: 20 }));
+    const channel = channelSettings({ ttlSeconds: 1 });
+    await buffer.ensureChannel(channel);
+    await buffer.publish(channel.name, testMessage(channel));
+    now += 5_000;
+    // Two commits: the sweep that ran at the advanced clock has certainly committed.
+    await new Promise<void>((resolve) => {
+      let seen = 0;
+      buffer.events.on("commit", () => {
+        if (++seen === 2) resolve();
+      });
+    });
+    await buffer.close();
+    const raw = new Database(path, { readonly: true });
+    try {
+      const row = raw.prepare("SELECT expired FROM channels WHERE name = ?").get(channel.name);
+      expect(row).toEqual({ expired: 1 });
+      const left = raw.prepare("SELECT COUNT(*) AS n FROM messages WHERE channel = ?");
+      expect(left.get(channel.name)).toEqual({ n: 0 });
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("uses the injected clock for message expiry and leases", async () => {
+    let now = Date.now();
+    const buffer = track(createSqliteBuffer({ path: ":memory:", now: () => now }));
+    const channel = channelSettings({ ackTimeoutSeconds: 10 });
+    await buffer.ensureChannel(channel);
+    const message = testMessage(channel);
+    await buffer.publish(channel.name, message);
+    const [first] = await buffer.fetch(fetchRequest(channel, { consumerId: "a" }));
+    expect(first?.leaseExpiresAt).toBe(now + 10_000);
+    now += 10_000;
+    const [second] = await buffer.fetch(fetchRequest(channel, { consumerId: "b" }));
+    expect(second?.message.messageId).toBe(message.messageId);
+    expect(second?.message.deliveryAttempt).toBe(2);
+  });
+
+  it("refuses a second opener of the same file while it is open", async () => {
+    const path = freshPath();
+    const first = track(createSqliteBuffer({ path }));
+    await first.ping();
+    expect(() => createSqliteBuffer({ path })).toThrow(BufferUnavailableError);
+    expect(() => createSqliteBuffer({ path })).toThrow(/in use by another receiver process/);
+    await first.close();
+    track(createSqliteBuffer({ path }));
+  });
+
+  it("refuses a path whose parent is not a directory", () => {
+    const file = join(root, `not-a-dir-${++files}`);
+    writeFileSync(file, "plain file");
+    const path = join(file, "buffer.db");
+    expect(() => createSqliteBuffer({ path })).toThrow(BufferUnavailableError);
+    expect(() => createSqliteBuffer({ path })).toThrow(`cannot open SQLite buffer at '${path}'`);
+  });
+
+  it("refuses a file that is not a database", () => {
+    const path = join(root, `corrupt-${++files}.db`);
+    writeFileSync(path, Buffer.alloc(8192, 0x5a));
+    expect(() => createSqliteBuffer({ path })).toThrow(BufferUnavailableError);
+    expect(() => createSqliteBuffer({ path })).toThrow(/not a database/);
+  });
+
+  it("refuses a file written by a newer schema version", () => {
+    const path = join(root, `newer-${++files}.db`);
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => createSqliteBuffer({ path })).toThrow(/newer than this release supports/);
+  });
+
+  it("rejects every call after close with BufferUnavailableError", async () => {
+    const buffer = createSqliteBuffer({ path: ":memory:" });
+    const channel = channelSettings();
+    await buffer.ensureChannel(channel);
+    await buffer.close();
+    await expect(buffer.publish(channel.name, testMessage(channel))).rejects.toBeInstanceOf(
+      BufferUnavailableError,
+    );
+    await expect(buffer.ping()).rejects.toBeInstanceOf(BufferUnavailableError);
+  });
+
+  it("ends a waiting fetch with nothing when the buffer closes", async () => {
+    const buffer = createSqliteBuffer({ path: ":memory:" });
+    const channel = channelSettings();
+    await buffer.ensureChannel(channel);
+    const waiting = buffer.fetch(fetchRequest(channel, { waitMs: 10_000 }));
+    await buffer.stats(channel.name);
+    const started = performance.now();
+    await buffer.close();
+    expect(await waiting).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
