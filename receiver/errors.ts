@@ -26,6 +26,11 @@ export const errorCodes = {
     connect: Code.ResourceExhausted,
     wire: "payload_too_large",
   },
+  WC_ERR_INGEST_NOT_RELAYED: {
+    http: 501,
+    connect: Code.Unimplemented,
+    wire: "not_relayed",
+  },
   WC_ERR_INGEST_BAD_ENCODING: { http: 400, connect: Code.InvalidArgument, wire: "bad_encoding" },
   WC_ERR_INGEST_SCHEMA: { http: 400, connect: Code.InvalidArgument, wire: "schema_validation" },
   WC_ERR_AUTH_FAILED: { http: 401, connect: Code.Unauthenticated, wire: "unauthorized" },

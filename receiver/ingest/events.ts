@@ -1,0 +1,57 @@
+/** Typed events of the ingest handler; main.ts turns them into logs and metrics. */
+import type { ErrorCode } from "../errors.js";
+
+/** A webhook was stored durably and answered 200. */
+export interface IngestAcceptedEvent {
+  /** Webhook id from the path. */
+  readonly webhookId: string;
+  /** Channel it was stored in. */
+  readonly channel: string;
+  /** Message id returned to the sender. */
+  readonly messageId: string;
+  /** Sequence the buffer assigned. */
+  readonly sequence: bigint;
+  /** Body size in bytes. */
+  readonly bytes: number;
+  /** Sender address recorded on the message. */
+  readonly sourceIp: string;
+  /** Time from request start to the answer, in ms. */
+  readonly durationMs: number;
+}
+
+/** A webhook was answered with an error; nothing was stored. */
+export interface IngestRejectedEvent {
+  /** Webhook id from the path (may be invalid, it is what the client sent). */
+  readonly webhookId: string;
+  /** Channel, when the webhook is known and relayed. */
+  readonly channel: string | undefined;
+  /** Stable error code. */
+  readonly code: ErrorCode;
+  /** HTTP status answered. */
+  readonly status: number;
+  /** Detail for the log (e.g. why a signature failed); never sent to the client. */
+  readonly reason: string;
+  /** The failing verifier's method, for authentication and validation failures. */
+  readonly verifier: string | undefined;
+  /** Underlying error, for the log. */
+  readonly cause: unknown;
+  /** Time from request start to the answer, in ms. */
+  readonly durationMs: number;
+}
+
+/** The client went away before the request was complete; nothing was stored or answered. */
+export interface IngestAbortedEvent {
+  /** Webhook id from the path. */
+  readonly webhookId: string;
+  /** What happened. */
+  readonly reason: string;
+  /** Time from request start to the abort, in ms. */
+  readonly durationMs: number;
+}
+
+/** Event name → listener arguments, for `EventEmitter<IngestEventMap>`. */
+export interface IngestEventMap {
+  accepted: [IngestAcceptedEvent];
+  rejected: [IngestRejectedEvent];
+  aborted: [IngestAbortedEvent];
+}

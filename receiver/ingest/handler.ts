@@ -1,0 +1,233 @@
+/**
+ * The ingest endpoint `/webhook/{id}` (SPEC §3.2): reads the raw body under
+ * the channel's size limit, runs the webhook's verifiers, checks JSON
+ * content, stores the message durably and only then answers 200.
+ */
+import { EventEmitter } from "node:events";
+import { performance } from "node:perf_hooks";
+import type { CreateVerifiers } from "../auth/verifier.js";
+import type { Buffer as MessageBuffer } from "../buffer/buffer.js";
+import { isValidName, type ReceiverConfig } from "../config/index.js";
+import { BufferUnavailableError, QueueFullError, WebhookConnectError } from "../errors.js";
+import { declaredLength, readBody } from "./body.js";
+import { checkJsonBody, checkJsonContentHeaders } from "./content.js";
+import {
+  INGEST_METHODS,
+  InternalIngestError,
+  InvalidWebhookIdError,
+  MethodNotAllowedError,
+  NotRelayedError,
+  PayloadTooLargeError,
+  RequestAbortedError,
+  UnknownWebhookError,
+} from "./errors.js";
+import type { IngestEventMap } from "./events.js";
+import { buildMessage } from "./message.js";
+import { type AnyServerRequest, toIngestRequest } from "./request.js";
+import { type AnyServerResponse, sendError, sendJson } from "./send.js";
+import { buildVerifiers, closeVerifiers, type WebhookVerifiers } from "./verifiers.js";
+import { runVerifiers } from "./verify.js";
+
+/** Options of createIngestHandler. */
+export interface IngestHandlerOptions {
+  /** The loaded webhooks.json. */
+  readonly config: ReceiverConfig;
+  /** Where accepted messages are stored; every channel was ensured at start-up. */
+  readonly buffer: MessageBuffer;
+  /** Verifier factory, `createVerifiers` from receiver/auth. */
+  readonly createVerifiers: CreateVerifiers;
+  /** Redis URL for verifier state shared between replicas. */
+  readonly redisUrl?: string;
+  /** Clock in ms since epoch, replaceable in tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** The ingest endpoint. */
+export interface IngestHandler {
+  /**
+   * Answers one request to `/webhook/{webhookId}`; resolves once the answer
+   * was written (or the client went away). Never rejects for bad input.
+   */
+  handle(req: AnyServerRequest, res: AnyServerResponse, webhookId: string): Promise<void>;
+  /** `accepted`, `rejected` and `aborted` events. Listeners must not throw. */
+  readonly events: EventEmitter<IngestEventMap>;
+  /** Closes the verifiers (timers, Redis connections). */
+  close(): Promise<void>;
+}
+
+/** A rejection on its way to the wire, with what the event should record. */
+class Rejection extends Error {
+  constructor(
+    readonly error: WebhookConnectError,
+    readonly details: {
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly verifier?: string;
+      readonly reason?: string;
+    } = {},
+  ) {
+    super(error.message, { cause: error });
+    this.name = "Rejection";
+  }
+}
+
+function publishFailure(error: unknown): WebhookConnectError {
+  if (error instanceof QueueFullError || error instanceof BufferUnavailableError) return error;
+  return new InternalIngestError(error);
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** Creates the ingest handler; builds every webhook's verifiers now (config errors throw). */
+export function createIngestHandler(options: IngestHandlerOptions): IngestHandler {
+  const { config, buffer } = options;
+  const now = options.now ?? Date.now;
+  const verifiersOf = buildVerifiers(config, options.createVerifiers, {
+    now,
+    ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+  });
+  const events = new EventEmitter<IngestEventMap>();
+
+  async function ingest(
+    req: AnyServerRequest,
+    res: AnyServerResponse,
+    webhookId: string,
+    startedAt: number,
+    receivedAt: number,
+    context: { channel: string | undefined },
+  ): Promise<void> {
+    const method = (req.method ?? "").toUpperCase();
+    if (!(INGEST_METHODS as readonly string[]).includes(method)) {
+      throw new Rejection(new MethodNotAllowedError(method), {
+        headers: { Allow: INGEST_METHODS.join(", ") },
+      });
+    }
+    if (!isValidName(webhookId)) throw new Rejection(new InvalidWebhookIdError());
+    const entry = config.webhooks.get(webhookId);
+    if (entry === undefined) throw new Rejection(new UnknownWebhookError(webhookId));
+    if (!entry.relayed || entry.channel === undefined) {
+      throw new Rejection(new NotRelayedError(webhookId, entry.module));
+    }
+    const channel = config.channels.get(entry.channel);
+    const verifiers: WebhookVerifiers | undefined = verifiersOf.get(webhookId);
+    if (channel === undefined || verifiers === undefined) {
+      throw new InternalIngestError(new Error(`webhook '${webhookId}' has no channel state`));
+    }
+    context.channel = channel.name;
+
+    const limit = channel.maxMessageBytes;
+    const declared = declaredLength(req.headers["content-length"]);
+    if (declared !== undefined && declared > limit) {
+      throw new Rejection(new PayloadTooLargeError(limit), {
+        reason: `Content-Length ${declared} exceeds ${limit}`,
+      });
+    }
+    const body = await readBody(req, limit);
+    const request = toIngestRequest(req, body, receivedAt);
+
+    const auth = await runVerifiers(verifiers.auth, request);
+    if (!auth.ok) throw new Rejection(auth.failure.error, auth.failure);
+    if (entry.dataType === "json") {
+      checkJsonContentHeaders(
+        single(req.headers["content-type"]),
+        single(req.headers["content-encoding"]),
+      );
+      checkJsonBody(body);
+    }
+    const checked = await runVerifiers(verifiers.afterAuth, request);
+    if (!checked.ok) throw new Rejection(checked.failure.error, checked.failure);
+
+    const sourceIp = auth.sourceIp ?? checked.sourceIp ?? request.remoteAddress;
+    const message = buildMessage(request, {
+      channel: channel.name,
+      webhookId,
+      ttlSeconds: channel.ttlSeconds,
+      sourceIp,
+    });
+    let published: Awaited<ReturnType<MessageBuffer["publish"]>>;
+    try {
+      published = await buffer.publish(channel.name, message);
+    } catch (error) {
+      throw new Rejection(publishFailure(error), {
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
+    sendJson(
+      res,
+      200,
+      { status: "accepted", message_id: message.messageId, channel: channel.name },
+      { headers: { "X-Webhook-Message-Id": message.messageId } },
+    );
+    events.emit("accepted", {
+      webhookId,
+      channel: channel.name,
+      messageId: message.messageId,
+      sequence: published.sequence,
+      bytes: body.length,
+      sourceIp,
+      durationMs: performance.now() - startedAt,
+    });
+  }
+
+  function reject(
+    req: AnyServerRequest,
+    res: AnyServerResponse,
+    webhookId: string,
+    thrown: unknown,
+    startedAt: number,
+    channel: string | undefined,
+  ): void {
+    const rejection =
+      thrown instanceof Rejection
+        ? thrown
+        : new Rejection(
+            thrown instanceof WebhookConnectError ? thrown : new InternalIngestError(thrown),
+          );
+    const { error, details } = rejection;
+    // An unread body is not drained: the connection is closed instead.
+    const closeConnection = error instanceof PayloadTooLargeError || !req.complete;
+    sendError(res, error, {
+      ...(details.headers === undefined ? {} : { headers: details.headers }),
+      closeConnection,
+    });
+    events.emit("rejected", {
+      webhookId,
+      channel,
+      code: error.code,
+      status: error.httpStatus,
+      reason: details.reason ?? error.message,
+      verifier: details.verifier,
+      cause: error.cause ?? (error === thrown ? undefined : thrown),
+      durationMs: performance.now() - startedAt,
+    });
+  }
+
+  return {
+    events,
+    async handle(req, res, webhookId) {
+      const startedAt = performance.now();
+      const receivedAt = now();
+      const context: { channel: string | undefined } = { channel: undefined };
+      try {
+        await ingest(req, res, webhookId, startedAt, receivedAt, context);
+      } catch (thrown) {
+        if (thrown instanceof RequestAbortedError) {
+          if (!res.writableEnded) res.destroy();
+          events.emit("aborted", {
+            webhookId,
+            reason: thrown.message,
+            durationMs: performance.now() - startedAt,
+          });
+          return;
+        }
+        reject(req, res, webhookId, thrown, startedAt, context.channel);
+      }
+    },
+    async close() {
+      await closeVerifiers(
+        [...verifiersOf.values()].flatMap((set) => [...set.auth, ...set.afterAuth]),
+      );
+    },
+  };
+}

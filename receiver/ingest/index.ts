@@ -1,0 +1,30 @@
+/**
+ * The ingest endpoint `/webhook/{id}` and the JSON error responses other
+ * receiver rooms reuse.
+ */
+export {
+  AuthenticationFailedError,
+  ForbiddenError,
+  INGEST_METHODS,
+  InternalIngestError,
+  InvalidWebhookIdError,
+  MalformedJsonError,
+  MethodNotAllowedError,
+  NotRelayedError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  RequestAbortedError,
+  SchemaValidationError,
+  UnknownWebhookError,
+  UnsupportedContentError,
+} from "./errors.js";
+export type {
+  IngestAbortedEvent,
+  IngestAcceptedEvent,
+  IngestEventMap,
+  IngestRejectedEvent,
+} from "./events.js";
+export { createIngestHandler, type IngestHandler, type IngestHandlerOptions } from "./handler.js";
+export { type AnyServerRequest, remoteAddressOf } from "./request.js";
+export { type AnyServerResponse, type SendOptions, sendError, sendJson } from "./send.js";
+export { isValidTraceparent, newTraceparent } from "./traceparent.js";

@@ -1,0 +1,51 @@
+/** Builds the relayed WebhookMessage from an accepted request (SPEC §3.2, proto). */
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  HeaderSchema,
+  type WebhookMessage,
+  WebhookMessageSchema,
+} from "../../gen/webhookconnect/v1/message_pb.js";
+import type { IngestRequest } from "../auth/verifier.js";
+import { headerPairs } from "./request.js";
+import { traceparentFor } from "./traceparent.js";
+
+/** What the message needs besides the request. */
+export interface MessageContext {
+  /** Channel the message is buffered in. */
+  readonly channel: string;
+  /** Webhook id from the path. */
+  readonly webhookId: string;
+  /** Channel TTL in seconds (fractions allowed). */
+  readonly ttlSeconds: number;
+  /** Sender address: a verifier's (trusted-proxy aware) answer, else the TCP peer. */
+  readonly sourceIp: string;
+}
+
+function single(value: string | string[] | undefined): string {
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * A new WebhookMessage with a random message id. The body buffer and the
+ * headers are taken as received; `sequence` and `delivery_attempt` are left
+ * to the buffer.
+ */
+export function buildMessage(request: IngestRequest, context: MessageContext): WebhookMessage {
+  return create(WebhookMessageSchema, {
+    messageId: randomUUID(),
+    channel: context.channel,
+    webhookId: context.webhookId,
+    receivedAt: timestampFromMs(request.receivedAt),
+    expiresAt: timestampFromMs(request.receivedAt + Math.round(context.ttlSeconds * 1000)),
+    method: request.method,
+    path: request.path,
+    query: request.query,
+    headers: headerPairs(request.rawHeaders).map((pair) => create(HeaderSchema, pair)),
+    body: request.body,
+    contentType: single(request.headers["content-type"]),
+    sourceIp: context.sourceIp,
+    traceparent: traceparentFor(request.headers["traceparent"]),
+  });
+}

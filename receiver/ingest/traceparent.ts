@@ -1,0 +1,31 @@
+/**
+ * W3C Trace Context `traceparent` handling: a valid incoming header is kept
+ * as sent, otherwise a new trace is started for the message.
+ */
+import { randomBytes } from "node:crypto";
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+/**
+ * true when `value` is a valid traceparent: version `00` with exactly four
+ * fields, or a later version (not `ff`) with possibly more; trace and
+ * parent ids not all zeros; lower-case hex only.
+ */
+export function isValidTraceparent(value: string): boolean {
+  const match = TRACEPARENT.exec(value);
+  if (match === null) return false;
+  const [, version, traceId, parentId, , rest] = match;
+  if (version === "ff") return false;
+  if (version === "00" && rest !== undefined) return false;
+  return !/^0+$/.test(traceId!) && !/^0+$/.test(parentId!);
+}
+
+/** A new traceparent (version 00, random ids, sampled). */
+export function newTraceparent(): string {
+  return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+}
+
+/** The incoming traceparent when it is a single valid value, else a new one. */
+export function traceparentFor(header: string | string[] | undefined): string {
+  return typeof header === "string" && isValidTraceparent(header) ? header : newTraceparent();
+}

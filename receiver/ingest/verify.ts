@@ -1,0 +1,87 @@
+/**
+ * Runs a webhook's verifiers (SPEC §3.3): every check must pass, in order,
+ * and the first failure decides the answer. Failures become generic wire
+ * errors; the verifier's reason only travels in the rejection event.
+ */
+import type { IngestRequest, Verifier, VerifyResult } from "../auth/verifier.js";
+import type { WebhookConnectError } from "../errors.js";
+import {
+  AuthenticationFailedError,
+  ForbiddenError,
+  RateLimitedError,
+  SchemaValidationError,
+} from "./errors.js";
+
+/** A failed check: the error to answer with and what to record about it. */
+export interface VerificationFailure {
+  /** Wire error (generic for authentication failures). */
+  readonly error: WebhookConnectError;
+  /** Extra response headers from the verifier, e.g. `WWW-Authenticate`. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The failing verifier's `method`, e.g. `hmac`. */
+  readonly verifier: string;
+  /** Detail for the log; never sent. */
+  readonly reason: string;
+}
+
+/** Outcome of running a set of verifiers. */
+export type VerificationOutcome =
+  | { readonly ok: true; readonly sourceIp: string | undefined }
+  | { readonly ok: false; readonly failure: VerificationFailure };
+
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+function retryAfterOf(headers: Readonly<Record<string, string>>): number {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== "retry-after") continue;
+    const seconds = Number(value);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  }
+  return DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+function errorFor(
+  verifier: Verifier,
+  result: Extract<VerifyResult, { ok: false }>,
+): WebhookConnectError {
+  const status = result.status ?? 401;
+  if (status === 429) return new RateLimitedError(retryAfterOf(result.headers ?? {}));
+  if (status === 403) return new ForbiddenError();
+  if (verifier.afterAuth && status === 400) return new SchemaValidationError();
+  return new AuthenticationFailedError();
+}
+
+/**
+ * Runs `verifiers` one after another. A verifier that throws (against its
+ * contract) fails the request as an authentication failure rather than
+ * letting it through.
+ */
+export async function runVerifiers(
+  verifiers: readonly Verifier[],
+  request: IngestRequest,
+): Promise<VerificationOutcome> {
+  let sourceIp: string | undefined;
+  for (const verifier of verifiers) {
+    let result: VerifyResult;
+    try {
+      result = await verifier.verify(request);
+    } catch (cause) {
+      const reason = `verifier threw: ${cause instanceof Error ? cause.message : String(cause)}`;
+      result = { ok: false, reason };
+    }
+    if (!result.ok) {
+      const headers = result.headers ?? {};
+      return {
+        ok: false,
+        failure: {
+          error: errorFor(verifier, result),
+          headers,
+          verifier: verifier.method,
+          reason: result.reason,
+        },
+      };
+    }
+    sourceIp ??= result.sourceIp;
+  }
+  return { ok: true, sourceIp };
+}

@@ -1,0 +1,206 @@
+import { createHmac } from "node:crypto";
+import { once } from "node:events";
+import { afterEach, describe, expect, it } from "vitest";
+import { createVerifiers } from "../../../receiver/auth/index.js";
+import type { CreateVerifiers, Verifier, VerifyResult } from "../../../receiver/auth/verifier.js";
+import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
+import { ConfigError } from "../../../receiver/config/index.js";
+import { createIngestHandler, type IngestRejectedEvent } from "../../../receiver/ingest/index.js";
+import { sqliteBufferFor, storedMessages } from "./buffers.js";
+import {
+  configOf,
+  type IngestServer,
+  postHead,
+  rawRequest,
+  relayEntry,
+  startIngestServer,
+} from "./harness.js";
+
+const SECRET = "whsec_test_secret_value";
+const BODY = '{"id":"evt_1","amount":  100}';
+
+let server: IngestServer | undefined;
+let buffer: SqliteBuffer | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  await buffer?.close();
+  server = undefined;
+  buffer = undefined;
+});
+
+function sign(body: string, secret = SECRET): string {
+  return createHmac("sha256", secret).update(body).digest("hex");
+}
+
+async function start(factory: CreateVerifiers, document?: Record<string, unknown>) {
+  const config = configOf(
+    document ?? {
+      hook: relayEntry(
+        {},
+        { hmac: { secret: SECRET, header: "X-Signature", algorithm: "sha256" } },
+      ),
+    },
+  );
+  buffer = await sqliteBufferFor(config);
+  server = await startIngestServer({ config, buffer, createVerifiers: factory });
+  return { server, buffer };
+}
+
+function nextRejection(current: IngestServer): Promise<IngestRejectedEvent> {
+  return (once(current.handler.events, "rejected") as Promise<[IngestRejectedEvent]>).then(
+    ([event]) => event,
+  );
+}
+
+function fixedVerifier(method: string, afterAuth: boolean, result: VerifyResult, calls: string[]) {
+  const verifier: Verifier = {
+    method,
+    afterAuth,
+    verify: () => {
+      calls.push(method);
+      return result;
+    },
+  };
+  return verifier;
+}
+
+describe("ingest: hmac-signed webhooks (receiver/auth)", () => {
+  it("accepts a valid signature over the raw body", async () => {
+    const { server, buffer } = await start(createVerifiers);
+    const head = postHead("/webhook/hook", BODY, [
+      "Content-Type: application/json",
+      `X-Signature: ${sign(BODY)}`,
+    ]);
+    expect((await rawRequest(server.port, head, BODY)).status).toBe(200);
+    expect(Buffer.from((await storedMessages(buffer))[0]!.body).toString()).toBe(BODY);
+  });
+
+  it("answers a wrong signature with a generic 401, the detail only in the event", async () => {
+    const { server, buffer } = await start(createVerifiers);
+    const rejected = nextRejection(server);
+    const head = postHead("/webhook/hook", BODY, [
+      "Content-Type: application/json",
+      `X-Signature: ${sign(BODY, "wrong-secret")}`,
+    ]);
+    const response = await rawRequest(server.port, head, BODY);
+    expect(response.status).toBe(401);
+    expect(response.json()).toEqual({ error: "unauthorized", message: "authentication failed" });
+    const event = await rejected;
+    expect(event).toMatchObject({ code: "WC_ERR_AUTH_FAILED", status: 401, verifier: "hmac" });
+    expect(event.reason).toContain("signature");
+    expect(event.reason).not.toContain(SECRET);
+    expect(await storedMessages(buffer)).toHaveLength(0);
+  });
+
+  it("answers a missing signature with 401", async () => {
+    const { server } = await start(createVerifiers);
+    const response = await rawRequest(server.port, postHead("/webhook/hook", BODY), BODY);
+    expect(response.status).toBe(401);
+  });
+
+  it("authenticates before checking content, so a bad signature on bad JSON is a 401", async () => {
+    const { server } = await start(createVerifiers);
+    const body = "{not json";
+    const head = postHead("/webhook/hook", body, [
+      "Content-Type: application/json",
+      "X-Signature: 00",
+    ]);
+    expect((await rawRequest(server.port, head, body)).status).toBe(401);
+  });
+
+  it("refuses to be created with an invalid hmac block, naming file and key", async () => {
+    const config = configOf({ hook: relayEntry({}, { hmac: { algorithm: "md5" } }) });
+    buffer = await sqliteBufferFor(config);
+    const create = () => createIngestHandler({ config, buffer: buffer!, createVerifiers });
+    expect(create).toThrow(ConfigError);
+    expect(create).toThrow(/^webhooks\.json: hook\.hmac/);
+  });
+});
+
+describe("ingest: verifier outcomes", () => {
+  it("passes the verifier's headers through on an authentication failure", async () => {
+    const calls: string[] = [];
+    const challenge = { "WWW-Authenticate": 'Basic realm="webhooks"' };
+    const { server } = await start(() => [
+      fixedVerifier(
+        "basic_auth",
+        false,
+        { ok: false, reason: "bad password", headers: challenge },
+        calls,
+      ),
+    ]);
+    const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+    expect(response.status).toBe(401);
+    expect(response.headers["www-authenticate"]).toBe('Basic realm="webhooks"');
+  });
+
+  it("runs after-auth checks only once authentication passed", async () => {
+    const calls: string[] = [];
+    const { server } = await start(() => [
+      fixedVerifier("rate_limit", true, { ok: true }, calls),
+      fixedVerifier("hmac", false, { ok: false, reason: "no signature" }, calls),
+    ]);
+    expect((await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}")).status).toBe(401);
+    expect(calls).toEqual(["hmac"]);
+  });
+
+  it("answers a rate limit with 429 and the verifier's Retry-After", async () => {
+    const calls: string[] = [];
+    const { server, buffer } = await start(() => [
+      fixedVerifier("hmac", false, { ok: true }, calls),
+      fixedVerifier(
+        "rate_limit",
+        true,
+        { ok: false, reason: "10 requests in 60 s", status: 429, headers: { "Retry-After": "42" } },
+        calls,
+      ),
+    ]);
+    const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+    expect(response.status).toBe(429);
+    expect(response.headers["retry-after"]).toBe("42");
+    expect(response.json()["error"]).toBe("rate_limited");
+    expect(calls).toEqual(["hmac", "rate_limit"]);
+    expect(await storedMessages(buffer)).toHaveLength(0);
+  });
+
+  it("answers a schema mismatch with 400 schema_validation", async () => {
+    const calls: string[] = [];
+    const { server } = await start(() => [
+      fixedVerifier(
+        "json_schema",
+        true,
+        { ok: false, reason: "/id: required", status: 400 },
+        calls,
+      ),
+    ]);
+    const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+    expect(response.status).toBe(400);
+    expect(response.json()["error"]).toBe("schema_validation");
+  });
+
+  it("records a verifier-provided source address on the message", async () => {
+    const calls: string[] = [];
+    const { server, buffer } = await start(() => [
+      fixedVerifier("ip_whitelist", false, { ok: true, sourceIp: "203.0.113.9" }, calls),
+    ]);
+    expect((await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}")).status).toBe(200);
+    expect((await storedMessages(buffer))[0]?.sourceIp).toBe("203.0.113.9");
+  });
+
+  it("fails closed when a verifier throws", async () => {
+    const { server, buffer } = await start(() => [
+      {
+        method: "jwt",
+        afterAuth: false,
+        verify: () => {
+          throw new Error("boom");
+        },
+      },
+    ]);
+    const rejected = nextRejection(server);
+    expect((await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}")).status).toBe(401);
+    expect((await rejected).reason).toContain("boom");
+    expect(await storedMessages(buffer)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,130 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import { describe, expect, it } from "vitest";
+import { QueueFullError } from "../../../receiver/errors.js";
+import {
+  checkJsonBody,
+  checkJsonContentHeaders,
+  isJsonMediaType,
+} from "../../../receiver/ingest/content.js";
+import {
+  isValidTraceparent,
+  MalformedJsonError,
+  newTraceparent,
+  sendError,
+  UnsupportedContentError,
+} from "../../../receiver/ingest/index.js";
+import { headerPairs, splitTarget, unwrapMappedIPv4 } from "../../../receiver/ingest/request.js";
+import { rawRequest } from "./harness.js";
+
+describe("JSON content checks", () => {
+  it.each([
+    ["application/json", true],
+    ["Application/JSON; charset=utf-8", true],
+    ["application/vnd.github+json", true],
+    ["application/cloudevents+json; charset=UTF-8", true],
+    ["text/plain", false],
+    ["application/json-patch", false],
+    ["+json", false],
+    ["application/+json", false],
+    ["text/html; x=application/json", false],
+  ])("isJsonMediaType(%j) is %s", (value, expected) => {
+    expect(isJsonMediaType(value)).toBe(expected);
+  });
+
+  it("accepts a missing Content-Type and identity encoding", () => {
+    expect(() => checkJsonContentHeaders(undefined, undefined)).not.toThrow();
+    expect(() => checkJsonContentHeaders("application/json", "identity")).not.toThrow();
+  });
+
+  it("refuses a UTF-16 charset", () => {
+    expect(() => checkJsonContentHeaders('application/json; charset="utf-16"', undefined)).toThrow(
+      UnsupportedContentError,
+    );
+  });
+
+  it("accepts a UTF-8 byte order mark and refuses an empty body", () => {
+    expect(() => checkJsonBody(Buffer.from("\uFEFF{}", "utf8"))).not.toThrow();
+    expect(() => checkJsonBody(Buffer.alloc(0))).toThrow(MalformedJsonError);
+  });
+
+  it("leaves the checked bytes untouched", () => {
+    const body = Buffer.from('{ "a" : "\\u0041" }');
+    const copy = Buffer.from(body);
+    checkJsonBody(body);
+    expect(body.equals(copy)).toBe(true);
+  });
+});
+
+describe("traceparent", () => {
+  it.each([
+    ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", true],
+    ["01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future", true],
+    ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", false],
+    ["ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false],
+    ["00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", false],
+    ["00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", false],
+    ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", false],
+  ])("isValidTraceparent(%j) is %s", (value, expected) => {
+    expect(isValidTraceparent(value)).toBe(expected);
+  });
+
+  it("generates valid, distinct traceparents", () => {
+    const first = newTraceparent();
+    expect(isValidTraceparent(first)).toBe(true);
+    expect(newTraceparent()).not.toBe(first);
+  });
+});
+
+describe("request parts", () => {
+  it("unwraps IPv4-mapped IPv6 addresses only", () => {
+    expect(unwrapMappedIPv4("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(unwrapMappedIPv4("::FFFF:10.0.0.1")).toBe("10.0.0.1");
+    expect(unwrapMappedIPv4("2001:db8::1")).toBe("2001:db8::1");
+    expect(unwrapMappedIPv4("::ffff:2001:db8")).toBe("::ffff:2001:db8");
+  });
+
+  it("splits the target at the first question mark", () => {
+    expect(splitTarget("/webhook/a?x=1?y")).toEqual({ path: "/webhook/a", query: "x=1?y" });
+    expect(splitTarget("/webhook/a")).toEqual({ path: "/webhook/a", query: "" });
+  });
+
+  it("drops HTTP/2 pseudo-headers and keeps the rest in order", () => {
+    expect(headerPairs([":path", "/", "B", "1", "a", "2"])).toEqual([
+      { name: "B", value: "1" },
+      { name: "a", value: "2" },
+    ]);
+  });
+});
+
+describe("sendError", () => {
+  async function answer(error: unknown) {
+    const server = createServer((_req, res) => sendError(res, error));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    try {
+      return await rawRequest(address.port, "GET / HTTP/1.1\r\nHost: x");
+    } finally {
+      server.close();
+    }
+  }
+
+  it("writes the error body, status and Retry-After of a WebhookConnectError", async () => {
+    const response = await answer(new QueueFullError("ch", 10, 7));
+    expect(response.status).toBe(503);
+    expect(response.headers["retry-after"]).toBe("7");
+    expect(response.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(response.json()).toEqual({
+      error: "channel_full",
+      message: "channel 'ch' is full (10 messages queued)",
+    });
+  });
+
+  it("answers anything else with a generic 500", async () => {
+    const response = await answer(new Error("password=hunter2"));
+    expect(response.status).toBe(500);
+    expect(response.json()).toEqual({ error: "internal_error", message: "internal error" });
+  });
+});
