@@ -3,13 +3,18 @@
  * ingest, RelayService and the one-port listener. Used by main.ts and by
  * in-process tests.
  */
-import type { IncomingMessage } from "node:http";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createVerifiers } from "./auth/index.js";
 import type { Buffer } from "./buffer/buffer.js";
 import { ChannelRegistry } from "./channels/index.js";
 import type { ReceiverConfig } from "./config/index.js";
-import { createIngestHandler, type IngestEvent } from "./ingest/index.js";
+import {
+  createIngestHandler,
+  type IngestAcceptedEvent,
+  type IngestRejectedEvent,
+  remoteAddressOf,
+} from "./ingest/index.js";
 import { type Listener, type ListenerLimits, startListener } from "./server/listener.js";
 import { createRouter } from "./server/router.js";
 import { registerRelayService, remoteAddressKey } from "./stream/relay-service.js";
@@ -35,7 +40,11 @@ export interface ReceiverOptions {
   /** Listener limits. */
   readonly limits?: Partial<ListenerLimits>;
   /** Ingest events (accepted/rejected). */
-  readonly onIngestEvent?: (event: IngestEvent) => void;
+  readonly onIngestEvent?: (
+    event:
+      | ({ readonly type: "accepted" } & IngestAcceptedEvent)
+      | ({ readonly type: "rejected" } & IngestRejectedEvent),
+  ) => void;
   /** Stream session events. */
   readonly onSessionEvent?: (event: SessionEvent) => void;
 }
@@ -50,11 +59,6 @@ export interface RunningReceiver {
   readonly registry: ChannelRegistry;
   /** Stops accepting, closes connections (leases return to the buffer), keeps the buffer open. */
   close(): Promise<void>;
-}
-
-function remoteAddressOf(req: IncomingMessage | { socket?: { remoteAddress?: string } }): string {
-  const address = req.socket?.remoteAddress ?? "";
-  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }
 
 /** Creates every channel on the buffer, then starts listening. */
@@ -75,15 +79,19 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     routes: (router) => {
       polls = registerRelayService(router, context);
     },
-    contextValues: (req) =>
-      createContextValues().set(remoteAddressKey, remoteAddressOf(req as IncomingMessage)),
+    contextValues: (req) => createContextValues().set(remoteAddressKey, remoteAddressOf(req)),
   });
   const ingest = createIngestHandler({
     config,
     buffer,
+    createVerifiers,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
-    ...(options.onIngestEvent === undefined ? {} : { onEvent: options.onIngestEvent }),
   });
+  const onIngest = options.onIngestEvent;
+  if (onIngest !== undefined) {
+    ingest.events.on("accepted", (event) => onIngest({ type: "accepted", ...event }));
+    ingest.events.on("rejected", (event) => onIngest({ type: "rejected", ...event }));
+  }
   const router = createRouter({
     ingest: (req, res, webhookId) => ingest.handle(req, res, webhookId),
     rpc,

@@ -3,8 +3,8 @@
  * RelayService RPCs and the browser-friendly stream endpoints.
  */
 import { WebhookConnectError } from "../errors.js";
+import { sendError, sendJson } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "./listener.js";
-import { sendError, sendJson } from "./respond.js";
 
 /** Most request headers accepted (more → 431). */
 export const MAX_HEADER_COUNT = 100;
@@ -45,7 +45,7 @@ async function route(handlers: RouteHandlers, req: AnyRequest, res: AnyResponse)
         error: "header_fields_too_large",
         message: `more than ${MAX_HEADER_COUNT} request headers`,
       },
-      { connection: "close" },
+      { closeConnection: true },
     );
     return;
   }
@@ -71,7 +71,7 @@ async function route(handlers: RouteHandlers, req: AnyRequest, res: AnyResponse)
       res,
       ready ? 200 : 503,
       ready ? { status: "ready" } : { error: "buffer_unavailable", message: "buffer unreachable" },
-      ready ? {} : { "retry-after": "5" },
+      ready ? {} : { headers: { "Retry-After": "5" } },
     );
     return;
   }

@@ -203,7 +203,6 @@ export class Session implements AttachedConnection {
 
   /** Counters for the admin API. */
   snapshot() {
-    this.pruneExpiredLeases();
     return {
       inFlight: this.inFlight.size,
       delivered: this.delivered,
@@ -349,16 +348,14 @@ export class Session implements AttachedConnection {
       });
   }
 
+  /**
+   * Credit left. A delivery counts against the credit until the client
+   * settles it, even after its lease expired and the buffer handed it to
+   * another connection: a connection that stops acknowledging stops
+   * receiving, and its messages flow to healthy connections.
+   */
   private freeCredit(): number {
-    this.pruneExpiredLeases();
     return this.info.maxInFlight - this.inFlight.size;
-  }
-
-  private pruneExpiredLeases(): void {
-    const now = this.now();
-    for (const [messageId, expiresAt] of this.inFlight) {
-      if (expiresAt <= now) this.inFlight.delete(messageId);
-    }
   }
 
   private wakeCredit(): void {

@@ -1,0 +1,270 @@
+/**
+ * The relay core end to end with real processes (SPEC §3.2, §4, §8):
+ * byte-exact delivery, offline connectors, receiver crash, nack/DLQ, lease
+ * expiry, load balancing, full queue and oversize bodies — once per buffer
+ * backend.
+ */
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  ConnectRequestSchema,
+  RelayService,
+} from "../../gen/webhookconnect/v1/relay_pb.js";
+import { serviceAvailable } from "../helpers/services.js";
+import { startTarget, type Target } from "../helpers/target.js";
+import { e2eBackends, headerOf, mapLimit, Relay } from "./harness.js";
+
+for (const backend of e2eBackends) {
+  describe(`relay e2e on ${backend.name}`, () => {
+    let available = true;
+    let relay: Relay | undefined;
+    let target: Target | undefined;
+
+    beforeAll(async () => {
+      if (backend.service !== undefined) available = await serviceAvailable(backend.service);
+    });
+
+    afterEach(async () => {
+      await relay?.close();
+      await target?.close();
+      relay = undefined;
+      target = undefined;
+    });
+
+    function setup(overrides: Record<string, unknown> = {}) {
+      relay = new Relay(backend, overrides);
+      return relay;
+    }
+
+    it("delivers 1,000 webhooks byte-for-byte with their original headers", async (ctx) => {
+      if (!available) ctx.skip();
+      const r = setup({ max_in_flight: 64 });
+      target = await startTarget();
+      await r.startReceiver();
+      r.startConnector(`${target.url}/hooks`);
+      const bodies = Array.from({ length: 1000 }, (_, i) =>
+        i % 2 === 0
+          ? Buffer.from(`{ "n" :${i},\n\t"s":"caf\\u00e9 \\ud83d\\ude00",  "x": [1 ,2] }`)
+          : Buffer.concat([Buffer.from([0, 255, 254, i % 256]), randomBytes(64)]),
+      );
+      const sent = await mapLimit(bodies, 32, async (body, i) => {
+        const json = i % 2 === 0;
+        const res = await r.send(json ? "json_hook" : "blob_hook", body, {
+          "content-type": json ? "application/json" : "application/octet-stream",
+          "X-Custom-Case": `Value-${i}`,
+          "x-repeated": "a",
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers["x-webhook-message-id"]).toBe(res.json?.["message_id"]);
+        return { id: res.json?.["message_id"] as string, body, i };
+      });
+      await target.waitForRequests(1000, 60_000);
+      const byId = new Map(target.requests.map((req) => [headerOf(req.rawHeaders, "x-webhook-message-id"), req]));
+      expect(byId.size).toBe(1000);
+      for (const { id, body, i } of sent) {
+        const got = byId.get(id);
+        expect(got, `message ${i}`).toBeDefined();
+        expect(got!.body.equals(body), `body of message ${i}`).toBe(true);
+        expect(headerOf(got!.rawHeaders, "X-Custom-Case")).toBe(`Value-${i}`);
+        expect(got!.rawHeaders).toContain("X-Custom-Case");
+        expect(headerOf(got!.rawHeaders, "content-type")).toBe(
+          i % 2 === 0 ? "application/json" : "application/octet-stream",
+        );
+        expect(headerOf(got!.rawHeaders, "x-webhook-id")).toBe(i % 2 === 0 ? "json_hook" : "blob_hook");
+        expect(got!.url).toBe("/hooks");
+      }
+    }, 120_000);
+
+    it("buffers while the connector is offline and delivers after it starts", async (ctx) => {
+      if (!available) ctx.skip();
+      const r = setup();
+      target = await startTarget();
+      await r.startReceiver();
+      const first = r.startConnector(target.url);
+      await expect(r.send("json_hook", '{"warm":1}')).resolves.toMatchObject({ status: 200 });
+      await target.waitForRequests(1);
+      await first.stop("SIGTERM");
+      const ids = new Set<string>();
+      for (let i = 0; i < 50; i++) {
+        const res = await r.send("json_hook", JSON.stringify({ offline: i }));
+        expect(res.status).toBe(200);
+        ids.add(res.json!["message_id"]!);
+      }
+      expect(target.requests).toHaveLength(1);
+      r.startConnector(target.url);
+      await target.waitForRequests(51);
+      const delivered = new Set(target.requests.map((q) => headerOf(q.rawHeaders, "x-webhook-message-id")));
+      for (const id of ids) expect(delivered.has(id)).toBe(true);
+    }, 60_000);
+
+    it("loses nothing when the receiver is killed with SIGKILL right after answering 200", async (ctx) => {
+      if (!available) ctx.skip();
+      const r = setup();
+      target = await startTarget();
+      const receiver = await r.startReceiver();
+      const ids = await mapLimit(Array.from({ length: 200 }, (_, i) => i), 20, async (i) => {
+        const res = await r.send("json_hook", JSON.stringify({ crash: i }));
+        expect(res.status).toBe(200);
+        return res.json!["message_id"]!;
+      });
+      await receiver.stop("SIGKILL");
+      await r.startReceiver();
+      r.startConnector(target.url);
+      await target.waitForRequests(200, 60_000);
+      const delivered = new Set(target.requests.map((q) => headerOf(q.rawHeaders, "x-webhook-message-id")));
+      for (const id of ids) expect(delivered.has(id)).toBe(true);
+    }, 90_000);
+
+    it("redelivers after a target 500 with a higher attempt and dead-letters a 400", async (ctx) => {
+      if (!available) ctx.skip();
+      const r = setup();
+      target = await startTarget();
+      let failures = 0;
+      target.reply((req) => {
+        const body = req.body.toString();
+        if (body.includes("flaky") && failures === 0) {
+          failures += 1;
+          return { status: 500 };
+        }
+        if (body.includes("bad")) return { status: 400 };
+        return { status: 200 };
+      });
+      await r.startReceiver();
+      r.startConnector(target.url, { target: { retry_enabled: false } });
+      const flaky = await r.send("json_hook", '{"flaky":true}');
+      const bad = await r.send("json_hook", '{"bad":true}');
+      expect(flaky.status).toBe(200);
+      expect(bad.status).toBe(200);
+      await target.waitForRequests(3, 30_000);
+      const flakyDeliveries = target.requests.filter((q) => q.body.toString().includes("flaky"));
+      expect(flakyDeliveries.map((q) => headerOf(q.rawHeaders, "x-webhook-attempt"))).toEqual(["1", "2"]);
+      expect(flakyDeliveries[1]!.receivedAt - flakyDeliveries[0]!.receivedAt).toBeGreaterThanOrEqual(900);
+      const badDeliveries = target.requests.filter((q) => q.body.toString().includes("bad"));
+      expect(badDeliveries).toHaveLength(1);
+      const buffer = await backend.open(r.dir);
+      try {
+        const deadLetters = await waitFor(async () => {
+          const list = await buffer.listDeadLetters(r.channel, { limit: 10, offset: 0 });
+          return list.length > 0 ? list : undefined;
+        });
+        expect(deadLetters.map((d) => d.message.messageId)).toEqual([bad.json!["message_id"]]);
+        expect(deadLetters[0]!.reason).toMatch(/400/);
+      } finally {
+        await buffer.close();
+      }
+    }, 60_000);
+
+    it("redelivers to another connector when a lease expires unacked", async (ctx) => {
+      if (!available) ctx.skip();
+      const r = setup({ ack_timeout_seconds: 1 });
+      target = await startTarget();
+      await r.startReceiver();
+      const transport = createGrpcTransport({ baseUrl: r.url });
+      const client = createClient(RelayService, transport);
+      const abort = new AbortController();
+      const hello = create(ConnectRequestSchema, {
+        frame: { case: "hello", value: { channel: r.channel, connectorId: "silent", maxInFlight: 1 } },
+      });
+      const heartbeat = create(ConnectRequestSchema, { frame: { case: "heartbeat", value: {} } });
+      // A live connector that never acks: it keeps heartbeating, so only
+      // the lease timeout can free its message.
+      async function* requests() {
+        yield hello;
+        while (!abort.signal.aborted) {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          yield heartbeat;
+        }
+      }
+      const stream = client.connect(requests(), {
+        headers: { authorization: `Bearer ${r.token}` },
+        signal: abort.signal,
+      });
+      const sent = await r.send("json_hook", '{"lease":1}');
+      let received: string | undefined;
+      try {
+        for await (const response of stream) {
+          if (response.frame.case === "message") {
+            received = response.frame.value.messageId;
+            break;
+          }
+        }
+        // Keep the silent connection open (it keeps heartbeating) while the
+        // lease runs out, then let a real connector take over.
+        r.startConnector(target.url, { id: "rescuer" });
+        await target.waitForRequests(1, 20_000);
+        expect(headerOf(target.requests[0]!.rawHeaders, "x-webhook-message-id")).toBe(received);
+        expect(headerOf(target.requests[0]!.rawHeaders, "x-webhook-attempt")).toBe("2");
+      } finally {
+        abort.abort();
+      }
+      expect(received).toBe(sent.json!["message_id"]);
+    }, 60_000);
+
+    it("shares one channel's load between two connectors", async (ctx) => {
+      if (!available) ctx.skip();
+      const r = setup({ max_in_flight: 4 });
+      target = await startTarget();
+      target.reply(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return { status: 200 };
+      });
+      await r.startReceiver();
+      const targetA = `${target.url}/a`;
+      const targetB = `${target.url}/b`;
+      r.startConnector(targetA, { id: "a" });
+      r.startConnector(targetB, { id: "b" });
+      await mapLimit(Array.from({ length: 300 }, (_, i) => i), 16, async (i) => {
+        expect((await r.send("json_hook", JSON.stringify({ lb: i }))).status).toBe(200);
+      });
+      await target.waitForRequests(300, 60_000);
+      const toA = target.requests.filter((q) => q.url === "/a").length;
+      const toB = target.requests.filter((q) => q.url === "/b").length;
+      expect(toA + toB).toBe(300);
+      expect(toA).toBeGreaterThanOrEqual(45);
+      expect(toB).toBeGreaterThanOrEqual(45);
+    }, 90_000);
+
+    it("answers 503 with Retry-After when the channel is full and stores nothing more", async (ctx) => {
+      if (!available) ctx.skip();
+      const r = setup({ max_queue_size: 5 });
+      await r.startReceiver();
+      for (let i = 0; i < 5; i++) expect((await r.send("json_hook", `{"fill":${i}}`)).status).toBe(200);
+      const full = await r.send("json_hook", '{"fill":"over"}');
+      expect(full.status).toBe(503);
+      expect(full.headers["retry-after"]).toMatch(/^\d+$/);
+      expect(full.json).toMatchObject({ error: "channel_full" });
+      await r.receiver!.stop("SIGTERM");
+      const buffer = await backend.open(r.dir);
+      try {
+        const stats = await buffer.stats(r.channel);
+        expect(stats.queued).toBe(5);
+      } finally {
+        await buffer.close();
+      }
+    }, 30_000);
+
+    it("answers 413 for an oversize body without reading all of it", async (ctx) => {
+      if (!available) ctx.skip();
+      const r = setup({ max_message_bytes: 1024 });
+      await r.startReceiver();
+      const declared = await r.send("blob_hook", Buffer.alloc(4096, 1), {
+        "content-type": "application/octet-stream",
+      });
+      expect(declared.status).toBe(413);
+      expect(declared.json).toMatchObject({ error: "payload_too_large" });
+    }, 30_000);
+  });
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
