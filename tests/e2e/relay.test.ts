@@ -133,7 +133,7 @@ for (const backend of e2eBackends) {
         return { status: 200 };
       });
       await r.startReceiver();
-      r.startConnector(target.url, { target: { retry_enabled: false } });
+      const connector = r.startConnector(target.url, { target: { retry_enabled: false } });
       const flaky = await r.send("json_hook", '{"flaky":true}');
       const bad = await r.send("json_hook", '{"bad":true}');
       expect(flaky.status).toBe(200);
@@ -144,12 +144,12 @@ for (const backend of e2eBackends) {
       expect(flakyDeliveries[1]!.receivedAt - flakyDeliveries[0]!.receivedAt).toBeGreaterThanOrEqual(900);
       const badDeliveries = target.requests.filter((q) => q.body.toString().includes("bad"));
       expect(badDeliveries).toHaveLength(1);
+      // A graceful stop flushes the connector's pending acks and nacks.
+      expect(await connector.stop("SIGTERM")).toBe(0);
+      expect(await r.receiver!.stop("SIGTERM")).toBe(0);
       const buffer = await backend.open(r.dir);
       try {
-        const deadLetters = await waitFor(async () => {
-          const list = await buffer.listDeadLetters(r.channel, { limit: 10, offset: 0 });
-          return list.length > 0 ? list : undefined;
-        });
+        const deadLetters = await buffer.listDeadLetters(r.channel, { limit: 10, offset: 0 });
         expect(deadLetters.map((d) => d.message.messageId)).toEqual([bad.json!["message_id"]]);
         expect(deadLetters[0]!.reason).toMatch(/400/);
       } finally {
@@ -257,14 +257,4 @@ for (const backend of e2eBackends) {
       expect(declared.json).toMatchObject({ error: "payload_too_large" });
     }, 30_000);
   });
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

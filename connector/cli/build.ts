@@ -1,0 +1,81 @@
+/**
+ * Builds the connector's parts from a loaded configuration: TLS options,
+ * transport, deliverer and runner options.
+ */
+import type { ConnectorConfig } from "../config/schema.js";
+import { deliveryModeOf } from "../config/schema.js";
+import type { Deliverer } from "../delivery/deliverer.js";
+import { createHttpTargetDeliverer } from "../delivery/http-target.js";
+import { createModuleDeliverer, type ModuleEventSink } from "../modules/index.js";
+import type { ConnectorEventListener } from "../runner/events.js";
+import type { ConnectorRunnerOptions } from "../runner/runner.js";
+import { createTransportForProtocol } from "../transport/select.js";
+import { loadTlsOptions } from "../transport/tls.js";
+import type { Transport } from "../transport/transport.js";
+import { connectorVersion } from "./version.js";
+
+/** Creates the transport for `config.protocol`, with the TLS files read. */
+export function buildTransport(config: ConnectorConfig): Transport {
+  const tls = loadTlsOptions({
+    verifySsl: config.verify_ssl,
+    caCertPath: config.ca_cert_path,
+    clientCertPath: config.client_cert_path,
+    clientKeyPath: config.client_key_path,
+  });
+  return createTransportForProtocol(config.protocol, {
+    cloudUrl: config.cloud_url,
+    token: config.token,
+    tls,
+  });
+}
+
+/** Creates the deliverer of the configured mode; module output (the `log` module) goes to `stdout`. */
+export async function buildDeliverer(
+  config: ConnectorConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  onModuleEvent: ModuleEventSink,
+  stdout: NodeJS.WritableStream = process.stdout,
+): Promise<Deliverer> {
+  if (deliveryModeOf(config) === "http") {
+    return createHttpTargetDeliverer({
+      defaultTarget: config.default_target,
+      targets: config.targets,
+      connectionsPerOrigin: config.max_concurrent_requests,
+    });
+  }
+  return createModuleDeliverer({
+    webhooksConfigPath: config.webhooks_config!,
+    connectionsConfigPath: config.connections_config,
+    env,
+    onEvent: onModuleEvent,
+    stdout,
+  });
+}
+
+/** Runner options from the configuration (seconds become milliseconds). */
+export function runnerOptions(
+  config: ConnectorConfig,
+  transport: Transport,
+  deliverer: Deliverer,
+  onEvent: ConnectorEventListener,
+): ConnectorRunnerOptions {
+  return {
+    transport,
+    deliverer,
+    hello: {
+      channel: config.channel,
+      connectorId: config.connector_id,
+      group: config.group,
+      maxInFlight: config.max_concurrent_requests,
+      clientVersion: connectorVersion(),
+    },
+    reconnectDelayMs: config.reconnect_delay * 1_000,
+    maxReconnectDelayMs: config.max_reconnect_delay * 1_000,
+    reconnectBackoffMultiplier: config.reconnect_backoff_multiplier,
+    ...(config.heartbeat_timeout === undefined
+      ? {}
+      : { heartbeatTimeoutMs: config.heartbeat_timeout * 1_000 }),
+    shutdownGraceMs: config.shutdown_grace_seconds * 1_000,
+    onEvent,
+  };
+}

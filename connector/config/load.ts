@@ -1,0 +1,202 @@
+/**
+ * Loads the connector configuration from its three sources (SPEC §2):
+ * a flag that was given beats an env var that is set, which beats the
+ * file, which beats the schema default. Errors are one-line ConfigErrors
+ * naming where the bad value came from.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { ConfigError, formatKeyPath } from "../../receiver/config/config-error.js";
+import { MissingVariableError, substituteVariables } from "../../receiver/config/substitute.js";
+import { parseConnectorArgs } from "./args.js";
+import { type ConfigOption, configOptions, convertOptionValue, pathKeys } from "./options.js";
+import { type ConnectorConfig, connectorConfigSchema } from "./schema.js";
+
+/** Inputs of loadConnectorConfig. */
+export interface LoadConnectorConfigOptions {
+  /** Command-line arguments after `connector`. */
+  readonly argv: readonly string[];
+  /** Environment (for `CONNECTOR_*` and `{$VAR}` substitution). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Base for relative `--config` paths. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/** The loaded configuration and where it came from. */
+export interface LoadedConnectorConfig {
+  /** The frozen, validated configuration. */
+  readonly config: ConnectorConfig;
+  /** Absolute path of the config file, when one was read. */
+  readonly configFile: string | undefined;
+  /** True when `--help` was given; `config` is then not loaded. */
+  readonly help: false;
+}
+
+/** `--help` was asked for. */
+export interface HelpRequested {
+  /** Always true. */
+  readonly help: true;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function readConfigFile(path: string, label: string, env: LoadConnectorConfigOptions["env"]): Json {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "read error";
+    throw new ConfigError(label, "", `cannot read the file (${code})`, { cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(label, "", `invalid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!isObject(parsed))
+    throw new ConfigError(label, "", "expected a JSON object at the top level");
+  try {
+    return substituteVariables(parsed, env) as Json;
+  } catch (error) {
+    if (error instanceof MissingVariableError) {
+      throw new ConfigError(
+        label,
+        error.keyPath,
+        `environment variable ${error.variable} is not set and has no default`,
+      );
+    }
+    throw error;
+  }
+}
+
+function setPath(target: Json, path: readonly string[], value: unknown, label: string): void {
+  let node = target;
+  for (const [index, key] of path.entries()) {
+    if (index === path.length - 1) {
+      node[key] = value;
+      return;
+    }
+    const child = node[key];
+    if (child === undefined) {
+      const created: Json = {};
+      node[key] = created;
+      node = created;
+    } else if (isObject(child)) {
+      const copy: Json = { ...child };
+      node[key] = copy;
+      node = copy;
+    } else {
+      throw new ConfigError(label, path.slice(0, index + 1).join("."), "expected an object");
+    }
+  }
+}
+
+function envValue(option: ConfigOption, env: LoadConnectorConfigOptions["env"]) {
+  for (const name of option.env) {
+    const value = env[name];
+    // An empty variable counts as unset, as with `FOO=` in compose files.
+    if (value !== undefined && value !== "") return { name, value };
+  }
+  return undefined;
+}
+
+/**
+ * Reads, merges, validates and freezes the connector configuration.
+ * Throws ConfigError with a one-line message on any problem.
+ */
+export function loadConnectorConfig(
+  options: LoadConnectorConfigOptions,
+): LoadedConnectorConfig | HelpRequested {
+  const { env } = options;
+  const cwd = options.cwd ?? process.cwd();
+  const args = parseConnectorArgs(options.argv);
+  if (args.help) return { help: true };
+
+  const configArg = args.config ?? envValue(CONFIG_OPTION, env)?.value;
+  const configFile = configArg === undefined ? undefined : resolve(cwd, configArg);
+  const fileLabel = configArg ?? "connector config";
+  const merged: Json = configFile === undefined ? {} : readConfigFile(configFile, fileLabel, env);
+
+  // Where each overridden key path came from, for error messages.
+  const sources = new Map<string, string>();
+  const fromFile = new Set(pathKeys.filter((key) => merged[key] !== undefined));
+  const apply = (option: ConfigOption, raw: string, label: string) => {
+    const converted = convertOptionValue(option.kind, raw);
+    const keyPath = option.path.join(".");
+    if ("problem" in converted) throw new ConfigError(label, keyPath, converted.problem);
+    setPath(merged, option.path, converted.value, label);
+    sources.set(keyPath, label);
+    if (option.path.length === 1) fromFile.delete(option.path[0] as (typeof pathKeys)[number]);
+  };
+  for (const option of configOptions) {
+    const set = envValue(option, env);
+    if (set !== undefined) apply(option, set.value, `env ${set.name}`);
+  }
+  for (const option of configOptions) {
+    const given = args.values.get(option.flag);
+    if (given !== undefined) apply(option, given, `flag --${option.flag}`);
+  }
+
+  const result = connectorConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const keyPath = formatKeyPath(issue.path);
+    throw new ConfigError(sourceOf(keyPath, sources, fileLabel), keyPath, describeIssue(issue));
+  }
+  const config = { ...result.data };
+  if (configFile !== undefined) {
+    for (const key of fromFile) {
+      const value = config[key];
+      if (value !== undefined && !isAbsolute(value)) {
+        config[key] = resolve(dirname(configFile), value);
+      }
+    }
+  }
+  return { config: deepFreeze(config), configFile, help: false };
+}
+
+const CONFIG_OPTION: ConfigOption = {
+  path: [],
+  env: ["CONNECTOR_CONFIG"],
+  flag: "config",
+  kind: "string",
+};
+
+function sourceOf(keyPath: string, sources: ReadonlyMap<string, string>, fileLabel: string) {
+  let best: string | undefined;
+  let bestLength = -1;
+  for (const [path, label] of sources) {
+    const matches =
+      keyPath === path || keyPath.startsWith(`${path}.`) || path.startsWith(`${keyPath}.`);
+    if (matches && keyPath !== "" && path.length > bestLength) {
+      best = label;
+      bestLength = path.length;
+    }
+  }
+  return best ?? fileLabel;
+}
+
+function describeIssue(issue: { code: string; message: string; keys?: readonly string[] }) {
+  if (issue.code === "unrecognized_keys" && issue.keys !== undefined) {
+    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+  }
+  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
+    return "is required";
+  }
+  return issue.message;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

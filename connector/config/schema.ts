@@ -1,0 +1,156 @@
+/**
+ * Schema of connector.json (SPEC §8). Every default is declared here and
+ * documented with `@default`. The parsed result is frozen by the loader.
+ */
+import { hostname } from "node:os";
+import { z } from "zod";
+
+/** Webhook ids and channel names (SPEC §3.1). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const nameSchema = z
+  .string()
+  .regex(NAME, "expected 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit")
+  .refine((value) => !value.includes(".."), "must not contain '..'");
+
+/** Streaming protocols a connector may ask for, in the order `auto` tries them. */
+export const protocols = ["grpc", "connect", "websocket", "sse", "long_poll"] as const;
+
+/** A concrete streaming protocol. */
+export type StreamProtocol = (typeof protocols)[number];
+
+/** Levels accepted by `log_level` (pino's). */
+export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** One HTTP-mode target. */
+export const targetSchema = z.strictObject({
+  /** Where the message is sent, exactly as configured (path and query included). */
+  url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+  /** Method of the delivery. @default the original request's method */
+  method: z
+    .string()
+    .regex(/^[A-Za-z]+$/, "expected an HTTP method such as POST")
+    .transform((m) => m.toUpperCase())
+    .optional(),
+  /** Extra headers added to (and replacing same-named) original headers. @default {} */
+  headers: z.record(z.string().min(1), z.string()).default({}),
+  /** Time limit of each attempt, in seconds. @default 30 */
+  timeout_seconds: z.number().positive().default(30),
+  /** Retry 408/429/5xx/timeouts/network errors locally before nacking. @default true */
+  retry_enabled: z.boolean().default(true),
+  /** Total attempts per delivery when retries are enabled. @default 3 */
+  retry_max_attempts: z.number().int().min(1).max(100).default(3),
+  /** Delay before the first local retry, in seconds. @default 1 */
+  retry_delay_seconds: z.number().min(0).default(1),
+  /** Factor applied to the delay after each retry. @default 2 */
+  retry_backoff_multiplier: z.number().min(1).default(2),
+});
+
+/** A parsed HTTP-mode target. */
+export type TargetConfig = z.output<typeof targetSchema>;
+
+const positiveSeconds = z.number().positive();
+
+/** The whole connector.json. */
+export const connectorConfigSchema = z
+  .strictObject({
+    /** Base URL of the receiver (`https://relay.example.com`). Required. */
+    cloud_url: z.url({
+      protocol: /^(https?|wss?)$/,
+      error: "expected an http(s):// or ws(s):// URL",
+    }),
+    /** Channel to consume. Required. */
+    channel: nameSchema,
+    /** Channel token, sent as `Authorization: Bearer …`. Required. */
+    token: z.string().min(1, "must not be empty"),
+    /** Streaming protocol; `auto` tries them in the order of `protocols`. @default "auto" */
+    protocol: z.enum(["auto", ...protocols]).default("auto"),
+    /** Name of this connector, shown in the admin API. @default the host name */
+    connector_id: z
+      .string()
+      .min(1)
+      .max(128)
+      .default(() => hostname()),
+    /** Fan-out group; empty is the channel's default group. @default "" */
+    group: z.union([z.literal(""), nameSchema]).default(""),
+    /** Most deliveries at once (also asked of the server as max_in_flight). @default 10 */
+    max_concurrent_requests: z.number().int().min(1).max(10_000).default(10),
+    /** First reconnect delay, in seconds. @default 1 */
+    reconnect_delay: z.number().min(0).default(1),
+    /** Longest reconnect delay, in seconds. @default 60 */
+    max_reconnect_delay: positiveSeconds.default(60),
+    /** Factor applied to the reconnect delay after each failed attempt. @default 2 */
+    reconnect_backoff_multiplier: z.number().min(1).default(2),
+    /**
+     * Drop a server silent for this long, in seconds.
+     * @default 3 × the heartbeat interval announced by the server
+     */
+    heartbeat_timeout: positiveSeconds.optional(),
+    /** How long in-flight deliveries may finish on shutdown, in seconds. @default 30 */
+    shutdown_grace_seconds: z.number().min(0).default(30),
+    /** Verify the receiver's TLS certificate. @default true */
+    verify_ssl: z.boolean().default(true),
+    /** PEM file of the CAs trusted for the receiver; replaces Node's default CA list. */
+    ca_cert_path: z.string().min(1).optional(),
+    /** PEM client certificate for mutual TLS; needs `client_key_path`. */
+    client_cert_path: z.string().min(1).optional(),
+    /** PEM client key for mutual TLS; needs `client_cert_path`. */
+    client_key_path: z.string().min(1).optional(),
+    /** Log level of the CLI. @default "info" */
+    log_level: z.enum(logLevels).default("info"),
+    /** HTTP mode: target of webhooks without an entry in `targets`. */
+    default_target: targetSchema.optional(),
+    /** HTTP mode: targets by webhook id. */
+    targets: z.record(nameSchema, targetSchema).optional(),
+    /** Module mode: path of the webhooks.json to dispatch with. */
+    webhooks_config: z.string().min(1).optional(),
+    /** Module mode: path of the connections.json the modules use. */
+    connections_config: z.string().min(1).optional(),
+  })
+  .superRefine((config, ctx) => {
+    const http = config.default_target !== undefined || config.targets !== undefined;
+    const module = config.webhooks_config !== undefined;
+    if (http && module) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["webhooks_config"],
+        message:
+          "choose one delivery mode: HTTP mode (default_target/targets) or module mode (webhooks_config), not both",
+      });
+    } else if (!http && !module) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message:
+          "no delivery mode: set default_target.url (or targets) for HTTP mode, or webhooks_config for module mode",
+      });
+    }
+    if (config.connections_config !== undefined && !module) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["connections_config"],
+        message: "only valid in module mode (with webhooks_config)",
+      });
+    }
+    if ((config.client_cert_path === undefined) !== (config.client_key_path === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [config.client_cert_path === undefined ? "client_cert_path" : "client_key_path"],
+        message: "client_cert_path and client_key_path must be set together",
+      });
+    }
+    if (config.max_reconnect_delay < config.reconnect_delay) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["max_reconnect_delay"],
+        message: `must be at least reconnect_delay (${config.reconnect_delay})`,
+      });
+    }
+  });
+
+/** A parsed, validated connector configuration. */
+export type ConnectorConfig = Readonly<z.output<typeof connectorConfigSchema>>;
+
+/** Which delivery mode a configuration selects. */
+export function deliveryModeOf(config: ConnectorConfig): "http" | "module" {
+  return config.webhooks_config === undefined ? "http" : "module";
+}

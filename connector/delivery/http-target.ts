@@ -1,0 +1,144 @@
+/**
+ * HTTP mode (SPEC §8): delivers each message to its configured target
+ * with an undici Pool per target origin. The body goes byte-for-byte, the
+ * original headers go in order (hop-by-hop ones dropped), so the target
+ * can verify the provider's signature as if the provider called it.
+ *
+ * Decision table: 2xx → ack; 408, 429, 3xx, 5xx, timeout, network error →
+ * local retries when `retry_enabled` (honouring Retry-After), then retry;
+ * other 4xx (410 included) → reject.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import { Pool } from "undici";
+import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+import type { TargetConfig } from "../config/schema.js";
+import type { Deliverer, DeliveryOutcome } from "./deliverer.js";
+import { buildForwardHeaders } from "./forward-headers.js";
+import { parseRetryAfter } from "./retry-after.js";
+
+/** Options of createHttpTargetDeliverer. */
+export interface HttpTargetDelivererOptions {
+  /** Target of webhooks without an entry in `targets`. */
+  readonly defaultTarget?: TargetConfig | undefined;
+  /** Targets by webhook id. @default {} */
+  readonly targets?: Readonly<Record<string, TargetConfig>> | undefined;
+  /** Most connections per target origin. @default 32 */
+  readonly connectionsPerOrigin?: number;
+  /**
+   * Longest Retry-After the deliverer waits for locally; a longer one ends
+   * local retries and is passed to the server as the nack delay, so a slot
+   * is not held past the lease. @default 30000
+   */
+  readonly maxLocalRetryWaitMs?: number;
+}
+
+type Attempt =
+  | { readonly kind: "ok" }
+  | { readonly kind: "reject"; readonly reason: string }
+  | { readonly kind: "retryable"; readonly reason: string; readonly retryAfterMs?: number };
+
+const SHUTDOWN_REASON = "connector shutting down";
+const SHUTDOWN: DeliveryOutcome = { kind: "retry", reason: SHUTDOWN_REASON };
+
+/** Creates the HTTP-mode Deliverer. */
+export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): Deliverer {
+  const pools = new Map<string, Pool>();
+  const maxLocalWait = options.maxLocalRetryWaitMs ?? 30_000;
+  const poolFor = (origin: string) => {
+    let pool = pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, { connections: options.connectionsPerOrigin ?? 32 });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+
+  async function attemptOnce(
+    message: WebhookMessage,
+    target: TargetConfig,
+    url: URL,
+    signal: AbortSignal,
+  ): Promise<Attempt> {
+    const timeoutMs = target.timeout_seconds * 1_000;
+    const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+    try {
+      const response = await poolFor(url.origin).request({
+        path: `${url.pathname}${url.search}`,
+        method: target.method ?? (message.method === "" ? "POST" : message.method),
+        headers: buildForwardHeaders(message, target.headers),
+        body,
+        signal: attemptSignal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      await response.body.dump();
+      const status = response.statusCode;
+      if (status >= 200 && status < 300) return { kind: "ok" };
+      const reason = `target answered HTTP ${status}`;
+      // 1xx/3xx are not a verdict on the message (undici follows no redirects): retry.
+      if (status === 408 || status === 429 || status >= 500 || status < 400) {
+        const retryAfterMs = parseRetryAfter(response.headers["retry-after"]);
+        return retryAfterMs === undefined
+          ? { kind: "retryable", reason }
+          : { kind: "retryable", reason, retryAfterMs };
+      }
+      return { kind: "reject", reason };
+    } catch (error) {
+      if (signal.aborted) return { kind: "retryable", reason: SHUTDOWN_REASON };
+      if (attemptSignal.aborted) {
+        return { kind: "retryable", reason: `target timed out after ${target.timeout_seconds} s` };
+      }
+      return { kind: "retryable", reason: `target unreachable: ${describe(error)}` };
+    }
+  }
+
+  return {
+    async deliver(message, signal) {
+      const target = options.targets?.[message.webhookId] ?? options.defaultTarget;
+      if (target === undefined) {
+        return {
+          kind: "reject",
+          reason: `no target configured for webhook '${message.webhookId}'`,
+        };
+      }
+      const url = new URL(target.url);
+      const attempts = target.retry_enabled ? target.retry_max_attempts : 1;
+      let wait = target.retry_delay_seconds * 1_000;
+      for (let attempt = 1; ; attempt++) {
+        if (signal.aborted) return SHUTDOWN;
+        const result = await attemptOnce(message, target, url, signal);
+        if (result.kind === "ok") return { kind: "ack" };
+        if (result.kind === "reject") return result;
+        if (signal.aborted) return SHUTDOWN;
+        const retryAfter = result.retryAfterMs;
+        const giveUp =
+          attempt >= attempts || (retryAfter !== undefined && retryAfter > maxLocalWait);
+        if (giveUp) {
+          return retryAfter === undefined
+            ? { kind: "retry", reason: result.reason }
+            : { kind: "retry", reason: result.reason, delayMs: retryAfter };
+        }
+        try {
+          await delay(retryAfter ?? wait, undefined, { signal });
+        } catch {
+          return SHUTDOWN;
+        }
+        wait *= target.retry_backoff_multiplier;
+      }
+    },
+    async close() {
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((pool) => pool.close()));
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" ? `${code} ${error.message}` : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,142 @@
+/**
+ * `webhook-connect connector`: loads the configuration, connects to the
+ * receiver and delivers until SIGINT/SIGTERM. Owns the logger (pino, JSON
+ * on stdout). User errors are one line on stderr and exit code 2.
+ */
+import { pino } from "pino";
+import { ConfigError } from "../receiver/config/config-error.js";
+import { buildDeliverer, buildTransport, runnerOptions } from "./cli/build.js";
+import { logConnectorEvent, logModuleEvent } from "./cli/log-events.js";
+import { connectorVersion } from "./cli/version.js";
+import { connectorUsage, loadConnectorConfig } from "./config/index.js";
+import { deliveryModeOf } from "./config/schema.js";
+import type { Deliverer } from "./delivery/deliverer.js";
+import { TlsFileError } from "./errors.js";
+import { createConnectorRunner } from "./runner/runner.js";
+import type { Transport } from "./transport/transport.js";
+
+/** Exit code of a clean shutdown. */
+export const EXIT_OK = 0;
+/** Exit code of an unexpected failure. */
+export const EXIT_FAILURE = 1;
+/** Exit code of a bad configuration, flag or file. */
+export const EXIT_CONFIG = 2;
+
+/** Where the CLI writes and how it is stopped; tests replace the defaults. */
+export interface ConnectorCliIo {
+  /** Log lines (JSON) and --help. @default process.stdout */
+  readonly stdout?: NodeJS.WritableStream;
+  /** The one-line error of a bad configuration. @default process.stderr */
+  readonly stderr?: NodeJS.WritableStream;
+  /** Stops the connector like SIGTERM does. @default none */
+  readonly signal?: AbortSignal;
+  /** Listen for SIGINT/SIGTERM. @default true */
+  readonly handleSignals?: boolean;
+  /** Base of a relative --config path. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/** Removes credentials from a URL before it is logged. */
+function safeUrl(raw: string): string {
+  const url = new URL(raw);
+  url.username = "";
+  url.password = "";
+  return url.toString();
+}
+
+/**
+ * Runs the connector command. `argv` are the arguments after `connector`.
+ * Resolves with the exit code once the connector stopped.
+ */
+export async function runConnectorCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: ConnectorCliIo = {},
+): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const userError = (message: string) => {
+    stderr.write(`webhook-connect connector: ${message}\n`);
+    return EXIT_CONFIG;
+  };
+
+  let loaded: ReturnType<typeof loadConnectorConfig>;
+  try {
+    loaded = loadConnectorConfig({ argv, env, ...(io.cwd === undefined ? {} : { cwd: io.cwd }) });
+  } catch (error) {
+    if (error instanceof ConfigError) return userError(error.message);
+    throw error;
+  }
+  if (loaded.help) {
+    stdout.write(connectorUsage());
+    return EXIT_OK;
+  }
+  const { config } = loaded;
+  const logger = pino(
+    { level: config.log_level, base: { service: "webhook-connect-connector" } },
+    stdout,
+  );
+
+  let transport: Transport;
+  let deliverer: Deliverer;
+  try {
+    transport = buildTransport(config);
+    deliverer = await buildDeliverer(config, env, (event) => logModuleEvent(logger, event), stdout);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof TlsFileError) {
+      return userError(error.message);
+    }
+    throw error;
+  }
+
+  const stop = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (stop.signal.aborted) {
+      logger.warn({ signal: name }, "second signal: exiting without waiting for deliveries");
+      process.exit(130);
+    }
+    logger.info({ signal: name }, "shutdown requested");
+    stop.abort();
+  };
+  const handleSignals = io.handleSignals ?? true;
+  if (handleSignals) {
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  }
+  const onExternalStop = () => stop.abort();
+  io.signal?.addEventListener("abort", onExternalStop, { once: true });
+  if (io.signal?.aborted) stop.abort();
+
+  logger.info(
+    {
+      version: connectorVersion(),
+      cloud_url: safeUrl(config.cloud_url),
+      channel: config.channel,
+      group: config.group === "" ? "default" : config.group,
+      protocol: config.protocol,
+      connector_id: config.connector_id,
+      mode: deliveryModeOf(config),
+      max_concurrent_requests: config.max_concurrent_requests,
+      config_file: loaded.configFile,
+    },
+    "connector starting",
+  );
+  const runner = createConnectorRunner(
+    runnerOptions(config, transport, deliverer, (event) => logConnectorEvent(logger, event)),
+  );
+  try {
+    await runner.run(stop.signal);
+    return EXIT_OK;
+  } catch (error) {
+    logger.fatal({ err: error }, "connector failed");
+    return EXIT_FAILURE;
+  } finally {
+    if (handleSignals) {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+    io.signal?.removeEventListener("abort", onExternalStop);
+    await deliverer.close().catch(() => {});
+    await transport.close().catch(() => {});
+  }
+}

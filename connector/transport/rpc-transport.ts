@@ -1,0 +1,75 @@
+/**
+ * The gRPC and Connect transports: the bidi `RelayService.Connect` call
+ * over HTTP/2 — cleartext prior-knowledge h2c for `http://` cloud URLs,
+ * TLS with ALPN for `https://`. Each session gets its own HTTP/2
+ * connection, so a reconnect never reuses a half-dead one.
+ */
+import { createClient } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import { RelayService } from "../../gen/webhookconnect/v1/relay_pb.js";
+import { openRpcSession, type RpcSessionTuning } from "./rpc-session.js";
+import type { TlsOptions } from "./tls.js";
+import type { Transport } from "./transport.js";
+
+/** Options of the gRPC and Connect transports. */
+export interface RpcRelayTransportOptions {
+  /** Receiver base URL (`http(s)://`, `ws(s)://` is mapped to it). */
+  readonly cloudUrl: string;
+  /** Channel token, sent as `Authorization: Bearer …` on every call. */
+  readonly token: string;
+  /** TLS settings applied to every connection. @default verify with Node's CAs */
+  readonly tls?: TlsOptions;
+  /** Ack batching and close timing. */
+  readonly tuning?: RpcSessionTuning;
+}
+
+/** Maps a cloud URL to the HTTP base URL of RelayService. */
+export function rpcBaseUrl(cloudUrl: string): string {
+  const url = new URL(cloudUrl);
+  if (url.protocol === "ws:") url.protocol = "http:";
+  else if (url.protocol === "wss:") url.protocol = "https:";
+  return url.toString().replace(/\/+$/, "");
+}
+
+function createRpcRelayTransport(
+  name: "grpc" | "connect",
+  options: RpcRelayTransportOptions,
+): Transport {
+  const baseUrl = rpcBaseUrl(options.cloudUrl);
+  const nodeOptions = baseUrl.startsWith("https:") ? { ...options.tls } : {};
+  return {
+    name,
+    open(openOptions) {
+      const sessionManager = new Http2SessionManager(baseUrl, {}, nodeOptions);
+      const transport =
+        name === "grpc"
+          ? createGrpcTransport({ baseUrl, sessionManager })
+          : createConnectTransport({ baseUrl, httpVersion: "2", sessionManager });
+      return openRpcSession({
+        ...options.tuning,
+        transport: name,
+        client: createClient(RelayService, transport),
+        token: options.token,
+        options: openOptions,
+        dispose: () => sessionManager.abort(),
+      });
+    },
+    async close() {
+      // Every session owns its connection and releases it when it ends.
+    },
+  };
+}
+
+/** gRPC over HTTP/2 (`protocol: grpc`). */
+export function createGrpcRelayTransport(options: RpcRelayTransportOptions): Transport {
+  return createRpcRelayTransport("grpc", options);
+}
+
+/** The Connect protocol over HTTP/2 (`protocol: connect`). */
+export function createConnectRelayTransport(options: RpcRelayTransportOptions): Transport {
+  return createRpcRelayTransport("connect", options);
+}

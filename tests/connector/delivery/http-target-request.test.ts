@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { TargetConfig } from "../../../connector/config/schema.js";
+import type { Deliverer } from "../../../connector/delivery/deliverer.js";
+import { createHttpTargetDeliverer } from "../../../connector/delivery/http-target.js";
+import { makeMessage } from "../helpers/messages.js";
+import { headerValues, startTargetServer, type TargetServer } from "../helpers/target-server.js";
+
+function target(url: string, overrides: Partial<TargetConfig> = {}): TargetConfig {
+  return {
+    url,
+    headers: {},
+    timeout_seconds: 5,
+    retry_enabled: true,
+    retry_max_attempts: 3,
+    retry_delay_seconds: 0,
+    retry_backoff_multiplier: 2,
+    ...overrides,
+  };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(
+  handler: Parameters<typeof startTargetServer>[0],
+  overrides: Partial<TargetConfig> = {},
+): Promise<{ server: TargetServer; deliverer: Deliverer }> {
+  const server = await startTargetServer(handler);
+  const deliverer = createHttpTargetDeliverer({
+    defaultTarget: target(`${server.url}/hooks?src=relay`, overrides),
+  });
+  cleanups.push(
+    () => server.close(),
+    () => deliverer.close(),
+  );
+  return { server, deliverer };
+}
+
+const never = new AbortController().signal;
+
+function answer(status: number, headers: Record<string, string> = {}) {
+  return (_req: unknown, res: import("node:http").ServerResponse) => {
+    res.writeHead(status, headers).end("body");
+  };
+}
+
+describe("HTTP target request", () => {
+  it("sends the body byte-for-byte, including binary bytes", async () => {
+    const { server, deliverer } = await setup(answer(200));
+    const body = new Uint8Array(512);
+    for (let i = 0; i < body.length; i++) body[i] = i % 256;
+    await deliverer.deliver(
+      makeMessage({ body, headers: [["Content-Type", "application/octet-stream"]] }),
+      never,
+    );
+    expect(Buffer.compare(server.requests[0]!.body, Buffer.from(body))).toBe(0);
+    expect(headerValues(server.requests[0]!, "content-length")).toEqual(["512"]);
+    expect(headerValues(server.requests[0]!, "content-type")).toEqual(["application/octet-stream"]);
+  });
+
+  it("forwards original headers in order with repeated names, drops hop-by-hop ones", async () => {
+    const { server, deliverer } = await setup(answer(200));
+    await deliverer.deliver(
+      makeMessage({
+        id: "m-42",
+        webhookId: "stripe",
+        attempt: 3,
+        body: '{"a":1}',
+        headers: [
+          ["Content-Type", "application/json"],
+          ["Stripe-Signature", "t=1,v1=abc"],
+          ["X-Dup", "one"],
+          ["Connection", "keep-alive, X-Hop"],
+          ["X-Hop", "drop me"],
+          ["Keep-Alive", "timeout=5"],
+          ["Transfer-Encoding", "chunked"],
+          ["Upgrade", "h2c"],
+          ["TE", "trailers"],
+          ["Trailer", "X-T"],
+          ["Proxy-Authorization", "Basic x"],
+          ["Host", "relay.example.com"],
+          ["Content-Length", "999"],
+          ["X-Dup", "two"],
+          ["X-Webhook-Id", "spoofed"],
+        ],
+      }),
+      never,
+    );
+    const request = server.requests[0]!;
+    const names = request.headers.map(([n]) => n.toLowerCase());
+    // undici manages its own connection (`connection: keep-alive`); the sender's value must not pass.
+    expect(headerValues(request, "connection")).not.toContain("keep-alive, X-Hop");
+    expect(headerValues(request, "connection").length).toBeLessThanOrEqual(1);
+    for (const dropped of [
+      "x-hop",
+      "keep-alive",
+      "transfer-encoding",
+      "upgrade",
+      "te",
+      "trailer",
+      "proxy-authorization",
+    ]) {
+      expect(names).not.toContain(dropped);
+    }
+    expect(headerValues(request, "x-dup")).toEqual(["one", "two"]);
+    expect(headerValues(request, "stripe-signature")).toEqual(["t=1,v1=abc"]);
+    expect(headerValues(request, "host")).toEqual([new URL(server.url).host]);
+    expect(headerValues(request, "content-length")).toEqual(["7"]);
+    expect(headerValues(request, "x-webhook-message-id")).toEqual(["m-42"]);
+    expect(headerValues(request, "x-webhook-id")).toEqual(["stripe"]);
+    expect(headerValues(request, "x-webhook-attempt")).toEqual(["3"]);
+    // Original order of the forwarded headers is kept.
+    const order = names.filter((n) => ["content-type", "stripe-signature", "x-dup"].includes(n));
+    expect(order).toEqual(["content-type", "stripe-signature", "x-dup", "x-dup"]);
+    expect(request.body.toString()).toBe('{"a":1}');
+  });
+
+  it("adds target headers, replacing same-named originals", async () => {
+    const { server, deliverer } = await setup(answer(200), {
+      headers: { "X-Api-Key": "local-key", "x-source": "target" },
+    });
+    await deliverer.deliver(
+      makeMessage({
+        headers: [
+          ["X-Source", "sender"],
+          ["Content-Type", "text/plain"],
+        ],
+      }),
+      never,
+    );
+    const request = server.requests[0]!;
+    expect(headerValues(request, "x-api-key")).toEqual(["local-key"]);
+    expect(headerValues(request, "x-source")).toEqual(["target"]);
+  });
+
+  it("sends traceparent when the message has one", async () => {
+    const { server, deliverer } = await setup(answer(200));
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    await deliverer.deliver(
+      makeMessage({ traceparent, headers: [["traceparent", "00-old-old-00"]] }),
+      never,
+    );
+    expect(headerValues(server.requests[0]!, "traceparent")).toEqual([traceparent]);
+  });
+
+  it("uses the original method and the target path as configured", async () => {
+    const { server, deliverer } = await setup(answer(200));
+    await deliverer.deliver(makeMessage({ method: "PATCH" }), never);
+    expect(server.requests[0]!.method).toBe("PATCH");
+    expect(server.requests[0]!.url).toBe("/hooks?src=relay");
+  });
+
+  it("uses the target's method when it sets one", async () => {
+    const { server, deliverer } = await setup(answer(200), { method: "PUT" });
+    await deliverer.deliver(makeMessage({ method: "POST" }), never);
+    expect(server.requests[0]!.method).toBe("PUT");
+  });
+
+  it("routes by webhook id to targets, else to default_target", async () => {
+    const server = await startTargetServer(answer(200));
+    const deliverer = createHttpTargetDeliverer({
+      defaultTarget: target(`${server.url}/default`),
+      targets: { github: target(`${server.url}/gh`) },
+    });
+    cleanups.push(
+      () => server.close(),
+      () => deliverer.close(),
+    );
+    await deliverer.deliver(makeMessage({ webhookId: "github" }), never);
+    await deliverer.deliver(makeMessage({ webhookId: "stripe" }), never);
+    expect(server.requests.map((r) => r.url)).toEqual(["/gh", "/default"]);
+  });
+
+  it("rejects a webhook without any target", async () => {
+    const deliverer = createHttpTargetDeliverer({ targets: {} });
+    expect(await deliverer.deliver(makeMessage({ webhookId: "nobody" }), never)).toEqual({
+      kind: "reject",
+      reason: "no target configured for webhook 'nobody'",
+    });
+  });
+});

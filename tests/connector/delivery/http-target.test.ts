@@ -1,0 +1,208 @@
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { TargetConfig } from "../../../connector/config/schema.js";
+import type { Deliverer } from "../../../connector/delivery/deliverer.js";
+import { createHttpTargetDeliverer } from "../../../connector/delivery/http-target.js";
+import { makeMessage } from "../helpers/messages.js";
+import { startTargetServer, type TargetServer } from "../helpers/target-server.js";
+
+function target(url: string, overrides: Partial<TargetConfig> = {}): TargetConfig {
+  return {
+    url,
+    headers: {},
+    timeout_seconds: 5,
+    retry_enabled: true,
+    retry_max_attempts: 3,
+    retry_delay_seconds: 0,
+    retry_backoff_multiplier: 2,
+    ...overrides,
+  };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(
+  handler: Parameters<typeof startTargetServer>[0],
+  overrides: Partial<TargetConfig> = {},
+): Promise<{ server: TargetServer; deliverer: Deliverer }> {
+  const server = await startTargetServer(handler);
+  const deliverer = createHttpTargetDeliverer({
+    defaultTarget: target(`${server.url}/hooks?src=relay`, overrides),
+  });
+  cleanups.push(
+    () => server.close(),
+    () => deliverer.close(),
+  );
+  return { server, deliverer };
+}
+
+const never = new AbortController().signal;
+
+function answer(status: number, headers: Record<string, string> = {}) {
+  return (_req: unknown, res: import("node:http").ServerResponse) => {
+    res.writeHead(status, headers).end("body");
+  };
+}
+
+describe("HTTP target decision table", () => {
+  it.each([200, 201, 204, 299])("acks a %i after one attempt", async (status) => {
+    const { server, deliverer } = await setup(answer(status));
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({ kind: "ack" });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it.each([408, 429, 500, 502, 503])(
+    "retries a %i locally up to retry_max_attempts, then returns retry",
+    async (status) => {
+      const { server, deliverer } = await setup(answer(status), { retry_max_attempts: 3 });
+      const outcome = await deliverer.deliver(makeMessage(), never);
+      expect(outcome).toEqual({ kind: "retry", reason: `target answered HTTP ${status}` });
+      expect(server.requests).toHaveLength(3);
+    },
+  );
+
+  it.each([400, 401, 403, 404, 410, 422])("rejects a %i after one attempt", async (status) => {
+    const { server, deliverer } = await setup(answer(status));
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({
+      kind: "reject",
+      reason: `target answered HTTP ${status}`,
+    });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("acks when a retry succeeds", async () => {
+    const { server, deliverer } = await setup((_req, res, index) => {
+      res.writeHead(index < 2 ? 503 : 200).end();
+    });
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({ kind: "ack" });
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it("makes exactly one attempt when retry_enabled is false", async () => {
+    const { server, deliverer } = await setup(answer(500), {
+      retry_enabled: false,
+      retry_max_attempts: 5,
+    });
+    expect(await deliverer.deliver(makeMessage(), never)).toMatchObject({ kind: "retry" });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("returns retry on a timeout, per attempt", async () => {
+    const { server, deliverer } = await setup(
+      (_req, res, index) => {
+        // The first attempt never answers in time; the second answers at once.
+        if (index === 0) setTimeout(() => res.writeHead(200).end(), 2_000);
+        else res.writeHead(200).end();
+      },
+      { timeout_seconds: 0.2, retry_max_attempts: 1 },
+    );
+    const started = performance.now();
+    const outcome = await deliverer.deliver(makeMessage(), never);
+    expect(outcome).toEqual({ kind: "retry", reason: "target timed out after 0.2 s" });
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("returns retry on a network error after the configured attempts", async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as import("node:net").AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const deliverer = createHttpTargetDeliverer({
+      defaultTarget: target(`http://127.0.0.1:${port}/`, { retry_max_attempts: 2 }),
+    });
+    cleanups.push(() => deliverer.close());
+    const outcome = await deliverer.deliver(makeMessage(), never);
+    expect(outcome.kind).toBe("retry");
+    expect(outcome.kind === "retry" && outcome.reason).toMatch(/^target unreachable: ECONNREFUSED/);
+  });
+
+  it("waits retry_delay_seconds × retry_backoff_multiplier between attempts", async () => {
+    const times: number[] = [];
+    const { deliverer } = await setup(
+      (_req, res) => {
+        times.push(performance.now());
+        res.writeHead(500).end();
+      },
+      { retry_delay_seconds: 0.1, retry_backoff_multiplier: 3, retry_max_attempts: 3 },
+    );
+    await deliverer.deliver(makeMessage(), never);
+    expect(times).toHaveLength(3);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(95);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(295);
+  });
+
+  it("honours Retry-After in seconds between local attempts", async () => {
+    const times: number[] = [];
+    const { deliverer } = await setup(
+      (_req, res, index) => {
+        times.push(performance.now());
+        if (index === 0) res.writeHead(429, { "Retry-After": "1" }).end();
+        else res.writeHead(200).end();
+      },
+      { retry_delay_seconds: 0 },
+    );
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({ kind: "ack" });
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
+  });
+
+  it("honours Retry-After as an HTTP-date", async () => {
+    const times: number[] = [];
+    const { deliverer } = await setup(
+      (_req, res, index) => {
+        times.push(Date.now());
+        // Two seconds ahead at one-second resolution: at least one second away.
+        const at = new Date(Date.now() + 2_000).toUTCString();
+        if (index === 0) res.writeHead(503, { "Retry-After": at }).end();
+        else res.writeHead(200).end();
+      },
+      { retry_delay_seconds: 0 },
+    );
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({ kind: "ack" });
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
+  });
+
+  it("passes the last Retry-After as the nack delay when attempts run out", async () => {
+    const { deliverer } = await setup(answer(503, { "Retry-After": "120" }), {
+      retry_max_attempts: 1,
+    });
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({
+      kind: "retry",
+      reason: "target answered HTTP 503",
+      delayMs: 120_000,
+    });
+  });
+
+  it("stops local retries when Retry-After exceeds the local wait limit", async () => {
+    const server = await startTargetServer(answer(429, { "Retry-After": "3600" }));
+    const deliverer = createHttpTargetDeliverer({
+      defaultTarget: target(server.url, { retry_max_attempts: 5 }),
+      maxLocalRetryWaitMs: 1_000,
+    });
+    cleanups.push(
+      () => server.close(),
+      () => deliverer.close(),
+    );
+    expect(await deliverer.deliver(makeMessage(), never)).toMatchObject({
+      kind: "retry",
+      delayMs: 3_600_000,
+    });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("returns retry at once when aborted during a retry wait", async () => {
+    const { server, deliverer } = await setup(answer(500), {
+      retry_delay_seconds: 60,
+      retry_max_attempts: 3,
+    });
+    const controller = new AbortController();
+    const pending = deliverer.deliver(makeMessage(), controller.signal);
+    await server.waitForRequests(1);
+    controller.abort();
+    expect(await pending).toEqual({ kind: "retry", reason: "connector shutting down" });
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { createBackoff } from "../../../connector/runner/backoff.js";
+
+describe("createBackoff", () => {
+  it("grows by the multiplier up to the maximum", () => {
+    const backoff = createBackoff({
+      initialMs: 1_000,
+      maxMs: 5_000,
+      multiplier: 2,
+      random: () => 0.5,
+    });
+    expect([1, 2, 3, 4, 5].map(() => backoff.next())).toEqual([1_000, 2_000, 4_000, 5_000, 5_000]);
+  });
+
+  it("spreads delays by the jitter, never above the maximum", () => {
+    const low = createBackoff({ initialMs: 1_000, maxMs: 60_000, multiplier: 2, random: () => 0 });
+    const high = createBackoff({
+      initialMs: 1_000,
+      maxMs: 1_000,
+      multiplier: 2,
+      random: () => 0.999,
+    });
+    expect(low.next()).toBe(800);
+    expect(high.next()).toBe(1_000);
+  });
+
+  it("starts over after reset", () => {
+    const backoff = createBackoff({
+      initialMs: 100,
+      maxMs: 10_000,
+      multiplier: 3,
+      random: () => 0.5,
+    });
+    backoff.next();
+    backoff.next();
+    backoff.reset();
+    expect(backoff.attempts).toBe(0);
+    expect(backoff.next()).toBe(100);
+  });
+
+  it("gives the longest delay for fatal errors", () => {
+    const backoff = createBackoff({
+      initialMs: 100,
+      maxMs: 60_000,
+      multiplier: 2,
+      random: () => 0.5,
+    });
+    expect(backoff.longest()).toBe(60_000);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * The executable's start-up contract (SPEC §2): a bad config, flag or URL
+ * stops start-up with one clear line naming the file, the key and the
+ * problem, and a non-zero exit; no stack traces.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli, tempDir, writeJson } from "../helpers/processes.js";
+
+const valid = {
+  hook: {
+    module: "webhook_connect",
+    "module-config": { channel: "cli-test", channel_token: "secret-token-value" },
+  },
+};
+
+async function failStart(args: string[], env: Record<string, string> = {}) {
+  const run = runCli(args, env);
+  const code = await run.exited;
+  const lines = run
+    .output()
+    .split("\n")
+    .filter((line) => line.trim() !== "");
+  return { code, lines, output: run.output() };
+}
+
+describe("receiver start-up errors", () => {
+  const dir = tempDir("wc-cli-");
+
+  it("names the file, key and problem for an invalid module-config value", async () => {
+    const config = writeJson(dir, "bad-ttl.json", {
+      hook: {
+        module: "webhook_connect",
+        "module-config": { channel: "cli-test", channel_token: "x", ttl_seconds: "soon" },
+      },
+    });
+    const { code, lines, output } = await failStart(["receiver", "--config", config, "--port", "0"]);
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(config);
+    expect(lines[0]).toContain("hook.module-config.ttl_seconds");
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("reports invalid JSON with its position", async () => {
+    const config = join(dir, "broken.json");
+    writeFileSync(config, '{\n  "hook": {\n    "module": "webhook_connect",,\n  }\n}\n');
+    const { code, lines } = await failStart(["receiver", "--config", config, "--port", "0"]);
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/line 3/);
+  });
+
+  it("names a missing environment variable", async () => {
+    const config = writeJson(dir, "missing-var.json", {
+      hook: {
+        module: "webhook_connect",
+        "module-config": { channel: "cli-test", channel_token: "{$WC_TEST_UNSET_TOKEN}" },
+      },
+    });
+    const { code, lines } = await failStart(["receiver", "--config", config, "--port", "0"]);
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("WC_TEST_UNSET_TOKEN");
+    expect(lines[0]).toContain("hook.module-config.channel_token");
+  });
+
+  it("rejects an unknown buffer URL scheme", async () => {
+    const config = writeJson(dir, "ok.json", valid);
+    const { code, lines } = await failStart([
+      "receiver",
+      "--config",
+      config,
+      "--buffer",
+      "mongodb://localhost",
+    ]);
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/--buffer.*unsupported buffer URL scheme 'mongodb:'/);
+  });
+
+  it("rejects an unknown flag and a bad port", async () => {
+    const config = writeJson(dir, "ok2.json", valid);
+    const unknown = await failStart(["receiver", "--config", config, "--prot", "1"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.lines).toHaveLength(1);
+    expect(unknown.lines[0]).toMatch(/--prot/);
+    const port = await failStart(["receiver", "--config", config, "--port", "70000"]);
+    expect(port.code).toBe(2);
+    expect(port.lines[0]).toMatch(/--port/);
+  });
+
+  it("reports a config file that does not exist", async () => {
+    const missing = join(dir, "nope.json");
+    const { code, lines } = await failStart(["receiver", "--config", missing]);
+    expect(code).toBe(2);
+    expect(lines).toEqual([expect.stringContaining(`${missing}: file not found`)]);
+  });
+
+  it("rejects two webhooks that disagree about one channel's settings", async () => {
+    const config = writeJson(dir, "conflict.json", {
+      a: { module: "webhook_connect", "module-config": { channel: "shared", channel_token: "t1" } },
+      b: {
+        module: "webhook_connect",
+        "module-config": { channel: "shared", channel_token: "t1", max_queue_size: 5 },
+      },
+    });
+    const { code, lines } = await failStart(["receiver", "--config", config, "--port", "0"]);
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/\ba\b.*\bb\b|\bb\b.*\ba\b/);
+    expect(lines[0]).toContain("max_queue_size");
+  });
+});
+
+describe("connector start-up errors", () => {
+  const dir = tempDir("wc-cli-connector-");
+
+  it("names the key of an invalid connector.json value", async () => {
+    const config = writeJson(dir, "connector.json", {
+      cloud_url: "not a url",
+      channel: "c",
+      token: "t",
+      default_target: { url: "http://127.0.0.1:1/x" },
+    });
+    const { code, lines, output } = await failStart(["connector", "--config", config]);
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("cloud_url");
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("lets a flag override the file and reports a bad flag value by name", async () => {
+    const config = writeJson(dir, "connector2.json", {
+      cloud_url: "http://127.0.0.1:1",
+      channel: "c",
+      token: "t",
+      default_target: { url: "http://127.0.0.1:1/x" },
+    });
+    const { code, lines } = await failStart([
+      "connector",
+      "--config",
+      config,
+      "--protocol",
+      "carrier-pigeon",
+    ]);
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/--protocol/);
+  });
+});
