@@ -34,6 +34,11 @@ export const errorCodes = {
   WC_ERR_INGEST_BAD_ENCODING: { http: 400, connect: Code.InvalidArgument, wire: "bad_encoding" },
   WC_ERR_INGEST_SCHEMA: { http: 400, connect: Code.InvalidArgument, wire: "schema_validation" },
   WC_ERR_AUTH_FAILED: { http: 401, connect: Code.Unauthenticated, wire: "unauthorized" },
+  WC_ERR_AUTH_UNAVAILABLE: {
+    http: 503,
+    connect: Code.Unavailable,
+    wire: "auth_unavailable",
+  },
   WC_ERR_AUTH_FORBIDDEN: { http: 403, connect: Code.PermissionDenied, wire: "forbidden" },
   WC_ERR_RATE_LIMITED: { http: 429, connect: Code.ResourceExhausted, wire: "rate_limited" },
   WC_ERR_BUFFER_FULL: { http: 503, connect: Code.ResourceExhausted, wire: "channel_full" },

@@ -37,6 +37,11 @@ export type VerifyResult =
       readonly status?: number;
       /** Extra response headers, e.g. a `WWW-Authenticate` challenge. */
       readonly headers?: Readonly<Record<string, string>>;
+      /**
+       * Text safe to show the sender (e.g. the JSON path a schema check
+       * failed at); absent means the wire gets the generic message.
+       */
+      readonly message?: string;
     };
 
 /** One configured authentication or validation check. */

@@ -98,9 +98,29 @@ export class RateLimitedError extends WebhookConnectError {
 
 /** 400: the JSON body does not match the webhook's `json_schema`. */
 export class SchemaValidationError extends WebhookConnectError {
-  constructor() {
-    super("WC_ERR_INGEST_SCHEMA", "request body does not match the webhook's JSON schema");
+  /** @param detail sender-safe detail from the validator, e.g. `/data/id: must be integer` */
+  constructor(detail?: string) {
+    super(
+      "WC_ERR_INGEST_SCHEMA",
+      detail === undefined || detail === ""
+        ? "request body does not match the webhook's JSON schema"
+        : `request body does not match the webhook's JSON schema: ${detail}`,
+    );
     this.name = "SchemaValidationError";
+  }
+}
+
+/**
+ * 503: a check could not be made because a service it needs (token
+ * introspection, reCAPTCHA, the shared rate-limit store) is unreachable.
+ * The sender retries later; nothing was stored and nothing let through.
+ */
+export class VerifierUnavailableError extends WebhookConnectError {
+  constructor(retryAfterSeconds: number) {
+    super("WC_ERR_AUTH_UNAVAILABLE", "authentication service unavailable, retry later", {
+      retryAfterSeconds,
+    });
+    this.name = "VerifierUnavailableError";
   }
 }
 

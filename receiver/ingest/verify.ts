@@ -10,6 +10,7 @@ import {
   ForbiddenError,
   RateLimitedError,
   SchemaValidationError,
+  VerifierUnavailableError,
 } from "./errors.js";
 
 /** A failed check: the error to answer with and what to record about it. */
@@ -46,8 +47,9 @@ function errorFor(
 ): WebhookConnectError {
   const status = result.status ?? 401;
   if (status === 429) return new RateLimitedError(retryAfterOf(result.headers ?? {}));
+  if (status === 503) return new VerifierUnavailableError(retryAfterOf(result.headers ?? {}));
   if (status === 403) return new ForbiddenError();
-  if (verifier.afterAuth && status === 400) return new SchemaValidationError();
+  if (verifier.afterAuth && status === 400) return new SchemaValidationError(result.message);
   return new AuthenticationFailedError();
 }
 

@@ -35,7 +35,13 @@ describe("receiver start-up errors", () => {
         "module-config": { channel: "cli-test", channel_token: "x", ttl_seconds: "soon" },
       },
     });
-    const { code, lines, output } = await failStart(["receiver", "--config", config, "--port", "0"]);
+    const { code, lines, output } = await failStart([
+      "receiver",
+      "--config",
+      config,
+      "--port",
+      "0",
+    ]);
     expect(code).toBe(2);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(config);

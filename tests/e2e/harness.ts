@@ -9,6 +9,7 @@ import { request } from "undici";
 import type { Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
 import { createJetStreamBuffer } from "../../receiver/buffer/jetstream/index.js";
 import { createSqliteBuffer } from "../../receiver/buffer/sqlite/index.js";
+import { loadReceiverConfig } from "../../receiver/config/index.js";
 import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
 import type { ServiceName } from "../helpers/services.js";
 
@@ -146,6 +147,14 @@ export class Relay {
       headers: response.headers,
       json: text === "" ? undefined : (JSON.parse(text) as Record<string, string>),
     };
+  }
+
+  /** Opens the scenario's store in-process, with its channels known to the buffer. */
+  async openBuffer(): Promise<RelayBuffer> {
+    const buffer = await this.backend.open(this.dir);
+    const config = await loadReceiverConfig(this.configPath);
+    for (const channel of config.channels.values()) await buffer.ensureChannel(channel);
+    return buffer;
   }
 
   /** Stops every process started. */

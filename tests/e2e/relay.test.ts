@@ -9,10 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  ConnectRequestSchema,
-  RelayService,
-} from "../../gen/webhookconnect/v1/relay_pb.js";
+import { ConnectRequestSchema, RelayService } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { startTarget, type Target } from "../helpers/target.js";
 import { e2eBackends, headerOf, mapLimit, Relay } from "./harness.js";
@@ -62,7 +59,9 @@ for (const backend of e2eBackends) {
         return { id: res.json?.["message_id"] as string, body, i };
       });
       await target.waitForRequests(1000, 60_000);
-      const byId = new Map(target.requests.map((req) => [headerOf(req.rawHeaders, "x-webhook-message-id"), req]));
+      const byId = new Map(
+        target.requests.map((req) => [headerOf(req.rawHeaders, "x-webhook-message-id"), req]),
+      );
       expect(byId.size).toBe(1000);
       for (const { id, body, i } of sent) {
         const got = byId.get(id);
@@ -73,7 +72,9 @@ for (const backend of e2eBackends) {
         expect(headerOf(got!.rawHeaders, "content-type")).toBe(
           i % 2 === 0 ? "application/json" : "application/octet-stream",
         );
-        expect(headerOf(got!.rawHeaders, "x-webhook-id")).toBe(i % 2 === 0 ? "json_hook" : "blob_hook");
+        expect(headerOf(got!.rawHeaders, "x-webhook-id")).toBe(
+          i % 2 === 0 ? "json_hook" : "blob_hook",
+        );
         expect(got!.url).toBe("/hooks");
       }
     }, 120_000);
@@ -96,7 +97,9 @@ for (const backend of e2eBackends) {
       expect(target.requests).toHaveLength(1);
       r.startConnector(target.url);
       await target.waitForRequests(51);
-      const delivered = new Set(target.requests.map((q) => headerOf(q.rawHeaders, "x-webhook-message-id")));
+      const delivered = new Set(
+        target.requests.map((q) => headerOf(q.rawHeaders, "x-webhook-message-id")),
+      );
       for (const id of ids) expect(delivered.has(id)).toBe(true);
     }, 60_000);
 
@@ -105,16 +108,22 @@ for (const backend of e2eBackends) {
       const r = setup();
       target = await startTarget();
       const receiver = await r.startReceiver();
-      const ids = await mapLimit(Array.from({ length: 200 }, (_, i) => i), 20, async (i) => {
-        const res = await r.send("json_hook", JSON.stringify({ crash: i }));
-        expect(res.status).toBe(200);
-        return res.json!["message_id"]!;
-      });
+      const ids = await mapLimit(
+        Array.from({ length: 200 }, (_, i) => i),
+        20,
+        async (i) => {
+          const res = await r.send("json_hook", JSON.stringify({ crash: i }));
+          expect(res.status).toBe(200);
+          return res.json!["message_id"]!;
+        },
+      );
       await receiver.stop("SIGKILL");
       await r.startReceiver();
       r.startConnector(target.url);
       await target.waitForRequests(200, 60_000);
-      const delivered = new Set(target.requests.map((q) => headerOf(q.rawHeaders, "x-webhook-message-id")));
+      const delivered = new Set(
+        target.requests.map((q) => headerOf(q.rawHeaders, "x-webhook-message-id")),
+      );
       for (const id of ids) expect(delivered.has(id)).toBe(true);
     }, 90_000);
 
@@ -140,14 +149,19 @@ for (const backend of e2eBackends) {
       expect(bad.status).toBe(200);
       await target.waitForRequests(3, 30_000);
       const flakyDeliveries = target.requests.filter((q) => q.body.toString().includes("flaky"));
-      expect(flakyDeliveries.map((q) => headerOf(q.rawHeaders, "x-webhook-attempt"))).toEqual(["1", "2"]);
-      expect(flakyDeliveries[1]!.receivedAt - flakyDeliveries[0]!.receivedAt).toBeGreaterThanOrEqual(900);
+      expect(flakyDeliveries.map((q) => headerOf(q.rawHeaders, "x-webhook-attempt"))).toEqual([
+        "1",
+        "2",
+      ]);
+      expect(
+        flakyDeliveries[1]!.receivedAt - flakyDeliveries[0]!.receivedAt,
+      ).toBeGreaterThanOrEqual(900);
       const badDeliveries = target.requests.filter((q) => q.body.toString().includes("bad"));
       expect(badDeliveries).toHaveLength(1);
       // A graceful stop flushes the connector's pending acks and nacks.
       expect(await connector.stop("SIGTERM")).toBe(0);
       expect(await r.receiver!.stop("SIGTERM")).toBe(0);
-      const buffer = await backend.open(r.dir);
+      const buffer = await r.openBuffer();
       try {
         const deadLetters = await buffer.listDeadLetters(r.channel, { limit: 10, offset: 0 });
         expect(deadLetters.map((d) => d.message.messageId)).toEqual([bad.json!["message_id"]]);
@@ -166,7 +180,10 @@ for (const backend of e2eBackends) {
       const client = createClient(RelayService, transport);
       const abort = new AbortController();
       const hello = create(ConnectRequestSchema, {
-        frame: { case: "hello", value: { channel: r.channel, connectorId: "silent", maxInFlight: 1 } },
+        frame: {
+          case: "hello",
+          value: { channel: r.channel, connectorId: "silent", maxInFlight: 1 },
+        },
       });
       const heartbeat = create(ConnectRequestSchema, { frame: { case: "heartbeat", value: {} } });
       // A live connector that never acks: it keeps heartbeating, so only
@@ -216,9 +233,13 @@ for (const backend of e2eBackends) {
       const targetB = `${target.url}/b`;
       r.startConnector(targetA, { id: "a" });
       r.startConnector(targetB, { id: "b" });
-      await mapLimit(Array.from({ length: 300 }, (_, i) => i), 16, async (i) => {
-        expect((await r.send("json_hook", JSON.stringify({ lb: i }))).status).toBe(200);
-      });
+      await mapLimit(
+        Array.from({ length: 300 }, (_, i) => i),
+        16,
+        async (i) => {
+          expect((await r.send("json_hook", JSON.stringify({ lb: i }))).status).toBe(200);
+        },
+      );
       await target.waitForRequests(300, 60_000);
       const toA = target.requests.filter((q) => q.url === "/a").length;
       const toB = target.requests.filter((q) => q.url === "/b").length;
@@ -231,13 +252,14 @@ for (const backend of e2eBackends) {
       if (!available) ctx.skip();
       const r = setup({ max_queue_size: 5 });
       await r.startReceiver();
-      for (let i = 0; i < 5; i++) expect((await r.send("json_hook", `{"fill":${i}}`)).status).toBe(200);
+      for (let i = 0; i < 5; i++)
+        expect((await r.send("json_hook", `{"fill":${i}}`)).status).toBe(200);
       const full = await r.send("json_hook", '{"fill":"over"}');
       expect(full.status).toBe(503);
       expect(full.headers["retry-after"]).toMatch(/^\d+$/);
       expect(full.json).toMatchObject({ error: "channel_full" });
       await r.receiver!.stop("SIGTERM");
-      const buffer = await backend.open(r.dir);
+      const buffer = await r.openBuffer();
       try {
         const stats = await buffer.stats(r.channel);
         expect(stats.queued).toBe(5);

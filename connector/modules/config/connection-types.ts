@@ -1,0 +1,191 @@
+/**
+ * connections.json: named connections (`{ "name": { "type": …, … } }`),
+ * one schema per connection type. Type names and aliases follow the
+ * gateway format of the seed (`postgres` for `postgresql`, `mariadb` for
+ * `mysql`, `redis-rq` / `redis-publish` for `redis`). Unknown keys are
+ * errors so a typo never silently falls back to a default.
+ */
+import { z } from "zod";
+import { boolLike, intLike, nonEmpty, portLike, secondsLike } from "./values.js";
+
+const type = z.string();
+
+/** PostgreSQL (`postgresql`, `postgres`). */
+export const postgresConnectionSchema = z.strictObject({
+  type,
+  /** Full URL `postgresql://user:pass@host:port/db`; wins over the fields below. */
+  connection_string: nonEmpty.optional(),
+  /** @default "localhost" */
+  host: nonEmpty.default("localhost"),
+  /** @default 5432 */
+  port: portLike.default(5432),
+  /** @default "postgres" */
+  database: nonEmpty.default("postgres"),
+  /** @default "postgres" */
+  user: nonEmpty.default("postgres"),
+  password: z.string().optional(),
+  /** Use TLS. @default false */
+  ssl: boolLike.default(false),
+  /** CA certificate file for TLS. */
+  ssl_ca_cert: nonEmpty.optional(),
+  /** Client certificate file for TLS. */
+  ssl_cert: nonEmpty.optional(),
+  /** Client key file for TLS. */
+  ssl_key: nonEmpty.optional(),
+  /** Accepted for compatibility; pg opens connections on demand. @default 0 */
+  pool_min_size: intLike.pipe(z.number().min(0)).default(0),
+  /** Most connections in the pool. @default 10 */
+  pool_max_size: intLike.pipe(z.number().min(1)).default(10),
+});
+/** Parsed PostgreSQL connection. */
+export type PostgresConnection = z.output<typeof postgresConnectionSchema>;
+
+/** MySQL / MariaDB (`mysql`, `mariadb`). */
+export const mysqlConnectionSchema = z.strictObject({
+  type,
+  /** Full URL `mysql://user:pass@host:port/db`; wins over the fields below. */
+  connection_string: nonEmpty.optional(),
+  /** @default "localhost" */
+  host: nonEmpty.default("localhost"),
+  /** @default 3306 */
+  port: portLike.default(3306),
+  /** @default "webhooks" */
+  database: nonEmpty.default("webhooks"),
+  /** @default "root" */
+  user: nonEmpty.default("root"),
+  password: z.string().optional(),
+  /** Use TLS. @default false */
+  ssl: boolLike.default(false),
+  /** Most connections in the pool. @default 10 */
+  pool_size: intLike.pipe(z.number().min(1)).default(10),
+  /** Alias of `pool_size` used by the PostgreSQL connection. */
+  pool_max_size: intLike.pipe(z.number().min(1)).optional(),
+  pool_min_size: intLike.pipe(z.number().min(0)).optional(),
+});
+/** Parsed MySQL connection. */
+export type MysqlConnection = z.output<typeof mysqlConnectionSchema>;
+
+/** Redis (`redis`, `redis-rq`, `redis_rq`, `redis-publish`, `redis_publish`). */
+export const redisConnectionSchema = z.strictObject({
+  type,
+  /** Full URL `redis://[user:pass@]host:port/db` (or `rediss://`); wins over the fields below. */
+  url: nonEmpty.optional(),
+  /** @default "localhost" */
+  host: nonEmpty.default("localhost"),
+  /** @default 6379 */
+  port: portLike.default(6379),
+  /** @default 0 */
+  db: intLike.pipe(z.number().min(0)).default(0),
+  username: z.string().optional(),
+  password: z.string().nullable().optional(),
+  /** Use TLS. @default false */
+  tls: boolLike.default(false),
+});
+/** Parsed Redis connection. */
+export type RedisConnection = z.output<typeof redisConnectionSchema>;
+
+/** RabbitMQ (`rabbitmq`, `amqp`). */
+export const rabbitmqConnectionSchema = z.strictObject({
+  type,
+  /** Full URL `amqp://user:pass@host:port/vhost`; wins over the fields below. */
+  url: nonEmpty.optional(),
+  /** @default "localhost" */
+  host: nonEmpty.default("localhost"),
+  /** @default 5672 */
+  port: portLike.default(5672),
+  /** @default "guest" */
+  user: nonEmpty.default("guest"),
+  /** @default "guest" */
+  pass: z.string().default("guest"),
+  /** @default "/" */
+  vhost: nonEmpty.default("/"),
+  /** Use TLS (`amqps`). @default false */
+  tls: boolLike.default(false),
+  /** AMQP heartbeat in seconds. @default 30 */
+  heartbeat: intLike.pipe(z.number().min(0)).default(30),
+});
+/** Parsed RabbitMQ connection. */
+export type RabbitmqConnection = z.output<typeof rabbitmqConnectionSchema>;
+
+/** MQTT (`mqtt`). */
+export const mqttConnectionSchema = z.strictObject({
+  type,
+  /** @default "localhost" */
+  host: nonEmpty.default("localhost"),
+  /** @default 1883 (8883 with `tls`) */
+  port: portLike.optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** Client id; a random suffix is added when absent. @default "webhook-connect-<random>" */
+  client_id: nonEmpty.optional(),
+  /** Keepalive in seconds. @default 60 */
+  keepalive: intLike.pipe(z.number().min(0)).default(60),
+  /** `3.1.1` or `5.0`. @default "3.1.1" */
+  mqtt_version: z.enum(["3.1.1", "5.0", "5"]).default("3.1.1"),
+  /** Use TLS (`mqtts`). @default false */
+  tls: boolLike.default(false),
+  tls_ca_cert_file: nonEmpty.optional(),
+  tls_cert_file: nonEmpty.optional(),
+  tls_key_file: nonEmpty.optional(),
+  /** Skip server certificate verification (testing only). @default false */
+  tls_insecure: boolLike.default(false),
+  /** Connect timeout in seconds. @default 10 */
+  connect_timeout: secondsLike.default(10),
+});
+/** Parsed MQTT connection. */
+export type MqttConnection = z.output<typeof mqttConnectionSchema>;
+
+/** NATS (`nats`). */
+export const natsConnectionSchema = z.strictObject({
+  type,
+  /** Server URL(s), e.g. `nats://127.0.0.1:4222`. Wins over host/port. */
+  servers: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
+  /** @default "localhost" */
+  host: nonEmpty.default("localhost"),
+  /** @default 4222 */
+  port: portLike.default(4222),
+  user: z.string().optional(),
+  pass: z.string().optional(),
+  token: z.string().optional(),
+  /** Connection name shown by the server. @default "webhook-connect" */
+  name: nonEmpty.default("webhook-connect"),
+  /** Connect timeout in seconds. @default 5 */
+  connect_timeout: secondsLike.default(5),
+});
+/** Parsed NATS connection. */
+export type NatsConnection = z.output<typeof natsConnectionSchema>;
+
+/** Canonical connection types and their schemas. */
+export const connectionSchemas = {
+  postgresql: postgresConnectionSchema,
+  mysql: mysqlConnectionSchema,
+  redis: redisConnectionSchema,
+  rabbitmq: rabbitmqConnectionSchema,
+  mqtt: mqttConnectionSchema,
+  nats: natsConnectionSchema,
+} as const;
+
+/** A canonical connection type. */
+export type ConnectionType = keyof typeof connectionSchemas;
+
+/** Every accepted spelling of a connection `type`, mapped to its canonical type. */
+export const connectionTypeAliases: Readonly<Record<string, ConnectionType>> = {
+  postgresql: "postgresql",
+  postgres: "postgresql",
+  mysql: "mysql",
+  mariadb: "mysql",
+  redis: "redis",
+  "redis-rq": "redis",
+  redis_rq: "redis",
+  "redis-publish": "redis",
+  redis_publish: "redis",
+  rabbitmq: "rabbitmq",
+  amqp: "rabbitmq",
+  mqtt: "mqtt",
+  nats: "nats",
+};
+
+/** Whether `value` is a canonical connection type. */
+export function isConnectionType(value: string): value is ConnectionType {
+  return Object.hasOwn(connectionSchemas, value);
+}

@@ -1,0 +1,45 @@
+/**
+ * Output modules by name. Names and aliases follow the seed's gateway
+ * format (`postgresql`/`postgres`, `mysql`/`mariadb`, …).
+ */
+import type { ModuleDefinition } from "./module-definition.js";
+import { httpWebhookModule } from "./outputs/http-webhook.js";
+import { logModule } from "./outputs/log.js";
+import { mqttModule } from "./outputs/mqtt.js";
+import { natsModule } from "./outputs/nats.js";
+import { rabbitmqModule } from "./outputs/rabbitmq.js";
+import { redisPublishModule } from "./outputs/redis-publish.js";
+import { redisRqModule } from "./outputs/redis-rq.js";
+import { saveToDiskModule } from "./outputs/save-to-disk.js";
+import { mysqlModule } from "./outputs/sql/mysql.js";
+import { postgresqlModule } from "./outputs/sql/postgresql.js";
+import { websocketModule } from "./outputs/websocket.js";
+
+const definitions: readonly ModuleDefinition[] = [
+  logModule,
+  saveToDiskModule,
+  httpWebhookModule,
+  postgresqlModule,
+  mysqlModule,
+  redisPublishModule,
+  redisRqModule,
+  rabbitmqModule,
+  mqttModule,
+  natsModule,
+  websocketModule,
+];
+
+const byName = new Map<string, ModuleDefinition>();
+for (const definition of definitions) {
+  for (const name of [definition.name, ...definition.aliases]) byName.set(name, definition);
+}
+
+/** The module registered under `name` (canonical or alias), if any. */
+export function findModule(name: string): ModuleDefinition | undefined {
+  return byName.get(name);
+}
+
+/** Every accepted module name, aliases included, sorted. */
+export function moduleNames(): string[] {
+  return [...byName.keys()].sort();
+}

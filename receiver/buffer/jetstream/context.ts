@@ -1,0 +1,49 @@
+/** What the parts of the JetStream buffer share. */
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { UnknownChannelError } from "../../errors.js";
+import type { ChannelSettings } from "../buffer.js";
+import type { TrackedConnection } from "./connection.js";
+import type { Counters } from "./counters.js";
+import type { LeaseRegistry } from "./leases.js";
+import type { Publisher } from "./publisher.js";
+
+/** Something the buffer noticed but could not report to a caller. */
+export type JetStreamBufferEvent =
+  | { readonly type: "undecodable"; readonly channel: string; readonly streamSeq: number }
+  | { readonly type: "backgroundError"; readonly task: string; readonly error: unknown }
+  /** The NATS connection went down; calls reject until `reconnected`. */
+  | { readonly type: "disconnected" }
+  /** The NATS connection is back. */
+  | { readonly type: "reconnected" };
+
+/** Shared state of one JetStream buffer. */
+export interface JetStreamContext {
+  /** Tracked connection. */
+  readonly conn: TrackedConnection;
+  /** The NATS connection. */
+  readonly nc: NatsConnection;
+  /** JetStream management API. */
+  readonly jsm: JetStreamManager;
+  /** Coalescing publisher. */
+  readonly publisher: Publisher;
+  /** Shared counters. */
+  readonly counters: Counters;
+  /** Leases held by this replica. */
+  readonly leases: LeaseRegistry;
+  /** Channels ensured by this replica. */
+  readonly channels: Map<string, ChannelSettings>;
+  /** Clock (ms since epoch). */
+  readonly now: () => number;
+  /** Timeout of one JetStream API or ack request. */
+  readonly requestTimeoutMs: number;
+  /** Reports an event nobody awaits. */
+  readonly emit: (event: JetStreamBufferEvent) => void;
+}
+
+/** Settings of a channel this replica ensured; throws UnknownChannelError. */
+export function requireChannel(ctx: JetStreamContext, channel: string): ChannelSettings {
+  const settings = ctx.channels.get(channel);
+  if (settings === undefined) throw new UnknownChannelError(channel);
+  return settings;
+}

@@ -1,0 +1,250 @@
+/**
+ * The NATS JetStream buffer (`nats://host:port`): one stream per channel,
+ * one durable pull consumer per group, a dead-letter stream per channel,
+ * shared counters and state in KV buckets. Several receiver processes may
+ * share one NATS server: ingest on one, stream from another, ack anywhere
+ * (see settle.ts). The client reconnects forever; while NATS is down every
+ * call rejects quickly with BufferUnavailableError.
+ *
+ * Durability: nats-server 2.9 acknowledges a publish once the message is in
+ * its file store but before fsync — a PubAck survives a server crash, not a
+ * power loss.
+ */
+import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import type { Subscription } from "@nats-io/transport-node";
+import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
+import { BufferUnavailableError } from "../../errors.js";
+import {
+  type Buffer,
+  type BufferFeatures,
+  type BufferOptions,
+  type ChannelSettings,
+  DEFAULT_GROUP,
+  type NackOptions,
+  type SettleOutcome,
+} from "../buffer.js";
+import { watchMaxDeliveries } from "./advisories.js";
+import { apiRequest, unavailable } from "./api.js";
+import { encodeMessage } from "./codec.js";
+import { openConnection } from "./connection.js";
+import { type JetStreamBufferEvent, type JetStreamContext, requireChannel } from "./context.js";
+import { createCounters } from "./counters.js";
+import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from "./dead-letters.js";
+import { sweepExpired } from "./expiry.js";
+import { fetchDeliveries } from "./fetch.js";
+import { LeaseRegistry } from "./leases.js";
+import { COUNTERS_BUCKET, messageSubject, STATE_BUCKET, stateKey } from "./names.js";
+import { createPublisher } from "./publisher.js";
+import { ackLease, nackLease, releaseLeases, serveSettlements, settleRemotely } from "./settle.js";
+import { readStats } from "./stats.js";
+import { ensureChannelStreams, ensureGroupConsumer } from "./topology.js";
+
+/** Options of createJetStreamBuffer. */
+export interface JetStreamBufferOptions extends BufferOptions {
+  /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
+  readonly servers: string | readonly string[];
+  /** Connection name shown by the server. @default "webhook-connect-receiver" */
+  readonly name?: string;
+  /** Timeout of the first connect. @default 5000 */
+  readonly connectTimeoutMs?: number;
+  /** Timeout of one JetStream API, KV or ack request. @default 5000 */
+  readonly requestTimeoutMs?: number;
+  /** Timeout of a PubAck. @default 5000 */
+  readonly publishTimeoutMs?: number;
+  /** How long an ack waits for the replica holding a lease to answer. @default 500 */
+  readonly settleTimeoutMs?: number;
+  /** Interval of the background expiry sweep and lease pruning. @default 5000 */
+  readonly sweepIntervalMs?: number;
+  /** Receives events nobody awaits (connection changes, background failures, undecodable messages). */
+  readonly onEvent?: (event: JetStreamBufferEvent) => void;
+}
+
+const FEATURES: BufferFeatures = Object.freeze({
+  sharedAcrossProcesses: true,
+  durableAcrossRestart: true,
+});
+
+/** Lease entries are kept this long past their due time for late acks. */
+const LEASE_GRACE_MS = 60_000;
+
+/**
+ * Connects to NATS and opens the JetStream buffer; rejects with
+ * BufferUnavailableError when NATS or JetStream cannot be reached.
+ */
+export async function createJetStreamBuffer(options: JetStreamBufferOptions): Promise<Buffer> {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+  const conn = await openConnection({
+    servers: options.servers,
+    name: options.name ?? "webhook-connect-receiver",
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+  });
+  const { nc } = conn;
+  const emit = (event: JetStreamBufferEvent) => options.onEvent?.(event);
+  let stateKv: KV;
+  let ctx: JetStreamContext;
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: requestTimeoutMs });
+    const kvm = new Kvm(jetstream(nc, { timeout: requestTimeoutMs }));
+    const kvOptions = { history: 1, storage: StorageType.File, timeout: requestTimeoutMs };
+    stateKv = await kvm.create(STATE_BUCKET, kvOptions);
+    const countersKv = await kvm.create(COUNTERS_BUCKET, kvOptions);
+    ctx = {
+      conn,
+      nc,
+      jsm,
+      publisher: createPublisher(conn, options.publishTimeoutMs ?? 5_000),
+      counters: createCounters(countersKv, (error) =>
+        emit({ type: "backgroundError", task: "counters", error }),
+      ),
+      leases: new LeaseRegistry(),
+      channels: new Map(),
+      now: options.now ?? Date.now,
+      requestTimeoutMs,
+      emit,
+    };
+  } catch (error) {
+    await nc.close().catch(() => undefined);
+    throw new BufferUnavailableError("NATS JetStream is not available", error);
+  }
+  conn.onChange((connected) => emit({ type: connected ? "reconnected" : "disconnected" }));
+  const settleTimeoutMs = options.settleTimeoutMs ?? 500;
+  const subscriptions = new Map<string, Subscription[]>();
+  let closed = false;
+
+  const sweep = setInterval(() => {
+    ctx.leases.prune(ctx.now(), LEASE_GRACE_MS);
+    if (!conn.connected()) return;
+    for (const channel of ctx.channels.keys()) {
+      sweepExpired(ctx, channel).catch((error: unknown) =>
+        emit({ type: "backgroundError", task: "expiry sweep", error }),
+      );
+    }
+    void ctx.counters.flush();
+  }, options.sweepIntervalMs ?? 5_000);
+  sweep.unref();
+
+  /** Runs `body`, mapping foreign failures to BufferUnavailableError. */
+  async function guard<T>(what: string, body: () => Promise<T>): Promise<T> {
+    if (closed) throw new BufferUnavailableError("JetStream buffer is closed");
+    conn.assertConnected();
+    try {
+      return await body();
+    } catch (error) {
+      throw unavailable(what, error);
+    }
+  }
+
+  async function settle(
+    channel: string,
+    group: string,
+    messageId: string,
+    nack: NackOptions | undefined,
+  ): Promise<SettleOutcome> {
+    requireChannel(ctx, channel);
+    const lease = ctx.leases.get(channel, group, messageId);
+    if (lease !== undefined) {
+      return nack === undefined ? ackLease(ctx, lease) : nackLease(ctx, lease, nack);
+    }
+    if (ctx.leases.recentlySettled(channel, group, messageId)) return "not_found";
+    return settleRemotely(
+      ctx,
+      channel,
+      nack === undefined
+        ? { op: "ack", group, messageId }
+        : { op: "nack", group, messageId, options: nack },
+      settleTimeoutMs,
+    );
+  }
+
+  const buffer: Buffer = {
+    kind: "jetstream",
+    features: FEATURES,
+
+    ensureChannel: (settings: ChannelSettings) =>
+      guard("creating the channel", async () => {
+        await ensureChannelStreams(ctx.jsm, settings);
+        await ensureGroupConsumer(ctx.jsm, settings, DEFAULT_GROUP);
+        ctx.channels.set(settings.name, settings);
+        if (!subscriptions.has(settings.name)) {
+          subscriptions.set(settings.name, [
+            serveSettlements(ctx, settings.name),
+            watchMaxDeliveries(ctx, settings.name),
+          ]);
+          await nc.flush();
+        }
+      }),
+
+    ensureGroup: (channel, group) =>
+      guard("creating the group", async () => {
+        await ensureGroupConsumer(ctx.jsm, requireChannel(ctx, channel), group);
+      }),
+
+    publish: (channel: string, message: WebhookMessage) =>
+      guard("storing the message", async () => {
+        const settings = requireChannel(ctx, channel);
+        const ack = await ctx.publisher.publish({
+          subject: messageSubject(channel, message.webhookId),
+          data: encodeMessage(message),
+          msgId: message.messageId,
+          channel,
+          limit: settings.maxQueueSize,
+        });
+        return { sequence: BigInt(ack.seq), duplicate: ack.duplicate };
+      }),
+
+    fetch: (request) => guard("fetching messages", () => fetchDeliveries(ctx, request)),
+
+    ack: (channel, group, messageId) =>
+      guard("acking", () => settle(channel, group, messageId, undefined)),
+
+    nack: (channel, group, messageId, nackOptions) =>
+      guard("nacking", () => settle(channel, group, messageId, nackOptions)),
+
+    release: (channel, group, consumerId) =>
+      guard("releasing leases", async () => {
+        requireChannel(ctx, channel);
+        await releaseLeases(ctx, channel, group, consumerId);
+      }),
+
+    stats: (channel) => guard("reading stats", () => readStats(ctx, channel)),
+
+    listDeadLetters: (channel, listOptions) =>
+      guard("listing dead letters", () => listDeadLetters(ctx, channel, listOptions)),
+
+    replayDeadLetters: (channel, filter, targetGroup) =>
+      guard("replaying dead letters", () => replayDeadLetters(ctx, channel, filter, targetGroup)),
+
+    purgeDeadLetters: (channel, filter) =>
+      guard("purging dead letters", () => purgeDeadLetters(ctx, channel, filter)),
+
+    getState: (key) =>
+      guard("reading state", async () => {
+        const entry = await stateKv.get(stateKey(key));
+        return entry === null || entry.operation !== "PUT" ? undefined : entry.string();
+      }),
+
+    setState: (key, value) =>
+      guard("writing state", async () => {
+        await stateKv.put(stateKey(key), value);
+      }),
+
+    ping: () =>
+      guard("ping", async () => {
+        await apiRequest(nc, "$JS.API.INFO", {}, Math.min(requestTimeoutMs, 2_000));
+      }),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweep);
+      if (conn.connected()) await ctx.counters.flush().catch(() => undefined);
+      ctx.publisher.close();
+      ctx.leases.clear();
+      for (const subs of subscriptions.values()) for (const sub of subs) sub.unsubscribe();
+      subscriptions.clear();
+      await nc.close().catch(() => undefined);
+    },
+  };
+  return buffer;
+}

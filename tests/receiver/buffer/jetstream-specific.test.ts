@@ -1,0 +1,295 @@
+/**
+ * JetStream-specific behaviour on the real server (127.0.0.1:4222): two
+ * receiver replicas sharing a channel, settings applied on restart, the
+ * stream-level queue limit, name escaping and an unreachable server.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Buffer, ChannelSettings } from "../../../receiver/buffer/buffer.js";
+import {
+  COUNTERS_BUCKET,
+  channelStream,
+  consumerName,
+  countersKey,
+  createJetStreamBuffer,
+  deadLetterStream,
+} from "../../../receiver/buffer/jetstream/index.js";
+import { BufferUnavailableError, QueueFullError } from "../../../receiver/errors.js";
+import {
+  fetchRequest,
+  idsOf,
+  publishMany,
+  TEST_CHANNEL_DEFAULTS,
+} from "../../conformance/buffer-context.js";
+import { serviceAvailable } from "../../helpers/services.js";
+
+const NATS_URL = "nats://127.0.0.1:4222";
+const available = await serviceAvailable("nats");
+const run = randomUUID().slice(0, 8);
+
+describe.skipIf(!available)("jetstream buffer", () => {
+  let admin: NatsConnection;
+  const created: string[] = [];
+  const open: Buffer[] = [];
+  let count = 0;
+
+  const settings = (overrides: Partial<Omit<ChannelSettings, "name">> = {}): ChannelSettings => {
+    const name = `js-${run}-${++count}`;
+    created.push(name);
+    return { ...TEST_CHANNEL_DEFAULTS, ...overrides, name };
+  };
+  const openBuffer = async (): Promise<Buffer> => {
+    const buffer = await createJetStreamBuffer({ servers: NATS_URL });
+    open.push(buffer);
+    return buffer;
+  };
+
+  beforeAll(async () => {
+    admin = await connect({ servers: NATS_URL, name: "jetstream-specific-tests" });
+  });
+
+  afterEach(async () => {
+    for (const buffer of open.splice(0)) await buffer.close();
+  });
+
+  afterAll(async () => {
+    const jsm = await jetstreamManager(admin);
+    const counters = await new Kvm(admin).open(COUNTERS_BUCKET);
+    for (const channel of created) {
+      for (const stream of [channelStream(channel), deadLetterStream(channel)]) {
+        await jsm.streams.delete(stream).catch(() => undefined);
+      }
+      await counters.purge(countersKey(channel)).catch(() => undefined);
+    }
+    await admin.close();
+  });
+
+  it("lets one replica ingest, another lease and the first ack (SPEC §7)", async () => {
+    const a = await openBuffer();
+    const b = await openBuffer();
+    const channel = settings();
+    await a.ensureChannel(channel);
+    await b.ensureChannel(channel);
+
+    const [first, second] = await publishMany(a, channel, 2);
+    const leased = await b.fetch(fetchRequest(channel, { consumerId: "on-b" }));
+    expect(idsOf(leased)).toEqual([first!.messageId, second!.messageId]);
+
+    expect(await a.ack(channel.name, "default", first!.messageId)).toBe("acked");
+    expect(
+      await a.nack(channel.name, "default", second!.messageId, { retry: false, reason: "410" }),
+    ).toBe("dead_lettered");
+    expect(await a.ack(channel.name, "default", first!.messageId)).toBe("not_found");
+
+    const onA = await a.stats(channel.name);
+    const onB = await b.stats(channel.name);
+    expect(onA).toMatchObject({ queued: 0, inFlight: 0, delivered: 1, deadLettered: 1 });
+    expect(onB).toEqual(onA);
+    const letters = await b.listDeadLetters(channel.name, { limit: 10, offset: 0 });
+    expect(letters.map((letter) => [letter.message.messageId, letter.reason])).toEqual([
+      [second!.messageId, "410"],
+    ]);
+  });
+
+  it("applies changed stream and consumer settings when a channel is ensured again", async () => {
+    const channel = settings({ maxQueueSize: 5 });
+    const before = await openBuffer();
+    await before.ensureChannel(channel);
+    await before.ensureGroup(channel.name, "laptop");
+    await before.close();
+
+    const after = await openBuffer();
+    const changed: ChannelSettings = {
+      ...channel,
+      maxQueueSize: 7,
+      ttlSeconds: 60,
+      ackTimeoutSeconds: 0.5,
+      maxDeliveryAttempts: 3,
+      ordered: true,
+    };
+    await after.ensureChannel(changed);
+    await after.ensureGroup(channel.name, "laptop");
+
+    const jsm = await jetstreamManager(admin);
+    const stream = await jsm.streams.info(channelStream(channel.name));
+    expect(stream.config.max_msgs).toBe(7);
+    expect(stream.config.duplicate_window).toBe(60_000_000_000);
+    for (const group of ["default", "laptop"]) {
+      const consumer = await jsm.consumers.info(channelStream(channel.name), consumerName(group));
+      expect(consumer.config).toMatchObject({
+        ack_wait: 500_000_000,
+        max_deliver: 4,
+        max_ack_pending: 1,
+      });
+    }
+  });
+
+  it("files a dead letter from the max-deliveries advisory and lets the message go", async () => {
+    const buffer = await openBuffer();
+    const channel = settings({ maxDeliveryAttempts: 1, ackTimeoutSeconds: 0.5 });
+    await buffer.ensureChannel(channel);
+    const [message] = await publishMany(buffer, channel, 1);
+    const id = message!.messageId;
+    const filed = new Promise<void>((resolve) => {
+      const sub = admin.subscribe("wcdl.>", {
+        callback: (_error, msg) => {
+          if (msg.headers?.get("Wc-Message-Id") === encodeURIComponent(id)) {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
+      });
+    });
+    await admin.flush();
+    // A consumer outside the buffer takes every delivery and never acks, so
+    // JetStream itself gives up and raises the advisory.
+    const stream = channelStream(channel.name);
+    const durable = consumerName("default");
+    // Pulled messages arrive with their own subject, so a request's reply
+    // mapping cannot route them: a dedicated inbox subscription does.
+    const pullRaw = (): Promise<number> =>
+      new Promise((resolve) => {
+        const inbox = createInbox();
+        admin.subscribe(inbox, {
+          max: 1,
+          callback: (_error, msg) => resolve(msg.headers?.code ?? 0),
+        });
+        admin.publish(
+          `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+          JSON.stringify({ batch: 1, expires: 3_000_000_000 }),
+          { reply: inbox },
+        );
+      });
+    expect(await pullRaw()).toBe(0);
+    expect(await pullRaw()).toBe(0);
+    const exhausted = pullRaw();
+    await filed;
+    expect(await exhausted).toBe(408);
+
+    const letters = await buffer.listDeadLetters(channel.name, { limit: 10, offset: 0 });
+    expect(letters.map((letter) => [letter.message.messageId, letter.attempts])).toEqual([[id, 2]]);
+    expect(await buffer.stats(channel.name)).toMatchObject({ queued: 0, deadLettered: 1 });
+  });
+
+  it("rejects a publish to a full channel with QueueFullError and stores nothing", async () => {
+    const buffer = await openBuffer();
+    const channel = settings({ maxQueueSize: 2 });
+    await buffer.ensureChannel(channel);
+    await publishMany(buffer, channel, 2);
+    await expect(publishMany(buffer, channel, 1)).rejects.toBeInstanceOf(QueueFullError);
+    const jsm = await jetstreamManager(admin);
+    const stream = await jsm.streams.info(channelStream(channel.name));
+    expect(stream.state.messages).toBe(2);
+  });
+
+  it("keeps channels whose names differ only by dots apart", async () => {
+    const buffer = await openBuffer();
+    const parent = settings();
+    const dotted: ChannelSettings = { ...settings(), name: `${parent.name}.sub` };
+    created.push(dotted.name);
+    await buffer.ensureChannel(parent);
+    await buffer.ensureChannel(dotted);
+    const [message] = await publishMany(buffer, dotted, 1);
+    expect(await buffer.fetch(fetchRequest(parent))).toEqual([]);
+    expect(idsOf(await buffer.fetch(fetchRequest(dotted)))).toEqual([message!.messageId]);
+  });
+
+  it("rejects at once while NATS is unreachable and recovers when it is back", async () => {
+    const proxy = await startProxy();
+    const events: string[] = [];
+    const waiters = new Map<string, () => void>();
+    const next = (type: string) => new Promise<void>((resolve) => waiters.set(type, resolve));
+    const buffer = await createJetStreamBuffer({
+      servers: `nats://127.0.0.1:${proxy.port}`,
+      onEvent: (event) => {
+        events.push(event.type);
+        waiters.get(event.type)?.();
+      },
+    });
+    open.push(buffer);
+    const channel = settings();
+    await buffer.ensureChannel(channel);
+
+    const down = next("disconnected");
+    await proxy.stop();
+    await down;
+    const started = performance.now();
+    await expect(publishMany(buffer, channel, 1)).rejects.toBeInstanceOf(BufferUnavailableError);
+    await expect(buffer.ping()).rejects.toBeInstanceOf(BufferUnavailableError);
+    await expect(buffer.fetch(fetchRequest(channel))).rejects.toBeInstanceOf(
+      BufferUnavailableError,
+    );
+    expect(performance.now() - started).toBeLessThan(1_000);
+
+    const up = next("reconnected");
+    await proxy.start();
+    await up;
+    await buffer.ping();
+    const [message] = await publishMany(buffer, channel, 1);
+    expect(idsOf(await buffer.fetch(fetchRequest(channel)))).toEqual([message!.messageId]);
+    expect(events).toEqual(["disconnected", "reconnected"]);
+    await proxy.stop();
+  });
+
+  it("rejects with BufferUnavailableError when no NATS server answers", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, "127.0.0.1", () => {
+        const address = probe.address();
+        probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+      });
+    });
+    const started = performance.now();
+    await expect(
+      createJetStreamBuffer({ servers: `nats://127.0.0.1:${port}`, connectTimeoutMs: 1_000 }),
+    ).rejects.toBeInstanceOf(BufferUnavailableError);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
+/** A TCP proxy to the NATS server that can be taken down and brought back on the same port. */
+async function startProxy(): Promise<{
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const start = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const upstream = tcpConnect(4222, "127.0.0.1");
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on("close", () => sockets.delete(socket));
+          socket.on("error", () => socket.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, "127.0.0.1", () => {
+        const address = server?.address();
+        port = typeof address === "object" && address ? address.port : port;
+        resolve();
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      if (server === undefined) resolve();
+      else server.close(() => resolve());
+      server = undefined;
+    });
+  await start();
+  return {
+    get port() {
+      return port;
+    },
+    stop,
+    start,
+  };
+}
