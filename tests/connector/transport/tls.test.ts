@@ -5,7 +5,7 @@ import {
   createGrpcRelayTransport,
 } from "../../../connector/transport/rpc-transport.js";
 import { loadTlsOptions } from "../../../connector/transport/tls.js";
-import { makeSelfSignedCert } from "../helpers/certs.js";
+import { makeSelfSignedCert } from "../../helpers/certs.js";
 import { useRelaySessions } from "../helpers/relay-sessions.js";
 
 const { relay, open, openOptions } = useRelaySessions();

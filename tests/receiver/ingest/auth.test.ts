@@ -179,6 +179,43 @@ describe("ingest: verifier outcomes", () => {
     expect(response.json()["error"]).toBe("schema_validation");
   });
 
+  it("names the failing path of a schema mismatch when the verifier gives a sender-safe message", async () => {
+    const calls: string[] = [];
+    const { server } = await start(() => [
+      fixedVerifier(
+        "json_schema",
+        true,
+        { ok: false, reason: "/id: required", status: 400, message: "/id: must be integer" },
+        calls,
+      ),
+    ]);
+    const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+    expect(response.status).toBe(400);
+    expect(response.json()["message"]).toContain("/id: must be integer");
+  });
+
+  it("answers 503 with Retry-After when a check's service is unreachable, storing nothing", async () => {
+    const calls: string[] = [];
+    const { server, buffer } = await start(() => [
+      fixedVerifier(
+        "oauth2",
+        false,
+        {
+          ok: false,
+          reason: "introspection endpoint unreachable",
+          status: 503,
+          headers: { "Retry-After": "7" },
+        },
+        calls,
+      ),
+    ]);
+    const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+    expect(response.status).toBe(503);
+    expect(response.headers["retry-after"]).toBe("7");
+    expect(response.json()["error"]).toBe("auth_unavailable");
+    expect(await storedMessages(buffer)).toHaveLength(0);
+  });
+
   it("records a verifier-provided source address on the message", async () => {
     const calls: string[] = [];
     const { server, buffer } = await start(() => [
