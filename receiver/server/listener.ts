@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, { type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
-import { Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
 import tls from "node:tls";
 
 /** A request of either HTTP version. */
@@ -65,74 +65,12 @@ export interface Listener {
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
-/**
- * The socket of a sniffed cleartext HTTP/2 connection. The sniffed bytes
- * were already read from the TCP socket, and Node's HTTP/2 session reads
- * its socket natively (ignoring `unshift`), so the session gets this
- * stream instead: the sniffed chunk first, then everything else.
- */
-class SniffedSocket extends Duplex {
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
-  readonly remoteFamily: string | undefined;
-  readonly encrypted = false;
-
-  constructor(
-    private readonly socket: Socket,
-    first: Buffer,
-  ) {
-    super({ allowHalfOpen: false });
-    this.remoteAddress = socket.remoteAddress;
-    this.remotePort = socket.remotePort;
-    this.remoteFamily = socket.remoteFamily;
-    this.push(first);
-    socket.on("data", (chunk: Buffer) => {
-      if (!this.push(chunk)) socket.pause();
-    });
-    socket.once("end", () => this.push(null));
-    socket.once("close", () => this.destroy());
-    socket.on("error", (error) => this.destroy(error));
-  }
-
-  override _read(): void {
-    this.socket.resume();
-  }
-
-  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (e?: Error | null) => void) {
-    this.socket.write(chunk, encoding, callback);
-  }
-
-  override _final(callback: (e?: Error | null) => void): void {
-    this.socket.end(callback);
-  }
-
-  override _destroy(error: Error | null, callback: (e?: Error | null) => void): void {
-    this.socket.destroy();
-    callback(error);
-  }
-
-  setTimeout(ms: number, callback?: () => void): this {
-    this.socket.setTimeout(ms, callback);
-    return this;
-  }
-
-  setNoDelay(noDelay?: boolean): this {
-    this.socket.setNoDelay(noDelay);
-    return this;
-  }
-
-  setKeepAlive(enable?: boolean, delay?: number): this {
-    this.socket.setKeepAlive(enable, delay);
-    return this;
-  }
-}
-
 const sessionAddresses = new WeakMap<object, string>();
 
 /**
  * The TCP peer's address for a request of either HTTP version, as the
- * socket reports it; also for sniffed h2c connections, whose session
- * socket is a stream wrapper. Empty when the socket is gone.
+ * socket reports it, remembered per HTTP/2 session so it is known even
+ * after the socket closed. Empty when unknown.
  */
 export function peerAddressOf(req: AnyRequest): string {
   if ("stream" in req && req.stream?.session !== undefined) {
@@ -202,10 +140,13 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     socket.once("data", (chunk: Buffer) => {
       clearTimeout(sniff);
       socket.pause();
+      socket.unshift(chunk);
       if (isH2Preface(chunk)) {
-        toH2(socket, new SniffedSocket(socket, chunk));
+        // The HTTP/2 session consumes the socket natively and first takes
+        // what is already buffered (the unshifted preface); the socket must
+        // stay paused so the JS stream does not read past it.
+        toH2(socket, socket);
       } else {
-        socket.unshift(chunk);
         h1.emit("connection", socket);
         socket.resume();
       }
