@@ -107,7 +107,7 @@ function openStream(
   });
   const iterator = responses[Symbol.asyncIterator]();
   return {
-    send(frame: MessageInitShape<typeof ConnectRequestSchema>["frame"]) {
+    send(frame: NonNullable<MessageInitShape<typeof ConnectRequestSchema>["frame"]>) {
       outgoing.push(create(ConnectRequestSchema, { frame }));
       wake?.();
     },
