@@ -3,7 +3,13 @@
  * format (`postgresql`/`postgres`, `mysql`/`mariadb`, …).
  */
 import type { ModuleDefinition } from "./module-definition.js";
+import { activemqModule } from "./outputs/activemq.js";
+import { s3Module } from "./outputs/aws/s3.js";
+import { awsSqsModule } from "./outputs/aws/sqs.js";
+import { clickhouseModule } from "./outputs/clickhouse.js";
+import { gcpPubsubModule } from "./outputs/gcp-pubsub.js";
 import { httpWebhookModule } from "./outputs/http-webhook.js";
+import { kafkaModule } from "./outputs/kafka.js";
 import { logModule } from "./outputs/log.js";
 import { mqttModule } from "./outputs/mqtt.js";
 import { natsModule } from "./outputs/nats.js";
@@ -14,6 +20,7 @@ import { saveToDiskModule } from "./outputs/save-to-disk.js";
 import { mysqlModule } from "./outputs/sql/mysql.js";
 import { postgresqlModule } from "./outputs/sql/postgresql.js";
 import { websocketModule } from "./outputs/websocket.js";
+import { zeromqModule } from "./outputs/zeromq.js";
 
 const definitions: readonly ModuleDefinition[] = [
   logModule,
@@ -27,6 +34,13 @@ const definitions: readonly ModuleDefinition[] = [
   mqttModule,
   natsModule,
   websocketModule,
+  kafkaModule,
+  s3Module,
+  awsSqsModule,
+  zeromqModule,
+  clickhouseModule,
+  activemqModule,
+  gcpPubsubModule,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

@@ -155,6 +155,111 @@ export const natsConnectionSchema = z.strictObject({
 /** Parsed NATS connection. */
 export type NatsConnection = z.output<typeof natsConnectionSchema>;
 
+/** Kafka (`kafka`). */
+export const kafkaConnectionSchema = z.strictObject({
+  type,
+  /** Broker addresses `host:port`. @default ["localhost:9092"] */
+  brokers: z.union([nonEmpty, z.array(nonEmpty).min(1)]).default(["localhost:9092"]),
+  /** Client id shown by the brokers. @default "webhook-connect" */
+  client_id: nonEmpty.default("webhook-connect"),
+  /** Use TLS. @default false */
+  ssl: boolLike.default(false),
+  /** SASL mechanism; needs `username` and `password`. */
+  sasl_mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** Connect timeout in seconds. @default 10 */
+  connect_timeout: secondsLike.default(10),
+  /** Request timeout in seconds. @default 30 */
+  request_timeout: secondsLike.default(30),
+  /** Client-level retries of a failed request before the delivery fails. @default 5 */
+  retries: intLike.pipe(z.number().min(0).max(20)).default(5),
+});
+/** Parsed Kafka connection. */
+export type KafkaConnection = z.output<typeof kafkaConnectionSchema>;
+
+/** AWS (`aws`, `s3`, `aws_sqs`, `sqs`): region, credentials, endpoint override. */
+export const awsConnectionSchema = z.strictObject({
+  type,
+  /** @default "us-east-1" */
+  region: nonEmpty.default("us-east-1"),
+  /** Endpoint override (MinIO, LocalStack, …). */
+  endpoint_url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+  /** Static credentials; without them the AWS default credential chain is used. */
+  access_key_id: nonEmpty.optional(),
+  secret_access_key: nonEmpty.optional(),
+  session_token: nonEmpty.optional(),
+  /** S3 path-style URLs (`endpoint/bucket/key`), needed by most S3-compatible servers. @default false */
+  force_path_style: boolLike.default(false),
+  /** SDK attempts per request (the first included). @default 3 */
+  max_attempts: intLike.pipe(z.number().min(1).max(10)).default(3),
+});
+/** Parsed AWS connection. */
+export type AwsConnection = z.output<typeof awsConnectionSchema>;
+
+/** ClickHouse over HTTP (`clickhouse`). */
+export const clickhouseConnectionSchema = z.strictObject({
+  type,
+  /** Full URL `http(s)://host:port`; wins over host/port/secure. */
+  url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+  /** @default "localhost" */
+  host: nonEmpty.default("localhost"),
+  /** @default 8123 */
+  port: portLike.default(8123),
+  /** Use HTTPS. @default false */
+  secure: boolLike.default(false),
+  /** @default "default" */
+  database: nonEmpty.default("default"),
+  /** @default "default" */
+  username: nonEmpty.default("default"),
+  /** @default "" */
+  password: z.string().default(""),
+  /** Request timeout in seconds. @default 30 */
+  request_timeout: secondsLike.default(30),
+});
+/** Parsed ClickHouse connection. */
+export type ClickhouseConnection = z.output<typeof clickhouseConnectionSchema>;
+
+/** ActiveMQ over STOMP 1.2 (`activemq`, `stomp`). */
+export const activemqConnectionSchema = z.strictObject({
+  type,
+  /** @default "localhost" */
+  host: nonEmpty.default("localhost"),
+  /** @default 61613 */
+  port: portLike.default(61613),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** STOMP `host` header (virtual host). @default the connection host */
+  virtual_host: nonEmpty.optional(),
+  /** Use TLS. @default false */
+  tls: boolLike.default(false),
+  /** Seconds to wait for CONNECTED. @default 10 */
+  connect_timeout: secondsLike.default(10),
+});
+/** Parsed ActiveMQ connection. */
+export type ActivemqConnection = z.output<typeof activemqConnectionSchema>;
+
+/** Google Cloud Pub/Sub (`gcp_pubsub`, `pubsub`). */
+export const gcpPubsubConnectionSchema = z.strictObject({
+  type,
+  /** Project that owns the topics. */
+  project_id: nonEmpty,
+  /**
+   * Emulator `host:port` (as in PUBSUB_EMULATOR_HOST): plain HTTP, no
+   * credentials. An empty string means "not set". @default ""
+   */
+  emulator_host: z
+    .string()
+    .regex(/^$|^[A-Za-z0-9.-]+:\d{1,5}$/, "expected host:port")
+    .default(""),
+  /** Service-account key file (JSON) for the real service. */
+  credentials_file: nonEmpty.optional(),
+  /** API root for the real service. @default "https://pubsub.googleapis.com" */
+  endpoint: z.url({ protocol: /^https?$/ }).default("https://pubsub.googleapis.com"),
+});
+/** Parsed Pub/Sub connection. */
+export type GcpPubsubConnection = z.output<typeof gcpPubsubConnectionSchema>;
+
 /** Canonical connection types and their schemas. */
 export const connectionSchemas = {
   postgresql: postgresConnectionSchema,
@@ -163,6 +268,11 @@ export const connectionSchemas = {
   rabbitmq: rabbitmqConnectionSchema,
   mqtt: mqttConnectionSchema,
   nats: natsConnectionSchema,
+  kafka: kafkaConnectionSchema,
+  aws: awsConnectionSchema,
+  clickhouse: clickhouseConnectionSchema,
+  activemq: activemqConnectionSchema,
+  gcp_pubsub: gcpPubsubConnectionSchema,
 } as const;
 
 /** A canonical connection type. */
@@ -183,6 +293,16 @@ export const connectionTypeAliases: Readonly<Record<string, ConnectionType>> = {
   amqp: "rabbitmq",
   mqtt: "mqtt",
   nats: "nats",
+  kafka: "kafka",
+  aws: "aws",
+  s3: "aws",
+  aws_sqs: "aws",
+  sqs: "aws",
+  clickhouse: "clickhouse",
+  activemq: "activemq",
+  stomp: "activemq",
+  gcp_pubsub: "gcp_pubsub",
+  pubsub: "gcp_pubsub",
 };
 
 /** Whether `value` is a canonical connection type. */

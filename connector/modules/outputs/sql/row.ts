@@ -87,7 +87,10 @@ export function rowFor(message: WebhookMessage, dataType: "json" | "blob", plan:
   ];
   if (plan.storesPayload) {
     row.push(["payload", body.kind === "binary" ? null : JSON.stringify(body.value)]);
-    row.push(["body", body.kind === "binary" ? Buffer.from(body.value) : null]);
+    // The exact bytes as received, for every body: the JSON column normalises
+    // whitespace, key order and duplicate keys, so a provider signature can
+    // only be re-verified against `body`.
+    row.push(["body", Buffer.from(message.body)]);
   }
   if (plan.includeHeaders) row.push(["headers", JSON.stringify(headersObject(message))]);
   if (plan.fields.length > 0 || plan.upsertKeyColumn !== undefined) {
