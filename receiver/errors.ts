@@ -74,6 +74,13 @@ export const errorCodes = {
   },
   WC_ERR_ADMIN_DISABLED: { http: 403, connect: Code.PermissionDenied, wire: "admin_disabled" },
   WC_ERR_ADMIN_UNAUTHORIZED: { http: 401, connect: Code.Unauthenticated, wire: "unauthorized" },
+  WC_ERR_ADMIN_BAD_REQUEST: { http: 400, connect: Code.InvalidArgument, wire: "bad_request" },
+  WC_ERR_ADMIN_METHOD: { http: 405, connect: Code.Unimplemented, wire: "method_not_allowed" },
+  WC_ERR_ADMIN_TOO_LARGE: {
+    http: 413,
+    connect: Code.ResourceExhausted,
+    wire: "payload_too_large",
+  },
   WC_ERR_NOT_FOUND: { http: 404, connect: Code.NotFound, wire: "not_found" },
   WC_ERR_INTERNAL: { http: 500, connect: Code.Internal, wire: "internal_error" },
 } as const;

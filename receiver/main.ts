@@ -9,6 +9,13 @@ import { startReceiver } from "./app.js";
 import type { Buffer } from "./buffer/buffer.js";
 import { createBufferFromUrl, resolveBufferUrl } from "./buffer/index.js";
 import { ConfigError, loadReceiverConfig } from "./config/index.js";
+import {
+  adminLogRecord,
+  ingestLogRecord,
+  type LogRecord,
+  sessionLogRecord,
+  tokenLogRecord,
+} from "./metrics/index.js";
 
 const usage = `usage: webhook-connect receiver [options]
 
@@ -22,7 +29,20 @@ const usage = `usage: webhook-connect receiver [options]
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
 
 environment: WEBHOOK_CONNECT_BUFFER_URL (or WEBHOOK_CONNECT_NATS_URL),
-             WEBHOOK_CONNECT_REDIS_URL (shared rate limits), WEBHOOK_CONNECT_LOG_LEVEL`;
+             WEBHOOK_CONNECT_REDIS_URL (shared rate limits), WEBHOOK_CONNECT_LOG_LEVEL,
+             WEBHOOK_CONNECT_ADMIN_TOKEN (enables /admin/webhook-connect/*)`;
+
+/** Log paths redacted as a second line of defence (records never carry these). */
+const REDACT = [
+  "token",
+  "*.token",
+  "new_token",
+  "*.new_token",
+  "authorization",
+  "*.authorization",
+  "headers",
+  "*.headers",
+];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -90,11 +110,17 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(level)) {
       throw new ConfigError("command line", "--log-level", `unknown level '${level}'`);
     }
-    const logger = pino({ level, base: { service: "webhook-connect-receiver" } });
+    const logger = pino({
+      level,
+      base: { service: "webhook-connect-receiver" },
+      redact: { paths: REDACT, censor: "[redacted]" },
+    });
+    const log = (record: LogRecord) => logger[record.level](record.fields, record.msg);
     const config = await loadReceiverConfig(flags.config ?? "webhooks.json", { env });
     const { url: bufferUrl, source } = resolveBufferUrl(flags.buffer, env);
     buffer = await createBufferFromUrl(bufferUrl, source);
     const redisUrl = env["WEBHOOK_CONNECT_REDIS_URL"];
+    const adminToken = env["WEBHOOK_CONNECT_ADMIN_TOKEN"];
     const receiver = await startReceiver({
       config,
       buffer,
@@ -105,16 +131,12 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
         ? { tls: { certFile: flags["tls-cert"], keyFile: flags["tls-key"] } }
         : {}),
       ...(redisUrl === undefined || redisUrl === "" ? {} : { redisUrl }),
-      onIngestEvent: (event) => {
-        if (event.type === "accepted") logger.debug(event, "webhook accepted");
-        else logger.info(event, "webhook rejected");
-      },
-      onSessionEvent: (event) => {
-        if (event.type === "opened") logger.info({ connection: event.info }, "connector connected");
-        else if (event.type === "closed") {
-          logger.info({ connection: event.info, reason: event.reason }, "connector disconnected");
-        }
-      },
+      ...(adminToken === undefined || adminToken === "" ? {} : { adminToken }),
+      processMetrics: true,
+      onIngestEvent: (event) => log(ingestLogRecord(event)),
+      onSessionEvent: (event) => log(sessionLogRecord(event)),
+      onAdminEvent: (event) => log(adminLogRecord(event)),
+      onTokenEvent: (event) => log(tokenLogRecord(event)),
     });
     logger.info(
       {
@@ -122,6 +144,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
         buffer: buffer.kind,
         channels: [...config.channels.keys()],
         webhooks: [...config.webhooks.keys()],
+        admin_api: adminToken === undefined || adminToken === "" ? "disabled" : "enabled",
       },
       "receiver listening",
     );

@@ -13,6 +13,8 @@
  *   younger than `maxStaleMs`; after that the state is re-read first, so a
  *   token revoked on another replica (zero grace, or grace ended) is refused
  *   everywhere within `maxStaleMs`.
+ * - `startRefreshing` also re-reads every `maxStaleMs` in the background,
+ *   for transports that can only check the registry's cache synchronously.
  * - If the state cannot be read, the cached tokens keep applying.
  */
 import { randomBytes } from "node:crypto";
@@ -166,6 +168,19 @@ export class ChannelTokens {
     this.apply(channel, entry, state, now);
     this.options.onEvent?.({ type: "rotated", channel, rotatedAt: now, previousValidUntil });
     return { token: state.current, rotatedAt: now, previousValidUntil };
+  }
+
+  /**
+   * Re-reads every channel's state every `maxStaleMs` in the background, so
+   * transports that check tokens synchronously (registry cache only) follow
+   * rotations made on other replicas within that time. Returns a stop function.
+   */
+  startRefreshing(): () => void {
+    const timer = setInterval(() => {
+      for (const channel of this.entries.keys()) void this.refresh(channel);
+    }, this.options.maxStaleMs ?? 5_000);
+    timer.unref?.();
+    return () => clearInterval(timer);
   }
 
   /** Rotation facts for the admin API (from the cache; never the tokens). */

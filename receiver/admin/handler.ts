@@ -1,0 +1,89 @@
+/**
+ * The admin API handler behind the router's `/admin/webhook-connect/*`
+ * slot: authenticates (except `/health`), matches the route, answers JSON
+ * and emits a `request` event (plus one per operator action) with a
+ * request id that is also sent as `X-Request-Id`.
+ */
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { ChannelConfig } from "../config/index.js";
+import { sendJson } from "../ingest/index.js";
+import type { AnyRequest, AnyResponse } from "../server/listener.js";
+import { checkAdminAuthorization } from "./auth.js";
+import type { AdminContext, AdminEvent, AdminResponse } from "./context.js";
+import { AdminRequestError, badRequest, notFound, sendAdminError } from "./errors.js";
+import { ADMIN_PREFIX, matchRoute } from "./routes.js";
+
+/** Options of createAdminHandler. */
+export interface AdminHandlerOptions extends AdminContext {
+  /** Event sink (request log lines, operator actions). */
+  readonly onEvent?: (event: AdminEvent) => void;
+}
+
+/** The router slot signature. */
+export type AdminHandler = (req: AnyRequest, res: AnyResponse, path: string) => Promise<void>;
+
+function segmentsOf(path: string): string[] {
+  const rest = path.slice(ADMIN_PREFIX.length).replace(/^\/+|\/+$/g, "");
+  if (rest === "") return [];
+  return rest.split("/").map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      throw badRequest(`path segment '${segment}' is not valid percent-encoding`);
+    }
+  });
+}
+
+async function answer(
+  context: AdminHandlerOptions,
+  req: AnyRequest,
+  path: string,
+): Promise<AdminResponse> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const match = matchRoute(segmentsOf(path));
+  if (match?.entry.authenticated !== false) {
+    checkAdminAuthorization(context.adminToken, req.headers["authorization"]);
+  }
+  if (match === undefined) throw notFound(`no admin route for ${path}`);
+  const handler = match.entry.methods[method === "HEAD" ? "GET" : method];
+  if (handler === undefined) {
+    const allow = Object.keys(match.entry.methods).join(", ");
+    throw new AdminRequestError("WC_ERR_ADMIN_METHOD", `${method} is not allowed here`, {
+      Allow: allow,
+    });
+  }
+  let channel: ChannelConfig | undefined;
+  if (match.channel !== undefined) {
+    channel = context.config.channels.get(match.channel);
+    if (channel === undefined) throw notFound(`unknown channel '${match.channel}'`);
+  }
+  const query = new URL(req.url ?? "/", "http://admin.invalid").searchParams;
+  return handler(context, { req, method, query, channel, params: match.params });
+}
+
+/** Creates the admin handler. */
+export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
+  return async (req, res, path) => {
+    const startedAt = performance.now();
+    const requestId = randomUUID();
+    res.setHeader("X-Request-Id", requestId);
+    let status: number;
+    try {
+      const response = await answer(options, req, path);
+      sendJson(res, response.status, response.body);
+      status = response.status;
+      if (response.action !== undefined) options.onEvent?.({ requestId, ...response.action });
+    } catch (error) {
+      status = sendAdminError(res, error);
+    }
+    options.onEvent?.({
+      type: "request",
+      requestId,
+      method: req.method ?? "",
+      path,
+      status,
+      durationMs: performance.now() - startedAt,
+    });
+  };
+}

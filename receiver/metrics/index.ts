@@ -1,0 +1,26 @@
+/**
+ * The observability room: Prometheus metrics of a receiver, the publish
+ * observer that feeds latency and traceparents, and per-request context
+ * (request id, traceparent) for log lines.
+ */
+export { createMetricsHandler } from "./handler.js";
+export {
+  adminLogRecord,
+  ingestLogRecord,
+  type LogRecord,
+  sessionLogRecord,
+  tokenLogRecord,
+} from "./log-records.js";
+export { observePublishes, type PublishObservation } from "./observed-buffer.js";
+export {
+  createReceiverMetrics,
+  type ReceiverMetrics,
+  type ReceiverMetricsOptions,
+  UNKNOWN_WEBHOOK_LABEL,
+} from "./receiver-metrics.js";
+export {
+  currentRequestContext,
+  type RequestContext,
+  requestIdFor,
+  withRequestContext,
+} from "./request-context.js";

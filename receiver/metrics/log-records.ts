@@ -1,0 +1,176 @@
+/**
+ * Turns the receiver's typed events into structured log records (level,
+ * fields, message) for main.ts, which owns the logger. Records carry ids
+ * (request, message, connection, traceparent) and never a token, a secret
+ * or a body: only fields picked here reach a log line.
+ */
+import type { AdminEvent, ChannelTokenEvent } from "../admin/index.js";
+import type { ReceiverIngestEvent } from "../app.js";
+import type { SessionEvent } from "../stream/session.js";
+
+/** A log record. */
+export interface LogRecord {
+  /** pino level name. */
+  readonly level: "debug" | "info" | "warn" | "error";
+  /** Structured fields. */
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** Message. */
+  readonly msg: string;
+}
+
+function errorMessage(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/** Log record of an ingest event. */
+export function ingestLogRecord(event: ReceiverIngestEvent): LogRecord {
+  const base = {
+    request_id: event.requestId,
+    webhook_id: event.webhookId,
+    duration_ms: round(event.durationMs),
+  };
+  switch (event.type) {
+    case "accepted":
+      return {
+        level: "info",
+        msg: "webhook accepted",
+        fields: {
+          ...base,
+          channel: event.channel,
+          message_id: event.messageId,
+          traceparent: event.traceparent,
+          sequence: event.sequence.toString(),
+          bytes: event.bytes,
+          source_ip: event.sourceIp,
+        },
+      };
+    case "rejected":
+      return {
+        level: event.status >= 500 ? "warn" : "info",
+        msg: "webhook rejected",
+        fields: {
+          ...base,
+          channel: event.channel,
+          status: event.status,
+          code: event.code,
+          reason: event.reason,
+          verifier: event.verifier,
+          cause: errorMessage(event.cause),
+        },
+      };
+    case "aborted":
+      return {
+        level: "info",
+        msg: "webhook request aborted",
+        fields: { ...base, reason: event.reason },
+      };
+  }
+}
+
+/** Log record of a session event (deliveries and settlements at debug level). */
+export function sessionLogRecord(event: SessionEvent): LogRecord {
+  const connection = {
+    connection_id: event.info.id,
+    channel: event.info.channel,
+    group: event.info.group,
+    connector_id: event.info.connectorId,
+    protocol: event.info.protocol,
+  };
+  switch (event.type) {
+    case "opened":
+      return {
+        level: "info",
+        msg: "connector connected",
+        fields: { ...connection, remote_address: event.info.remoteAddress },
+      };
+    case "closed":
+      return {
+        level: "info",
+        msg: "connector disconnected",
+        fields: { ...connection, reason: event.reason },
+      };
+    case "delivered":
+      return {
+        level: "debug",
+        msg: "message delivered",
+        fields: {
+          ...connection,
+          message_id: event.message.messageId,
+          delivery_attempt: event.message.deliveryAttempt,
+          traceparent: event.message.traceparent,
+        },
+      };
+    case "settled":
+      return {
+        level: event.outcome === "dead_lettered" || event.outcome === "error" ? "warn" : "debug",
+        msg: event.action === "ack" ? "message acked" : "message nacked",
+        fields: { ...connection, message_id: event.messageId, outcome: event.outcome },
+      };
+  }
+}
+
+/** Log record of an admin event (reads at debug, actions and failures at info/warn). */
+export function adminLogRecord(event: AdminEvent): LogRecord {
+  if (event.type === "request") {
+    return {
+      level: event.status === 401 ? "warn" : event.method === "GET" ? "debug" : "info",
+      msg: "admin request",
+      fields: {
+        request_id: event.requestId,
+        method: event.method,
+        path: event.path,
+        status: event.status,
+        duration_ms: round(event.durationMs),
+      },
+    };
+  }
+  const { requestId, type, ...rest } = event;
+  return {
+    level: "info",
+    msg: `admin: ${type.replaceAll("_", " ")}`,
+    fields: { request_id: requestId, ...rest },
+  };
+}
+
+/** Log record of a channel token event (never the token). */
+export function tokenLogRecord(event: ChannelTokenEvent): LogRecord {
+  switch (event.type) {
+    case "loaded":
+      return {
+        level: "info",
+        msg: "rotated channel token loaded from shared state",
+        fields: { channel: event.channel, rotated_at: new Date(event.rotatedAt).toISOString() },
+      };
+    case "state_ignored":
+      return {
+        level: "warn",
+        msg: "stored channel token state ignored; the configured token applies",
+        fields: { channel: event.channel, reason: event.reason },
+      };
+    case "state_error":
+      return {
+        level: "warn",
+        msg: "channel token state unreadable; cached tokens apply",
+        fields: { channel: event.channel, error: errorMessage(event.error) },
+      };
+    case "rotated":
+      return {
+        level: "info",
+        msg: "channel token rotated",
+        fields: {
+          channel: event.channel,
+          previous_valid_until:
+            event.previousValidUntil === undefined
+              ? null
+              : new Date(event.previousValidUntil).toISOString(),
+        },
+      };
+    case "rejected":
+      return { level: "info", msg: "connector token refused", fields: { channel: event.channel } };
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The metrics of one receiver: fed by the typed events of ingest, sessions,
+ * publishes, tokens and the admin API; channel depths collected from the
+ * buffer and connection counts from the registry at scrape time.
+ */
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { Buffer } from "../buffer/buffer.js";
+import type { ChannelRegistry } from "../channels/index.js";
+import type { ReceiverConfig } from "../config/index.js";
+import type {
+  IngestAbortedEvent,
+  IngestAcceptedEvent,
+  IngestRejectedEvent,
+} from "../ingest/index.js";
+import type { SessionEvent } from "../stream/session.js";
+import { createBufferMetricsRefresher } from "./buffer-metrics.js";
+import { defineMetrics } from "./definitions.js";
+import type { PublishObservation } from "./observed-buffer.js";
+
+/** Label used for webhook ids that are not configured (keeps label cardinality bounded). */
+export const UNKNOWN_WEBHOOK_LABEL = "_unknown";
+
+/** Options of createReceiverMetrics. */
+export interface ReceiverMetricsOptions {
+  /** The loaded config (known webhook ids and channels). */
+  readonly config: ReceiverConfig;
+  /** Buffer whose stats are exported. */
+  readonly buffer: Buffer;
+  /** Registry whose connections are counted. */
+  readonly registry: ChannelRegistry;
+  /** Also export Node.js process metrics (`process_*`, `nodejs_*`). @default false */
+  readonly processMetrics?: boolean;
+}
+
+/** The metrics of a receiver. */
+export interface ReceiverMetrics {
+  /** The prom-client registry (one per receiver). */
+  readonly registry: Registry;
+  /** Records an ingest answer 200. */
+  ingestAccepted(event: IngestAcceptedEvent): void;
+  /** Records an ingest error answer (and an auth failure for 401/403). */
+  ingestRejected(event: IngestRejectedEvent): void;
+  /** Records an ingest request the client abandoned. */
+  ingestAborted(event: IngestAbortedEvent): void;
+  /** Records one publish to the buffer. */
+  published(observation: PublishObservation): void;
+  /** Records a session event (deliveries, acks, nacks, connections). */
+  session(event: SessionEvent): void;
+  /** Records an authentication failure of a method. */
+  authFailure(method: string): void;
+  /** Records a token rotation. */
+  tokenRotated(channel: string): void;
+  /** Collects scrape-time values and renders the Prometheus text format. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** Creates the metrics of a receiver on a fresh registry. */
+export function createReceiverMetrics(options: ReceiverMetricsOptions): ReceiverMetrics {
+  const registry = new Registry();
+  if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
+  const metrics = defineMetrics(registry);
+  const channels = [...options.config.channels.keys()];
+  const refreshBuffer = createBufferMetricsRefresher(metrics, options.buffer, channels);
+  const webhookLabel = (id: string) =>
+    options.config.webhooks.has(id) ? id : UNKNOWN_WEBHOOK_LABEL;
+
+  function countConnections(): void {
+    metrics.connections.reset();
+    for (const channel of channels) {
+      for (const connection of options.registry.list(channel)) {
+        metrics.connections.inc({ channel, protocol: connection.info.protocol });
+      }
+    }
+  }
+
+  return {
+    registry,
+    ingestAccepted(event) {
+      const webhookId = webhookLabel(event.webhookId);
+      metrics.ingestRequests.inc({ webhook_id: webhookId, status: "200" });
+      metrics.ingestBytes.inc({ webhook_id: webhookId }, event.bytes);
+    },
+    ingestRejected(event) {
+      const webhookId = webhookLabel(event.webhookId);
+      metrics.ingestRequests.inc({ webhook_id: webhookId, status: String(event.status) });
+      metrics.ingestRejections.inc({ webhook_id: webhookId, code: event.code });
+      if (event.code === "WC_ERR_AUTH_FAILED" || event.code === "WC_ERR_AUTH_FORBIDDEN") {
+        metrics.authFailures.inc({ method: event.verifier ?? "unknown" });
+      }
+    },
+    ingestAborted(event) {
+      metrics.ingestAborted.inc({ webhook_id: webhookLabel(event.webhookId) });
+    },
+    published(observation) {
+      metrics.publishDuration.observe(
+        { channel: observation.channel, outcome: observation.outcome },
+        observation.durationMs / 1000,
+      );
+    },
+    session(event) {
+      const { channel, protocol } = event.info;
+      switch (event.type) {
+        case "opened":
+          metrics.connectionsOpened.inc({ channel, protocol });
+          break;
+        case "delivered":
+          metrics.deliveries.inc({ channel, protocol });
+          if (event.message.deliveryAttempt > 1) metrics.redeliveries.inc({ channel });
+          break;
+        case "settled":
+          (event.action === "ack" ? metrics.acks : metrics.nacks).inc({
+            channel,
+            outcome: event.outcome,
+          });
+          break;
+        case "closed":
+          break;
+      }
+    },
+    authFailure(method) {
+      metrics.authFailures.inc({ method });
+    },
+    tokenRotated(channel) {
+      metrics.tokenRotations.inc({ channel });
+    },
+    async render() {
+      await refreshBuffer();
+      countConnections();
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
