@@ -236,6 +236,13 @@ export interface Buffer {
   setState(key: string, value: string): Promise<void>;
   /** Resolves when the backend is reachable; rejects with BufferUnavailableError. */
   ping(): Promise<void>;
+  /**
+   * Largest body the backend can store, when it has a limit of its own
+   * below any channel's `max_message_bytes` (e.g. a broker's max payload
+   * less the envelope). Ingest answers 413 above it rather than accepting
+   * what can never be stored. Undefined: no backend limit.
+   */
+  maxBodyBytes?(): number | undefined;
   /** Flushes pending writes and closes connections. */
   close(): Promise<void>;
 }

@@ -116,7 +116,11 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     }
     context.channel = channel.name;
 
-    const limit = channel.maxMessageBytes;
+    const backendLimit = buffer.maxBodyBytes?.();
+    const limit =
+      backendLimit === undefined
+        ? channel.maxMessageBytes
+        : Math.min(channel.maxMessageBytes, backendLimit);
     const declared = declaredLength(req.headers["content-length"]);
     if (declared !== undefined && declared > limit) {
       throw new Rejection(new PayloadTooLargeError(limit), {

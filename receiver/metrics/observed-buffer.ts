@@ -73,6 +73,7 @@ export function observePublishes(
     getState: (key) => buffer.getState(key),
     setState: (key, value) => buffer.setState(key, value),
     ping: () => buffer.ping(),
+    maxBodyBytes: () => buffer.maxBodyBytes?.(),
     close: () => buffer.close(),
   };
 }

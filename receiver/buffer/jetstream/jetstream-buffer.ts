@@ -68,6 +68,9 @@ const FEATURES: BufferFeatures = Object.freeze({
 /** Lease entries are kept this long past their due time for late acks. */
 const LEASE_GRACE_MS = 60_000;
 
+/** Bytes kept free in a NATS payload for the envelope around the body. */
+const ENVELOPE_ALLOWANCE = 64 * 1024;
+
 /**
  * Connects to NATS and opens the JetStream buffer; rejects with
  * BufferUnavailableError when NATS or JetStream cannot be reached.
@@ -160,6 +163,12 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
   const buffer: Buffer = {
     kind: "jetstream",
     features: FEATURES,
+    maxBodyBytes() {
+      // The stored payload is the protobuf envelope: body plus headers and
+      // metadata. Keep room for headers up to the listener's header limit.
+      const maxPayload = nc.info?.max_payload;
+      return maxPayload === undefined ? undefined : Math.max(0, maxPayload - ENVELOPE_ALLOWANCE);
+    },
 
     ensureChannel: (settings: ChannelSettings) =>
       guard("creating the channel", async () => {

@@ -186,6 +186,15 @@ describe.skipIf(!available)("jetstream buffer", () => {
     expect(stream.state.messages).toBe(2);
   });
 
+  it("reports the body limit the server's max_payload allows, below the payload itself", async () => {
+    const buffer = await openBuffer();
+    const limit = buffer.maxBodyBytes?.();
+    const maxPayload = admin.info?.max_payload;
+    expect(maxPayload).toBeGreaterThan(0);
+    expect(limit).toBeGreaterThan(0);
+    expect(limit).toBeLessThan(maxPayload!);
+  });
+
   it("keeps channels whose names differ only by dots apart", async () => {
     const buffer = await openBuffer();
     const parent = settings();

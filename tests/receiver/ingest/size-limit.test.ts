@@ -8,7 +8,9 @@ import {
   configOf,
   type IngestServer,
   parseResponse,
+  postHead,
   type RawResponse,
+  rawRequest,
   relayEntry,
   startIngestServer,
 } from "./harness.js";
@@ -114,5 +116,27 @@ describe("ingest: body size limit", () => {
     const serverSocket = server.sockets[0]!;
     expect(serverSocket.bytesRead).toBeLessThan(1024 * 1024);
     expect(await storedMessages(buffer)).toHaveLength(0);
+  });
+});
+
+describe("ingest: backend payload limit", () => {
+  it("answers 413 above the buffer's own limit even when the channel allows more", async () => {
+    const config = configOf({ hook: relayEntry({ max_message_bytes: LIMIT }) });
+    buffer = await sqliteBufferFor(config);
+    const limited = Object.assign(Object.create(buffer) as SqliteBuffer, {
+      maxBodyBytes: () => 100,
+    });
+    server = await startIngestServer({ config, buffer: limited });
+    const body = "x".repeat(200);
+    const small = JSON.stringify({ small: "y".repeat(30) });
+    const big = await rawRequest(server.port, postHead("/webhook/hook", body), body);
+    expect(big.status).toBe(413);
+    const ok = await rawRequest(
+      server.port,
+      postHead("/webhook/hook", small, ["Content-Type: application/json"]),
+      small,
+    );
+    expect(ok.status).toBe(200);
+    expect(await storedMessages(buffer)).toHaveLength(1);
   });
 });
