@@ -5,6 +5,13 @@
  * in their own savepoint, so a rejected operation (queue full, unknown
  * channel) leaves no trace while the others commit; publishes, which throw
  * only before their first write, skip the savepoint to keep ingest fast.
+ *
+ * Only a transaction holding a publish is fsync'd (synchronous=FULL): the
+ * sender's 200 depends on it. Leases, acks, nacks and admin operations
+ * commit with synchronous=NORMAL — in WAL mode still atomic and durable
+ * across a crash of the process, while a power loss may roll back the last
+ * of them, which at-least-once delivery absorbs as a redelivery. A later
+ * FULL commit fsyncs the whole WAL, those commits included.
  */
 import type Database from "better-sqlite3";
 import { BufferUnavailableError, WebhookConnectError } from "../../errors.js";
@@ -17,6 +24,8 @@ export interface CommitInfo {
   readonly publishes: number;
   /** Time spent in the transaction including the commit, ms. */
   readonly durationMs: number;
+  /** FULL when the commit was fsync'd (it held a publish), else NORMAL. */
+  readonly synchronous: "FULL" | "NORMAL";
 }
 
 /**
@@ -92,6 +101,14 @@ export function createWriteBatcher(db: Database.Database, hooks: BatchHooks): Wr
   let closed = false;
   // Called at top level it is BEGIN IMMEDIATE … COMMIT; nested it is a savepoint.
   const transaction = db.transaction((body: () => unknown) => body());
+  let synchronous: "FULL" | "NORMAL" = "FULL";
+  db.pragma("synchronous = FULL");
+
+  function setSynchronous(mode: "FULL" | "NORMAL"): void {
+    if (mode === synchronous) return;
+    db.pragma(`synchronous = ${mode}`);
+    synchronous = mode;
+  }
 
   function flush(): void {
     if (scheduled !== undefined) clearImmediate(scheduled);
@@ -103,6 +120,7 @@ export function createWriteBatcher(db: Database.Database, hooks: BatchHooks): Wr
     const outcomes: Outcome[] = [];
     const started = performance.now();
     try {
+      setSynchronous(operations.some((op) => op.kind === "publish") ? "FULL" : "NORMAL");
       transaction.immediate(() => {
         for (const operation of operations) {
           try {
@@ -140,6 +158,7 @@ export function createWriteBatcher(db: Database.Database, hooks: BatchHooks): Wr
       operations: operations.length,
       publishes: operations.filter((operation) => operation.kind === "publish").length,
       durationMs,
+      synchronous,
     });
   }
 

@@ -72,6 +72,35 @@ describe("sqlite buffer", () => {
     expect(commits.map((commit) => commit.publishes)).toEqual([50, 1, 1]);
   });
 
+  it("fsyncs commits that hold a publish and commits leases and acks without fsync", async () => {
+    const buffer = track(createSqliteBuffer({ path: freshPath(), sweepIntervalMs: 60_000 }));
+    const channel = channelSettings();
+    await buffer.ensureChannel(channel);
+    const commits: CommitInfo[] = [];
+    buffer.events.on("commit", (info) => commits.push(info));
+    const message = testMessage(channel);
+    await buffer.publish(channel.name, message);
+    const [delivery] = await buffer.fetch({
+      channel: channel.name,
+      group: "default",
+      consumerId: "c1",
+      max: 1,
+      waitMs: 0,
+    });
+    expect(delivery?.message.messageId).toBe(message.messageId);
+    expect(await buffer.ack(channel.name, "default", message.messageId)).toBe("acked");
+    expect(commits.map((c) => [c.publishes, c.synchronous])).toEqual([
+      [1, "FULL"],
+      [0, "NORMAL"],
+      [0, "NORMAL"],
+    ]);
+    // The acked message stays gone after a restart (the WAL survives the process).
+    await buffer.close();
+    const reopened = track(createSqliteBuffer({ path: buffer.path, sweepIntervalMs: 60_000 }));
+    await reopened.ensureChannel(channel);
+    expect((await reopened.stats(channel.name)).queued).toBe(0);
+  });
+
   it("rejects only the publishes over the limit within one group commit", async () => {
     const buffer = track(createSqliteBuffer({ path: ":memory:", sweepIntervalMs: 60_000 }));
     const channel = channelSettings({ maxQueueSize: 2 });
