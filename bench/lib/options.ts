@@ -1,0 +1,139 @@
+/**
+ * Command line of `npm run bench`: which scenarios, how long, how big.
+ * The defaults are the full run (under 10 minutes on 2 cores); `--quick`
+ * shrinks every size for a smoke run of about a minute.
+ */
+import { parseArgs } from "node:util";
+import type { Backend } from "./relay.js";
+
+/** Parsed, frozen benchmark options. */
+export interface BenchOptions {
+  /** Smoke-run sizes. @default false */
+  readonly quick: boolean;
+  /** Scenario names to run, in order. @default every scenario */
+  readonly scenarios: readonly string[];
+  /** Length of one measured run. @default 5000 (quick: 1500) */
+  readonly durationMs: number;
+  /** Warm-up before the measured runs of a configuration. @default 1000 (quick: 500) */
+  readonly warmupMs: number;
+  /** Measured runs per configuration where cheap; the median is reported. @default 3 (quick: 1) */
+  readonly repeats: number;
+  /** Buffered messages drained in the backlog scenario. @default 100000 (quick: 5000) */
+  readonly backlog: number;
+  /** Seconds the connector stays offline under load. @default 30 (quick: 5) */
+  readonly offlineSeconds: number;
+  /** Offered load while the connector is offline, per second. @default 1000 (quick: 500) */
+  readonly offlineRate: number;
+  /** Idle connectors per transport in the memory scenario. @default 1000 */
+  readonly idleConnectors: number;
+  /** Fixed offered loads of the live scenario, per second. @default [1000, 5000] */
+  readonly rates: readonly number[];
+  /** Connections of the saturating load generator (like `wrk -c50`). @default 50 */
+  readonly connections: number;
+  /** Connector `max_concurrent_requests`, and the direct baseline's requests in flight. @default 32 */
+  readonly concurrency: number;
+  /**
+   * Longest wait for a drain or catch-up; a slower one is reported as such
+   * with what arrived, so a slow build cannot stretch the run. @default 20000 (quick: 5000)
+   */
+  readonly maxWaitMs: number;
+  /** Backend of the backlog and offline scenarios. @default "sqlite" */
+  readonly drainBackend: Backend;
+  /** Shared NATS server. @default "nats://127.0.0.1:4222" */
+  readonly natsUrl: string;
+  /** Write `--cpu-prof` profiles of the receivers to bench/results/profiles/. @default false */
+  readonly profile: boolean;
+  /** Compile dist/ first (`tsc -p tsconfig.build.json`). @default true */
+  readonly build: boolean;
+  /** Print usage and exit. */
+  readonly help: boolean;
+}
+
+/** Usage text. */
+export const benchUsage = `usage: npm run bench -- [scenario …] [options]
+
+scenarios: ingest backlog live memory offline   (default: all, in this order)
+
+  --quick               smoke run (~1 minute): short runs, small backlog, no repeats
+  --duration S          seconds per measured run (default 5; quick 1.5)
+  --repeats N           measured runs per configuration, median reported (default 3; quick 1)
+  --backlog N           messages drained in 'backlog' (default 100000; quick 5000)
+  --offline S           seconds the connector is offline in 'offline' (default 20; quick 5)
+  --offline-rate R      offered load during 'offline', per second (default 1000; quick 500)
+  --idle N              idle connectors per transport in 'memory' (default 1000)
+  --rates A,B           fixed offered loads of 'live' (default 1000,5000)
+  --connections N       load generator connections at saturation (default 50)
+  --concurrency N       connector max_concurrent_requests (default 32)
+  --max-wait S          longest drain / catch-up wait before reporting what arrived (default 20; quick 5)
+  --drain-backend B     sqlite or nats for 'backlog' and 'offline' (default sqlite)
+  --nats-url URL        shared NATS server (default nats://127.0.0.1:4222)
+  --profile             write receiver CPU profiles to bench/results/profiles/
+  --no-build            use dist/ as it is`;
+
+const scenarioNames = ["ingest", "backlog", "live", "memory", "offline"];
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`--${name}: expected a positive number`);
+  return value;
+}
+
+/** Parses the benchmark command line; throws with a one-line message on bad input. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      quick: { type: "boolean" },
+      duration: { type: "string" },
+      repeats: { type: "string" },
+      backlog: { type: "string" },
+      offline: { type: "string" },
+      "offline-rate": { type: "string" },
+      idle: { type: "string" },
+      rates: { type: "string" },
+      connections: { type: "string" },
+      concurrency: { type: "string" },
+      "max-wait": { type: "string" },
+      "drain-backend": { type: "string" },
+      "nats-url": { type: "string" },
+      profile: { type: "boolean" },
+      "no-build": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  for (const name of positionals) {
+    if (!scenarioNames.includes(name)) {
+      throw new Error(`unknown scenario '${name}' (known: ${scenarioNames.join(", ")})`);
+    }
+  }
+  const quick = values.quick === true;
+  const drainBackend = values["drain-backend"] ?? "sqlite";
+  if (drainBackend !== "sqlite" && drainBackend !== "nats") {
+    throw new Error("--drain-backend: expected sqlite or nats");
+  }
+  const rates = (values.rates ?? "1000,5000").split(",").map((r) => positiveNumber("rates", r, 0));
+  return Object.freeze({
+    quick,
+    scenarios: positionals.length > 0 ? positionals : scenarioNames,
+    durationMs: positiveNumber("duration", values.duration, quick ? 1.5 : 5) * 1000,
+    warmupMs: quick ? 500 : 1000,
+    repeats: Math.round(positiveNumber("repeats", values.repeats, quick ? 1 : 3)),
+    backlog: Math.round(positiveNumber("backlog", values.backlog, quick ? 5_000 : 100_000)),
+    offlineSeconds: positiveNumber("offline", values.offline, quick ? 5 : 30),
+    offlineRate: positiveNumber("offline-rate", values["offline-rate"], quick ? 500 : 1000),
+    idleConnectors: Math.round(positiveNumber("idle", values.idle, 1000)),
+    rates,
+    connections: Math.round(positiveNumber("connections", values.connections, 50)),
+    concurrency: Math.round(positiveNumber("concurrency", values.concurrency, 32)),
+    maxWaitMs: positiveNumber("max-wait", values["max-wait"], quick ? 5 : 20) * 1000,
+    drainBackend,
+    natsUrl: values["nats-url"] ?? "nats://127.0.0.1:4222",
+    profile: values.profile === true,
+    build: values["no-build"] !== true,
+    help: values.help === true,
+  });
+}

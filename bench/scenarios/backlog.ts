@@ -1,0 +1,153 @@
+/**
+ * Scenario 2, backlog drain: N messages are ingested while no connector
+ * runs, then one connector per transport drains them into the local
+ * target. Baseline: the same target fed by a direct POST loop with as many
+ * requests in flight as the connector's `max_concurrent_requests`.
+ */
+import { protocols, type StreamProtocol } from "../../connector/config/schema.js";
+import { transportFactories } from "../../connector/transport/index.js";
+import { type Loadgen, measureLoad, type TargetWorker } from "../lib/measure.js";
+import type { BenchOptions } from "../lib/options.js";
+import { startCpuMeter } from "../lib/proc-stats.js";
+import { ProtocolUnavailableError, startRelay, WEBHOOKS } from "../lib/relay.js";
+import { medianBy } from "../lib/stats.js";
+import { formatCount } from "../lib/table.js";
+import { startWorker } from "../lib/worker.js";
+import type { LoadgenApi, TargetApi } from "../workers/api.js";
+import type { Scenario, ScenarioContext } from "./scenario.js";
+
+/** Issue #7 target: backlog drain ≥ 0.4× the direct POST loop. */
+const TARGET_RATIO = 0.4;
+
+/** Messages per second of a direct POST loop into the target (median of `repeats`). */
+export async function directPostRate(
+  context: ScenarioContext,
+  loadgen: Loadgen,
+  target: TargetWorker,
+  scenario: string,
+): Promise<number> {
+  const { options } = context;
+  const total = Math.min(options.backlog, 20_000);
+  const runs = [];
+  for (let round = 0; round < options.repeats; round++) {
+    await target.call("reset", null);
+    runs.push(
+      await measureLoad(
+        loadgen,
+        { url: `${target.url}/webhooks`, mode: "count", total, inFlight: options.concurrency },
+        { target: target.pid },
+      ),
+    );
+  }
+  const median = medianBy(runs, (run) => run.load.okPerSecond);
+  context.emit({
+    scenario,
+    configuration: `direct POST → target, ${options.concurrency} in flight (baseline)`,
+    result: `${formatCount(median.load.okPerSecond)} msg/s`,
+    baseline: "–",
+    notes: `${formatCount(total)} messages${runs.length > 1 ? `, median of ${runs.length}` : ""}`,
+    cpu: median.cpu,
+  });
+  return median.load.okPerSecond;
+}
+
+function skip(context: ScenarioContext, protocol: StreamProtocol, reason: string) {
+  context.emit({
+    scenario: "backlog",
+    configuration: protocol,
+    result: "skipped",
+    baseline: "–",
+    notes: reason.slice(0, 160),
+    cpu: {},
+  });
+  return { protocol, skipped: reason };
+}
+
+async function drainOne(
+  context: ScenarioContext,
+  loadgen: Loadgen,
+  target: TargetWorker,
+  protocol: StreamProtocol,
+  baseline: number,
+): Promise<unknown> {
+  const options: BenchOptions = context.options;
+  const n = options.backlog;
+  if (transportFactories[protocol] === undefined) {
+    return skip(context, protocol, `'${protocol}' is not in this build's connector transports`);
+  }
+  const relay = await startRelay({
+    backend: options.drainBackend,
+    natsUrl: options.natsUrl,
+    channelSettings: { max_queue_size: n * 2 + 1_000 },
+    ...(context.profileDir === undefined ? {} : { profileDir: context.profileDir }),
+  });
+  context.log(`backlog: filling ${formatCount(n)} messages for ${protocol}`);
+  const fill = await loadgen.call("run", {
+    url: relay.ingestUrl(WEBHOOKS.plain),
+    mode: "count",
+    total: n,
+    inFlight: options.connections,
+  });
+  await target.call("reset", null);
+  let connector: Awaited<ReturnType<typeof relay.startConnector>>;
+  try {
+    connector = await relay.startConnector({
+      protocol,
+      targetUrl: `${target.url}/webhooks`,
+      concurrency: options.concurrency,
+    });
+  } catch (error) {
+    if (!(error instanceof ProtocolUnavailableError)) throw error;
+    await relay.stop();
+    return skip(context, protocol, `the connector rejects it at start-up: ${error.message}`);
+  }
+  const meter = startCpuMeter({
+    receiver: relay.receiver.pid,
+    connector: connector.pid,
+    target: target.pid,
+  });
+  const done = await target.call("waitForUnique", {
+    count: fill.ok,
+    timeoutMs: options.maxWaitMs,
+  });
+  const cpu = meter.stop();
+  const seconds = Math.max(0.001, (done.lastAt - done.firstAt) / 1000);
+  const rate = done.unique / seconds;
+  context.emit({
+    scenario: "backlog",
+    configuration: `${protocol} (${options.drainBackend})`,
+    result: `${formatCount(rate)} msg/s`,
+    baseline: `direct POST ${formatCount(baseline)} msg/s`,
+    ratio: rate / baseline,
+    targetRatio: TARGET_RATIO,
+    notes: [
+      done.reached
+        ? `${formatCount(done.unique)} drained in ${seconds.toFixed(1)} s`
+        : `**only ${formatCount(done.unique)} of ${formatCount(fill.ok)} drained in the ${options.maxWaitMs / 1000} s allowed**`,
+      done.received > done.unique ? `${formatCount(done.received - done.unique)} duplicates` : "",
+      fill.failed > 0 ? `${formatCount(fill.failed)} fill requests failed` : "",
+    ]
+      .filter((part) => part !== "")
+      .join("; "),
+    cpu,
+  });
+  await connector.stop();
+  await relay.stop();
+  return { protocol, fill, done, cpu };
+}
+
+/** Scenario 2. */
+export const backlogScenario: Scenario = {
+  name: "backlog",
+  title: "backlog drain: N buffered messages → connector → local target, per transport",
+  async run(context) {
+    const loadgen = await startWorker<LoadgenApi>("loadgen");
+    const target = await startWorker<TargetApi>("target");
+    const baseline = await directPostRate(context, loadgen, target, "backlog");
+    const results = [];
+    for (const protocol of protocols) {
+      results.push(await drainOne(context, loadgen, target, protocol, baseline));
+    }
+    return { baseline, results };
+  },
+};
