@@ -5,21 +5,51 @@
  */
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  type AdminEvent,
+  type ChannelTokenEvent,
+  ChannelTokens,
+  createAdminHandler,
+  createWebhookStats,
+} from "./admin/index.js";
 import { createVerifiers } from "./auth/index.js";
 import type { Buffer } from "./buffer/buffer.js";
 import { ChannelRegistry } from "./channels/index.js";
 import type { ReceiverConfig } from "./config/index.js";
 import {
   createIngestHandler,
+  type IngestAbortedEvent,
   type IngestAcceptedEvent,
   type IngestRejectedEvent,
   remoteAddressOf,
 } from "./ingest/index.js";
+import {
+  createMetricsHandler,
+  createReceiverMetrics,
+  currentRequestContext,
+  observePublishes,
+  type ReceiverMetrics,
+  withRequestContext,
+} from "./metrics/index.js";
 import { type Listener, type ListenerLimits, startListener } from "./server/listener.js";
 import { createRouter } from "./server/router.js";
+import { createConnectEndpoints } from "./stream/connect-endpoints.js";
 import { registerRelayService, remoteAddressKey } from "./stream/relay-service.js";
 import type { SessionEvent } from "./stream/session.js";
 import type { StreamContext } from "./stream/stream-context.js";
+import { createWebSocketEndpoint } from "./stream/websocket-endpoint.js";
+
+/** An ingest event with the request facts logs need (request id, traceparent). */
+export type ReceiverIngestEvent = {
+  /** Request id (the `X-Request-Id` answered). */
+  readonly requestId: string | undefined;
+  /** W3C traceparent stored with the message (accepted events). */
+  readonly traceparent: string | undefined;
+} & (
+  | ({ readonly type: "accepted" } & IngestAcceptedEvent)
+  | ({ readonly type: "rejected" } & IngestRejectedEvent)
+  | ({ readonly type: "aborted" } & IngestAbortedEvent)
+);
 
 /** Options of a receiver. */
 export interface ReceiverOptions {
@@ -39,14 +69,23 @@ export interface ReceiverOptions {
   readonly redisUrl?: string;
   /** Listener limits. */
   readonly limits?: Partial<ListenerLimits>;
-  /** Ingest events (accepted/rejected). */
-  readonly onIngestEvent?: (
-    event:
-      | ({ readonly type: "accepted" } & IngestAcceptedEvent)
-      | ({ readonly type: "rejected" } & IngestRejectedEvent),
-  ) => void;
+  /** Ingest events (accepted/rejected/aborted) with request id and traceparent. */
+  readonly onIngestEvent?: (event: ReceiverIngestEvent) => void;
   /** Stream session events. */
   readonly onSessionEvent?: (event: SessionEvent) => void;
+  /** `WEBHOOK_CONNECT_ADMIN_TOKEN`; without it the admin API answers 403. */
+  readonly adminToken?: string;
+  /** Admin API events (requests, operator actions). */
+  readonly onAdminEvent?: (event: AdminEvent) => void;
+  /** Channel token events (rotations, state loaded or ignored, refused tokens). */
+  readonly onTokenEvent?: (event: ChannelTokenEvent) => void;
+  /** Export Node.js process metrics on `/metrics` too. @default false */
+  readonly processMetrics?: boolean;
+  /**
+   * Accept the channel token as `?token=` on the WebSocket, SSE, long-poll
+   * and ack endpoints (for clients that cannot set headers). @default false
+   */
+  readonly allowQueryToken?: boolean;
 }
 
 /** A running receiver. */
@@ -57,6 +96,10 @@ export interface RunningReceiver {
   readonly listener: Listener;
   /** Channels and connections. */
   readonly registry: ChannelRegistry;
+  /** Connector tokens, persisted in the buffer's state and shared by replicas. */
+  readonly tokens: ChannelTokens;
+  /** The receiver's metrics (also served on `/metrics`). */
+  readonly metrics: ReceiverMetrics;
   /** Stops accepting, closes connections (leases return to the buffer), keeps the buffer open. */
   close(): Promise<void>;
 }
@@ -68,11 +111,34 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   const registry = new ChannelRegistry(
     [...config.channels.values()].map((channel) => ({ settings: channel, token: channel.token })),
   );
+  const metrics = createReceiverMetrics({
+    config,
+    buffer,
+    registry,
+    ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
+  });
+  const tokens = new ChannelTokens({
+    buffer,
+    registry,
+    configured: new Map([...config.channels.values()].map((c) => [c.name, c.token])),
+    onEvent: (event) => {
+      if (event.type === "rejected") metrics.authFailure("channel_token");
+      if (event.type === "rotated") metrics.tokenRotated(event.channel);
+      options.onTokenEvent?.(event);
+    },
+  });
+  await tokens.load();
+  const stopRefreshing = tokens.startRefreshing();
+  const onSessionEvent = options.onSessionEvent;
   const context: StreamContext = {
     buffer,
     registry,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15_000,
-    ...(options.onSessionEvent === undefined ? {} : { onEvent: options.onSessionEvent }),
+    onEvent: (event) => {
+      metrics.session(event);
+      onSessionEvent?.(event);
+    },
+    checkToken: (channel, token) => tokens.check(channel, token),
   };
   let polls: ReturnType<typeof registerRelayService> | undefined;
   const rpc = connectNodeAdapter({
@@ -80,21 +146,68 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       polls = registerRelayService(router, context);
     },
     contextValues: (req) => createContextValues().set(remoteAddressKey, remoteAddressOf(req)),
+    // Webhook messages are small; gzip per frame costs more CPU than it
+    // saves on the wire, so only large messages are compressed.
+    compressMinBytes: 32 * 1024,
   });
   const ingest = createIngestHandler({
     config,
-    buffer,
+    // Observed so publish latency is measured and the traceparent can be logged.
+    buffer: observePublishes(buffer, (observation) => {
+      metrics.published(observation);
+      const request = currentRequestContext();
+      if (request !== undefined) request.traceparent = observation.traceparent;
+    }),
     createVerifiers,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
   });
+  const webhookStats = createWebhookStats(config.webhooks.keys());
   const onIngest = options.onIngestEvent;
-  if (onIngest !== undefined) {
-    ingest.events.on("accepted", (event) => onIngest({ type: "accepted", ...event }));
-    ingest.events.on("rejected", (event) => onIngest({ type: "rejected", ...event }));
-  }
+  const requestFacts = () => {
+    const request = currentRequestContext();
+    return { requestId: request?.requestId, traceparent: request?.traceparent };
+  };
+  ingest.events.on("accepted", (event) => {
+    metrics.ingestAccepted(event);
+    webhookStats.accepted(event.webhookId);
+    onIngest?.({ type: "accepted", ...event, ...requestFacts() });
+  });
+  ingest.events.on("rejected", (event) => {
+    metrics.ingestRejected(event);
+    webhookStats.rejected(event.webhookId, event.status);
+    onIngest?.({ type: "rejected", ...event, ...requestFacts() });
+  });
+  ingest.events.on("aborted", (event) => {
+    metrics.ingestAborted(event);
+    webhookStats.aborted(event.webhookId);
+    onIngest?.({ type: "aborted", ...event, ...requestFacts() });
+  });
+  const onAdminEvent = options.onAdminEvent;
+  const admin = createAdminHandler({
+    adminToken: options.adminToken,
+    config,
+    buffer,
+    registry,
+    tokens,
+    webhookStats,
+    now: Date.now,
+    startedAt: Date.now(),
+    onEvent: (event) => {
+      if (event.type === "request" && event.status === 401) metrics.authFailure("admin_token");
+      onAdminEvent?.(event);
+    },
+  });
+  const connectOptions = { allowQueryToken: options.allowQueryToken ?? false };
+  // connectNodeAdapter calls `routes` synchronously, so `polls` is set here.
+  const connect = createConnectEndpoints(context, polls!, connectOptions);
+  const websocket = createWebSocketEndpoint(context, connectOptions);
   const router = createRouter({
-    ingest: (req, res, webhookId) => ingest.handle(req, res, webhookId),
+    ingest: (req, res, webhookId) =>
+      withRequestContext(req, res, () => ingest.handle(req, res, webhookId)),
     rpc,
+    admin,
+    metrics: createMetricsHandler(metrics),
+    connect,
     ready: async () => {
       try {
         await buffer.ping();
@@ -108,6 +221,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     host: options.host ?? "0.0.0.0",
     port: options.port ?? 8000,
     onRequest: router,
+    onUpgrade: (req, socket, head) => websocket.handleUpgrade(req, socket, head),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
@@ -115,9 +229,13 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     url: listener.url,
     listener,
     registry,
+    tokens,
+    metrics,
     async close() {
+      stopRefreshing();
       polls?.closeAll("receiver shutting down");
       registry.evictAll("receiver shutting down");
+      websocket.close();
       await listener.close();
       await ingest.close();
     },

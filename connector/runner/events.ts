@@ -28,6 +28,8 @@ export type ConnectorEvent =
       readonly group: string;
       readonly maxInFlight: number;
       readonly heartbeatIntervalMs: number;
+      /** Transports `auto` tried first that failed, with why (empty when none). */
+      readonly fallbacks: readonly { readonly transport: string; readonly reason: string }[];
     }
   /** Opening a session failed; `fatal` means an operator must act (token, channel). */
   | {

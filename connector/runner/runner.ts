@@ -87,6 +87,10 @@ export function createConnectorRunner(options: ConnectorRunnerOptions): Connecto
       group: welcome.group,
       maxInFlight: welcome.maxInFlight,
       heartbeatIntervalMs: welcome.heartbeatIntervalMs,
+      fallbacks: (session.fallbacks ?? []).map((f) => ({
+        transport: f.transport,
+        reason: f.error.message,
+      })),
     });
     const intervalMs =
       welcome.heartbeatIntervalMs || (options.defaultHeartbeatIntervalMs ?? 15_000);

@@ -6,7 +6,6 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs, timestampNow } from "@bufbuild/protobuf/wkt";
-import type { Client } from "@connectrpc/connect";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import {
   AckSchema,
@@ -17,7 +16,6 @@ import {
   HelloSchema,
   NackSchema,
   Notice_Level,
-  type RelayService,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { ProtocolError } from "../errors.js";
 import { createFrameQueue } from "./frame-queue.js";
@@ -41,12 +39,22 @@ export interface RpcSessionTuning {
   readonly closeTimeoutMs?: number;
 }
 
+/**
+ * One bidi `Connect` call: client frames in, server frames out. Errors of
+ * the returned iterable are ConnectErrors (or anything ConnectError.from
+ * maps). The gRPC/Connect client and the WebSocket transport provide it.
+ */
+export type BidiCall = (
+  requests: AsyncIterable<ConnectRequest>,
+  options: { readonly signal: AbortSignal; readonly headers: Record<string, string> },
+) => AsyncIterable<ConnectResponse>;
+
 /** Parameters of openRpcSession. */
 export interface OpenRpcSessionParams extends RpcSessionTuning {
   /** Transport name for errors and `RelaySession.transport`. */
   readonly transport: string;
-  /** Client of RelayService on the transport. */
-  readonly client: Client<typeof RelayService>;
+  /** The bidi Connect call of the transport. */
+  readonly call: BidiCall;
   /** Channel token. */
   readonly token: string;
   /** The caller's open options. */
@@ -96,8 +104,8 @@ export async function openRpcSession(params: OpenRpcSessionParams): Promise<Rela
       }),
     }),
   );
-  const responses = params.client
-    .connect(requests, {
+  const responses = params
+    .call(requests, {
       signal: controller.signal,
       headers: { authorization: `Bearer ${params.token}` },
     })

@@ -11,9 +11,11 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { RelayService } from "../../gen/webhookconnect/v1/relay_pb.js";
+import { probeHttp2 } from "./http2-probe.js";
+import { DEFAULT_OPEN_TIMEOUT_MS, openWithTimeout } from "./open-timeout.js";
 import { openRpcSession, type RpcSessionTuning } from "./rpc-session.js";
 import type { TlsOptions } from "./tls.js";
-import type { Transport } from "./transport.js";
+import type { OpenSessionOptions, Transport } from "./transport.js";
 
 /** Options of the gRPC and Connect transports. */
 export interface RpcRelayTransportOptions {
@@ -25,6 +27,8 @@ export interface RpcRelayTransportOptions {
   readonly tls?: TlsOptions;
   /** Ack batching and close timing. */
   readonly tuning?: RpcSessionTuning;
+  /** Longest wait for the Welcome. @default 10000 */
+  readonly openTimeoutMs?: number;
 }
 
 /** Maps a cloud URL to the HTTP base URL of RelayService. */
@@ -43,25 +47,36 @@ function createRpcRelayTransport(
   const nodeOptions = baseUrl.startsWith("https:") ? { ...options.tls } : {};
   return {
     name,
-    open(openOptions) {
-      const sessionManager = new Http2SessionManager(baseUrl, {}, nodeOptions);
-      const transport =
-        name === "grpc"
-          ? createGrpcTransport({ baseUrl, sessionManager })
-          : createConnectTransport({ baseUrl, httpVersion: "2", sessionManager });
-      return openRpcSession({
-        ...options.tuning,
-        transport: name,
-        client: createClient(RelayService, transport),
-        token: options.token,
-        options: openOptions,
-        dispose: () => sessionManager.abort(),
-      });
+    open(outerOptions) {
+      return openWithTimeout(
+        name,
+        options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,
+        outerOptions,
+        (openOptions) => openOnce(openOptions),
+      );
     },
     async close() {
       // Every session owns its connection and releases it when it ends.
     },
   };
+
+  async function openOnce(openOptions: OpenSessionOptions) {
+    await probeHttp2(name, baseUrl, nodeOptions, openOptions.signal);
+    const sessionManager = new Http2SessionManager(baseUrl, {}, nodeOptions);
+    const transport =
+      name === "grpc"
+        ? createGrpcTransport({ baseUrl, sessionManager })
+        : createConnectTransport({ baseUrl, httpVersion: "2", sessionManager });
+    return openRpcSession({
+      ...options.tuning,
+      transport: name,
+      call: (requests, callOptions) =>
+        createClient(RelayService, transport).connect(requests, callOptions),
+      token: options.token,
+      options: openOptions,
+      dispose: () => sessionManager.abort(),
+    });
+  }
 }
 
 /** gRPC over HTTP/2 (`protocol: grpc`). */

@@ -85,10 +85,20 @@ export interface OpenSessionOptions {
   readonly onNotice?: (notice: SessionNotice) => void;
 }
 
+/** A transport that `auto` tried before the one that worked, with why it failed. */
+export interface TransportFailure {
+  /** Transport name. */
+  readonly transport: string;
+  /** Why it could not open a session. */
+  readonly error: Error;
+}
+
 /** One open session with the receiver. */
 export interface RelaySession {
   /** Name of the transport that carries it, e.g. `grpc`. */
   readonly transport: string;
+  /** Transports tried first that failed (set by `auto` when it fell back). */
+  readonly fallbacks?: readonly TransportFailure[];
   /** The server's answer to Hello. */
   readonly welcome: SessionWelcome;
   /**

@@ -80,9 +80,33 @@ export function peerAddressOf(req: AnyRequest): string {
   return req.socket?.remoteAddress ?? "";
 }
 
-function isH2Preface(chunk: Buffer): boolean {
-  const length = Math.min(chunk.length, H2_PREFACE.length);
-  return length > 0 && chunk.subarray(0, length).equals(H2_PREFACE.subarray(0, length));
+/**
+ * `h2` when `bytes` start with the whole HTTP/2 preface, `h1` as soon as
+ * they differ from it, `undecided` while they are a strict prefix of it
+ * (a client may send `P`, `PO`… in separate segments: that is `POST`,
+ * `PUT` or `PATCH` as often as `PRI`).
+ */
+function sniffProtocol(bytes: Buffer): "h1" | "h2" | "undecided" {
+  const length = Math.min(bytes.length, H2_PREFACE.length);
+  if (!bytes.subarray(0, length).equals(H2_PREFACE.subarray(0, length))) return "h1";
+  return length === H2_PREFACE.length ? "h2" : "undecided";
+}
+
+/** Status line of the answer to an HTTP/1.1 parse error (Node's own mapping). */
+function clientErrorStatus(error: Error & { code?: string }): string {
+  if (error.code === "HPE_HEADER_OVERFLOW") return "431 Request Header Fields Too Large";
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") return "408 Request Timeout";
+  return "400 Bad Request";
+}
+
+/**
+ * Header list size of an HTTP/2 request as RFC 9113 §6.5.2 counts it
+ * (name + value + 32 per field, pseudo-headers included).
+ */
+function headerListSize(rawHeaders: readonly string[]): number {
+  let size = 0;
+  for (const field of rawHeaders) size += Buffer.byteLength(field);
+  return size + (rawHeaders.length / 2) * 32;
 }
 
 /** Starts the listener. */
@@ -94,14 +118,28 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       requestTimeout: limits.requestTimeoutMs,
       maxHeaderSize: limits.maxHeaderBytes,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node enforces the two timeouts only when this sweep runs (30 s by
+      // default), so a slow client would otherwise get up to 30 s extra.
+      connectionsCheckingInterval: Math.max(
+        50,
+        Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)),
+      ),
     },
     options.onRequest,
   );
+  // Node starts the sweep that enforces headersTimeout and requestTimeout
+  // when its server emits 'listening'. This server never listens itself
+  // (connections are handed to it), so without this no slow client is ever
+  // cut off. Closing it in close() stops the sweep.
+  h1.emit("listening");
   if (options.onUpgrade !== undefined) h1.on("upgrade", options.onUpgrade);
   else h1.on("upgrade", (_req, socket: Duplex) => socket.destroy());
-  h1.on("clientError", (_error, socket: Duplex) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+  h1.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 ${clientErrorStatus(error)}\r\nConnection: close\r\n\r\n`);
+    } else {
+      socket.destroy();
+    }
   });
   const h2 = http2.createServer(
     {
@@ -109,7 +147,25 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       settings: { maxHeaderListSize: limits.maxHeaderBytes },
       maxSendHeaderBlockLength: limits.maxHeaderBytes,
     },
-    options.onRequest,
+    (req, res) => {
+      // The advertised SETTINGS_MAX_HEADER_LIST_SIZE is advisory: Node does
+      // not refuse a larger list from a client that ignores it.
+      if (headerListSize(req.rawHeaders) > limits.maxHeaderBytes) {
+        const body = JSON.stringify({
+          error: "header_fields_too_large",
+          message: `request headers exceed ${limits.maxHeaderBytes} bytes`,
+        });
+        res.writeHead(431, {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": Buffer.byteLength(body),
+        });
+        res.end(body, () => {
+          if (!res.stream.destroyed) res.stream.close();
+        });
+        return;
+      }
+      options.onRequest(req, res);
+    },
   );
   h2.on("sessionError", () => undefined);
   let connectingAddress: string | undefined;
@@ -137,11 +193,16 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     track(socket);
     socket.on("error", () => socket.destroy());
     const sniff = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
-    socket.once("data", (chunk: Buffer) => {
+    let sniffed: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      sniffed = sniffed.length === 0 ? chunk : Buffer.concat([sniffed, chunk]);
+      const protocol = sniffProtocol(sniffed);
+      if (protocol === "undecided") return;
+      socket.off("data", onData);
       clearTimeout(sniff);
       socket.pause();
-      socket.unshift(chunk);
-      if (isH2Preface(chunk)) {
+      socket.unshift(sniffed);
+      if (protocol === "h2") {
         // The HTTP/2 session consumes the socket natively and first takes
         // what is already buffered (the unshifted preface); the socket must
         // stay paused so the JS stream does not read past it.
@@ -150,7 +211,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         h1.emit("connection", socket);
         socket.resume();
       }
-    });
+    };
+    socket.on("data", onData);
   };
 
   let server: net.Server;
@@ -190,7 +252,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     url: `${scheme}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`,
     async close(graceMs = 2_000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      h1.closeIdleConnections();
+      h1.close();
       const deadline = setTimeout(() => {
         for (const socket of sockets) socket.destroy();
       }, graceMs);

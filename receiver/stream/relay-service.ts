@@ -27,7 +27,7 @@ import {
 import { connectCodeOf, WebhookConnectError } from "../errors.js";
 import { createPollSessions, type PollSessions } from "./poll-sessions.js";
 import { openSession, type Session, type SessionFrame, settleMessage } from "./session.js";
-import { authorizeChannel, type StreamContext } from "./stream-context.js";
+import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
 
 /** Context key carrying the client's remote address into handlers. */
 export const remoteAddressKey = createContextKey<string>("", { description: "remote address" });
@@ -76,7 +76,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
 
   async function start(hello: Hello, ctx: HandlerContext, liveness: boolean): Promise<Session> {
     try {
-      authorizeChannel(context, hello.channel, ctx.requestHeader.get("authorization"));
+      await authorizeChannelFresh(context, hello.channel, ctx.requestHeader.get("authorization"));
       return await openSession({
         buffer: context.buffer,
         registry: context.registry,
@@ -210,7 +210,11 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
 
     async ack(request, ctx) {
       try {
-        authorizeChannel(context, request.channel, ctx.requestHeader.get("authorization"));
+        await authorizeChannelFresh(
+          context,
+          request.channel,
+          ctx.requestHeader.get("authorization"),
+        );
       } catch (error) {
         throw toConnectError(error);
       }
@@ -254,7 +258,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     async pull(request, ctx) {
       const hello = validateHello(request.hello);
       try {
-        authorizeChannel(context, hello.channel, ctx.requestHeader.get("authorization"));
+        await authorizeChannelFresh(context, hello.channel, ctx.requestHeader.get("authorization"));
         const timeoutMs =
           request.timeout === undefined
             ? 30_000

@@ -223,6 +223,15 @@ export class Session implements AttachedConnection {
    */
   async pull(max: number, waitMs: number, signal?: AbortSignal): Promise<WebhookMessage[]> {
     this.touch();
+    return this.lease(max, waitMs, signal);
+  }
+
+  /** Leases like `pull` without counting as client activity (the server's own pump). */
+  private async lease(
+    max: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<WebhookMessage[]> {
     const credit = Math.min(max, this.freeCredit());
     if (credit <= 0 || this.isClosed) return [];
     const signals = [this.abort.signal];
@@ -269,10 +278,13 @@ export class Session implements AttachedConnection {
     const pump = async () => {
       while (!this.isClosed) {
         await this.waitForCredit();
+        // Let the acks of this event-loop turn free their credit too, so one
+        // fetch leases a batch rather than one message per ack.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.isClosed) break;
         // Wait at most one heartbeat interval per fetch so credit and
         // closing are re-checked regularly.
-        const messages = await this.pull(this.freeCredit(), interval);
+        const messages = await this.lease(this.freeCredit(), interval);
         for (const message of messages) queue.push({ kind: "message", message });
       }
     };
@@ -290,11 +302,9 @@ export class Session implements AttachedConnection {
   /** Acknowledges messages by id; acks for leases of earlier connections are honoured too. */
   async ack(messageIds: readonly string[]): Promise<SettleResult[]> {
     this.touch();
-    const results: SettleResult[] = [];
-    for (const messageId of messageIds) {
-      results.push(await this.settle(messageId, "ack"));
-    }
-    return results;
+    // Settled together so a batch of acks shares one buffer write (one
+    // group commit on SQLite) instead of one round trip each.
+    return Promise.all(messageIds.map((messageId) => this.settle(messageId, "ack")));
   }
 
   /** Rejects one message: retry later with backoff, or dead-letter. */
@@ -310,11 +320,15 @@ export class Session implements AttachedConnection {
   ): Promise<SettleResult> {
     const { channel, group } = this.info;
     const result = await settleMessage(this.options.buffer, channel, group, messageId, nack);
+    // The client is done with the message even when the buffer could not
+    // apply the settlement (e.g. broker unreachable): the lease runs out and
+    // the buffer redelivers it. Keeping its credit would stall a connection
+    // that was at full credit during a broker outage for good.
+    this.inFlight.delete(messageId);
+    this.wakeCredit();
     if (result.outcome !== "error") {
-      this.inFlight.delete(messageId);
       if (action === "ack") this.acked += 1;
       else this.nacked += 1;
-      this.wakeCredit();
     }
     this.options.onEvent?.({
       type: "settled",

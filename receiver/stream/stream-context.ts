@@ -3,7 +3,7 @@
  * heartbeat settings and the event sink. Built once by the receiver.
  */
 import type { Buffer } from "../buffer/buffer.js";
-import type { ChannelRegistry } from "../channels/index.js";
+import type { ChannelRegistry, TokenCheck } from "../channels/index.js";
 import { bearerToken } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
 import type { SessionEvent } from "./session.js";
@@ -18,6 +18,12 @@ export interface StreamContext {
   readonly heartbeatIntervalMs: number;
   /** Event sink for logs and metrics. */
   readonly onEvent?: (event: SessionEvent) => void;
+  /**
+   * Checks a token against the tokens shared by every replica (re-reading
+   * them when the token does not match or the cache is old); used by
+   * `authorizeChannelFresh`. Without it the registry's cached tokens apply.
+   */
+  readonly checkToken?: (channel: string, token: string | undefined) => Promise<TokenCheck>;
 }
 
 /**
@@ -30,7 +36,29 @@ export function authorizeChannel(
   channel: string,
   authorization: string | null | undefined,
 ): void {
-  const check = context.registry.checkToken(channel, bearerToken(authorization));
+  throwUnlessAuthorized(channel, context.registry.checkToken(channel, bearerToken(authorization)));
+}
+
+/**
+ * Like `authorizeChannel`, but a token rotated on another replica is
+ * accepted at once and a revoked one refused: mismatching tokens and old
+ * caches are checked against the shared state (`context.checkToken`).
+ * Transports that can await should use this one.
+ */
+export async function authorizeChannelFresh(
+  context: StreamContext,
+  channel: string,
+  authorization: string | null | undefined,
+): Promise<void> {
+  const token = bearerToken(authorization);
+  const check =
+    context.checkToken === undefined
+      ? context.registry.checkToken(channel, token)
+      : await context.checkToken(channel, token);
+  throwUnlessAuthorized(channel, check);
+}
+
+function throwUnlessAuthorized(channel: string, check: TokenCheck): void {
   if (check === "unknown_channel") {
     throw new WebhookConnectError("WC_ERR_STREAM_UNKNOWN_CHANNEL", `unknown channel '${channel}'`);
   }

@@ -111,10 +111,16 @@ export class Relay {
   /** Starts a connector in HTTP mode towards `targetUrl`. */
   startConnector(
     targetUrl: string,
-    options: { protocol?: string; id?: string; target?: Record<string, unknown> } = {},
+    options: {
+      protocol?: string;
+      id?: string;
+      target?: Record<string, unknown>;
+      /** Receiver URL the connector uses (e.g. a proxy in front of it). @default this.url */
+      cloudUrl?: string;
+    } = {},
   ): RunningProcess {
     const config = writeJson(this.dir, `connector-${randomUUID().slice(0, 6)}.json`, {
-      cloud_url: this.url,
+      cloud_url: options.cloudUrl ?? this.url,
       channel: this.channel,
       token: this.token,
       protocol: options.protocol ?? "grpc",

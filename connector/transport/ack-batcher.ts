@@ -1,0 +1,112 @@
+/**
+ * Batches acks and nacks of the transports that settle over separate
+ * requests (Connect Subscribe + Ack, SSE, long-poll): one request at a
+ * time, in order, retried a few times when it fails. An ack that never
+ * gets through is not lost either: the lease expires, the message is
+ * redelivered and the runner acks the duplicate without delivering it.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { NackOptions } from "./transport.js";
+
+/** One nack in a batch. */
+export interface BatchedNack extends NackOptions {
+  /** The message. */
+  readonly messageId: string;
+}
+
+/** What one request carries. */
+export interface AckBatch {
+  readonly acks: readonly string[];
+  readonly nacks: readonly BatchedNack[];
+}
+
+/** Options of createAckBatcher. */
+export interface AckBatcherOptions {
+  /** Sends one batch; rejects when it did not get through. */
+  readonly send: (batch: AckBatch) => Promise<void>;
+  /** Called with the ids of every batch once it was sent (or given up). */
+  readonly onSettled?: (messageIds: readonly string[]) => void;
+  /** How long acks wait to be batched. @default 5 */
+  readonly delayMs?: number;
+  /** Most entries in one batch. @default 500 */
+  readonly max?: number;
+  /** Attempts per batch. @default 3 */
+  readonly attempts?: number;
+}
+
+/** The batcher. */
+export interface AckBatcher {
+  ack(messageId: string): void;
+  nack(messageId: string, options: NackOptions): void;
+  /** Sends everything queued; resolves when the queue is empty. */
+  flush(): Promise<void>;
+}
+
+/** Creates an AckBatcher. */
+export function createAckBatcher(options: AckBatcherOptions): AckBatcher {
+  const delayMs = options.delayMs ?? 5;
+  const max = options.max ?? 500;
+  const attempts = options.attempts ?? 3;
+  let acks: string[] = [];
+  let nacks: BatchedNack[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let sending: Promise<void> | undefined;
+
+  const take = (): AckBatch | undefined => {
+    if (acks.length === 0 && nacks.length === 0) return undefined;
+    const batch = {
+      acks: acks.slice(0, max),
+      nacks: nacks.slice(0, Math.max(0, max - acks.length)),
+    };
+    acks = acks.slice(batch.acks.length);
+    nacks = nacks.slice(batch.nacks.length);
+    return batch;
+  };
+
+  const sendWithRetry = async (batch: AckBatch) => {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        await options.send(batch);
+        return;
+      } catch {
+        if (attempt < attempts) await sleep(100 * 2 ** attempt);
+      }
+    }
+  };
+
+  const drain = async () => {
+    for (let batch = take(); batch !== undefined; batch = take()) {
+      await sendWithRetry(batch);
+      options.onSettled?.([...batch.acks, ...batch.nacks.map((n) => n.messageId)]);
+    }
+  };
+
+  const kick = (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    sending ??= drain().finally(() => {
+      sending = undefined;
+      if (acks.length > 0 || nacks.length > 0) schedule();
+    });
+    return sending;
+  };
+
+  const schedule = () => {
+    if (acks.length + nacks.length >= max) void kick();
+    else timer ??= setTimeout(() => void kick(), delayMs);
+  };
+
+  return {
+    ack(messageId) {
+      acks.push(messageId);
+      schedule();
+    },
+    nack(messageId, nackOptions) {
+      nacks.push({ messageId, ...nackOptions });
+      schedule();
+    },
+    async flush() {
+      while (sending !== undefined || acks.length > 0 || nacks.length > 0) await kick();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The undici dispatcher of the plain-HTTP transports (SSE, long-poll and
+ * their acks): HTTP/1.1, the connector's TLS settings on every request,
+ * and no idle timeouts of its own — streams are watched by heartbeats.
+ */
+import { Agent } from "undici";
+import type { TlsOptions } from "./tls.js";
+
+/** Creates the dispatcher for `baseUrl`. */
+export function createHttpAgent(baseUrl: string, tls: TlsOptions | undefined): Agent {
+  const secure = baseUrl.startsWith("https:");
+  return new Agent({
+    bodyTimeout: 0,
+    headersTimeout: 0,
+    ...(secure && tls !== undefined ? { connect: { ...tls } } : {}),
+  });
+}
+
+/** Base URL of the `/connect/*` endpoints for a cloud URL (no trailing slash). */
+export function httpBaseUrl(cloudUrl: string): string {
+  const url = new URL(cloudUrl);
+  if (url.protocol === "ws:") url.protocol = "http:";
+  else if (url.protocol === "wss:") url.protocol = "https:";
+  return url.toString().replace(/\/+$/, "");
+}

@@ -1,0 +1,60 @@
+/**
+ * `protocol: websocket`: the bidi session over a WebSocket to
+ * `/connect/stream/{channel}` with the `webhookconnect.v1.proto`
+ * subprotocol — for networks that pass WebSocket upgrades but break
+ * HTTP/2. Same frames and session logic as gRPC.
+ */
+import { DEFAULT_OPEN_TIMEOUT_MS, openWithTimeout } from "./open-timeout.js";
+import { openRpcSession, type RpcSessionTuning } from "./rpc-session.js";
+import { streamPath } from "./stream-query.js";
+import type { TlsOptions } from "./tls.js";
+import type { Transport } from "./transport.js";
+import { websocketBidiCall } from "./websocket-call.js";
+
+/** Options of the WebSocket transport. */
+export interface WebSocketTransportOptions {
+  /** Receiver base URL (`http(s)://` or `ws(s)://`). */
+  readonly cloudUrl: string;
+  /** Channel token. */
+  readonly token: string;
+  /** TLS settings. */
+  readonly tls?: TlsOptions;
+  /** Ack batching and close timing. */
+  readonly tuning?: RpcSessionTuning;
+  /** Longest wait for the Welcome. @default 10000 */
+  readonly openTimeoutMs?: number;
+}
+
+/** Maps a cloud URL to the WebSocket URL of a channel. */
+export function websocketUrl(cloudUrl: string, channel: string): string {
+  const url = new URL(cloudUrl);
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  return `${url.toString().replace(/\/+$/, "")}${streamPath(channel)}`;
+}
+
+/** Creates the WebSocket transport. */
+export function createWebSocketTransport(options: WebSocketTransportOptions): Transport {
+  const name = "websocket";
+  const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+  return {
+    name,
+    open(openOptions) {
+      return openWithTimeout(name, openTimeoutMs, openOptions, (withTimeout) =>
+        openRpcSession({
+          ...options.tuning,
+          transport: name,
+          call: websocketBidiCall(
+            websocketUrl(options.cloudUrl, openOptions.hello.channel),
+            options.tls,
+          ),
+          token: options.token,
+          options: withTimeout,
+        }),
+      );
+    },
+    async close() {
+      // Every session owns its WebSocket and closes it when it ends.
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * `POST /connect/ack`: acks and nacks for the SSE and long-poll transports
+ * (and any client that prefers plain HTTP). The token is checked before
+ * anything about connections is revealed; acks are honoured by message id
+ * even when the connection that received the message is gone.
+ */
+
+import { bearerToken } from "../channels/index.js";
+import { WebhookConnectError } from "../errors.js";
+import { sendError, sendJson } from "../ingest/index.js";
+import type { AnyRequest, AnyResponse } from "../server/listener.js";
+import { type AckRequestBody, parseAckBody, parseAckQuery } from "./ack-request.js";
+import { authorizationOf, type ConnectEndpointOptions } from "./connect-request.js";
+import { connectionIdOf } from "./poll-endpoint.js";
+import type { SettleResult } from "./session.js";
+import { type Session, settleMessage } from "./session.js";
+import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+
+/** Largest ack request body. */
+const MAX_ACK_BODY_BYTES = 1 << 20;
+
+async function readBody(req: AnyRequest): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_ACK_BODY_BYTES) {
+      throw new WebhookConnectError("WC_ERR_INGEST_TOO_LARGE", "ack request body over 1 MiB");
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function unauthenticated(): WebhookConnectError {
+  return new WebhookConnectError(
+    "WC_ERR_STREAM_UNAUTHENTICATED",
+    "missing or invalid channel token (send Authorization: Bearer <channel_token>)",
+  );
+}
+
+async function validForSomeChannel(
+  context: StreamContext,
+  token: string | undefined,
+): Promise<boolean> {
+  if (token === undefined) return false;
+  for (const name of context.registry.names()) {
+    const check =
+      context.checkToken === undefined
+        ? context.registry.checkToken(name, token)
+        : await context.checkToken(name, token);
+    if (check === "ok") return true;
+  }
+  return false;
+}
+
+async function parseRequest(req: AnyRequest, query: URLSearchParams): Promise<AckRequestBody> {
+  const body = await readBody(req);
+  if (body.length === 0) return parseAckQuery(query);
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new WebhookConnectError("WC_ERR_STREAM_PROTOCOL", "the body is not valid JSON");
+  }
+  return parseAckBody(json);
+}
+
+/** Serves one ack request. */
+export async function serveAck(
+  context: StreamContext,
+  req: AnyRequest,
+  res: AnyResponse,
+  query: URLSearchParams,
+  options: ConnectEndpointOptions,
+): Promise<void> {
+  try {
+    const authorization = authorizationOf(req.headers, query, options);
+    const parsed = await parseRequest(req, query);
+    const connectionId = connectionIdOf(req, query) || parsed.connectionId || "";
+    let channel = parsed.channel ?? query.get("channel") ?? undefined;
+    if (channel === undefined || channel === "") {
+      // Nothing about connections is looked up for a request without a valid token.
+      if (!(await validForSomeChannel(context, bearerToken(authorization))))
+        throw unauthenticated();
+      channel = connectionId === "" ? undefined : context.registry.find(connectionId)?.info.channel;
+      if (channel === undefined) {
+        throw new WebhookConnectError(
+          "WC_ERR_STREAM_UNKNOWN_CONNECTION",
+          "the connection is gone; name the channel (`channel`) to ack by message id",
+        );
+      }
+    }
+    await authorizeChannelFresh(context, channel, authorization);
+    const attached = connectionId === "" ? undefined : context.registry.find(connectionId);
+    const session =
+      attached !== undefined && attached.info.channel === channel
+        ? (attached as Session)
+        : undefined;
+    const group = session?.info.group ?? parsed.group ?? query.get("group") ?? "default";
+    const results: SettleResult[] = [];
+    for (const frame of parsed.frames) {
+      if (frame.kind === "ack") {
+        for (const id of frame.messageIds) {
+          results.push(
+            session === undefined
+              ? await settleMessage(context.buffer, channel, group, id)
+              : (await session.ack([id]))[0]!,
+          );
+        }
+        continue;
+      }
+      const nack = {
+        retry: frame.retry,
+        reason: frame.reason,
+        ...(frame.delayMs === undefined ? {} : { delayMs: frame.delayMs }),
+      };
+      results.push(
+        session === undefined
+          ? await settleMessage(context.buffer, channel, group, frame.messageId, nack)
+          : await session.nack(frame.messageId, nack),
+      );
+    }
+    const body = results.map((r) => ({
+      message_id: r.messageId,
+      ok: r.ok,
+      outcome: r.outcome,
+      ...(r.error === undefined ? {} : { error: r.error }),
+    }));
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length === 0) {
+      sendJson(res, 200, { status: "ok", results: body });
+      return;
+    }
+    sendJson(res, failed.some((r) => r.outcome === "error") ? 503 : 409, {
+      error: failed.some((r) => r.outcome === "error") ? "buffer_unavailable" : "not_leased",
+      message: `${failed.length} of ${results.length} acks/nacks were not applied`,
+      results: body,
+    });
+  } catch (error) {
+    sendError(res, error);
+  }
+}

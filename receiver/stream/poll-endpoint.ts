@@ -1,0 +1,110 @@
+/**
+ * Long-poll `GET /connect/stream/{channel}/poll?timeout=&max_messages=`:
+ * 200 with a JSON array of webhook frames (the WebSocket JSON), or 204
+ * when `timeout` seconds passed without a message. The connection id is
+ * in `X-Connection-Id`; send it back on the next poll and on
+ * `POST /connect/ack`. Leases persist between polls (PollSessions).
+ */
+import type { IncomingMessage } from "node:http";
+import { WebhookConnectError } from "../errors.js";
+import { sendError, sendJson } from "../ingest/index.js";
+import type { AnyRequest, AnyResponse } from "../server/listener.js";
+import {
+  authorizationOf,
+  type ConnectEndpointOptions,
+  nonNegativeInteger,
+  secondsParam,
+  streamParamsOf,
+} from "./connect-request.js";
+import { webhookFrame } from "./json-frames.js";
+import type { PollSessions } from "./poll-sessions.js";
+import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import { remoteAddressOfSocket } from "./upgrade-response.js";
+
+/** Wait of a poll without `timeout`. */
+const DEFAULT_POLL_TIMEOUT_MS = 30_000;
+
+/** The connection id a request names (header `X-Connection-Id` or `?connection_id=`). */
+export function connectionIdOf(req: AnyRequest, query: URLSearchParams): string {
+  const header = req.headers["x-connection-id"];
+  if (typeof header === "string" && header !== "") return header;
+  return query.get("connection_id") ?? "";
+}
+
+/** Serves one poll. */
+export async function servePoll(
+  context: StreamContext,
+  polls: PollSessions,
+  req: AnyRequest,
+  res: AnyResponse,
+  channel: string,
+  query: URLSearchParams,
+  options: ConnectEndpointOptions,
+): Promise<void> {
+  const abort = new AbortController();
+  const onGone = () => abort.abort();
+  res.once("close", onGone);
+  try {
+    await authorizeChannelFresh(context, channel, authorizationOf(req.headers, query, options));
+    const params = streamParamsOf(query, req.headers);
+    const result = await polls.pull({
+      hello: {
+        channel,
+        group: params.group,
+        connectorId: params.connectorId,
+        maxInFlight: params.maxInFlight,
+      },
+      connectionId: connectionIdOf(req, query),
+      maxMessages: nonNegativeInteger(query, "max_messages", 0),
+      timeoutMs: secondsParam(query, "timeout", DEFAULT_POLL_TIMEOUT_MS),
+      remoteAddress: remoteAddressOfSocket(req as IncomingMessage),
+      protocol: "long_poll",
+      signal: abort.signal,
+    });
+    const headers = { "X-Connection-Id": result.connectionId };
+    if (result.messages.length === 0) {
+      res.writeHead(204, { ...headers, "Cache-Control": "no-store" });
+      res.end();
+      return;
+    }
+    sendJson(res, 200, result.messages.map(webhookFrame), { headers });
+  } catch (error) {
+    sendError(res, error);
+  } finally {
+    res.off("close", onGone);
+  }
+}
+
+/**
+ * `DELETE /connect/stream/{channel}/poll` with the connection id: ends a
+ * long-poll connection now, so its leases go back to the channel at once
+ * instead of at the ack timeout (a connector shutting down).
+ */
+export async function serveClosePoll(
+  context: StreamContext,
+  req: AnyRequest,
+  res: AnyResponse,
+  channel: string,
+  query: URLSearchParams,
+  options: ConnectEndpointOptions,
+): Promise<void> {
+  try {
+    await authorizeChannelFresh(context, channel, authorizationOf(req.headers, query, options));
+    const attached = context.registry.find(connectionIdOf(req, query));
+    if (
+      attached === undefined ||
+      attached.info.channel !== channel ||
+      attached.info.protocol !== "long_poll"
+    ) {
+      throw new WebhookConnectError(
+        "WC_ERR_STREAM_UNKNOWN_CONNECTION",
+        "no long-poll connection with that id on this channel",
+      );
+    }
+    attached.evict("long-poll connection closed by the client");
+    res.writeHead(204, { "Cache-Control": "no-store" });
+    res.end();
+  } catch (error) {
+    sendError(res, error);
+  }
+}

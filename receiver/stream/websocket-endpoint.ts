@@ -1,0 +1,100 @@
+/**
+ * WebSocket `GET /connect/stream/{channel}` on the listener's upgrade hook.
+ * Without a subprotocol (or with `webhookconnect.v1.json`) it speaks the
+ * seed-compatible JSON frames; with `webhookconnect.v1.proto` it carries
+ * binary ConnectRequest/ConnectResponse frames, exactly the bidi Connect
+ * call. Both wrap the shared Session: this file only frames.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { type WebSocket, WebSocketServer } from "ws";
+import { WebhookConnectError } from "../errors.js";
+import {
+  authorizationOf,
+  type ConnectEndpointOptions,
+  type StreamParams,
+  splitUrl,
+  streamParamsOf,
+  streamPathOf,
+} from "./connect-request.js";
+import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import { remoteAddressOfSocket, writeUpgradeError } from "./upgrade-response.js";
+import { serveJsonSocket } from "./websocket-json.js";
+import { serveProtoSocket } from "./websocket-proto.js";
+
+/** Subprotocol of the binary protobuf frames (our connector). */
+export const PROTO_SUBPROTOCOL = "webhookconnect.v1.proto";
+/** Subprotocol of the JSON frames (also the default without a subprotocol). */
+export const JSON_SUBPROTOCOL = "webhookconnect.v1.json";
+
+/** The WebSocket endpoint. */
+export interface WebSocketEndpoint {
+  /** Handles one HTTP/1.1 upgrade request (the listener's `onUpgrade`). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every WebSocket (sessions are closed by the registry). */
+  close(): void;
+}
+
+/** Largest client frame accepted (acks are small). */
+const MAX_CLIENT_FRAME_BYTES = 1 << 20;
+
+/** Creates the WebSocket endpoint. */
+export function createWebSocketEndpoint(
+  context: StreamContext,
+  options: ConnectEndpointOptions = {},
+): WebSocketEndpoint {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CLIENT_FRAME_BYTES,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => {
+      if (offered.has(PROTO_SUBPROTOCOL)) return PROTO_SUBPROTOCOL;
+      if (offered.has(JSON_SUBPROTOCOL)) return JSON_SUBPROTOCOL;
+      return false;
+    },
+  });
+
+  return {
+    handleUpgrade(req, socket, head) {
+      socket.on("error", () => socket.destroy());
+      const { path, query } = splitUrl(req.url);
+      const target = streamPathOf(path);
+      if (target === undefined || target.kind !== "websocket") {
+        writeUpgradeError(
+          socket,
+          new WebhookConnectError("WC_ERR_NOT_FOUND", `no WebSocket endpoint at ${path}`),
+        );
+        return;
+      }
+      // Checked before the upgrade, so a bad token never sees a WebSocket.
+      authorizeChannelFresh(context, target.channel, authorizationOf(req.headers, query, options))
+        .then(() => streamParamsOf(query, req.headers))
+        .then(
+          (params) => upgrade(req, socket, head, target.channel, params),
+          (error: unknown) => writeUpgradeError(socket, error),
+        );
+    },
+    close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+
+  function upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    channel: string,
+    params: StreamParams,
+  ): void {
+    if (socket.destroyed) return;
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const remoteAddress = remoteAddressOfSocket(req);
+      if (ws.protocol === PROTO_SUBPROTOCOL) {
+        serveProtoSocket(context, ws, channel, remoteAddress);
+      } else {
+        serveJsonSocket(context, ws, channel, params, remoteAddress);
+      }
+    });
+  }
+}

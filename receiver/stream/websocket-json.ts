@@ -1,0 +1,124 @@
+/**
+ * The JSON framing of the WebSocket endpoint (seed-compatible frames, see
+ * docs/protocol.md). A malformed frame is answered with an error frame and
+ * the connection goes on processing acks.
+ */
+import type { RawData, WebSocket } from "ws";
+import { WebhookConnectError } from "../errors.js";
+import type { StreamParams } from "./connect-request.js";
+import {
+  applyClientFrame,
+  connectedFrame,
+  errorFrame,
+  heartbeatFrame,
+  parseClientFrame,
+  webhookFrame,
+} from "./json-frames.js";
+import { openSession, type Session } from "./session.js";
+import type { StreamContext } from "./stream-context.js";
+import { closeWebSocket, openErrorClose } from "./websocket-lifecycle.js";
+
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data as ArrayBuffer).toString("utf8");
+}
+
+/** Serves one accepted JSON WebSocket until either side closes it. */
+export function serveJsonSocket(
+  context: StreamContext,
+  ws: WebSocket,
+  channel: string,
+  params: StreamParams,
+  remoteAddress: string,
+): void {
+  const send = (value: unknown) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(value));
+  };
+  let session: Session | undefined;
+
+  const onFrame = async (data: RawData, isBinary: boolean) => {
+    if (session === undefined) return;
+    if (isBinary) {
+      send(
+        errorFrame(
+          "WC_ERR_STREAM_PROTOCOL",
+          "binary frames need the webhookconnect.v1.proto subprotocol; send JSON text frames",
+        ),
+      );
+      return;
+    }
+    const frame = parseClientFrame(textOf(data));
+    if (frame.kind === "invalid") {
+      session.touch();
+      send(errorFrame("WC_ERR_STREAM_PROTOCOL", frame.reason, frame.messageId));
+      return;
+    }
+    const applied = await applyClientFrame(session, frame);
+    for (const failure of applied.failures) {
+      send(errorFrame("WC_ERR_STREAM_NOT_LEASED", failure.error, failure.messageId));
+    }
+  };
+  ws.on("message", (data, isBinary) => {
+    onFrame(data, isBinary).catch((error: unknown) => {
+      send(errorFrame("WC_ERR_INTERNAL", (error as Error).message));
+    });
+  });
+  ws.on("pong", () => session?.touch());
+  ws.on("close", () => session?.close("client disconnected"));
+  ws.on("error", () => ws.terminate());
+
+  openSession({
+    buffer: context.buffer,
+    registry: context.registry,
+    channel,
+    group: params.group,
+    connectorId: params.connectorId,
+    protocol: "websocket",
+    remoteAddress,
+    maxInFlight: params.maxInFlight,
+    heartbeatIntervalMs: context.heartbeatIntervalMs,
+    livenessTimeoutMs: 3 * context.heartbeatIntervalMs,
+    ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
+  }).then(
+    (opened) => {
+      session = opened;
+      if (ws.readyState !== ws.OPEN) {
+        opened.close("client disconnected");
+        return;
+      }
+      const ackTimeoutMs = (context.registry.get(channel)?.settings.ackTimeoutSeconds ?? 30) * 1000;
+      send(connectedFrame(opened, context.heartbeatIntervalMs, ackTimeoutMs));
+      void opened.closed.then((reason) => {
+        if (reason !== "client disconnected") {
+          send(errorFrame(reasonCode(reason), `connection closed by the receiver: ${reason}`));
+        }
+        closeWebSocket(ws, reason);
+      });
+      void (async () => {
+        for await (const frame of opened.frames()) {
+          if (frame.kind === "message") send(webhookFrame(frame.message));
+          else {
+            send(heartbeatFrame(frame.at));
+            if (ws.readyState === ws.OPEN) ws.ping();
+          }
+        }
+      })();
+    },
+    (error: unknown) => {
+      const known = error instanceof WebhookConnectError;
+      send(
+        errorFrame(
+          known ? error.code : "WC_ERR_INTERNAL",
+          known ? error.message : "internal error",
+        ),
+      );
+      openErrorClose(ws, error);
+    },
+  );
+}
+
+function reasonCode(reason: string): string {
+  return reason.startsWith("heartbeat timeout")
+    ? "WC_ERR_STREAM_HEARTBEAT_TIMEOUT"
+    : "WC_ERR_STREAM_EVICTED";
+}

@@ -1,0 +1,272 @@
+/**
+ * Fuzzes a running receiver with at least 10,000 random and mutated
+ * requests (raw HTTP/1.1 bytes, well-formed HTTP/1.1 through undici, and
+ * HTTP/2) at bounded concurrency. Afterwards: no 5xx other than 503 was
+ * answered, no unhandled rejection or uncaught exception fired, the heap
+ * did not grow past a bound between the first and the last thousand
+ * requests, and the receiver still answers /health and accepts a webhook.
+ *
+ * Seeded: a failure prints the seed; rerun with FUZZ_SEED=<seed>.
+ */
+import { randomInt } from "node:crypto";
+import http2 from "node:http2";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { Pool } from "undici";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import {
+  type ClientFuzzCase,
+  clientCase,
+  FUZZ_MAX_BYTES,
+  FUZZ_SECRET,
+  FUZZ_TOKEN,
+  FUZZ_WEBHOOKS,
+  Random,
+  type RawFuzzCase,
+  rawCase,
+} from "./fuzz-requests.js";
+import { exchange, openSocket } from "./raw-client.js";
+import { type ReceiverFixture, relayed, send, startReceiverFixture } from "./receiver-fixture.js";
+
+const SEED = Number(process.env["FUZZ_SEED"] ?? randomInt(1, 2 ** 31 - 1));
+/** Requests sent in all. */
+const TOTAL = Number(process.env["FUZZ_TOTAL"] ?? 10_000);
+/** The run stops here even if TOTAL was not reached (and then fails, naming the seed). */
+const DEADLINE_MS = 45_000;
+const CONCURRENCY = 12;
+/** Window at the start and the end of the run between which heap growth is measured. */
+const WINDOW = 1_000;
+/** Largest tolerated heapUsed growth (after a forced GC) from the first to the last window. */
+const HEAP_GROWTH_BOUND_BYTES = 24 * 1024 * 1024;
+/** A raw connection silent this long counts as a hang (the server should always close). */
+const IDLE_MS = 8_000;
+
+// Forced GC without starting the worker with --expose-gc.
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
+
+function heapAfterGc(): number {
+  collectGarbage();
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}
+
+interface Outcome {
+  readonly label: string;
+  readonly index: number;
+  readonly statuses: readonly number[];
+}
+
+const CHANNEL = "ch-fuzz";
+const moduleConfig = { max_message_bytes: FUZZ_MAX_BYTES, max_queue_size: 1_000_000 };
+const document = {
+  [FUZZ_WEBHOOKS.json]: relayed(CHANNEL, {}, moduleConfig),
+  [FUZZ_WEBHOOKS.blob]: relayed(CHANNEL, { data_type: "blob" }, moduleConfig),
+  [FUZZ_WEBHOOKS.hmac]: relayed(
+    CHANNEL,
+    { hmac: { secret: FUZZ_SECRET, header: "X-Signature", prefix: "sha256=" } },
+    moduleConfig,
+  ),
+  [FUZZ_WEBHOOKS.limited]: relayed(
+    CHANNEL,
+    {
+      authorization: `Bearer ${FUZZ_TOKEN}`,
+      rate_limit: { max_requests: 25, window_seconds: 3_600 },
+    },
+    moduleConfig,
+  ),
+};
+
+let fixture: ReceiverFixture;
+let pool: Pool;
+let session: http2.ClientHttp2Session | undefined;
+const processFaults: unknown[] = [];
+const onFault = (error: unknown) => processFaults.push(error);
+
+beforeAll(async () => {
+  process.on("unhandledRejection", onFault);
+  process.on("uncaughtException", onFault);
+  fixture = await startReceiverFixture(document, {
+    limits: { headersTimeoutMs: 3_000, requestTimeoutMs: 6_000, maxHeaderBytes: 16_384 },
+  });
+  pool = new Pool(fixture.url, { connections: 4, pipelining: 1 });
+});
+
+afterAll(async () => {
+  session?.destroy();
+  await pool?.close();
+  await fixture?.close();
+  process.off("unhandledRejection", onFault);
+  process.off("uncaughtException", onFault);
+});
+
+/** A request the server never finished answering within IDLE_MS. */
+const HANG = "hang";
+
+async function sendRaw(testCase: RawFuzzCase): Promise<number[] | typeof HANG> {
+  if (testCase.abort) {
+    const socket = await openSocket(fixture.port);
+    await new Promise<void>((resolve) => socket.write(testCase.bytes, () => resolve()));
+    socket.destroy();
+    return [];
+  }
+  const result = await exchange(fixture.port, testCase.bytes, IDLE_MS);
+  return result.timedOut ? HANG : result.statuses;
+}
+
+async function sendWithUndici(testCase: ClientFuzzCase): Promise<number[] | typeof HANG> {
+  try {
+    const response = await pool.request({
+      path: testCase.path,
+      method: testCase.method as "POST",
+      headers: testCase.headers,
+      body: testCase.body,
+      headersTimeout: IDLE_MS,
+      bodyTimeout: IDLE_MS,
+      // undici's own timers do not run while it is still sending the body.
+      signal: AbortSignal.timeout(IDLE_MS),
+    });
+    (globalThis as any).__mark?.(`headers ${response.statusCode}`);
+    await response.body.dump();
+    return [response.statusCode];
+  } catch (error) {
+    const name = (error as { name?: string; code?: string }).name;
+    if (name === "TimeoutError" || (error as { code?: string }).code?.includes("TIMEOUT")) {
+      return HANG;
+    }
+    // The server may close a connection whose body it did not read (413, 431).
+    return [];
+  }
+}
+
+function h2Session(): http2.ClientHttp2Session {
+  if (session === undefined || session.destroyed || session.closed) {
+    session = http2.connect(fixture.url);
+    session.on("error", () => undefined);
+  }
+  return session;
+}
+
+async function sendWithHttp2(testCase: ClientFuzzCase): Promise<number[] | typeof HANG> {
+  return new Promise((resolve) => {
+    let status: number | undefined;
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = h2Session().request({
+        ":method": testCase.method,
+        ":path": testCase.path,
+        ...testCase.headers,
+      });
+    } catch {
+      resolve([]);
+      return;
+    }
+    stream.on("response", (headers) => {
+      status = headers[":status"];
+    });
+    const done = () => resolve(status === undefined ? [] : [status]);
+    stream.setTimeout(IDLE_MS, () => {
+      resolve(HANG);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    });
+    stream.on("error", done);
+    stream.on("close", done);
+    stream.resume();
+    stream.end(testCase.body);
+  });
+}
+
+const inflight = new Map<number, { at: number; what: string }>();
+setInterval(() => {
+  const now = performance.now();
+  for (const [i, v] of inflight) if (now - v.at > 12000) console.log("STUCK", i, Math.round(now - v.at), v.what);
+}, 5000).unref();
+async function runOne(rng: Random, index: number): Promise<Outcome | { hang: string }> {
+  inflight.set(index, { at: performance.now(), what: "?" });
+  try { return await runOne2(rng, index); } finally { inflight.delete(index); }
+}
+async function runOne2(rng: Random, index: number): Promise<Outcome | { hang: string }> {
+  const transport = rng.next();
+  const mark = (what: string) => { inflight.get(index)!.what = what; };
+  (globalThis as any).__mark = (what: string) => { inflight.get(index)!.what = what + " " + inflight.get(index)!.what; };
+  if (transport < 0.75) {
+    const testCase = rawCase(rng);
+    mark(`raw abort=${testCase.abort} ${testCase.label} ${JSON.stringify(testCase.bytes.subarray(0, 80).toString("latin1"))}`);
+    const statuses = await sendRaw(testCase);
+    const label = `raw ${testCase.label} ${testCase.bytes.subarray(0, 60).toString("latin1")}`;
+    if (statuses === HANG) return { hang: `#${index} ${label}` };
+    return { label, index, statuses };
+  }
+  const testCase = clientCase(rng);
+  const viaHttp2 = transport >= 0.93;
+  mark(`${viaHttp2 ? "h2" : "undici"} ${testCase.method} ${testCase.path} ${testCase.body.length} ${JSON.stringify(testCase.headers).slice(0, 200)}`);
+  const statuses = viaHttp2 ? await sendWithHttp2(testCase) : await sendWithUndici(testCase);
+  const label = `${viaHttp2 ? "h2" : "undici"} ${testCase.label} ${testCase.path}`;
+  if (statuses === HANG) return { hang: `#${index} ${label}` };
+  return { label, index, statuses };
+}
+
+describe("ingest fuzz", () => {
+  it(`survives ${TOTAL} random and mutated requests`, { timeout: DEADLINE_MS + 30_000 }, async () => {
+    onTestFailed(() => {
+      console.error(`ingest fuzz failed with seed ${SEED}; rerun with FUZZ_SEED=${SEED}`);
+    });
+    const rng = new Random(SEED);
+    const started = performance.now();
+    const outcomes: Outcome[] = [];
+    const hangs: string[] = [];
+    let issued = 0;
+    let heapAfterFirstWindow = 0;
+
+    // Cases are generated in issue order from one PRNG, so a seed replays the same sequence.
+    const runUntil = async (limit: number) => {
+      const worker = async () => {
+        while (issued < limit && performance.now() - started < DEADLINE_MS) {
+          const index = issued++;
+          const caseRng = new Random(Math.floor(rng.next() * 2 ** 32));
+          const outcome = await runOne(caseRng, index);
+          if ("hang" in outcome) hangs.push(outcome.hang);
+          else outcomes.push(outcome);
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    };
+
+    await runUntil(WINDOW);
+    heapAfterFirstWindow = heapAfterGc();
+    await runUntil(TOTAL);
+    const heapAtEnd = heapAfterGc();
+    const elapsed = performance.now() - started;
+
+    const seen = `seed ${SEED}`;
+    expect(issued, `${seen}: only ${issued} requests within ${DEADLINE_MS} ms`).toBe(TOTAL);
+    expect(processFaults, `${seen}: unhandled rejections / uncaught exceptions`).toEqual([]);
+    const serverErrors = outcomes.filter((outcome) =>
+      outcome.statuses.some((status) => status >= 500 && status !== 503),
+    );
+    expect(serverErrors.slice(0, 5), `${seen}: 5xx answers`).toEqual([]);
+    expect(hangs.slice(0, 40), `${seen}: connections the server never closed`).toEqual([]);
+    const statuses = outcomes.flatMap((outcome) => outcome.statuses);
+    // The generator is not all garbage: some requests were accepted and stored.
+    expect(statuses.filter((status) => status === 200).length, seen).toBeGreaterThan(TOTAL / 200);
+    expect(heapAtEnd - heapAfterFirstWindow, `${seen}: heap growth`).toBeLessThan(
+      HEAP_GROWTH_BOUND_BYTES,
+    );
+
+    const health = await send(`${fixture.url}/health`, { method: "GET" });
+    expect(health.status, seen).toBe(200);
+    const webhook = await send(`${fixture.url}/webhook/${FUZZ_WEBHOOKS.json}`, {
+      headers: { "Content-Type": "application/json" },
+      body: '{"after":"fuzz"}',
+    });
+    expect(webhook.status, seen).toBe(200);
+
+    const counts = new Map<number, number>();
+    for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+    console.info(
+      `ingest fuzz seed ${SEED}: ${issued} requests in ${Math.round(elapsed)} ms; statuses ${JSON.stringify(
+        Object.fromEntries([...counts].sort(([a], [b]) => a - b)),
+      )}; heap ${(heapAfterFirstWindow / 2 ** 20).toFixed(1)} → ${(heapAtEnd / 2 ** 20).toFixed(1)} MiB`,
+    );
+  });
+});
