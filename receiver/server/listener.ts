@@ -192,7 +192,10 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const dispatchCleartext = (socket: Socket) => {
     track(socket);
     socket.on("error", () => socket.destroy());
+    // A client that connects and sends nothing is cut off like a slow one.
     const sniff = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    sniff.unref();
+    socket.once("close", () => clearTimeout(sniff));
     let sniffed: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       sniffed = sniffed.length === 0 ? chunk : Buffer.concat([sniffed, chunk]);

@@ -3,10 +3,12 @@
  * stops start-up with one clear line naming the file, the key and the
  * problem, and a non-zero exit; no stack traces.
  */
+import { once } from "node:events";
 import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { freePort, runCli, tempDir, writeJson } from "../helpers/processes.js";
 
 const valid = {
   hook: {
@@ -154,5 +156,34 @@ describe("connector start-up errors", () => {
     expect(code).toBe(2);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/--protocol/);
+  });
+});
+
+describe("receiver shutdown", () => {
+  it("exits promptly on SIGTERM after a client connected and left without sending", async () => {
+    const dir = tempDir("wc-cli-stop-");
+    const config = writeJson(dir, "ok.json", valid);
+    const port = await freePort();
+    const receiver = runCli([
+      "receiver",
+      "--config",
+      config,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--buffer",
+      `sqlite:${join(dir, "b.db")}`,
+    ]);
+    await receiver.waitForOutput(/receiver listening/);
+    const socket = connect(port, "127.0.0.1");
+    await once(socket, "connect");
+    socket.destroy();
+    await once(socket, "close");
+    const started = Date.now();
+    receiver.child.kill("SIGTERM");
+    expect(await receiver.exited).toBe(0);
+    // The connection sniffer's 10 s header timeout must not hold the process.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
