@@ -107,7 +107,8 @@ export async function startRelay(plan: ReceiverPlan): Promise<RunningRelay> {
     channel,
     token,
     ingestUrl: (webhookId) => `${url}/webhook/${webhookId}`,
-    startConnector: (connector) => startConnector(dir, url, channel, token, connector),
+    startConnector: (connector) =>
+      startConnector(dir, url, channel, token, connector, plan.profileDir),
     async stop() {
       await receiver.stop("SIGTERM", 10_000);
     },
@@ -120,6 +121,7 @@ async function startConnector(
   channel: string,
   token: string,
   plan: ConnectorPlan,
+  profileDir: string | undefined,
 ): Promise<BenchChild> {
   const configPath = writeJson(dir, `connector-${randomUUID().slice(0, 6)}.json`, {
     cloud_url: url,
@@ -134,7 +136,15 @@ async function startConnector(
     default_target: { url: plan.targetUrl, timeout_seconds: 10 },
   });
   const connector = spawnNode(`connector (${plan.protocol})`, {
-    args: [CLI, "connector", "--config", configPath],
+    args: [
+      ...(profileDir === undefined
+        ? []
+        : ["--cpu-prof", "--cpu-prof-dir", join(profileDir, "connector")]),
+      CLI,
+      "connector",
+      "--config",
+      configPath,
+    ],
   });
   try {
     await connector.waitForOutput(/"msg":"connected"/);

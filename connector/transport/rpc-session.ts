@@ -31,7 +31,7 @@ import type {
 
 /** Tuning of an RPC session. */
 export interface RpcSessionTuning {
-  /** How long acks wait to be batched into one frame. @default 5 */
+  /** How long acks wait to be batched into one frame (acks that complete together share one). @default 1 */
   readonly ackBatchDelayMs?: number;
   /** Most ids in one Ack frame; a full batch is sent at once. @default 500 */
   readonly ackBatchMax?: number;
@@ -186,7 +186,7 @@ export async function openRpcSession(params: OpenRpcSessionParams): Promise<Rela
     resolveClosed(end);
   })();
 
-  const ackBatchDelayMs = params.ackBatchDelayMs ?? 5;
+  const ackBatchDelayMs = params.ackBatchDelayMs ?? 1;
   const ackBatchMax = params.ackBatchMax ?? 500;
   const flushAcks = () => {
     clearTimeout(ackTimer);
