@@ -37,7 +37,7 @@ export function createRouter(handlers: RouteHandlers): (req: AnyRequest, res: An
 }
 
 async function route(handlers: RouteHandlers, req: AnyRequest, res: AnyResponse): Promise<void> {
-  if (req.rawHeaders.length / 2 > MAX_HEADER_COUNT) {
+  if (headerCount(req.rawHeaders) > MAX_HEADER_COUNT) {
     sendJson(
       res,
       431,
@@ -88,6 +88,15 @@ async function route(handlers: RouteHandlers, req: AnyRequest, res: AnyResponse)
     return;
   }
   sendError(res, new WebhookConnectError("WC_ERR_NOT_FOUND", `no route for ${path}`));
+}
+
+/** Header fields of a request; HTTP/2 pseudo-headers (`:path`, …) are not counted. */
+function headerCount(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    if (!rawHeaders[index]!.startsWith(":")) count += 1;
+  }
+  return count;
 }
 
 function safeDecode(segment: string): string {

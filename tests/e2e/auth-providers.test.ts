@@ -199,7 +199,10 @@ const cases: Case[] = [
       ip_whitelist: { allow: [ALLOWED_CLIENT], trusted_proxies: ["127.0.0.0/8"] },
       hmac: { secret: SECRET, header: "X-Signature", prefix: "sha256=" },
     },
-    sign: (body) => ({ ...viaProxy(ALLOWED_CLIENT), "X-Signature": `sha256=${hmacHex(SECRET, body)}` }),
+    sign: (body) => ({
+      ...viaProxy(ALLOWED_CLIENT),
+      "X-Signature": `sha256=${hmacHex(SECRET, body)}`,
+    }),
     broken: {
       what: "an allowed address with a wrong signature",
       request: async (body) => ({
@@ -215,7 +218,10 @@ const cases: Case[] = [
       ip_whitelist: { allow: [ALLOWED_CLIENT], trusted_proxies: ["127.0.0.0/8"] },
       hmac: { secret: SECRET, header: "X-Signature", prefix: "sha256=" },
     },
-    sign: (body) => ({ ...viaProxy(ALLOWED_CLIENT), "X-Signature": `sha256=${hmacHex(SECRET, body)}` }),
+    sign: (body) => ({
+      ...viaProxy(ALLOWED_CLIENT),
+      "X-Signature": `sha256=${hmacHex(SECRET, body)}`,
+    }),
     broken: {
       what: "a valid signature from an address that is not allowed",
       request: async (body) => ({

@@ -4,6 +4,7 @@
  * receivers sharing Redis (`redisUrl`) share one budget.
  */
 import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/processes.js";
@@ -20,9 +21,11 @@ const BODY = '{"event":"tick"}';
 const WINDOW_SECONDS = 120;
 
 const fixtures: ReceiverFixture[] = [];
+const sharedDirs: string[] = [];
 
 afterEach(async () => {
   await Promise.all(fixtures.splice(0).map((fixture) => fixture.close()));
+  for (const dir of sharedDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 function documentFor(webhookId: string, maxRequests: number) {
@@ -84,6 +87,7 @@ describe.skipIf(!redisUp)("rate_limit shared through Redis", () => {
   async function twoReceivers(maxRequests: number) {
     const webhookId = `rl-${randomUUID().slice(0, 12)}`;
     const shared = { dir: tempDir("wc-rl-") };
+    sharedDirs.push(shared.dir);
     const document = documentFor(webhookId, maxRequests);
     const first = await startReceiverFixture(document, { redisUrl: REDIS_URL }, shared);
     fixtures.push(first);

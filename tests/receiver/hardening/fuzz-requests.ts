@@ -141,7 +141,9 @@ function webhookId(rng: Random): string {
 function randomPath(rng: Random): string {
   const path = rng.chance(0.85) ? `/webhook/${webhookId(rng)}` : rng.pick(OTHER_PATHS);
   if (!rng.chance(0.3)) return path;
-  const query = rng.chance(0.5) ? `a=${rng.int(0, 9)}&b=%zz&c` : encodeURI(rng.token(rng.int(1, 40)));
+  const query = rng.chance(0.5)
+    ? `a=${rng.int(0, 9)}&b=%zz&c`
+    : encodeURI(rng.token(rng.int(1, 40)));
   return `${path}${path.includes("?") ? "&" : "?"}${query}`;
 }
 
@@ -228,10 +230,19 @@ function hostileHeaderLines(rng: Random): Buffer[] {
         lines.push(Buffer.from(`Bad Name${rng.pick(["(", ")", "@", " ", "\u0000"])}: v`, "latin1"));
         break;
       case 5:
-        lines.push(Buffer.from(`Content-Length: ${rng.pick(["-1", "abc", "1e3", "99999999999999999999", " 5"])}`));
+        lines.push(
+          Buffer.from(
+            `Content-Length: ${rng.pick(["-1", "abc", "1e3", "99999999999999999999", " 5"])}`,
+          ),
+        );
         break;
       case 6:
-        lines.push(Buffer.from(`Transfer-Encoding: ${rng.pick(["chunked, gzip", "gzip", "x", "chunked\u0000"])}`, "latin1"));
+        lines.push(
+          Buffer.from(
+            `Transfer-Encoding: ${rng.pick(["chunked, gzip", "gzip", "x", "chunked\u0000"])}`,
+            "latin1",
+          ),
+        );
         break;
       default:
         lines.push(Buffer.from(`X-Ctl: a${String.fromCharCode(rng.int(0, 31))}b`, "latin1"));
@@ -245,11 +256,21 @@ function chunked(rng: Random, body: Buffer, broken: boolean): Buffer {
   let at = 0;
   while (at < body.length) {
     const size = Math.min(body.length - at, rng.int(1, 4_096));
-    const sizeText = broken && rng.chance(0.3) ? rng.pick(["zz", "-1", "", "1;ext=\u0001"]) : size.toString(16);
-    parts.push(Buffer.from(`${sizeText}\r\n`, "latin1"), body.subarray(at, at + size), Buffer.from("\r\n"));
+    const sizeText =
+      broken && rng.chance(0.3) ? rng.pick(["zz", "-1", "", "1;ext=\u0001"]) : size.toString(16);
+    parts.push(
+      Buffer.from(`${sizeText}\r\n`, "latin1"),
+      body.subarray(at, at + size),
+      Buffer.from("\r\n"),
+    );
     at += size;
   }
-  parts.push(Buffer.from(broken && rng.chance(0.5) ? "0\r\nX-Trailer: \u0000\r\n\r\n" : "0\r\n\r\n", "latin1"));
+  parts.push(
+    Buffer.from(
+      broken && rng.chance(0.5) ? "0\r\nX-Trailer: \u0000\r\n\r\n" : "0\r\n\r\n",
+      "latin1",
+    ),
+  );
   return Buffer.concat(parts);
 }
 
@@ -257,8 +278,15 @@ function chunked(rng: Random, body: Buffer, broken: boolean): Buffer {
 export function rawCase(rng: Random): RawFuzzCase {
   const style = rng.int(0, 19);
   if (style === 0) {
-    const preface = rng.chance(0.3) ? Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") : Buffer.alloc(0);
-    return { kind: "raw", label: "garbage", bytes: Buffer.concat([preface, rng.bytes(rng.int(1, 3_000))]), abort: true };
+    const preface = rng.chance(0.3)
+      ? Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+      : Buffer.alloc(0);
+    return {
+      kind: "raw",
+      label: "garbage",
+      bytes: Buffer.concat([preface, rng.bytes(rng.int(1, 3_000))]),
+      abort: true,
+    };
   }
   const method = rng.chance(0.9) ? rng.pick(METHODS) : rng.pick(ODD_METHODS);
   const version = rng.chance(0.95) ? "HTTP/1.1" : rng.pick(["HTTP/1.0", "HTTP/9.9", "HTTP/1", ""]);
@@ -267,10 +295,22 @@ export function rawCase(rng: Random): RawFuzzCase {
   const lines: Buffer[] = [Buffer.from(`${method} ${randomPath(rng)} ${version}`.trimEnd())];
   if (!rng.chance(0.05)) lines.push(Buffer.from("Host: fuzz.test"));
   if (rng.chance(0.03)) lines.push(Buffer.from("Host: other.test"));
-  for (const [name, value] of validHeaders(rng, body)) lines.push(Buffer.from(`${name}: ${value}`, "latin1"));
+  for (const [name, value] of validHeaders(rng, body))
+    lines.push(Buffer.from(`${name}: ${value}`, "latin1"));
   if (rng.chance(0.15)) lines.push(...hostileHeaderLines(rng));
 
-  const framing = rng.pick(["exact", "exact", "exact", "chunked", "broken-chunked", "short", "long", "dup", "none", "truncate"] as const);
+  const framing = rng.pick([
+    "exact",
+    "exact",
+    "exact",
+    "chunked",
+    "broken-chunked",
+    "short",
+    "long",
+    "dup",
+    "none",
+    "truncate",
+  ] as const);
   let payload = body;
   let abort = false;
   switch (framing) {

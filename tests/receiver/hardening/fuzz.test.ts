@@ -1,6 +1,6 @@
 /**
  * Fuzzes a running receiver with at least 10,000 random and mutated
- * requests (raw HTTP/1.1 bytes, well-formed HTTP/1.1 through undici, and
+ * requests (raw HTTP/1.1 bytes, well-formed HTTP/1.1 through Node's client, and
  * HTTP/2) at bounded concurrency. Afterwards: no 5xx other than 503 was
  * answered, no unhandled rejection or uncaught exception fired, the heap
  * did not grow past a bound between the first and the last thousand
@@ -9,10 +9,10 @@
  * Seeded: a failure prints the seed; rerun with FUZZ_SEED=<seed>.
  */
 import { randomInt } from "node:crypto";
+import http from "node:http";
 import http2 from "node:http2";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import {
   type ClientFuzzCase,
@@ -28,9 +28,11 @@ import {
 import { exchange, openSocket } from "./raw-client.js";
 import { type ReceiverFixture, relayed, send, startReceiverFixture } from "./receiver-fixture.js";
 
-const SEED = Number(process.env["FUZZ_SEED"] ?? randomInt(1, 2 ** 31 - 1));
+const SEED = process.env["FUZZ_SEED"]
+  ? Number(process.env["FUZZ_SEED"])
+  : randomInt(1, 2 ** 31 - 1);
 /** Requests sent in all. */
-const TOTAL = Number(process.env["FUZZ_TOTAL"] ?? 10_000);
+const TOTAL = 10_000;
 /** The run stops here even if TOTAL was not reached (and then fails, naming the seed). */
 const DEADLINE_MS = 45_000;
 const CONCURRENCY = 12;
@@ -78,7 +80,7 @@ const document = {
 };
 
 let fixture: ReceiverFixture;
-let pool: Pool;
+let agent: http.Agent;
 let session: http2.ClientHttp2Session | undefined;
 const processFaults: unknown[] = [];
 const onFault = (error: unknown) => processFaults.push(error);
@@ -89,12 +91,12 @@ beforeAll(async () => {
   fixture = await startReceiverFixture(document, {
     limits: { headersTimeoutMs: 3_000, requestTimeoutMs: 6_000, maxHeaderBytes: 16_384 },
   });
-  pool = new Pool(fixture.url, { connections: 4, pipelining: 1 });
+  agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 });
 
 afterAll(async () => {
   session?.destroy();
-  await pool?.close();
+  agent?.destroy();
   await fixture?.close();
   process.off("unhandledRejection", onFault);
   process.off("uncaughtException", onFault);
@@ -114,29 +116,34 @@ async function sendRaw(testCase: RawFuzzCase): Promise<number[] | typeof HANG> {
   return result.timedOut ? HANG : result.statuses;
 }
 
-async function sendWithUndici(testCase: ClientFuzzCase): Promise<number[] | typeof HANG> {
-  try {
-    const response = await pool.request({
-      path: testCase.path,
-      method: testCase.method as "POST",
-      headers: testCase.headers,
-      body: testCase.body,
-      headersTimeout: IDLE_MS,
-      bodyTimeout: IDLE_MS,
-      // undici's own timers do not run while it is still sending the body.
-      signal: AbortSignal.timeout(IDLE_MS),
-    });
-    (globalThis as any).__mark?.(`headers ${response.statusCode}`);
-    await response.body.dump();
-    return [response.statusCode];
-  } catch (error) {
-    const name = (error as { name?: string; code?: string }).name;
-    if (name === "TimeoutError" || (error as { code?: string }).code?.includes("TIMEOUT")) {
-      return HANG;
+/** Well-formed HTTP/1.1 through Node's client on keep-alive connections. */
+function sendWithAgent(testCase: ClientFuzzCase): Promise<number[] | typeof HANG> {
+  return new Promise((resolve) => {
+    let request: http.ClientRequest;
+    try {
+      request = http.request(`${fixture.url}${testCase.path}`, {
+        method: testCase.method,
+        headers: testCase.headers,
+        agent,
+      });
+    } catch {
+      // Node's client refused the generated header or path itself.
+      resolve([]);
+      return;
     }
+    request.setTimeout(IDLE_MS, () => {
+      resolve(HANG);
+      request.destroy();
+    });
+    request.on("response", (response) => {
+      response.resume();
+      response.on("end", () => resolve([response.statusCode ?? 0]));
+      response.on("error", () => resolve([response.statusCode ?? 0]));
+    });
     // The server may close a connection whose body it did not read (413, 431).
-    return [];
-  }
+    request.on("error", () => resolve([]));
+    request.end(testCase.body);
+  });
 }
 
 function h2Session(): http2.ClientHttp2Session {
@@ -176,22 +183,10 @@ async function sendWithHttp2(testCase: ClientFuzzCase): Promise<number[] | typeo
   });
 }
 
-const inflight = new Map<number, { at: number; what: string }>();
-setInterval(() => {
-  const now = performance.now();
-  for (const [i, v] of inflight) if (now - v.at > 12000) console.log("STUCK", i, Math.round(now - v.at), v.what);
-}, 5000).unref();
 async function runOne(rng: Random, index: number): Promise<Outcome | { hang: string }> {
-  inflight.set(index, { at: performance.now(), what: "?" });
-  try { return await runOne2(rng, index); } finally { inflight.delete(index); }
-}
-async function runOne2(rng: Random, index: number): Promise<Outcome | { hang: string }> {
   const transport = rng.next();
-  const mark = (what: string) => { inflight.get(index)!.what = what; };
-  (globalThis as any).__mark = (what: string) => { inflight.get(index)!.what = what + " " + inflight.get(index)!.what; };
   if (transport < 0.75) {
     const testCase = rawCase(rng);
-    mark(`raw abort=${testCase.abort} ${testCase.label} ${JSON.stringify(testCase.bytes.subarray(0, 80).toString("latin1"))}`);
     const statuses = await sendRaw(testCase);
     const label = `raw ${testCase.label} ${testCase.bytes.subarray(0, 60).toString("latin1")}`;
     if (statuses === HANG) return { hang: `#${index} ${label}` };
@@ -199,15 +194,26 @@ async function runOne2(rng: Random, index: number): Promise<Outcome | { hang: st
   }
   const testCase = clientCase(rng);
   const viaHttp2 = transport >= 0.93;
-  mark(`${viaHttp2 ? "h2" : "undici"} ${testCase.method} ${testCase.path} ${testCase.body.length} ${JSON.stringify(testCase.headers).slice(0, 200)}`);
-  const statuses = viaHttp2 ? await sendWithHttp2(testCase) : await sendWithUndici(testCase);
-  const label = `${viaHttp2 ? "h2" : "undici"} ${testCase.label} ${testCase.path}`;
+  const statuses = viaHttp2 ? await sendWithHttp2(testCase) : await sendWithAgent(testCase);
+  const label = `${viaHttp2 ? "h2" : "http1"} ${testCase.label} ${testCase.path}`;
   if (statuses === HANG) return { hang: `#${index} ${label}` };
   return { label, index, statuses };
 }
 
+/**
+ * 5xx answers that are not defects: 503 (buffer full/unavailable, with
+ * Retry-After), and on the Connect-RPC routes 501, which the Connect
+ * protocol prescribes for an unsupported Content-Encoding (`unimplemented`).
+ */
+function allowedServerStatus(outcome: Outcome, status: number): boolean {
+  if (status === 503) return true;
+  return status === 501 && outcome.label.includes("/webhookconnect.v1.RelayService/");
+}
+
 describe("ingest fuzz", () => {
-  it(`survives ${TOTAL} random and mutated requests`, { timeout: DEADLINE_MS + 30_000 }, async () => {
+  it(`survives ${TOTAL} random and mutated requests`, {
+    timeout: DEADLINE_MS + 30_000,
+  }, async () => {
     onTestFailed(() => {
       console.error(`ingest fuzz failed with seed ${SEED}; rerun with FUZZ_SEED=${SEED}`);
     });
@@ -242,7 +248,7 @@ describe("ingest fuzz", () => {
     expect(issued, `${seen}: only ${issued} requests within ${DEADLINE_MS} ms`).toBe(TOTAL);
     expect(processFaults, `${seen}: unhandled rejections / uncaught exceptions`).toEqual([]);
     const serverErrors = outcomes.filter((outcome) =>
-      outcome.statuses.some((status) => status >= 500 && status !== 503),
+      outcome.statuses.some((status) => status >= 500 && !allowedServerStatus(outcome, status)),
     );
     expect(serverErrors.slice(0, 5), `${seen}: 5xx answers`).toEqual([]);
     expect(hangs.slice(0, 40), `${seen}: connections the server never closed`).toEqual([]);

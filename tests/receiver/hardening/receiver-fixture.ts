@@ -7,7 +7,11 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "undici";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { type RunningReceiver, type ReceiverOptions, startReceiver } from "../../../receiver/app.js";
+import {
+  type ReceiverOptions,
+  type RunningReceiver,
+  startReceiver,
+} from "../../../receiver/app.js";
 import { DEFAULT_GROUP } from "../../../receiver/buffer/buffer.js";
 import { createSqliteBuffer, type SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
 import { parseReceiverConfig, type ReceiverConfig } from "../../../receiver/config/index.js";
