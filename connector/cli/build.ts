@@ -66,9 +66,13 @@ export function runnerOptions(
       channel: config.channel,
       connectorId: config.connector_id,
       group: config.group,
-      maxInFlight: config.max_concurrent_requests,
+      // Twice the deliveries at once, so the next messages are already
+      // here when a delivery finishes (the server caps it at the channel's
+      // max_in_flight).
+      maxInFlight: config.max_concurrent_requests * 2,
       clientVersion: connectorVersion(),
     },
+    concurrency: config.max_concurrent_requests,
     reconnectDelayMs: config.reconnect_delay * 1_000,
     maxReconnectDelayMs: config.max_reconnect_delay * 1_000,
     reconnectBackoffMultiplier: config.reconnect_backoff_multiplier,

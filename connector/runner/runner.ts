@@ -22,8 +22,14 @@ export interface ConnectorRunnerOptions {
   readonly transport: Transport;
   /** Where messages are delivered. */
   readonly deliverer: Deliverer;
-  /** Hello of every session; `maxInFlight` is also the local concurrency limit. */
+  /** Hello of every session. */
   readonly hello: SessionHello;
+  /**
+   * Deliveries running at once. A `hello.maxInFlight` above it lets the
+   * server send the next messages while deliveries run (prefetch).
+   * @default hello.maxInFlight
+   */
+  readonly concurrency?: number;
   /** First reconnect delay. @default 1000 */
   readonly reconnectDelayMs?: number;
   /** Longest reconnect delay (also the delay after fatal errors). @default 60000 */
@@ -58,7 +64,7 @@ const ABORT_SETTLE_MS = 2_000;
 /** Creates the runner. */
 export function createConnectorRunner(options: ConnectorRunnerOptions): ConnectorRunner {
   const emit = (event: ConnectorEvent) => options.onEvent?.(event);
-  const limit = Math.max(1, options.hello.maxInFlight);
+  const limit = Math.max(1, options.concurrency ?? options.hello.maxInFlight);
   const slots = createSlots(limit);
   const deliveryAbort = new AbortController();
   const tracker = createDeliveryTracker({

@@ -4,7 +4,7 @@
  * long-poll `Pull`, all over the shared Session.
  */
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   Code,
   ConnectError,
@@ -22,12 +22,12 @@ import {
   NoticeSchema,
   RelayService,
   type SubscribeResponse,
-  WelcomeSchema,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { connectCodeOf, WebhookConnectError } from "../errors.js";
 import { createPollSessions, type PollSessions } from "./poll-sessions.js";
 import { openSession, type Session, type SessionFrame, settleMessage } from "./session.js";
 import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import { welcomeOf } from "./welcome.js";
 
 /** Context key carrying the client's remote address into handlers. */
 export const remoteAddressKey = createContextKey<string>("", { description: "remote address" });
@@ -93,18 +93,6 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     } catch (error) {
       throw toConnectError(error);
     }
-  }
-
-  function welcome(session: Session) {
-    const channel = context.registry.get(session.info.channel);
-    return create(WelcomeSchema, {
-      connectionId: session.info.id,
-      channel: session.info.channel,
-      group: session.info.group,
-      maxInFlight: session.info.maxInFlight,
-      heartbeatInterval: durationFromMs(context.heartbeatIntervalMs),
-      ackTimeout: durationFromMs((channel?.settings.ackTimeoutSeconds ?? 30) * 1000),
-    });
   }
 
   function frameOf(frame: SessionFrame): ConnectResponse["frame"] & SubscribeResponse["frame"] {
@@ -183,7 +171,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
         (error: unknown) => session.close(`client stream failed: ${(error as Error).message}`),
       );
       try {
-        yield { frame: { case: "welcome", value: welcome(session) } };
+        yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
         for await (const frame of session.frames()) {
           while (notices.length > 0) yield { frame: notices.shift()! };
           yield { frame: frameOf(frame) };
@@ -200,7 +188,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       try {
-        yield { frame: { case: "welcome", value: welcome(session) } };
+        yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
         for await (const frame of session.frames()) yield { frame: frameOf(frame) };
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);

@@ -1,50 +1,17 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { TargetConfig } from "../../../connector/config/schema.js";
-import type { Deliverer } from "../../../connector/delivery/deliverer.js";
+import { describe, expect, it } from "vitest";
 import { createHttpTargetDeliverer } from "../../../connector/delivery/http-target.js";
+import {
+  answer,
+  closeAfterEach,
+  never,
+  setup,
+  target,
+  track,
+} from "../helpers/http-target-fixture.js";
 import { makeMessage } from "../helpers/messages.js";
-import { headerValues, startTargetServer, type TargetServer } from "../helpers/target-server.js";
+import { headerValues, startTargetServer } from "../helpers/target-server.js";
 
-function target(url: string, overrides: Partial<TargetConfig> = {}): TargetConfig {
-  return {
-    url,
-    headers: {},
-    timeout_seconds: 5,
-    retry_enabled: true,
-    retry_max_attempts: 3,
-    retry_delay_seconds: 0,
-    retry_backoff_multiplier: 2,
-    ...overrides,
-  };
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setup(
-  handler: Parameters<typeof startTargetServer>[0],
-  overrides: Partial<TargetConfig> = {},
-): Promise<{ server: TargetServer; deliverer: Deliverer }> {
-  const server = await startTargetServer(handler);
-  const deliverer = createHttpTargetDeliverer({
-    defaultTarget: target(`${server.url}/hooks?src=relay`, overrides),
-  });
-  cleanups.push(
-    () => server.close(),
-    () => deliverer.close(),
-  );
-  return { server, deliverer };
-}
-
-const never = new AbortController().signal;
-
-function answer(status: number, headers: Record<string, string> = {}) {
-  return (_req: unknown, res: import("node:http").ServerResponse) => {
-    res.writeHead(status, headers).end("body");
-  };
-}
+closeAfterEach();
 
 describe("HTTP target request", () => {
   it("sends the body byte-for-byte, including binary bytes", async () => {
@@ -164,7 +131,7 @@ describe("HTTP target request", () => {
       defaultTarget: target(`${server.url}/default`),
       targets: { github: target(`${server.url}/gh`) },
     });
-    cleanups.push(
+    track(
       () => server.close(),
       () => deliverer.close(),
     );

@@ -1,51 +1,18 @@
 import { createServer } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import type { TargetConfig } from "../../../connector/config/schema.js";
-import type { Deliverer } from "../../../connector/delivery/deliverer.js";
+import { describe, expect, it } from "vitest";
 import { createHttpTargetDeliverer } from "../../../connector/delivery/http-target.js";
+import {
+  answer,
+  closeAfterEach,
+  never,
+  setup,
+  target,
+  track,
+} from "../helpers/http-target-fixture.js";
 import { makeMessage } from "../helpers/messages.js";
-import { startTargetServer, type TargetServer } from "../helpers/target-server.js";
+import { startTargetServer } from "../helpers/target-server.js";
 
-function target(url: string, overrides: Partial<TargetConfig> = {}): TargetConfig {
-  return {
-    url,
-    headers: {},
-    timeout_seconds: 5,
-    retry_enabled: true,
-    retry_max_attempts: 3,
-    retry_delay_seconds: 0,
-    retry_backoff_multiplier: 2,
-    ...overrides,
-  };
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setup(
-  handler: Parameters<typeof startTargetServer>[0],
-  overrides: Partial<TargetConfig> = {},
-): Promise<{ server: TargetServer; deliverer: Deliverer }> {
-  const server = await startTargetServer(handler);
-  const deliverer = createHttpTargetDeliverer({
-    defaultTarget: target(`${server.url}/hooks?src=relay`, overrides),
-  });
-  cleanups.push(
-    () => server.close(),
-    () => deliverer.close(),
-  );
-  return { server, deliverer };
-}
-
-const never = new AbortController().signal;
-
-function answer(status: number, headers: Record<string, string> = {}) {
-  return (_req: unknown, res: import("node:http").ServerResponse) => {
-    res.writeHead(status, headers).end("body");
-  };
-}
+closeAfterEach();
 
 describe("HTTP target decision table", () => {
   it.each([200, 201, 204, 299])("acks a %i after one attempt", async (status) => {
@@ -115,7 +82,7 @@ describe("HTTP target decision table", () => {
     const deliverer = createHttpTargetDeliverer({
       defaultTarget: target(`http://127.0.0.1:${port}/`, { retry_max_attempts: 2 }),
     });
-    cleanups.push(() => deliverer.close());
+    track(() => deliverer.close());
     const outcome = await deliverer.deliver(makeMessage(), never);
     expect(outcome.kind).toBe("retry");
     expect(outcome.kind === "retry" && outcome.reason).toMatch(/^target unreachable: ECONNREFUSED/);
@@ -183,7 +150,7 @@ describe("HTTP target decision table", () => {
       defaultTarget: target(server.url, { retry_max_attempts: 5 }),
       maxLocalRetryWaitMs: 1_000,
     });
-    cleanups.push(
+    track(
       () => server.close(),
       () => deliverer.close(),
     );
