@@ -182,7 +182,7 @@ describe("receiver shutdown", () => {
     await once(socket, "close");
     const started = Date.now();
     receiver.child.kill("SIGTERM");
-    expect(await receiver.exited).toBe(0);
+    expect(await receiver.exited, receiver.output()).toBe(0);
     // The connection sniffer's 10 s header timeout must not hold the process.
     expect(Date.now() - started).toBeLessThan(5_000);
   });
