@@ -92,6 +92,13 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       console.log(usage);
       return 0;
     }
+    // Listen for the stop signals before anything is announced: a SIGTERM
+    // sent right after "receiver listening" must stop gracefully, and one
+    // sent during start-up stops the receiver as soon as it is up.
+    const stopSignal = new Promise<string>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    });
     const port = parseNumberFlag("port", flags.port, 8000);
     if (!Number.isInteger(port) || port > 65535) {
       throw new ConfigError(
@@ -156,10 +163,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     console.error(
       "connect a connector: npx webhook-connect connector --config examples/connector.json",
     );
-    const signal = await new Promise<string>((resolve) => {
-      process.once("SIGINT", () => resolve("SIGINT"));
-      process.once("SIGTERM", () => resolve("SIGTERM"));
-    });
+    const signal = await stopSignal;
     logger.info({ signal }, "shutting down");
     await receiver.close();
     await buffer.close();
