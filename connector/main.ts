@@ -9,9 +9,10 @@ import { buildDeliverer, buildTransport, runnerOptions } from "./cli/build.js";
 import { logConnectorEvent, logModuleEvent } from "./cli/log-events.js";
 import { connectorVersion } from "./cli/version.js";
 import { connectorUsage, loadConnectorConfig } from "./config/index.js";
-import { deliveryModeOf } from "./config/schema.js";
+import { type ConnectorConfig, deliveryModeOf } from "./config/schema.js";
 import type { Deliverer } from "./delivery/deliverer.js";
 import { TlsFileError } from "./errors.js";
+import { createConnectorMetrics, type MetricsServer, startMetricsServer } from "./metrics/index.js";
 import { createConnectorRunner } from "./runner/runner.js";
 import type { Transport } from "./transport/transport.js";
 
@@ -121,8 +122,29 @@ export async function runConnectorCli(
     },
     "connector starting",
   );
+  const metrics = createConnectorMetrics((webhookId) => targetNameOf(config, webhookId));
+  let metricsServer: MetricsServer | undefined;
+  if (config.metrics_port !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(
+        metrics.registry,
+        config.metrics_host,
+        config.metrics_port,
+      );
+      logger.info({ url: `${metricsServer.url}/metrics` }, "metrics listening");
+    } catch (error) {
+      await deliverer.close().catch(() => {});
+      await transport.close().catch(() => {});
+      return userError(
+        `flag --metrics-port: cannot listen on ${config.metrics_host}:${config.metrics_port} (${(error as Error).message})`,
+      );
+    }
+  }
   const runner = createConnectorRunner(
-    runnerOptions(config, transport, deliverer, (event) => logConnectorEvent(logger, event)),
+    runnerOptions(config, transport, deliverer, (event) => {
+      metrics.observe(event);
+      logConnectorEvent(logger, event);
+    }),
   );
   try {
     await runner.run(stop.signal);
@@ -138,5 +160,12 @@ export async function runConnectorCli(
     io.signal?.removeEventListener("abort", onExternalStop);
     await deliverer.close().catch(() => {});
     await transport.close().catch(() => {});
+    await metricsServer?.close();
   }
+}
+
+/** The metrics label of the target a webhook is delivered to. */
+function targetNameOf(config: ConnectorConfig, webhookId: string): string {
+  if (config.webhooks_config !== undefined) return "modules";
+  return config.targets?.[webhookId] === undefined ? "default" : webhookId;
 }

@@ -55,6 +55,8 @@ export const configOptions: readonly ConfigOption[] = [
   top("client_cert_path", "string"),
   top("client_key_path", "string"),
   top("log_level", "string"),
+  top("metrics_port", "integer"),
+  top("metrics_host", "string"),
   top("webhooks_config", "string"),
   top("connections_config", "string"),
   top("targets", "json"),

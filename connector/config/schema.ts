@@ -97,6 +97,10 @@ export const connectorConfigSchema = z
     client_key_path: z.string().min(1).optional(),
     /** Log level of the CLI. @default "info" */
     log_level: z.enum(logLevels).default("info"),
+    /** Serve Prometheus metrics on this port (`GET /metrics`); none when unset. */
+    metrics_port: z.number().int().min(0).max(65_535).optional(),
+    /** Interface of the metrics server. @default "127.0.0.1" */
+    metrics_host: z.string().min(1).default("127.0.0.1"),
     /** HTTP mode: target of webhooks without an entry in `targets`. */
     default_target: targetSchema.optional(),
     /** HTTP mode: targets by webhook id. */

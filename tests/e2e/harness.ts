@@ -117,6 +117,8 @@ export class Relay {
       target?: Record<string, unknown>;
       /** Receiver URL the connector uses (e.g. a proxy in front of it). @default this.url */
       cloudUrl?: string;
+      /** Extra command-line flags. */
+      args?: string[];
     } = {},
   ): RunningProcess {
     const config = writeJson(this.dir, `connector-${randomUUID().slice(0, 6)}.json`, {
@@ -131,7 +133,7 @@ export class Relay {
       log_level: "info",
       default_target: { url: targetUrl, timeout_seconds: 5, ...options.target },
     });
-    const connector = runCli(["connector", "--config", config]);
+    const connector = runCli(["connector", "--config", config, ...(options.args ?? [])]);
     this.processes.push(connector);
     return connector;
   }

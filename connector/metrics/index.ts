@@ -1,0 +1,2 @@
+export { type ConnectorMetrics, createConnectorMetrics } from "./connector-metrics.js";
+export { type MetricsServer, startMetricsServer } from "./metrics-server.js";
