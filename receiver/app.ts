@@ -26,10 +26,8 @@ import {
 import {
   createMetricsHandler,
   createReceiverMetrics,
-  currentRequestContext,
   observePublishes,
   type ReceiverMetrics,
-  withRequestContext,
 } from "./metrics/index.js";
 import { type Listener, type ListenerLimits, startListener } from "./server/listener.js";
 import { createRouter } from "./server/router.js";
@@ -39,17 +37,11 @@ import type { SessionEvent } from "./stream/session.js";
 import type { StreamContext } from "./stream/stream-context.js";
 import { createWebSocketEndpoint } from "./stream/websocket-endpoint.js";
 
-/** An ingest event with the request facts logs need (request id, traceparent). */
-export type ReceiverIngestEvent = {
-  /** Request id (the `X-Request-Id` answered). */
-  readonly requestId: string | undefined;
-  /** W3C traceparent stored with the message (accepted events). */
-  readonly traceparent: string | undefined;
-} & (
+/** An ingest event (each carries the request id; accepted ones the traceparent). */
+export type ReceiverIngestEvent =
   | ({ readonly type: "accepted" } & IngestAcceptedEvent)
   | ({ readonly type: "rejected" } & IngestRejectedEvent)
-  | ({ readonly type: "aborted" } & IngestAbortedEvent)
-);
+  | ({ readonly type: "aborted" } & IngestAbortedEvent);
 
 /** Options of a receiver. */
 export interface ReceiverOptions {
@@ -152,35 +144,27 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   });
   const ingest = createIngestHandler({
     config,
-    // Observed so publish latency is measured and the traceparent can be logged.
-    buffer: observePublishes(buffer, (observation) => {
-      metrics.published(observation);
-      const request = currentRequestContext();
-      if (request !== undefined) request.traceparent = observation.traceparent;
-    }),
+    // Observed so publish latency is measured.
+    buffer: observePublishes(buffer, (observation) => metrics.published(observation)),
     createVerifiers,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
   });
   const webhookStats = createWebhookStats(config.webhooks.keys());
   const onIngest = options.onIngestEvent;
-  const requestFacts = () => {
-    const request = currentRequestContext();
-    return { requestId: request?.requestId, traceparent: request?.traceparent };
-  };
   ingest.events.on("accepted", (event) => {
     metrics.ingestAccepted(event);
     webhookStats.accepted(event.webhookId);
-    onIngest?.({ type: "accepted", ...event, ...requestFacts() });
+    onIngest?.({ type: "accepted", ...event });
   });
   ingest.events.on("rejected", (event) => {
     metrics.ingestRejected(event);
     webhookStats.rejected(event.webhookId, event.status);
-    onIngest?.({ type: "rejected", ...event, ...requestFacts() });
+    onIngest?.({ type: "rejected", ...event });
   });
   ingest.events.on("aborted", (event) => {
     metrics.ingestAborted(event);
     webhookStats.aborted(event.webhookId);
-    onIngest?.({ type: "aborted", ...event, ...requestFacts() });
+    onIngest?.({ type: "aborted", ...event });
   });
   const onAdminEvent = options.onAdminEvent;
   const admin = createAdminHandler({
@@ -202,8 +186,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   const connect = createConnectEndpoints(context, polls!, connectOptions);
   const websocket = createWebSocketEndpoint(context, connectOptions);
   const router = createRouter({
-    ingest: (req, res, webhookId) =>
-      withRequestContext(req, res, () => ingest.handle(req, res, webhookId)),
+    ingest: (req, res, webhookId) => ingest.handle(req, res, webhookId),
     rpc,
     admin,
     metrics: createMetricsHandler(metrics),

@@ -3,6 +3,10 @@ import type { ErrorCode } from "../errors.js";
 
 /** A webhook was stored durably and answered 200. */
 export interface IngestAcceptedEvent {
+  /** Request id (a plain incoming `X-Request-Id`, else a new one; echoed in the response). */
+  readonly requestId: string;
+  /** W3C traceparent stored with the message. */
+  readonly traceparent: string;
   /** Webhook id from the path. */
   readonly webhookId: string;
   /** Channel it was stored in. */
@@ -21,6 +25,8 @@ export interface IngestAcceptedEvent {
 
 /** A webhook was answered with an error; nothing was stored. */
 export interface IngestRejectedEvent {
+  /** Request id (echoed in the response). */
+  readonly requestId: string;
   /** Webhook id from the path (may be invalid, it is what the client sent). */
   readonly webhookId: string;
   /** Channel, when the webhook is known and relayed. */
@@ -41,6 +47,8 @@ export interface IngestRejectedEvent {
 
 /** The client went away before the request was complete; nothing was stored or answered. */
 export interface IngestAbortedEvent {
+  /** Request id. */
+  readonly requestId: string;
   /** Webhook id from the path. */
   readonly webhookId: string;
   /** What happened. */

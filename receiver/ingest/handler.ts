@@ -23,7 +23,7 @@ import {
 } from "./errors.js";
 import type { IngestEventMap } from "./events.js";
 import { buildMessage } from "./message.js";
-import { type AnyServerRequest, toIngestRequest } from "./request.js";
+import { type AnyServerRequest, requestIdFor, toIngestRequest } from "./request.js";
 import { type AnyServerResponse, sendError, sendJson } from "./send.js";
 import { buildVerifiers, closeVerifiers, type WebhookVerifiers } from "./verifiers.js";
 import { runVerifiers } from "./verify.js";
@@ -96,6 +96,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     startedAt: number,
     receivedAt: number,
     context: { channel: string | undefined },
+    requestId: string,
   ): Promise<void> {
     const method = (req.method ?? "").toUpperCase();
     if (!(INGEST_METHODS as readonly string[]).includes(method)) {
@@ -164,6 +165,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       { headers: { "X-Webhook-Message-Id": message.messageId } },
     );
     events.emit("accepted", {
+      requestId,
+      traceparent: message.traceparent,
       webhookId,
       channel: channel.name,
       messageId: message.messageId,
@@ -181,6 +184,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     thrown: unknown,
     startedAt: number,
     channel: string | undefined,
+    requestId: string,
   ): void {
     const rejection =
       thrown instanceof Rejection
@@ -196,6 +200,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       closeConnection,
     });
     events.emit("rejected", {
+      requestId,
       webhookId,
       channel,
       code: error.code,
@@ -212,20 +217,23 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     async handle(req, res, webhookId) {
       const startedAt = performance.now();
       const receivedAt = now();
+      const requestId = requestIdFor(req.headers["x-request-id"]);
+      res.setHeader("X-Request-Id", requestId);
       const context: { channel: string | undefined } = { channel: undefined };
       try {
-        await ingest(req, res, webhookId, startedAt, receivedAt, context);
+        await ingest(req, res, webhookId, startedAt, receivedAt, context, requestId);
       } catch (thrown) {
         if (thrown instanceof RequestAbortedError) {
           if (!res.writableEnded) res.destroy();
           events.emit("aborted", {
+            requestId,
             webhookId,
             reason: thrown.message,
             durationMs: performance.now() - startedAt,
           });
           return;
         }
-        reject(req, res, webhookId, thrown, startedAt, context.channel);
+        reject(req, res, webhookId, thrown, startedAt, context.channel, requestId);
       }
     },
     async close() {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 /**
  * What the ingest handler reads off a request of node:http or of
  * node:http2's compatibility API, without altering anything.
@@ -70,4 +71,11 @@ export function toIngestRequest(
     origin: originOf(request),
     receivedAt,
   };
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The incoming `X-Request-Id` when it is short and plain, else a new UUID. */
+export function requestIdFor(header: string | string[] | undefined): string {
+  return typeof header === "string" && SANE_REQUEST_ID.test(header) ? header : randomUUID();
 }

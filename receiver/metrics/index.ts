@@ -1,7 +1,6 @@
 /**
  * The observability room: Prometheus metrics of a receiver, the publish
- * observer that feeds latency and traceparents, and per-request context
- * (request id, traceparent) for log lines.
+ * observer that feeds publish latency, and the log records of events.
  */
 export { createMetricsHandler } from "./handler.js";
 export {
@@ -18,9 +17,3 @@ export {
   type ReceiverMetricsOptions,
   UNKNOWN_WEBHOOK_LABEL,
 } from "./receiver-metrics.js";
-export {
-  currentRequestContext,
-  type RequestContext,
-  requestIdFor,
-  withRequestContext,
-} from "./request-context.js";

@@ -1,8 +1,7 @@
 /**
  * A Buffer that reports every publish (duration, outcome, message id and
  * traceparent) before passing the result on. The ingest handler gets this
- * wrapper, so publish latency is measured and the traceparent can be logged
- * with the message id, without the ingest room knowing about either.
+ * wrapper, so publish latency is measured without the ingest room knowing.
  */
 import { performance } from "node:perf_hooks";
 import type { Buffer } from "../buffer/buffer.js";

@@ -27,7 +27,7 @@ export function publishMessage(
 
   const queued = scope.queuedCount(channel, () => {
     sweepExpired(ctx, scope, channel);
-    const row = store.stmt("SELECT COUNT(*) AS n FROM messages WHERE channel = ?").get(channel) as {
+    const row = store.stmt("SELECT queued AS n FROM channels WHERE name = ?").get(channel) as {
       n: number;
     };
     return row.n;

@@ -69,6 +69,18 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // The queue length per channel, kept exact by triggers, so the limit
+  // check of each group commit does not count the whole channel.
+  `
+  ALTER TABLE channels ADD COLUMN queued INTEGER NOT NULL DEFAULT 0;
+  UPDATE channels SET queued = (SELECT COUNT(*) FROM messages WHERE messages.channel = channels.name);
+  CREATE TRIGGER messages_queued_insert AFTER INSERT ON messages BEGIN
+    UPDATE channels SET queued = queued + 1 WHERE name = NEW.channel;
+  END;
+  CREATE TRIGGER messages_queued_delete AFTER DELETE ON messages BEGIN
+    UPDATE channels SET queued = queued - 1 WHERE name = OLD.channel;
+  END;
+  `,
 ];
 
 /** The schema version this code writes. */

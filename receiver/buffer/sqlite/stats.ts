@@ -22,7 +22,7 @@ export function readStats(ctx: BufferContext, channel: string): ChannelStats {
     .stmt("SELECT delivered, expired, dead_lettered FROM channels WHERE name = ?")
     .get(channel) as { delivered: number; expired: number; dead_lettered: number };
   const queued = store
-    .stmt("SELECT COUNT(*) AS n FROM messages WHERE channel = ?")
+    .stmt("SELECT queued AS n FROM channels WHERE name = ?")
     .get(channel) as { n: number };
   const deadLetterQueued = store
     .stmt("SELECT COUNT(*) AS n FROM dead_letters WHERE channel = ?")

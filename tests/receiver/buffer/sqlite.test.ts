@@ -10,7 +10,7 @@ import {
   SCHEMA_VERSION,
   type SqliteBuffer,
 } from "../../../receiver/buffer/sqlite/index.js";
-import { BufferUnavailableError } from "../../../receiver/errors.js";
+import { BufferUnavailableError, QueueFullError } from "../../../receiver/errors.js";
 import { describeBufferConformance } from "../../conformance/buffer.conformance.js";
 import {
   fetchRequest,
@@ -155,6 +155,31 @@ describe("sqlite buffer", () => {
     await second.ensureChannel(channel);
     const deliveries = await second.fetch(fetchRequest(channel));
     expect(deliveries.map((delivery) => delivery.message.messageId)).toEqual([message.messageId]);
+  });
+
+  it("migrates a version 1 file: the kept queue length is computed from the stored messages", async () => {
+    const path = freshPath();
+    const first = track(createSqliteBuffer({ path, sweepIntervalMs: 60_000 }));
+    const channel = channelSettings({ maxQueueSize: 3 });
+    await first.ensureChannel(channel);
+    await first.publish(channel.name, testMessage(channel));
+    await first.publish(channel.name, testMessage(channel));
+    await first.close();
+    // Take the file back to schema version 1 (no kept queue length).
+    const raw = new Database(path);
+    raw.exec(`DROP TRIGGER messages_queued_insert; DROP TRIGGER messages_queued_delete;
+      ALTER TABLE channels DROP COLUMN queued;`);
+    raw.pragma("user_version = 1");
+    raw.close();
+
+    const second = track(createSqliteBuffer({ path, sweepIntervalMs: 60_000 }));
+    await second.ensureChannel(channel);
+    expect((await second.stats(channel.name)).queued).toBe(2);
+    await second.publish(channel.name, testMessage(channel));
+    await expect(second.publish(channel.name, testMessage(channel))).rejects.toBeInstanceOf(
+      QueueFullError,
+    );
+    expect((await second.stats(channel.name)).queued).toBe(3);
   });
 
   it("sweeps expired messages in the background and counts them durably", async () => {
