@@ -32,3 +32,37 @@ export async function openWithTimeout(
     clearTimeout(timer);
   }
 }
+
+/** The abort controller of a stream being opened, with the open timeout armed. */
+export interface OpeningStream {
+  /** Aborts the stream: by the caller's signal while opening, by the timeout, or by close(). */
+  readonly controller: AbortController;
+  /** Whether the open timeout fired. */
+  timedOut(): boolean;
+  /** Opening is over (opened or failed): disarms the timeout and detaches the caller's signal. */
+  opened(): void;
+}
+
+/**
+ * Arms the open timeout of a long-lived stream: until `opened()`, the
+ * caller's signal and the timeout abort the stream's own controller; after
+ * it, only the session does (through the controller).
+ */
+export function startOpening(callerSignal: AbortSignal, timeoutMs: number): OpeningStream {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(callerSignal.reason);
+  callerSignal.addEventListener("abort", onAbort, { once: true });
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    controller.abort();
+  }, timeoutMs);
+  return {
+    controller,
+    timedOut: () => fired,
+    opened() {
+      clearTimeout(timer);
+      callerSignal.removeEventListener("abort", onAbort);
+    },
+  };
+}

@@ -4,6 +4,7 @@
  * `POST /connect/ack`. For networks that strip WebSocket upgrades and
  * break HTTP/2 but pass a streamed HTTP/1.1 response.
  */
+
 import { request } from "undici";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import { ConnectorError, ProtocolError, TransportError } from "../errors.js";
@@ -14,6 +15,7 @@ import { createHttpAgent, httpBaseUrl } from "./http-client.js";
 import { connectorErrorFromHttp } from "./http-errors.js";
 import { createHttpRelaySession } from "./http-session.js";
 import { messageFromJson } from "./json-message.js";
+import { startOpening } from "./open-timeout.js";
 import { parseSse, type SseEvent } from "./sse-parser.js";
 import { streamPath, streamQuery } from "./stream-query.js";
 import type { TlsOptions } from "./tls.js";
@@ -66,14 +68,8 @@ export function createSseTransport(options: HttpStreamTransportOptions): Transpo
     name,
     async open(openOptions) {
       const { hello } = openOptions;
-      const controller = new AbortController();
-      const onAbort = () => controller.abort(openOptions.signal.reason);
-      openOptions.signal.addEventListener("abort", onAbort, { once: true });
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, openTimeoutMs);
+      const opening = startOpening(openOptions.signal, openTimeoutMs);
+      const { controller } = opening;
       let events: AsyncGenerator<SseEvent>;
       let welcome: SessionWelcome;
       try {
@@ -96,7 +92,7 @@ export function createSseTransport(options: HttpStreamTransportOptions): Transpo
         welcome = welcomeFromJson(jsonOf(first.value));
       } catch (error) {
         controller.abort();
-        if (timedOut) {
+        if (opening.timedOut()) {
           throw new TransportError(
             name,
             `sse: no 'connected' event within ${openTimeoutMs} ms (a buffering proxy?)`,
@@ -105,8 +101,7 @@ export function createSseTransport(options: HttpStreamTransportOptions): Transpo
         if (error instanceof ConnectorError) throw error;
         throw new TransportError(name, `sse: ${(error as Error).message}`, error);
       } finally {
-        clearTimeout(timer);
-        openOptions.signal.removeEventListener("abort", onAbort);
+        opening.opened();
       }
       openOptions.onFrame?.();
       const messages = createFrameQueue<WebhookMessage>();

@@ -3,6 +3,7 @@
  * call receives, the unary `Ack` call settles (batched). For proxies that
  * break HTTP/2 but pass a streamed HTTP/1.1 response.
  */
+
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
@@ -19,6 +20,7 @@ import { ProtocolError, TransportError } from "../errors.js";
 import { createAckBatcher } from "./ack-batcher.js";
 import { createFrameQueue } from "./frame-queue.js";
 import { createHttpRelaySession } from "./http-session.js";
+import { startOpening } from "./open-timeout.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
 import { type RpcRelayTransportOptions, rpcBaseUrl } from "./rpc-transport.js";
 import type { SessionEnd, SessionNotice, SessionWelcome, Transport } from "./transport.js";
@@ -57,14 +59,8 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
     name,
     async open(openOptions) {
       const { hello } = openOptions;
-      const controller = new AbortController();
-      const onAbort = () => controller.abort(openOptions.signal.reason);
-      openOptions.signal.addEventListener("abort", onAbort, { once: true });
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, openTimeoutMs);
+      const opening = startOpening(openOptions.signal, openTimeoutMs);
+      const { controller } = opening;
       const responses = client
         .subscribe({ hello: create(HelloSchema, hello) }, { signal: controller.signal, headers })
         [Symbol.asyncIterator]();
@@ -73,13 +69,12 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
         first = await responses.next();
       } catch (error) {
         controller.abort();
-        if (timedOut) {
+        if (opening.timedOut()) {
           throw new TransportError(name, `${name}: no Welcome within ${openTimeoutMs} ms`);
         }
         throw connectorErrorFromRpc(name, error);
       } finally {
-        clearTimeout(timer);
-        openOptions.signal.removeEventListener("abort", onAbort);
+        opening.opened();
       }
       if (first.done === true || first.value.frame.case !== "welcome") {
         controller.abort();
