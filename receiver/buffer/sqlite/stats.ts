@@ -21,9 +21,9 @@ export function readStats(ctx: BufferContext, channel: string): ChannelStats {
   const counters = store
     .stmt("SELECT delivered, expired, dead_lettered FROM channels WHERE name = ?")
     .get(channel) as { delivered: number; expired: number; dead_lettered: number };
-  const queued = store
-    .stmt("SELECT queued AS n FROM channels WHERE name = ?")
-    .get(channel) as { n: number };
+  const queued = store.stmt("SELECT queued AS n FROM channels WHERE name = ?").get(channel) as {
+    n: number;
+  };
   const deadLetterQueued = store
     .stmt("SELECT COUNT(*) AS n FROM dead_letters WHERE channel = ?")
     .get(channel) as { n: number };
