@@ -1,7 +1,6 @@
 /** The buffer room: the seam, the backends and URL-based selection. */
 import { ConfigError } from "../config/config-error.js";
 import type { Buffer } from "./buffer.js";
-import { createJetStreamBuffer } from "./jetstream/index.js";
 import { createSqliteBuffer } from "./sqlite/index.js";
 import { parseBufferUrl } from "./url.js";
 
@@ -15,8 +14,11 @@ export async function createBufferFromUrl(url: string, source: string): Promise<
   switch (target.kind) {
     case "sqlite":
       return createSqliteBuffer({ path: target.path });
-    case "nats":
+    case "nats": {
+      // Loaded only when used: the NATS client costs about 13 MB of memory.
+      const { createJetStreamBuffer } = await import("./jetstream/index.js");
       return createJetStreamBuffer({ servers: target.servers });
+    }
     case "redis":
     case "rabbitmq":
       throw new ConfigError(
