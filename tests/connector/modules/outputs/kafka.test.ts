@@ -1,7 +1,7 @@
 /**
- * No Kafka broker runs here: these tests cover config validation, the
- * record mapping and the failure path against a closed port. Produce
- * against a real broker is not tested (see docs/modules/README.md).
+ * Config validation, the record mapping and the failure path against a
+ * closed port. Producing over the wire is covered against a protocol-level
+ * broker stand-in in kafka-broker.test.ts (see docs/modules/README.md).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -11,7 +11,7 @@ import {
 } from "../../../../connector/modules/outputs/kafka.js";
 import { blobMessage, deliverFrom, jsonMessage, never, type TestDeliverer } from "../helpers.js";
 
-describe("kafka module (no broker available)", () => {
+describe("kafka module: config, mapping, closed port", () => {
   const built: TestDeliverer[] = [];
   afterEach(async () => {
     for (const b of built.splice(0)) await b.close();
