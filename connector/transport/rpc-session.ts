@@ -15,6 +15,7 @@ import {
   HeartbeatSchema,
   HelloSchema,
   NackSchema,
+  type Notice,
   Notice_Level,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { ProtocolError } from "../errors.js";
@@ -69,6 +70,16 @@ const levels: Record<Notice_Level, SessionNotice["level"]> = {
   [Notice_Level.WARNING]: "warning",
   [Notice_Level.ERROR]: "error",
 };
+
+/** A server Notice as the runner sees it (shared by every RPC-framed transport). */
+export function sessionNoticeOf(notice: Notice): SessionNotice {
+  return {
+    level: levels[notice.level] ?? "unspecified",
+    code: notice.code,
+    message: notice.message,
+    messageId: notice.messageId,
+  };
+}
 
 function frame(value: ConnectRequest["frame"]): ConnectRequest {
   return create(ConnectRequestSchema, { frame: value });
@@ -162,12 +173,7 @@ export async function openRpcSession(params: OpenRpcSessionParams): Promise<Rela
         const f = next.value.frame;
         if (f.case === "message") messages.push(f.value);
         else if (f.case === "notice") {
-          options.onNotice?.({
-            level: levels[f.value.level] ?? "unspecified",
-            code: f.value.code,
-            message: f.value.message,
-            messageId: f.value.messageId,
-          });
+          options.onNotice?.(sessionNoticeOf(f.value));
         }
       }
       end = closing ? localEnd(localError) : { kind: "server" };

@@ -12,7 +12,6 @@ import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import {
   HelloSchema,
   NackSchema,
-  Notice_Level,
   RelayService,
   type SubscribeResponse,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
@@ -22,21 +21,15 @@ import { createFrameQueue } from "./frame-queue.js";
 import { createHttpRelaySession } from "./http-session.js";
 import { startOpening } from "./open-timeout.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
+import { sessionNoticeOf } from "./rpc-session.js";
 import { type RpcRelayTransportOptions, rpcBaseUrl } from "./rpc-transport.js";
-import type { SessionEnd, SessionNotice, SessionWelcome, Transport } from "./transport.js";
+import type { SessionEnd, SessionWelcome, Transport } from "./transport.js";
 
 /** Options of the Connect HTTP/1.1 transport. */
 export interface SubscribeTransportOptions extends RpcRelayTransportOptions {
   /** Longest wait for the Welcome (a buffering proxy never passes it). @default 10000 */
   readonly openTimeoutMs?: number;
 }
-
-const levels: Record<Notice_Level, SessionNotice["level"]> = {
-  [Notice_Level.UNSPECIFIED]: "unspecified",
-  [Notice_Level.INFO]: "info",
-  [Notice_Level.WARNING]: "warning",
-  [Notice_Level.ERROR]: "error",
-};
 
 /** Name of the transport in events: the Connect protocol on HTTP/1.1. */
 export const CONNECT_HTTP1 = "connect_http1";
@@ -103,12 +96,7 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
             const frame = next.value.frame;
             if (frame.case === "message") messages.push(frame.value);
             else if (frame.case === "notice") {
-              openOptions.onNotice?.({
-                level: levels[frame.value.level] ?? "unspecified",
-                code: frame.value.code,
-                message: frame.value.message,
-                messageId: frame.value.messageId,
-              });
+              openOptions.onNotice?.(sessionNoticeOf(frame.value));
             }
           }
           return { kind: "server" };

@@ -100,6 +100,21 @@ export function relayEnvelope(
   return envelope;
 }
 
+/**
+ * What a publishing module sends: the body bytes unchanged (`raw`), or
+ * the relay envelope as JSON text (`json`).
+ */
+export function publishPayload(
+  message: WebhookMessage,
+  format: "raw" | "json",
+  dataType: "json" | "blob",
+  includeHeaders: boolean,
+): Buffer | string {
+  return format === "raw"
+    ? Buffer.from(message.body)
+    : JSON.stringify(relayEnvelope(message, decodeBody(message, dataType), includeHeaders));
+}
+
 /** Relay metadata as header-style pairs, for destinations with message headers. */
 export function relayHeaderPairs(message: WebhookMessage): Array<[string, string]> {
   return [

@@ -19,7 +19,7 @@ import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.j
 import { type KafkaConnection, kafkaConnectionSchema } from "../config/connection-types.js";
 import { parseConfig } from "../config/parse.js";
 import { boolLike, secondsLike } from "../config/values.js";
-import { decodeBody, receivedAt, relayEnvelope, relayHeaderPairs } from "../message/envelope.js";
+import { publishPayload, receivedAt, relayHeaderPairs } from "../message/envelope.js";
 import { toDeliveryError, withTimeout } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import { ModuleDeliveryError, type OutputModule } from "../output-module.js";
@@ -71,10 +71,7 @@ export function kafkaRecordFor(
   }
   for (const [name, value] of relayHeaderPairs(message)) headers[name.toLowerCase()] = value;
   if (message.contentType !== "") headers["content-type"] = message.contentType;
-  const value =
-    options.format === "raw"
-      ? Buffer.from(message.body)
-      : Buffer.from(JSON.stringify(relayEnvelope(message, decodeBody(message, dataType), true)));
+  const value = Buffer.from(publishPayload(message, options.format, dataType, true));
   return {
     key: message.messageId,
     value,

@@ -15,7 +15,7 @@ import { z } from "zod";
 import { type MqttConnection, mqttConnectionSchema } from "../config/connection-types.js";
 import { childLocation, configError, parseConfig } from "../config/parse.js";
 import { boolLike, intLike, nonEmpty, secondsLike } from "../config/values.js";
-import { decodeBody, relayEnvelope, relayMetadata } from "../message/envelope.js";
+import { publishPayload, relayMetadata } from "../message/envelope.js";
 import { toDeliveryError, withTimeout } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import type { OutputModule } from "../output-module.js";
@@ -115,16 +115,12 @@ function createMqtt(build: ModuleBuildContext): OutputModule {
   return {
     name: "mqtt",
     async deliver(message) {
-      const payload =
-        options.format === "raw"
-          ? Buffer.from(message.body)
-          : JSON.stringify(
-              relayEnvelope(
-                message,
-                decodeBody(message, build.context.dataType),
-                options.include_headers,
-              ),
-            );
+      const payload = publishPayload(
+        message,
+        options.format,
+        build.context.dataType,
+        options.include_headers,
+      );
       const publish: IClientPublishOptions = {
         qos: options.qos,
         retain: options.retain ?? options.retained,

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { parseConfig } from "../config/parse.js";
 import { boolLike, nonEmpty } from "../config/values.js";
-import { decodeBody, relayEnvelope } from "../message/envelope.js";
+import { publishPayload } from "../message/envelope.js";
 import { toDeliveryError } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import type { OutputModule } from "../output-module.js";
@@ -33,16 +33,12 @@ function createRedisPublish(build: ModuleBuildContext): OutputModule {
   return {
     name: "redis_publish",
     async deliver(message) {
-      const data =
-        options.format === "raw"
-          ? Buffer.from(message.body)
-          : JSON.stringify(
-              relayEnvelope(
-                message,
-                decodeBody(message, build.context.dataType),
-                options.include_headers,
-              ),
-            );
+      const data = publishPayload(
+        message,
+        options.format,
+        build.context.dataType,
+        options.include_headers,
+      );
       try {
         await (await ready(client())).publish(options.channel, data);
       } catch (error) {

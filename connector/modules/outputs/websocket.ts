@@ -10,7 +10,7 @@ import { WebSocket } from "ws";
 import { z } from "zod";
 import { childLocation, configError, parseConfig } from "../config/parse.js";
 import { boolLike, intLike, nonEmpty, secondsLike } from "../config/values.js";
-import { decodeBody, relayEnvelope } from "../message/envelope.js";
+import { publishPayload } from "../message/envelope.js";
 import { toDeliveryError, withTimeout } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import type { OutputModule } from "../output-module.js";
@@ -122,16 +122,12 @@ function createWebsocket(build: ModuleBuildContext): OutputModule {
   return {
     name: "websocket",
     async deliver(message) {
-      const data =
-        options.format === "raw"
-          ? Buffer.from(message.body)
-          : JSON.stringify(
-              relayEnvelope(
-                message,
-                decodeBody(message, build.context.dataType),
-                options.include_headers,
-              ),
-            );
+      const data = publishPayload(
+        message,
+        options.format,
+        build.context.dataType,
+        options.include_headers,
+      );
       const run = options.wait_for_response ? turn.then(() => sendOnce(data)) : sendOnce(data);
       if (options.wait_for_response) turn = run.catch(() => {});
       try {
