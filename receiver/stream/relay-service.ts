@@ -24,6 +24,12 @@ import {
   type SubscribeResponse,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { connectCodeOf, WebhookConnectError } from "../errors.js";
+import {
+  encodedConnectFrame,
+  encodedPullResponse,
+  encodedSubscribeFrame,
+  usesBinaryCodec,
+} from "./encoded-frames.js";
 import { createPollSessions, type PollSessions } from "./poll-sessions.js";
 import { openSession, type Session, type SessionFrame, settleMessage } from "./session.js";
 import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
@@ -101,6 +107,18 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       : { case: "heartbeat", value: { $typeName: "webhookconnect.v1.Heartbeat", sentAt: now() } };
   }
 
+  /** A bidi response; message frames are pre-encoded for binary codecs. */
+  function connectResponseOf(frame: SessionFrame, binary: boolean): ConnectResponse {
+    if (binary && frame.kind === "message") return encodedConnectFrame(frame.message);
+    return { $typeName: "webhookconnect.v1.ConnectResponse", frame: frameOf(frame) };
+  }
+
+  /** A server-stream response; message frames are pre-encoded for binary codecs. */
+  function subscribeResponseOf(frame: SessionFrame, binary: boolean): SubscribeResponse {
+    if (binary && frame.kind === "message") return encodedSubscribeFrame(frame.message);
+    return { $typeName: "webhookconnect.v1.SubscribeResponse", frame: frameOf(frame) };
+  }
+
   async function applyNack(session: Session, nack: Nack) {
     return session.nack(nack.messageId, {
       retry: nack.retry,
@@ -172,9 +190,10 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       );
       try {
         yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
+        const binary = usesBinaryCodec(ctx);
         for await (const frame of session.frames()) {
           while (notices.length > 0) yield { frame: notices.shift()! };
-          yield { frame: frameOf(frame) };
+          yield connectResponseOf(frame, binary);
         }
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
@@ -189,7 +208,8 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       try {
         yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
-        for await (const frame of session.frames()) yield { frame: frameOf(frame) };
+        const binary = usesBinaryCodec(ctx);
+        for await (const frame of session.frames()) yield subscribeResponseOf(frame, binary);
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         session.close("stream ended");
@@ -260,7 +280,9 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           protocol: protocolOf(ctx),
           signal: ctx.signal,
         });
-        return { connectionId: result.connectionId, messages: result.messages };
+        return usesBinaryCodec(ctx)
+          ? encodedPullResponse(result.connectionId, result.messages)
+          : { connectionId: result.connectionId, messages: result.messages };
       } catch (error) {
         throw toConnectError(error);
       }

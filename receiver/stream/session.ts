@@ -234,15 +234,17 @@ export class Session implements AttachedConnection {
   ): Promise<WebhookMessage[]> {
     const credit = Math.min(max, this.freeCredit());
     if (credit <= 0 || this.isClosed) return [];
-    const signals = [this.abort.signal];
-    if (signal !== undefined) signals.push(signal);
     const deliveries = await this.options.buffer.fetch({
       channel: this.info.channel,
       group: this.info.group,
       consumerId: this.info.id,
       max: credit,
       waitMs,
-      signal: AbortSignal.any(signals),
+      // A combined signal only when the caller brought one: the stream pump
+      // fetches once per heartbeat interval per connection, and each
+      // AbortSignal.any stays registered on its sources until they abort.
+      signal:
+        signal === undefined ? this.abort.signal : AbortSignal.any([this.abort.signal, signal]),
     });
     const messages: WebhookMessage[] = [];
     for (const delivery of deliveries) {

@@ -17,6 +17,7 @@ import {
   NoticeSchema,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { WebhookConnectError } from "../errors.js";
+import { connectMessageFrameBytes } from "./encoded-frames.js";
 import { applyClientFrame, type ClientFrame } from "./json-frames.js";
 import { openSession, type Session } from "./session.js";
 import type { StreamContext } from "./stream-context.js";
@@ -184,15 +185,17 @@ export function serveProtoSocket(
       closeWebSocket(ws, reason);
     });
     for await (const frame of opened.frames()) {
+      if (frame.kind === "message") {
+        // Pre-encoded by the direct codec: the same bytes toBinary would write.
+        if (ws.readyState === ws.OPEN) ws.send(connectMessageFrameBytes(frame.message));
+        continue;
+      }
       send(
         create(ConnectResponseSchema, {
-          frame:
-            frame.kind === "message"
-              ? { case: "message", value: frame.message }
-              : { case: "heartbeat", value: create(HeartbeatSchema, { sentAt: timestampNow() }) },
+          frame: { case: "heartbeat", value: create(HeartbeatSchema, { sentAt: timestampNow() }) },
         }),
       );
-      if (frame.kind === "heartbeat" && ws.readyState === ws.OPEN) ws.ping();
+      if (ws.readyState === ws.OPEN) ws.ping();
     }
   };
 

@@ -4,12 +4,9 @@
  * the group, reason, attempts and timestamps; a replayed message carries
  * `Wc-Target-Group` so only that group processes it.
  */
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import {
-  type WebhookMessage,
-  WebhookMessageSchema,
-} from "../../../gen/webhookconnect/v1/message_pb.js";
+import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
+import { decodeWebhookMessage, encodeWebhookMessage } from "../../codec/webhook-message.js";
 import type { DeadLetter } from "../buffer.js";
 
 /** Header naming the only group a replayed message is for. */
@@ -17,7 +14,7 @@ export const TARGET_GROUP_HEADER = "Wc-Target-Group";
 
 /** Encodes a message for storage. */
 export function encodeMessage(message: WebhookMessage): Uint8Array {
-  return toBinary(WebhookMessageSchema, message);
+  return encodeWebhookMessage(message);
 }
 
 /**
@@ -26,7 +23,7 @@ export function encodeMessage(message: WebhookMessage): Uint8Array {
  * Node Buffers, which must not leak into messages.
  */
 export function decodeMessage(data: Uint8Array): WebhookMessage {
-  return fromBinary(WebhookMessageSchema, new Uint8Array(data));
+  return decodeWebhookMessage(new Uint8Array(data));
 }
 
 /** Expiry of a message in ms since epoch, or undefined when it has none. */

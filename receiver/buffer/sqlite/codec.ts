@@ -3,29 +3,23 @@
  * accepted (sequence and delivery attempt cleared, they live in columns),
  * so the body and headers come back byte for byte.
  */
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import {
-  type WebhookMessage,
-  WebhookMessageSchema,
-} from "../../../gen/webhookconnect/v1/message_pb.js";
+import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
+import { decodeWebhookMessage, encodeWebhookMessage } from "../../codec/webhook-message.js";
 
 /** Encodes a message for storage, with `expiresAt` set to `expiresAtMs`. */
 export function encodeMessage(message: WebhookMessage, expiresAtMs: number): Uint8Array {
-  const stored = create(WebhookMessageSchema, {
-    ...message,
+  return encodeWebhookMessage(message, {
     sequence: 0n,
     deliveryAttempt: 0,
     expiresAt: message.expiresAt ?? timestampFromMs(expiresAtMs),
   });
-  return toBinary(WebhookMessageSchema, stored);
 }
 
 /** Decodes a stored message and fills in its sequence and delivery attempt. */
 export function decodeMessage(data: Uint8Array, sequence: number, attempt: number): WebhookMessage {
-  // A view that is a plain Uint8Array, so `body` is not a Node Buffer.
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const message = fromBinary(WebhookMessageSchema, bytes);
+  // `body` comes back as a plain Uint8Array view of `data`, not a Node Buffer.
+  const message = decodeWebhookMessage(data);
   message.sequence = BigInt(sequence);
   message.deliveryAttempt = attempt;
   return message;
@@ -41,6 +35,5 @@ export function expiryOf(message: WebhookMessage, now: number, ttlSeconds: numbe
 /** Re-encodes stored bytes with a new expiry (used when a dead letter is replayed). */
 export function withExpiry(data: Uint8Array, expiresAtMs: number): Uint8Array {
   const message = decodeMessage(data, 0, 0);
-  message.expiresAt = timestampFromMs(expiresAtMs);
-  return toBinary(WebhookMessageSchema, message);
+  return encodeWebhookMessage(message, { expiresAt: timestampFromMs(expiresAtMs) });
 }
