@@ -60,7 +60,17 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
     signal: AbortSignal,
   ): Promise<Attempt> {
     const timeoutMs = target.timeout_seconds * 1_000;
-    const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    // One controller per attempt, aborted by the attempt's timer or the
+    // caller's signal. (AbortSignal.any + AbortSignal.timeout did the same
+    // at several times the cost: about 6 % of the connector's CPU in a drain.)
+    const attempt = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort();
+    }, timeoutMs);
+    const onAbort = () => attempt.abort();
+    signal.addEventListener("abort", onAbort);
     const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
     try {
       const response = await poolFor(url.origin).request({
@@ -68,7 +78,7 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
         method: target.method ?? (message.method === "" ? "POST" : message.method),
         headers: buildForwardHeaders(message, target.headers),
         body,
-        signal: attemptSignal,
+        signal: attempt.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -86,10 +96,13 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
       return { kind: "reject", reason };
     } catch (error) {
       if (signal.aborted) return { kind: "retryable", reason: SHUTDOWN_REASON };
-      if (attemptSignal.aborted) {
+      if (timedOut) {
         return { kind: "retryable", reason: `target timed out after ${target.timeout_seconds} s` };
       }
       return { kind: "retryable", reason: `target unreachable: ${describe(error)}` };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
     }
   }
 

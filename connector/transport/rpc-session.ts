@@ -11,7 +11,6 @@ import {
   AckSchema,
   type ConnectRequest,
   ConnectRequestSchema,
-  type ConnectResponse,
   HeartbeatSchema,
   HelloSchema,
   NackSchema,
@@ -20,6 +19,7 @@ import {
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { ProtocolError } from "../errors.js";
 import { createFrameQueue } from "./frame-queue.js";
+import { messageOf, type ServerResponse } from "./lazy-frames.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
 import type {
   NackOptions,
@@ -48,7 +48,7 @@ export interface RpcSessionTuning {
 export type BidiCall = (
   requests: AsyncIterable<ConnectRequest>,
   options: { readonly signal: AbortSignal; readonly headers: Record<string, string> },
-) => AsyncIterable<ConnectResponse>;
+) => AsyncIterable<ServerResponse>;
 
 /** Parameters of openRpcSession. */
 export interface OpenRpcSessionParams extends RpcSessionTuning {
@@ -122,7 +122,7 @@ export async function openRpcSession(params: OpenRpcSessionParams): Promise<Rela
     })
     [Symbol.asyncIterator]();
 
-  let first: IteratorResult<ConnectResponse>;
+  let first: IteratorResult<ServerResponse>;
   try {
     first = await responses.next();
   } catch (error) {
@@ -171,7 +171,7 @@ export async function openRpcSession(params: OpenRpcSessionParams): Promise<Rela
         if (next.done) break;
         options.onFrame?.();
         const f = next.value.frame;
-        if (f.case === "message") messages.push(f.value);
+        if (f.case === "message") messages.push(messageOf(f.value));
         else if (f.case === "notice") {
           options.onNotice?.(sessionNoticeOf(f.value));
         }

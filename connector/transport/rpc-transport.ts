@@ -10,8 +10,8 @@ import {
   createGrpcTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
-import { RelayService } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { probeHttp2 } from "./http2-probe.js";
+import { LazyRelayService } from "./lazy-frames.js";
 import { DEFAULT_OPEN_TIMEOUT_MS, openWithTimeout } from "./open-timeout.js";
 import { openRpcSession, type RpcSessionTuning } from "./rpc-session.js";
 import type { TlsOptions } from "./tls.js";
@@ -71,7 +71,7 @@ function createRpcRelayTransport(
       ...options.tuning,
       transport: name,
       call: (requests, callOptions) =>
-        createClient(RelayService, transport).connect(requests, callOptions),
+        createClient(LazyRelayService, transport).connect(requests, callOptions),
       token: options.token,
       options: openOptions,
       dispose: () => sessionManager.abort(),

@@ -9,16 +9,12 @@ import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
-import {
-  HelloSchema,
-  NackSchema,
-  RelayService,
-  type SubscribeResponse,
-} from "../../gen/webhookconnect/v1/relay_pb.js";
+import { HelloSchema, NackSchema } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { ProtocolError, TransportError } from "../errors.js";
 import { createAckBatcher } from "./ack-batcher.js";
 import { createFrameQueue } from "./frame-queue.js";
 import { createHttpRelaySession } from "./http-session.js";
+import { LazyRelayService, messageOf, type ServerResponse } from "./lazy-frames.js";
 import { startOpening } from "./open-timeout.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
 import { sessionNoticeOf } from "./rpc-session.js";
@@ -45,7 +41,7 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
       ? { nodeOptions: { ...options.tls } }
       : {}),
   });
-  const client = createClient(RelayService, transport);
+  const client = createClient(LazyRelayService, transport);
   const headers = { authorization: `Bearer ${options.token}` };
   const openTimeoutMs = options.openTimeoutMs ?? 10_000;
   return {
@@ -57,7 +53,7 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
       const responses = client
         .subscribe({ hello: create(HelloSchema, hello) }, { signal: controller.signal, headers })
         [Symbol.asyncIterator]();
-      let first: IteratorResult<SubscribeResponse>;
+      let first: IteratorResult<ServerResponse>;
       try {
         first = await responses.next();
       } catch (error) {
@@ -94,7 +90,7 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
           ) {
             openOptions.onFrame?.();
             const frame = next.value.frame;
-            if (frame.case === "message") messages.push(frame.value);
+            if (frame.case === "message") messages.push(messageOf(frame.value));
             else if (frame.case === "notice") {
               openOptions.onNotice?.(sessionNoticeOf(frame.value));
             }

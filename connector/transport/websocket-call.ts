@@ -4,15 +4,12 @@
  * ConnectRequest, each server frame one binary ConnectResponse. Failures
  * are reported as ConnectErrors so the RPC session logic applies as is.
  */
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import WebSocket from "ws";
-import {
-  ConnectRequestSchema,
-  type ConnectResponse,
-  ConnectResponseSchema,
-} from "../../gen/webhookconnect/v1/relay_pb.js";
+import { ConnectRequestSchema } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { codeFromHttp } from "./http-errors.js";
+import { decodeConnectResponse, type ServerResponse } from "./lazy-frames.js";
 import type { BidiCall } from "./rpc-session.js";
 import type { TlsOptions } from "./tls.js";
 
@@ -34,7 +31,7 @@ export function websocketBidiCall(url: string, tls: TlsOptions | undefined): Bid
         perMessageDeflate: false,
         ...(url.startsWith("wss:") && tls !== undefined ? tls : {}),
       });
-      const inbox: ConnectResponse[] = [];
+      const inbox: ServerResponse[] = [];
       let failure: ConnectError | undefined;
       let finished = false;
       let wake: (() => void) | undefined;
@@ -59,7 +56,7 @@ export function websocketBidiCall(url: string, tls: TlsOptions | undefined): Bid
       ws.on("message", (data, isBinary) => {
         if (!isBinary) return;
         try {
-          inbox.push(fromBinary(ConnectResponseSchema, data as Buffer));
+          inbox.push(decodeConnectResponse(data as Buffer));
           notify();
         } catch (error) {
           fail(new ConnectError(`malformed frame: ${(error as Error).message}`, Code.Internal));
