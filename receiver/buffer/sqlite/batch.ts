@@ -80,6 +80,8 @@ export interface BatchHooks {
   readonly onCommit: (info: CommitInfo) => void;
   /** Called for every channel an operation touched. */
   readonly onTouched: (channel: string) => void;
+  /** Called when an operation's savepoint or the whole transaction was rolled back. */
+  readonly onRollback?: () => void;
 }
 
 /** Runs writes in shared transactions, one per event-loop turn. */
@@ -132,11 +134,13 @@ export function createWriteBatcher(db: Database.Database, hooks: BatchHooks): Wr
           } catch (error) {
             // Domain errors reject one operation; anything else aborts the batch.
             if (!(error instanceof WebhookConnectError)) throw error;
+            hooks.onRollback?.();
             outcomes.push({ ok: false, error });
           }
         }
       });
     } catch (error) {
+      hooks.onRollback?.();
       const failure =
         error instanceof BufferUnavailableError
           ? error

@@ -39,9 +39,12 @@ function candidates(
       .get(request.channel, request.group) as CandidateRow | undefined;
     return head !== undefined && head.consumer === null && head.available_at <= now ? [head] : [];
   }
+  // The partial index holds only unleased deliveries; without INDEXED BY the
+  // planner walks the primary key and steps over every leased one first.
   return ctx.store
     .stmt(
       `SELECT grp, seq, attempt, first_failed_at, consumer, available_at FROM deliveries
+       INDEXED BY deliveries_ready
        WHERE channel = ? AND grp = ? AND consumer IS NULL AND available_at <= ?
        ORDER BY seq LIMIT ?`,
     )
@@ -93,6 +96,7 @@ export function leaseMessages(
            WHERE channel = ? AND grp = ? AND seq = ?`,
         )
         .run(request.consumerId, leaseExpiresAt, request.channel, request.group, row.seq);
+      ctx.due.leaseEndsAt(request.channel, leaseExpiresAt);
       const stored = store
         .stmt("SELECT data FROM messages WHERE channel = ? AND seq = ?")
         .get(request.channel, row.seq) as { data: Uint8Array };

@@ -16,26 +16,19 @@ export interface DeliveryRow {
   readonly first_failed_at: number | null;
 }
 
-function sequenceOf(ctx: BufferContext, channel: string, messageId: string): number | undefined {
-  const row = ctx.store
-    .stmt("SELECT seq FROM messages WHERE channel = ? AND message_id = ?")
-    .get(channel, messageId) as { seq: number } | undefined;
-  return row?.seq;
-}
-
 function deliveryOf(
   ctx: BufferContext,
   channel: string,
   group: string,
   messageId: string,
 ): DeliveryRow | undefined {
-  const seq = sequenceOf(ctx, channel, messageId);
-  if (seq === undefined) return undefined;
   return ctx.store
     .stmt(
-      "SELECT grp, seq, attempt, first_failed_at FROM deliveries WHERE channel = ? AND grp = ? AND seq = ?",
+      `SELECT d.grp, d.seq, d.attempt, d.first_failed_at FROM messages m
+       JOIN deliveries d ON d.channel = m.channel AND d.grp = ? AND d.seq = m.seq
+       WHERE m.channel = ? AND m.message_id = ?`,
     )
-    .get(channel, group, seq) as DeliveryRow | undefined;
+    .get(group, channel, messageId) as DeliveryRow | undefined;
 }
 
 /** Deletes the message once no group has a delivery of it left. */
@@ -112,13 +105,22 @@ export function returnLease(
 
 /** Returns every lease of `channel` that ran out by now. */
 export function returnExpiredLeases(ctx: BufferContext, scope: BatchScope, channel: string): void {
+  const now = ctx.store.now();
+  if (!ctx.due.leaseDue(channel, now)) return;
   const rows = ctx.store
     .stmt(
       `SELECT grp, seq, attempt, first_failed_at FROM deliveries
        WHERE channel = ? AND consumer IS NOT NULL AND lease_expires_at <= ?`,
     )
-    .all(channel, ctx.store.now()) as DeliveryRow[];
+    .all(channel, now) as DeliveryRow[];
   for (const row of rows) returnLease(ctx, scope, channel, row, "not acknowledged in time");
+  const next = ctx.store
+    .stmt(
+      `SELECT MIN(lease_expires_at) AS at FROM deliveries
+       WHERE channel = ? AND consumer IS NOT NULL`,
+    )
+    .get(channel) as { at: number | null };
+  ctx.due.learnLease(channel, next.at);
 }
 
 /** Acks a message for a group. */

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Buffer, ChannelSettings } from "../../../receiver/buffer/buffer.js";
@@ -278,5 +279,77 @@ describe("sqlite buffer", () => {
     await buffer.close();
     expect(await waiting).toEqual([]);
     expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describe("sqlite buffer sweeps skipped until something is due", () => {
+  const open: SqliteBuffer[] = [];
+  afterEach(async () => {
+    for (const buffer of open.splice(0)) await buffer.close();
+  });
+  const start = 1_900_000_000_000;
+
+  async function setUp() {
+    let now = start;
+    const buffer = createSqliteBuffer({
+      path: ":memory:",
+      now: () => now,
+      sweepIntervalMs: 60_000,
+    });
+    open.push(buffer);
+    const channel: ChannelSettings = {
+      ...TEST_CHANNEL_DEFAULTS,
+      name: "due",
+      ttlSeconds: 100,
+      ackTimeoutSeconds: 30,
+    };
+    await buffer.ensureChannel(channel);
+    const message = (id: string, expiresInMs: number) => {
+      const m = testMessage(channel, { messageId: id });
+      m.expiresAt = timestampFromMs(now + expiresInMs);
+      return m;
+    };
+    return { buffer, channel, message, advance: (ms: number) => (now += ms) };
+  }
+
+  it("still expires a message published with an earlier expiry than the one learnt", async () => {
+    const { buffer, channel, message, advance } = await setUp();
+    await buffer.publish("due", message("late", 100_000));
+    // A sweep learns "nothing expires before +100 s".
+    expect((await buffer.stats("due")).expired).toBe(0);
+    await buffer.publish("due", message("early", 5_000));
+    advance(6_000);
+    const delivered = await buffer.fetch(fetchRequest(channel));
+    expect(delivered.map((d) => d.message.messageId)).toEqual(["late"]);
+    expect((await buffer.stats("due")).expired).toBe(1);
+  });
+
+  it("returns a lease that ran out after the lease bound was learnt", async () => {
+    const { buffer, channel, message, advance } = await setUp();
+    await buffer.publish("due", message("a", 100_000));
+    const first = await buffer.fetch(fetchRequest(channel, { consumerId: "c1" }));
+    expect(first).toHaveLength(1);
+    // Nothing is due yet: a fetch must not hand out the leased message.
+    advance(29_000);
+    expect(await buffer.fetch(fetchRequest(channel, { consumerId: "c2" }))).toHaveLength(0);
+    advance(2_000);
+    const again = await buffer.fetch(fetchRequest(channel, { consumerId: "c2" }));
+    expect(again.map((d) => [d.message.messageId, d.message.deliveryAttempt])).toEqual([["a", 2]]);
+  });
+
+  it("re-learns after a replayed dead letter comes back with a fresh expiry", async () => {
+    const { buffer, channel, message, advance } = await setUp();
+    await buffer.publish("due", message("dl", 100_000));
+    const [leased] = await buffer.fetch(fetchRequest(channel));
+    await buffer.nack("due", "default", leased!.message.messageId, {
+      retry: false,
+      reason: "bad",
+    });
+    expect((await buffer.stats("due")).expired).toBe(0);
+    expect(await buffer.replayDeadLetters("due", {})).toBe(1);
+    // The replay's TTL (100 s from now) is what counts, not the old expiry.
+    advance(101_000);
+    expect(await buffer.fetch(fetchRequest(channel))).toHaveLength(0);
+    expect((await buffer.stats("due")).expired).toBe(1);
   });
 });
