@@ -419,35 +419,46 @@ function expectWireType(actual: number, expected: number, field: string): void {
   }
 }
 
-function readTimestamp(r: Reader, into: Timestamp | undefined): Timestamp {
-  const ts: Timestamp = into ?? { $typeName: "google.protobuf.Timestamp", seconds: 0n, nanos: 0 };
+/**
+ * Reads the sub-message at `r` field by field: `read` takes the fields it
+ * knows (returns true), the others are kept in `target.$unknown`.
+ */
+function readFields<T extends object>(
+  r: Reader,
+  target: T,
+  read: (inner: Reader, no: number, wireType: number) => boolean,
+): T {
   const [start, end] = r.span();
   const inner = new Reader(r.buf, start, end);
   while (inner.pos < end) {
     const tag = inner.varint();
     const no = Math.floor(tag / 8);
     const wireType = tag & 7;
-    if (no === 1 && wireType === VARINT) ts.seconds = BigInt.asIntN(64, inner.bigVarint());
-    else if (no === 2 && wireType === VARINT)
-      ts.nanos = Number(BigInt.asIntN(32, inner.bigVarint()));
-    else inner.unknown(ts as { $unknown?: UnknownField[] }, no, wireType);
+    if (!read(inner, no, wireType)) {
+      inner.unknown(target as { $unknown?: UnknownField[] }, no, wireType);
+    }
   }
-  return ts;
+  return target;
+}
+
+function readTimestamp(r: Reader, into: Timestamp | undefined): Timestamp {
+  const ts: Timestamp = into ?? { $typeName: "google.protobuf.Timestamp", seconds: 0n, nanos: 0 };
+  return readFields(r, ts, (inner, no, wireType) => {
+    if (wireType !== VARINT || (no !== 1 && no !== 2)) return false;
+    if (no === 1) ts.seconds = BigInt.asIntN(64, inner.bigVarint());
+    else ts.nanos = Number(BigInt.asIntN(32, inner.bigVarint()));
+    return true;
+  });
 }
 
 function readHeader(r: Reader): Header {
   const header: Header = { $typeName: "webhookconnect.v1.Header", name: "", value: "" };
-  const [start, end] = r.span();
-  const inner = new Reader(r.buf, start, end);
-  while (inner.pos < end) {
-    const tag = inner.varint();
-    const no = Math.floor(tag / 8);
-    const wireType = tag & 7;
-    if (no === 1 && wireType === LENGTH_DELIMITED) header.name = inner.string();
-    else if (no === 2 && wireType === LENGTH_DELIMITED) header.value = inner.string();
-    else inner.unknown(header as { $unknown?: UnknownField[] }, no, wireType);
-  }
-  return header;
+  return readFields(r, header, (inner, no, wireType) => {
+    if (wireType !== LENGTH_DELIMITED || (no !== 1 && no !== 2)) return false;
+    if (no === 1) header.name = inner.string();
+    else header.value = inner.string();
+    return true;
+  });
 }
 
 function asBuffer(data: Uint8Array): Buffer {
