@@ -129,37 +129,56 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     });
   }
 
-  /** Reads client frames of a bidi stream after Hello; returns notices to send back. */
+  /**
+   * Reads client frames of a bidi stream after Hello, queueing notices to
+   * send back, and closes the session when the client's side ends. Its own
+   * try/catch rather than a `.then` chain: an idle stream waits in here for
+   * its whole life.
+   */
   async function readClientFrames(
     iterator: AsyncIterator<ConnectRequest>,
     session: Session,
-    notify: (notice: ConnectResponse["frame"]) => void,
+    notices: ConnectResponse["frame"][],
   ): Promise<void> {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true) return;
-      const frame = next.value.frame;
-      session.touch();
-      switch (frame.case) {
-        case "ack": {
-          for (const result of await session.ack(frame.value.messageIds)) {
-            if (!result.ok) notify(notice(Notice_Level.WARNING, result.messageId, result.error));
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done === true) break;
+        const frame = next.value.frame;
+        session.touch();
+        switch (frame.case) {
+          case "ack": {
+            for (const result of await session.ack(frame.value.messageIds)) {
+              if (!result.ok) {
+                notices.push(notice(Notice_Level.WARNING, result.messageId, result.error));
+              }
+            }
+            break;
           }
-          break;
+          case "nack": {
+            const result = await applyNack(session, frame.value);
+            if (!result.ok) {
+              notices.push(notice(Notice_Level.WARNING, result.messageId, result.error));
+            }
+            break;
+          }
+          case "heartbeat":
+            break;
+          default:
+            notices.push(
+              notice(
+                Notice_Level.WARNING,
+                "",
+                `unexpected frame '${frame.case ?? "empty"}' ignored`,
+              ),
+            );
         }
-        case "nack": {
-          const result = await applyNack(session, frame.value);
-          if (!result.ok) notify(notice(Notice_Level.WARNING, result.messageId, result.error));
-          break;
-        }
-        case "heartbeat":
-          break;
-        default:
-          notify(
-            notice(Notice_Level.WARNING, "", `unexpected frame '${frame.case ?? "empty"}' ignored`),
-          );
       }
+    } catch (error) {
+      session.close(`client stream failed: ${(error as Error).message}`);
+      return;
     }
+    session.close("client closed the stream");
   }
 
   router.service(RelayService, {
@@ -184,10 +203,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       const notices: ConnectResponse["frame"][] = [];
-      const reader = readClientFrames(iterator, session, (n) => notices.push(n)).then(
-        () => session.close("client closed the stream"),
-        (error: unknown) => session.close(`client stream failed: ${(error as Error).message}`),
-      );
+      void readClientFrames(iterator, session, notices);
       try {
         yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
         const binary = usesBinaryCodec(ctx);
@@ -198,7 +214,6 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         session.close("stream ended");
-        void reader;
       }
     },
 

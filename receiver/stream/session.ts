@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
-import type { Buffer, SettleOutcome } from "../buffer/buffer.js";
+import type { Buffer, Delivery, SettleOutcome } from "../buffer/buffer.js";
 import type { AttachedConnection, ChannelRegistry, ConnectionInfo } from "../channels/index.js";
 import { groupName } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
@@ -234,7 +234,13 @@ export class Session implements AttachedConnection {
   ): Promise<WebhookMessage[]> {
     const credit = Math.min(max, this.freeCredit());
     if (credit <= 0 || this.isClosed) return [];
-    const deliveries = await this.options.buffer.fetch({
+    const deliveries = await this.fetch(credit, waitMs, signal);
+    return deliveries.length === 0 ? [] : this.accept(deliveries);
+  }
+
+  /** One buffer fetch for this connection (no async frame of its own: the pump waits here). */
+  private fetch(credit: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+    return this.options.buffer.fetch({
       channel: this.info.channel,
       group: this.info.group,
       consumerId: this.info.id,
@@ -246,6 +252,10 @@ export class Session implements AttachedConnection {
       signal:
         signal === undefined ? this.abort.signal : AbortSignal.any([this.abort.signal, signal]),
     });
+  }
+
+  /** Records fetched deliveries as in flight; hands them back if the session closed meanwhile. */
+  private async accept(deliveries: readonly Delivery[]): Promise<WebhookMessage[]> {
     const messages: WebhookMessage[] = [];
     for (const delivery of deliveries) {
       this.inFlight.set(delivery.message.messageId, delivery.leaseExpiresAt);
@@ -267,38 +277,53 @@ export class Session implements AttachedConnection {
    */
   frames(): AsyncIterable<SessionFrame> {
     const queue = new FrameQueue<SessionFrame>();
-    const interval = this.options.heartbeatIntervalMs;
-    const heartbeat = setInterval(() => {
-      const livenessMs = this.options.livenessTimeoutMs;
-      if (livenessMs !== undefined && this.now() - this.lastSeenAt > livenessMs) {
-        this.close("heartbeat timeout: client silent");
-        return;
-      }
-      queue.push({ kind: "heartbeat", at: this.now() });
-    }, interval);
+    const heartbeat = setInterval(Session.heartbeat, this.options.heartbeatIntervalMs, this, queue);
     heartbeat.unref?.();
-    const pump = async () => {
+    void this.pump(queue, heartbeat);
+    return queue;
+  }
+
+  /** One heartbeat tick of `frames()` (a shared function: no closure per session). */
+  private static heartbeat(this: void, session: Session, queue: FrameQueue<SessionFrame>): void {
+    const livenessMs = session.options.livenessTimeoutMs;
+    if (livenessMs !== undefined && session.now() - session.lastSeenAt > livenessMs) {
+      session.close("heartbeat timeout: client silent");
+      return;
+    }
+    queue.push({ kind: "heartbeat", at: session.now() });
+  }
+
+  /**
+   * Feeds `frames()` with leased messages until the session closes. An idle
+   * connection spends its life suspended in here, so this is one async
+   * frame waiting directly on the buffer's fetch (no nested helpers, no
+   * promise chains around it).
+   */
+  private async pump(queue: FrameQueue<SessionFrame>, heartbeat: NodeJS.Timeout): Promise<void> {
+    const interval = this.options.heartbeatIntervalMs;
+    try {
       while (!this.isClosed) {
-        await this.waitForCredit();
+        if (this.freeCredit() <= 0) await this.waitForCredit();
         // Let the acks of this event-loop turn free their credit too, so one
         // fetch leases a batch rather than one message per ack.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.isClosed) break;
+        const credit = this.freeCredit();
+        if (credit <= 0) continue;
         // Wait at most one heartbeat interval per fetch so credit and
         // closing are re-checked regularly.
-        const messages = await this.lease(this.freeCredit(), interval);
-        for (const message of messages) queue.push({ kind: "message", message });
+        const deliveries = await this.fetch(credit, interval);
+        if (deliveries.length === 0) continue;
+        for (const message of await this.accept(deliveries)) {
+          queue.push({ kind: "message", message });
+        }
       }
-    };
-    pump()
-      .catch((error: unknown) => {
-        if (!this.isClosed) this.close(`buffer error: ${(error as Error).message}`);
-      })
-      .finally(() => {
-        clearInterval(heartbeat);
-        queue.end();
-      });
-    return queue;
+    } catch (error) {
+      if (!this.isClosed) this.close(`buffer error: ${(error as Error).message}`);
+    } finally {
+      clearInterval(heartbeat);
+      queue.end();
+    }
   }
 
   /** Acknowledges messages by id; acks for leases of earlier connections are honoured too. */
