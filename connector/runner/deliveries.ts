@@ -59,12 +59,18 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
     pending.push(fn);
   };
 
+  // The ids in insertion order, as a ring: evicting the oldest is O(1)
+  // (a Set's first value is found by stepping over every deleted entry
+  // before it, which grew with each message of a long drain).
+  const order: (string | undefined)[] = new Array(Math.max(1, remember));
+  let next = 0;
   const markDelivered = (id: string) => {
+    if (delivered.has(id)) return;
+    const oldest = order[next];
+    if (oldest !== undefined) delivered.delete(oldest);
+    order[next] = id;
+    next = (next + 1) % order.length;
     delivered.add(id);
-    if (delivered.size > remember) {
-      const oldest = delivered.values().next().value;
-      if (oldest !== undefined) delivered.delete(oldest);
-    }
   };
 
   const settle = (message: WebhookMessage, outcome: DeliveryOutcome, startedAt: number) => {
