@@ -13,6 +13,7 @@ import {
   adminLogRecord,
   ingestLogRecord,
   type LogRecord,
+  sessionLogLevel,
   sessionLogRecord,
   tokenLogRecord,
 } from "./metrics/index.js";
@@ -141,7 +142,10 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       ...(adminToken === undefined || adminToken === "" ? {} : { adminToken }),
       processMetrics: true,
       onIngestEvent: (event) => log(ingestLogRecord(event)),
-      onSessionEvent: (event) => log(sessionLogRecord(event)),
+      // Two events per delivered message, logged at debug: built only when that level is on.
+      onSessionEvent: (event) => {
+        if (logger.isLevelEnabled(sessionLogLevel(event))) log(sessionLogRecord(event));
+      },
       onAdminEvent: (event) => log(adminLogRecord(event)),
       onTokenEvent: (event) => log(tokenLogRecord(event)),
     });

@@ -7,6 +7,7 @@ export {
   adminLogRecord,
   ingestLogRecord,
   type LogRecord,
+  sessionLogLevel,
   sessionLogRecord,
   tokenLogRecord,
 } from "./log-records.js";

@@ -72,6 +72,15 @@ export function ingestLogRecord(event: ReceiverIngestEvent): LogRecord {
   }
 }
 
+/** Level of a session event's record: deliveries and settlements at debug, failures at warn. */
+export function sessionLogLevel(event: SessionEvent): LogRecord["level"] {
+  if (event.type === "delivered") return "debug";
+  if (event.type === "settled") {
+    return event.outcome === "dead_lettered" || event.outcome === "error" ? "warn" : "debug";
+  }
+  return "info";
+}
+
 /** Log record of a session event (deliveries and settlements at debug level). */
 export function sessionLogRecord(event: SessionEvent): LogRecord {
   const connection = {
@@ -107,7 +116,7 @@ export function sessionLogRecord(event: SessionEvent): LogRecord {
       };
     case "settled":
       return {
-        level: event.outcome === "dead_lettered" || event.outcome === "error" ? "warn" : "debug",
+        level: sessionLogLevel(event),
         msg: event.action === "ack" ? "message acked" : "message nacked",
         fields: { ...connection, message_id: event.messageId, outcome: event.outcome },
       };
