@@ -13,6 +13,7 @@ import {
   adminLogRecord,
   ingestLogRecord,
   type LogRecord,
+  REDACTED_KEYS,
   sessionLogLevel,
   sessionLogRecord,
   tokenLogRecord,
@@ -34,16 +35,7 @@ environment: WEBHOOK_CONNECT_BUFFER_URL (or WEBHOOK_CONNECT_NATS_URL),
              WEBHOOK_CONNECT_ADMIN_TOKEN (enables /admin/webhook-connect/*)`;
 
 /** Log paths redacted as a second line of defence (records never carry these). */
-const REDACT = [
-  "token",
-  "*.token",
-  "new_token",
-  "*.new_token",
-  "authorization",
-  "*.authorization",
-  "headers",
-  "*.headers",
-];
+const REDACT = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`]);
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -118,12 +110,16 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(level)) {
       throw new ConfigError("command line", "--log-level", `unknown level '${level}'`);
     }
-    const logger = pino({
-      level,
-      base: { service: "webhook-connect-receiver" },
-      redact: { paths: REDACT, censor: "[redacted]" },
-    });
-    const log = (record: LogRecord) => logger[record.level](record.fields, record.msg);
+    const destination = pino.destination(1);
+    const options = { level, base: { service: "webhook-connect-receiver" } };
+    const logger = pino(
+      { ...options, redact: { paths: REDACT, censor: "[redacted]" } },
+      destination,
+    );
+    // The per-request access line carries no redactable field (LogRecord.plain).
+    const plainLogger = pino(options, destination);
+    const log = (record: LogRecord) =>
+      (record.plain === true ? plainLogger : logger)[record.level](record.fields, record.msg);
     const config = await loadReceiverConfig(flags.config ?? "webhooks.json", { env });
     const { url: bufferUrl, source } = resolveBufferUrl(flags.buffer, env);
     buffer = await createBufferFromUrl(bufferUrl, source);

@@ -7,6 +7,7 @@ export {
   adminLogRecord,
   ingestLogRecord,
   type LogRecord,
+  REDACTED_KEYS,
   sessionLogLevel,
   sessionLogRecord,
   tokenLogRecord,

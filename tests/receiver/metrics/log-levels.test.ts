@@ -1,8 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { WebhookMessageSchema } from "../../../gen/webhookconnect/v1/message_pb.js";
+import type { ReceiverIngestEvent } from "../../../receiver/app.js";
 import type { ConnectionInfo } from "../../../receiver/channels/index.js";
-import { sessionLogLevel, sessionLogRecord } from "../../../receiver/metrics/index.js";
+import {
+  ingestLogRecord,
+  REDACTED_KEYS,
+  sessionLogLevel,
+  sessionLogRecord,
+} from "../../../receiver/metrics/index.js";
 import type { SessionEvent } from "../../../receiver/stream/session.js";
 
 const info = {
@@ -38,5 +44,54 @@ describe("session log levels", () => {
       "warn",
     ]);
     for (const event of events) expect(sessionLogRecord(event).level).toBe(sessionLogLevel(event));
+  });
+});
+
+describe("plain (unredacted) log records", () => {
+  const accepted: ReceiverIngestEvent = {
+    type: "accepted",
+    requestId: "req",
+    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    webhookId: "hook",
+    channel: "ch",
+    messageId: "m",
+    sequence: 7n,
+    bytes: 12,
+    sourceIp: "203.0.113.9",
+    durationMs: 1.234,
+  };
+
+  it("are only the accepted access line, whose fields are flat and never a redacted key", () => {
+    const record = ingestLogRecord(accepted);
+    expect(record.plain).toBe(true);
+    for (const [key, value] of Object.entries(record.fields)) {
+      expect(REDACTED_KEYS as readonly string[]).not.toContain(key);
+      expect(["string", "number", "undefined"]).toContain(typeof value);
+    }
+  });
+
+  it("never mark rejections, aborts or session events", () => {
+    const rejected = ingestLogRecord({
+      type: "rejected",
+      requestId: "req",
+      webhookId: "hook",
+      channel: "ch",
+      code: "WC_ERR_INGEST_SCHEMA",
+      status: 422,
+      reason: "bad signature",
+      verifier: "hmac",
+      cause: undefined,
+      durationMs: 1,
+    });
+    const aborted = ingestLogRecord({
+      type: "aborted",
+      requestId: "req",
+      webhookId: "hook",
+      reason: "client went away",
+      durationMs: 1,
+    });
+    expect([rejected, aborted, ...events.map(sessionLogRecord)].map((r) => r.plain)).toEqual(
+      Array(2 + events.length).fill(undefined),
+    );
   });
 });
