@@ -423,19 +423,24 @@ export class Session implements AttachedConnection {
     waiter?.();
   }
 
+  /** Resolves when credit changes (an ack, nack or release) or after `ms`. */
+  private creditChange(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.creditWaiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
   /** Waits until `min` slots are free, at most `maxWaitMs`. */
   private async waitForCreditAtLeast(min: number, maxWaitMs: number): Promise<void> {
     const until = performance.now() + maxWaitMs;
     while (!this.isClosed && this.freeCredit() < min) {
       const left = until - performance.now();
       if (left <= 0) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.creditWaiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.creditChange(left);
     }
   }
 
@@ -443,17 +448,10 @@ export class Session implements AttachedConnection {
     while (!this.isClosed && this.freeCredit() <= 0) {
       let nextExpiry = Number.POSITIVE_INFINITY;
       for (const expiresAt of this.inFlight.values()) nextExpiry = Math.min(nextExpiry, expiresAt);
-      const waitMs = Math.max(
-        1,
-        Math.min(nextExpiry - this.now(), this.options.heartbeatIntervalMs),
+      // Leases that run out free credit too: look again by then at the latest.
+      await this.creditChange(
+        Math.max(1, Math.min(nextExpiry - this.now(), this.options.heartbeatIntervalMs)),
       );
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.creditWaiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
     }
   }
 }

@@ -100,51 +100,40 @@ export interface BufferContext {
 }
 
 /**
- * Lower bounds, per channel, of the earliest message expiry and the
- * earliest lease end. Before them a sweep can find nothing, so the sweeps
- * that run on every fetch cost a comparison instead of two queries. A bound
- * is learnt by a sweep, only ever lowered by writes (a publish, a lease, a
- * replay), and forgotten whenever a transaction is rolled back.
+ * A lower bound, per channel, of when something next becomes due (a
+ * message's expiry, a lease's end). Before it a sweep can find nothing, so
+ * the sweeps that run on every fetch cost a comparison instead of two
+ * queries. A bound is learnt by a sweep, only ever lowered by writes (a
+ * publish, a lease, a replay), and forgotten whenever a transaction is
+ * rolled back.
  */
-export class DueTimes {
-  private readonly expiry = new Map<string, number>();
-  private readonly lease = new Map<string, number>();
+export class DueBound {
+  private readonly bounds = new Map<string, number>();
 
-  /** Whether an expiry sweep of `channel` may find something at `now`. */
-  expiryDue(channel: string, now: number): boolean {
-    return now >= (this.expiry.get(channel) ?? Number.NEGATIVE_INFINITY);
+  /** Whether a sweep of `channel` may find something at `now`. */
+  isDue(channel: string, now: number): boolean {
+    return now >= (this.bounds.get(channel) ?? Number.NEGATIVE_INFINITY);
   }
 
-  /** Whether a lease sweep of `channel` may find something at `now`. */
-  leaseDue(channel: string, now: number): boolean {
-    return now >= (this.lease.get(channel) ?? Number.NEGATIVE_INFINITY);
+  /** After a sweep: nothing is due before `at` (null: nothing pending at all). */
+  learn(channel: string, at: number | null): void {
+    this.bounds.set(channel, at ?? Number.POSITIVE_INFINITY);
   }
 
-  /** After a sweep: nothing expires before `at` (null: no message). */
-  learnExpiry(channel: string, at: number | null): void {
-    this.expiry.set(channel, at ?? Number.POSITIVE_INFINITY);
-  }
-
-  /** After a sweep: no lease ends before `at` (null: no lease). */
-  learnLease(channel: string, at: number | null): void {
-    this.lease.set(channel, at ?? Number.POSITIVE_INFINITY);
-  }
-
-  /** A message expiring at `at` was written. */
-  expiresAt(channel: string, at: number): void {
-    const bound = this.expiry.get(channel);
-    if (bound !== undefined && at < bound) this.expiry.set(channel, at);
-  }
-
-  /** A lease ending at `at` was written. */
-  leaseEndsAt(channel: string, at: number): void {
-    const bound = this.lease.get(channel);
-    if (bound !== undefined && at < bound) this.lease.set(channel, at);
+  /** Something due at `at` was written. */
+  lower(channel: string, at: number): void {
+    const bound = this.bounds.get(channel);
+    if (bound !== undefined && at < bound) this.bounds.set(channel, at);
   }
 
   /** Forgets every bound (after a rollback). */
   forget(): void {
-    this.expiry.clear();
-    this.lease.clear();
+    this.bounds.clear();
   }
+}
+
+/** The due bounds of a buffer: message expiry and lease end. */
+export interface DueTimes {
+  readonly expiry: DueBound;
+  readonly lease: DueBound;
 }

@@ -97,7 +97,7 @@ function replayOne(ctx: BufferContext, channel: string, row: DeadLetterRow, grou
         "INSERT INTO messages (channel, seq, message_id, expires_at, data) VALUES (?, ?, ?, ?, ?)",
       )
       .run(channel, seq, row.message_id, expiresAt, withExpiry(row.data, expiresAt));
-    ctx.due.expiresAt(channel, expiresAt);
+    ctx.due.expiry.lower(channel, expiresAt);
   } else {
     seq = existing.seq;
   }

@@ -9,7 +9,7 @@ import type { BufferContext } from "./channels.js";
 export function sweepExpired(ctx: BufferContext, scope: BatchScope, channel: string): number {
   const { store } = ctx;
   const now = store.now();
-  if (!ctx.due.expiryDue(channel, now)) return 0;
+  if (!ctx.due.expiry.isDue(channel, now)) return 0;
   const any = store
     .stmt("SELECT 1 FROM messages WHERE channel = ? AND expires_at <= ? LIMIT 1")
     .get(channel, now);
@@ -38,5 +38,5 @@ function learnExpiry(ctx: BufferContext, channel: string): void {
   const row = ctx.store
     .stmt("SELECT MIN(expires_at) AS at FROM messages WHERE channel = ?")
     .get(channel) as { at: number | null };
-  ctx.due.learnExpiry(channel, row.at);
+  ctx.due.expiry.learn(channel, row.at);
 }

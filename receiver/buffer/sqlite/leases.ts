@@ -96,7 +96,7 @@ export function leaseMessages(
            WHERE channel = ? AND grp = ? AND seq = ?`,
         )
         .run(request.consumerId, leaseExpiresAt, request.channel, request.group, row.seq);
-      ctx.due.leaseEndsAt(request.channel, leaseExpiresAt);
+      ctx.due.lease.lower(request.channel, leaseExpiresAt);
       const stored = store
         .stmt("SELECT data FROM messages WHERE channel = ? AND seq = ?")
         .get(request.channel, row.seq) as { data: Uint8Array };

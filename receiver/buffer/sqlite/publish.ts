@@ -45,7 +45,7 @@ export function publishMessage(
       "INSERT INTO messages (channel, seq, message_id, expires_at, data) VALUES (?, ?, ?, ?, ?)",
     )
     .run(channel, seq, message.messageId, expiresAt, encodeMessage(message, expiresAt));
-  ctx.due.expiresAt(channel, expiresAt);
+  ctx.due.expiry.lower(channel, expiresAt);
   const insertDelivery = store.stmt(
     "INSERT INTO deliveries (channel, grp, seq, attempt, available_at) VALUES (?, ?, ?, 0, 0)",
   );

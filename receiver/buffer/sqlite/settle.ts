@@ -106,7 +106,7 @@ export function returnLease(
 /** Returns every lease of `channel` that ran out by now. */
 export function returnExpiredLeases(ctx: BufferContext, scope: BatchScope, channel: string): void {
   const now = ctx.store.now();
-  if (!ctx.due.leaseDue(channel, now)) return;
+  if (!ctx.due.lease.isDue(channel, now)) return;
   const rows = ctx.store
     .stmt(
       `SELECT grp, seq, attempt, first_failed_at FROM deliveries
@@ -120,7 +120,7 @@ export function returnExpiredLeases(ctx: BufferContext, scope: BatchScope, chann
        WHERE channel = ? AND consumer IS NOT NULL`,
     )
     .get(channel) as { at: number | null };
-  ctx.due.learnLease(channel, next.at);
+  ctx.due.lease.learn(channel, next.at);
 }
 
 /** Acks a message for a group. */

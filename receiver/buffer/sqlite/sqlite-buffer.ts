@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { BufferUnavailableError } from "../../errors.js";
 import type { Buffer, BufferFeatures, BufferOptions, Delivery, FetchRequest } from "../buffer.js";
 import { type CommitInfo, createWriteBatcher } from "./batch.js";
-import { type BufferContext, DueTimes, loadChannelRegistry } from "./channels.js";
+import { type BufferContext, DueBound, loadChannelRegistry } from "./channels.js";
 import { openStore } from "./database.js";
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from "./dead-letters.js";
 import { leaseMessages } from "./leases.js";
@@ -54,13 +54,20 @@ const FEATURES: BufferFeatures = Object.freeze({
  */
 export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
   const store = openStore(options.path, options.now ?? Date.now);
-  const ctx: BufferContext = { store, channels: loadChannelRegistry(store), due: new DueTimes() };
+  const ctx: BufferContext = {
+    store,
+    channels: loadChannelRegistry(store),
+    due: { expiry: new DueBound(), lease: new DueBound() },
+  };
   const events = new EventEmitter<SqliteBufferEvents>();
   const notifier = createNotifier();
   const batcher = createWriteBatcher(store.db, {
     onCommit: (info) => events.emit("commit", info),
     // What a rolled-back sweep learnt may be wrong: learn it again.
-    onRollback: () => ctx.due.forget(),
+    onRollback: () => {
+      ctx.due.expiry.forget();
+      ctx.due.lease.forget();
+    },
     onTouched: (channel) => notifier.notify(channel),
   });
   let closed = false;
