@@ -80,8 +80,19 @@ export interface FetchRequest {
 
 /** One leased message. */
 export interface Delivery {
-  /** The message with `sequence` and `deliveryAttempt` filled in. */
+  /** The message's id (available without decoding the message). */
+  readonly messageId: string;
+  /**
+   * The message with `sequence` and `deliveryAttempt` filled in. Backends
+   * that hold the encoded bytes decode it only when this is first read.
+   */
   readonly message: WebhookMessage;
+  /**
+   * The protobuf encoding of `message` (sequence and attempt included) when
+   * the backend has it: transports that speak protobuf send these bytes as
+   * they are instead of encoding the message again.
+   */
+  readonly encoded?: Uint8Array;
   /** Group the lease belongs to. */
   readonly group: string;
   /** When the lease runs out (ms since epoch). */

@@ -263,7 +263,7 @@ export class Session implements AttachedConnection {
   private async accept(deliveries: readonly Delivery[]): Promise<WebhookMessage[]> {
     const messages: WebhookMessage[] = [];
     for (const delivery of deliveries) {
-      this.inFlight.set(delivery.message.messageId, delivery.leaseExpiresAt);
+      this.inFlight.set(delivery.messageId, delivery.leaseExpiresAt);
       this.delivered += 1;
       messages.push(delivery.message);
       this.options.onEvent?.({ type: "delivered", info: this.info, message: delivery.message });

@@ -92,7 +92,7 @@ async function toDelivery(
     }
     return undefined;
   }
-  return { message, group: request.group, leaseExpiresAt };
+  return { messageId: message.messageId, message, group: request.group, leaseExpiresAt };
 }
 
 /** Leases up to `request.max` messages (see the module comment). */

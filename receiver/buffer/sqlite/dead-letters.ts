@@ -1,58 +1,38 @@
 /**
  * The dead-letter queue: listing, replay into a group with the attempt
- * count reset, and purge. Filters are bound into one fixed statement so
- * every filter shape shares one prepared statement.
+ * count reset, and purge. A replay appends the message to the log again,
+ * for its group only, with a fresh TTL; the dead letters it replays are
+ * deleted in the same round.
  */
 import type { DeadLetter, DeadLetterFilter } from "../buffer.js";
-import type { BatchScope } from "./batch.js";
-import type { BufferContext } from "./channels.js";
+import { appendBytes } from "./appends.js";
 import { decodeMessage, withExpiry } from "./codec.js";
+import type { LogChannel } from "./log-channel.js";
+import type { LogContext } from "./log-context.js";
+import type { DeadLetterQuery, DeadLetterRow } from "./storage-protocol.js";
 
-const MATCHES = `channel = @channel
-  AND (@ids IS NULL OR message_id IN (SELECT value FROM json_each(@ids)))
-  AND (@grp IS NULL OR grp = @grp)
-  AND (@from IS NULL OR dead_lettered_at >= @from)
-  AND (@to IS NULL OR dead_lettered_at < @to)`;
-
-interface DeadLetterRow {
-  readonly id: number;
-  readonly grp: string;
-  readonly message_id: string;
-  readonly seq: number;
-  readonly data: Uint8Array;
-  readonly reason: string;
-  readonly attempts: number;
-  readonly first_failed_at: number;
-  readonly dead_lettered_at: number;
-}
-
-function bind(channel: string, filter: DeadLetterFilter | undefined): Record<string, unknown> {
+function queryOf(filter: DeadLetterFilter | undefined): DeadLetterQuery {
   return {
-    channel,
-    ids: filter?.messageIds === undefined ? null : JSON.stringify(filter.messageIds),
-    grp: filter?.group ?? null,
+    ids: filter?.messageIds === undefined ? null : [...filter.messageIds],
+    group: filter?.group ?? null,
     from: filter?.from ?? null,
     to: filter?.to ?? null,
   };
 }
 
 /** Dead letters of a channel, oldest first. */
-export function listDeadLetters(
-  ctx: BufferContext,
-  channel: string,
+export async function listDeadLetters(
+  ctx: LogContext,
+  channel: LogChannel,
   options: { limit: number; offset: number; filter?: DeadLetterFilter },
-): DeadLetter[] {
-  ctx.channels.require(channel);
-  const rows = ctx.store
-    .stmt(
-      `SELECT * FROM dead_letters WHERE ${MATCHES}
-       ORDER BY dead_lettered_at, id LIMIT @limit OFFSET @offset`,
-    )
-    .all({
-      ...bind(channel, options.filter),
-      limit: Math.max(0, options.limit),
-      offset: Math.max(0, options.offset),
-    }) as DeadLetterRow[];
+): Promise<DeadLetter[]> {
+  const rows = await ctx.storage.read<DeadLetterRow[]>({
+    op: "deadLetters",
+    channel: channel.settings.name,
+    filter: queryOf(options.filter),
+    limit: options.limit,
+    offset: options.offset,
+  });
   return rows.map((row) => ({
     message: decodeMessage(row.data, row.seq, row.attempts),
     group: row.grp,
@@ -63,79 +43,71 @@ export function listDeadLetters(
   }));
 }
 
-/** Deletes matching dead letters; returns how many. Runs in a transaction. */
-export function purgeDeadLetters(
-  ctx: BufferContext,
-  channel: string,
+/** Deletes matching dead letters; returns how many. */
+export async function purgeDeadLetters(
+  ctx: LogContext,
+  channel: LogChannel,
   filter: DeadLetterFilter,
-): number {
-  ctx.channels.require(channel);
-  return ctx.store.stmt(`DELETE FROM dead_letters WHERE ${MATCHES}`).run(bind(channel, filter))
-    .changes;
+): Promise<number> {
+  const removed = await ctx.storage.write({
+    op: "purgeDeadLetters",
+    channel: channel.settings.name,
+    filter: queryOf(filter),
+  });
+  channel.deadLetterCount -= removed;
+  return removed;
 }
 
-function replayOne(ctx: BufferContext, channel: string, row: DeadLetterRow, group: string): void {
-  const { store } = ctx;
-  const { settings } = ctx.channels.require(channel);
-  const existing = store
-    .stmt("SELECT seq FROM messages WHERE channel = ? AND message_id = ?")
-    .get(channel, row.message_id) as { seq: number } | undefined;
-  let seq: number;
-  if (existing === undefined) {
-    // The message left the channel; it comes back as a new entry with a fresh TTL.
-    const now = store.now();
-    const expiresAt = now + Math.round(settings.ttlSeconds * 1000);
-    seq = (
-      store
-        .stmt(
-          "UPDATE channels SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq AS seq",
-        )
-        .get(channel) as { seq: number }
-    ).seq;
-    store
-      .stmt(
-        "INSERT INTO messages (channel, seq, message_id, expires_at, data) VALUES (?, ?, ?, ?, ?)",
-      )
-      .run(channel, seq, row.message_id, expiresAt, withExpiry(row.data, expiresAt));
-    ctx.due.expiry.lower(channel, expiresAt);
-  } else {
-    seq = existing.seq;
-  }
-  store
-    .stmt(
-      `INSERT INTO deliveries (channel, grp, seq, attempt, available_at) VALUES (?, ?, ?, 0, 0)
-       ON CONFLICT (channel, grp, seq) DO UPDATE SET attempt = 0, available_at = 0,
-         consumer = NULL, lease_expires_at = NULL, first_failed_at = NULL`,
-    )
-    .run(channel, group, seq);
-  store.stmt("DELETE FROM dead_letters WHERE id = ?").run(row.id);
-}
+const replaying = new WeakMap<LogChannel, Promise<unknown>>();
 
 /**
  * Puts matching dead letters back for their group (or `targetGroup`, which
- * must exist) with the attempt count reset. Runs in a transaction.
+ * must exist) as new messages with the attempt count reset. Replays of one
+ * channel run one at a time, so a dead letter is never replayed twice.
  */
 export function replayDeadLetters(
-  ctx: BufferContext,
-  scope: BatchScope,
-  channel: string,
+  ctx: LogContext,
+  channel: LogChannel,
   filter: DeadLetterFilter,
   targetGroup: string | undefined,
-): number {
-  const record = ctx.channels.require(channel);
-  const rows = ctx.store
-    .stmt(`SELECT * FROM dead_letters WHERE ${MATCHES} ORDER BY seq, id`)
-    .all(bind(channel, filter)) as DeadLetterRow[];
-  let replayed = 0;
-  for (const row of rows) {
+): Promise<number> {
+  const before = replaying.get(channel) ?? Promise.resolve();
+  const run = before.catch(() => undefined).then(() => replay(ctx, channel, filter, targetGroup));
+  replaying.set(channel, run);
+  return run;
+}
+
+async function replay(
+  ctx: LogContext,
+  channel: LogChannel,
+  filter: DeadLetterFilter,
+  targetGroup: string | undefined,
+): Promise<number> {
+  const rows = await ctx.storage.read<DeadLetterRow[]>({
+    op: "deadLetters",
+    channel: channel.settings.name,
+    filter: queryOf(filter),
+    limit: Number.MAX_SAFE_INTEGER,
+    offset: 0,
+  });
+  const ordered = [...rows].sort((a, b) => a.seq - b.seq || a.id - b.id);
+  const appended: Promise<void>[] = [];
+  const ids: number[] = [];
+  const now = ctx.now();
+  const expiresAt = now + Math.round(channel.settings.ttlSeconds * 1000);
+  for (const row of ordered) {
     const group = targetGroup ?? row.grp;
-    if (!record.groups.has(group)) continue;
-    replayOne(ctx, channel, row, group);
-    replayed++;
+    if (!channel.groups.has(group)) continue;
+    const bytes = withExpiry(row.data, expiresAt);
+    appended.push(appendBytes(ctx, channel, row.message_id, expiresAt, bytes, group).done);
+    ids.push(row.id);
   }
-  if (replayed > 0) {
-    scope.invalidate(channel);
-    scope.touch(channel);
-  }
-  return replayed;
+  if (ids.length === 0) return 0;
+  // Same round as the appends: the dead letters go exactly when their copies are stored.
+  const [, deleted] = await Promise.all([
+    Promise.all(appended),
+    ctx.storage.write({ op: "deleteDeadLetters", ids, withAppends: true }),
+  ]);
+  channel.deadLetterCount -= deleted;
+  return ids.length;
 }

@@ -1,28 +1,70 @@
 /**
- * The embedded buffer: one SQLite file in WAL mode with synchronous=FULL.
- * Writes go through a group commit (one fsync'd transaction per event-loop
- * turn); waiting fetches sleep until a commit touches their channel or the
- * next retry/lease deadline, never polling.
+ * The embedded buffer: one SQLite file in WAL mode, owned by a storage
+ * worker thread, laid out as a log per channel (see worker/schema.js).
+ * Consumer state lives in memory on the main thread and goes to the worker
+ * in rounds: everything of one event-loop turn shares one transaction,
+ * fsync'd when it holds new messages, and no caller is answered before its
+ * round committed. Waiting fetches sleep until something changes in their
+ * channel or their next retry or lease deadline, never polling.
  */
 import { EventEmitter } from "node:events";
-import { BufferUnavailableError } from "../../errors.js";
-import type { Buffer, BufferFeatures, BufferOptions, Delivery, FetchRequest } from "../buffer.js";
-import { type CommitInfo, createWriteBatcher } from "./batch.js";
-import { type BufferContext, DueBound, loadChannelRegistry } from "./channels.js";
-import { openStore } from "./database.js";
+import { BufferUnavailableError, QueueFullError } from "../../errors.js";
+import type {
+  Buffer,
+  BufferFeatures,
+  BufferOptions,
+  ChannelSettings,
+  ChannelStats,
+  Delivery,
+  FetchRequest,
+  GroupStats,
+  SettleOutcome,
+} from "../buffer.js";
+import { DEFAULT_GROUP } from "../buffer.js";
+import { nackDelayMs } from "../policy.js";
+import { appendMessage, contribute, duplicateOf } from "./appends.js";
+import { ConsumerGroup } from "./consumer-group.js";
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from "./dead-letters.js";
-import { leaseMessages } from "./leases.js";
+import { leaseBatch } from "./leasing.js";
+import { CacheBudget, LogChannel } from "./log-channel.js";
+import {
+  channelOf,
+  deadLetter,
+  finishEntry,
+  type LogContext,
+  returnExpiredLeases,
+  returnLease,
+} from "./log-context.js";
+import { DiskGuard, settleChannel } from "./maintenance.js";
 import { createNotifier } from "./notifier.js";
-import { publishMessage } from "./publish.js";
-import { ackDelivery, nackDelivery, releaseConsumer } from "./settle.js";
-import { readStats, settleChannel } from "./stats.js";
+import { type RoundInfo, Storage } from "./storage.js";
 
 /** Options of createSqliteBuffer. */
 export interface SqliteBufferOptions extends BufferOptions {
-  /** Database file, or `:memory:`. A missing parent directory is created. */
+  /** Database file, or `:memory:`. A missing parent directory is created by the worker. */
   readonly path: string;
   /** How often expired messages and run-out leases are swept without a fetch. @default 1000 */
   readonly sweepIntervalMs?: number;
+  /** Bytes of recently appended messages kept in memory for delivery. @default 67108864 */
+  readonly cacheBytes?: number;
+  /** Most bytes the file and its WAL may take before new messages are refused. @default none */
+  readonly maxBufferBytes?: number;
+  /** Free disk space kept for leases, acks and dead letters; new messages are refused below it. @default 67108864 */
+  readonly minFreeBytes?: number;
+}
+
+/** What one group commit (round) contained. */
+export interface CommitInfo {
+  /** Messages appended. */
+  readonly publishes: number;
+  /** Other writes (group states, counters, dead letters, retention). */
+  readonly writes: number;
+  /** Reads after the commit. */
+  readonly reads: number;
+  /** Time spent in the transaction including the commit, ms. */
+  readonly durationMs: number;
+  /** FULL when the commit was fsync'd (it held new messages), else NORMAL. */
+  readonly synchronous: "FULL" | "NORMAL";
 }
 
 /** Events of the SQLite buffer (libraries do not log; the owner may). */
@@ -46,6 +88,16 @@ const FEATURES: BufferFeatures = Object.freeze({
   durableAcrossRestart: true,
 });
 
+/** Recent message ids kept per channel for duplicate detection: 2 minutes, at most 100,000. */
+const DEDUP_WINDOW = Object.freeze({ ms: 120_000, max: 100_000 });
+/** Ids of the newest stored messages loaded per channel at start-up. */
+const DEDUP_TAIL = 10_000;
+const MiB = 1024 * 1024;
+
+function stateOfNewGroup(cursor: number): string {
+  return new ConsumerGroup("", cursor).serialize();
+}
+
 /**
  * Opens the embedded buffer at `options.path`; throws BufferUnavailableError
  * when the file cannot be created, is not a database, is from a newer
@@ -53,64 +105,135 @@ const FEATURES: BufferFeatures = Object.freeze({
  * channel does not have yet creates it, as `ensureGroup` would.
  */
 export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
-  const store = openStore(options.path, options.now ?? Date.now);
-  const ctx: BufferContext = {
-    store,
-    channels: loadChannelRegistry(store),
-    due: { expiry: new DueBound(), lease: new DueBound() },
-  };
   const events = new EventEmitter<SqliteBufferEvents>();
   const notifier = createNotifier();
-  const batcher = createWriteBatcher(store.db, {
-    onCommit: (info) => events.emit("commit", info),
-    // What a rolled-back sweep learnt may be wrong: learn it again.
-    onRollback: () => {
-      ctx.due.expiry.forget();
-      ctx.due.lease.forget();
-    },
-    onTouched: (channel) => notifier.notify(channel),
+  const now = options.now ?? Date.now;
+  const channels = new Map<string, LogChannel>();
+  const budget = new CacheBudget(options.cacheBytes ?? 64 * MiB);
+  const guard = new DiskGuard(options.path, {
+    maxBufferBytes: options.maxBufferBytes,
+    minFreeBytes: options.minFreeBytes ?? 64 * MiB,
   });
   let closed = false;
+  let fatal: BufferUnavailableError | undefined;
+  // Assigned before the worker can call back (rounds start on a later turn).
+  let ctx!: LogContext;
+  const storage = new Storage(
+    options.path,
+    {
+      beforeSend: () => contribute(ctx),
+      onRound: (info: RoundInfo) =>
+        events.emit("commit", {
+          publishes: info.appended,
+          writes: info.writes,
+          reads: info.reads,
+          durationMs: info.commitMs,
+          synchronous: info.synced ? "FULL" : "NORMAL",
+        }),
+      onFatal: (error) => {
+        fatal = error;
+        notifier.wakeAll();
+      },
+    },
+    DEDUP_TAIL,
+  );
+  ctx = { storage, channels, notifier, now };
+  let nextChannelId = 1;
+  for (const stored of storage.opened.channels) {
+    const channel = new LogChannel(
+      stored.id,
+      JSON.parse(stored.settings) as ChannelSettings,
+      stored,
+      budget,
+      DEDUP_WINDOW,
+    );
+    for (const [seq, target] of stored.targets) channel.targets.set(seq, target);
+    for (const [id, seq] of stored.recentIds) channel.remember(id, seq, now());
+    channels.set(channel.settings.name, channel);
+    nextChannelId = Math.max(nextChannelId, stored.id + 1);
+  }
+  const byId = new Map([...channels.values()].map((channel) => [channel.id, channel]));
+  for (const stored of storage.opened.groups) {
+    const channel = byId.get(stored.channelId);
+    if (channel === undefined) continue;
+    const group = ConsumerGroup.restore(stored.name, stored.state);
+    channel.groups.set(group.name, group);
+    // The last sequence may be above every stored message (all acked and deleted).
+    channel.committed = Math.max(channel.committed, group.cursor);
+    channel.nextSeq = channel.committed + 1;
+  }
+  for (const channel of channels.values()) {
+    for (let seq = channel.minFloor() + 1; seq <= channel.committed; seq++) {
+      if (channel.undoneByAny(seq)) channel.queued++;
+    }
+  }
 
   const sweep = setInterval(() => {
-    batcher
-      .run("other", (scope) => {
-        for (const channel of ctx.channels.names()) settleChannel(ctx, scope, channel);
-      })
-      .catch((error: unknown) => {
+    for (const channel of channels.values()) {
+      settleChannel(ctx, channel).catch((error: unknown) => {
         if (!closed && error instanceof BufferUnavailableError) events.emit("sweepFailed", error);
       });
+    }
   }, options.sweepIntervalMs ?? 1000);
   sweep.unref();
 
   function assertOpen(): void {
     if (closed) throw new BufferUnavailableError("SQLite buffer is closed");
+    if (fatal !== undefined) throw fatal;
   }
 
-  async function ensureGroup(channel: string, group: string): Promise<void> {
+  const creatingGroups = new Map<string, Promise<void>>();
+
+  async function ensureGroup(channelName: string, groupName: string): Promise<ConsumerGroup> {
     assertOpen();
-    const record = ctx.channels.require(channel);
-    if (record.groups.has(group)) return;
-    await batcher.run("other", () => ctx.channels.writeGroup(channel, group));
-    ctx.channels.rememberGroup(channel, group);
+    const channel = channelOf(ctx, channelName);
+    const existing = channel.groups.get(groupName);
+    if (existing !== undefined) {
+      await creatingGroups.get(`${channelName}\u0000${groupName}`);
+      return existing;
+    }
+    // A new group starts after every message published so far.
+    const group = new ConsumerGroup(groupName, channel.nextSeq - 1);
+    channel.groups.set(groupName, group);
+    const key = `${channelName}\u0000${groupName}`;
+    const written = storage
+      .write({
+        op: "group",
+        channelId: channel.id,
+        name: groupName,
+        state: group.serialize(),
+        createdAt: now(),
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          channel.groups.delete(groupName);
+          throw error;
+        },
+      )
+      .finally(() => creatingGroups.delete(key));
+    creatingGroups.set(key, written);
+    await written;
+    return group;
   }
 
   async function fetch(request: FetchRequest): Promise<Delivery[]> {
     assertOpen();
-    await ensureGroup(request.channel, request.group);
+    const group = await ensureGroup(request.channel, request.group);
+    const channel = channelOf(ctx, request.channel);
     const deadline = Date.now() + Math.max(0, request.waitMs);
     for (;;) {
       // A close or abort while waiting ends the fetch with nothing, not an error.
       if (closed || request.signal?.aborted === true) return [];
-      let version = 0;
-      const result = await batcher.run("other", (scope) => {
-        version = notifier.version(request.channel);
-        return leaseMessages(ctx, scope, request);
-      });
+      assertOpen();
+      const version = notifier.version(request.channel);
+      const deliveries = await leaseBatch(ctx, channel, group, request);
+      if (deliveries !== undefined && deliveries.length > 0) return deliveries;
+      if (deliveries !== undefined) continue;
       const remaining = deadline - Date.now();
-      if (result.deliveries.length > 0 || remaining <= 0 || closed) return result.deliveries;
-      const untilReady =
-        result.nextReadyAt === undefined ? remaining : result.nextReadyAt - store.now();
+      if (remaining <= 0 || closed) return [];
+      const next = group.nextReadyAt(channel.settings.ordered);
+      const untilReady = next === undefined ? remaining : next - now();
       await notifier.wait(
         request.channel,
         version,
@@ -120,6 +243,96 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     }
   }
 
+  function settleTarget(channelName: string, groupName: string, messageId: string) {
+    const channel = channelOf(ctx, channelName);
+    const group = channel.groups.get(groupName);
+    const entry = group?.byId.get(messageId);
+    return { channel, group, entry };
+  }
+
+  async function ack(channelName: string, groupName: string, messageId: string) {
+    assertOpen();
+    const { channel, group, entry } = settleTarget(channelName, groupName, messageId);
+    if (group === undefined || entry === undefined) return "not_found" as const;
+    finishEntry(channel, group, entry);
+    channel.delivered++;
+    channel.countersDirty = true;
+    // In an ordered channel the ack unblocks the next message.
+    if (channel.settings.ordered) notifier.notify(channelName);
+    await storage.barrier();
+    return "acked" as const;
+  }
+
+  async function nack(
+    channelName: string,
+    groupName: string,
+    messageId: string,
+    nackOptions: Parameters<Buffer["nack"]>[3],
+  ): Promise<SettleOutcome> {
+    assertOpen();
+    const { channel, group, entry } = settleTarget(channelName, groupName, messageId);
+    if (group === undefined || entry === undefined) return "not_found";
+    const attempt = Math.max(1, entry.attempt);
+    entry.attempt = attempt;
+    const max = channel.settings.maxDeliveryAttempts;
+    let outcome: SettleOutcome;
+    if (!nackOptions.retry) {
+      deadLetter(ctx, channel, group, entry, nackOptions.reason);
+      outcome = "dead_lettered";
+    } else if (attempt >= max) {
+      const why = `${nackOptions.reason} (gave up after ${attempt} of ${max} delivery attempts)`;
+      deadLetter(ctx, channel, group, entry, why);
+      outcome = "dead_lettered";
+    } else {
+      const at = now();
+      group.requeue(entry, at + nackDelayMs(attempt, nackOptions.requestedDelayMs ?? 0), at);
+      // Waiting fetches re-arm their timer to the new retry time.
+      notifier.notify(channelName);
+      outcome = "requeued";
+    }
+    await storage.barrier();
+    return outcome;
+  }
+
+  async function publish(channelName: string, message: Parameters<Buffer["publish"]>[1]) {
+    assertOpen();
+    const channel = channelOf(ctx, channelName);
+    const known = channel.recent.get(message.messageId);
+    if (known !== undefined) return duplicateOf(known);
+    const refused = guard.check(now());
+    if (refused !== undefined) throw refused;
+    if (channel.queued + channel.pendingCount >= channel.settings.maxQueueSize) {
+      // Expired messages may be holding the space.
+      await settleChannel(ctx, channel);
+      const again = channel.recent.get(message.messageId);
+      if (again !== undefined) return duplicateOf(again);
+      if (channel.queued + channel.pendingCount >= channel.settings.maxQueueSize) {
+        throw new QueueFullError(channelName, channel.settings.maxQueueSize);
+      }
+    }
+    try {
+      return await appendMessage(ctx, channel, message);
+    } catch (error) {
+      if (error instanceof BufferUnavailableError) guard.appendFailed(now(), error);
+      throw error;
+    }
+  }
+
+  function groupStats(channel: LogChannel, group: ConsumerGroup): GroupStats {
+    let fresh = channel.committed - group.cursor;
+    if (fresh > 0) {
+      for (const seq of channel.gone) if (seq > group.cursor) fresh--;
+      for (const [seq, target] of channel.targets) {
+        if (seq > group.cursor && target !== group.name && !channel.gone.has(seq)) fresh--;
+      }
+    }
+    return {
+      group: group.name,
+      pending: Math.max(0, fresh) + group.outstanding.size - group.leased,
+      inFlight: group.leased,
+    };
+  }
+
   return {
     kind: "sqlite",
     features: FEATURES,
@@ -127,94 +340,125 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     events,
     async ensureChannel(settings) {
       assertOpen();
-      await batcher.run("other", () => ctx.channels.writeChannel(settings));
-      ctx.channels.rememberChannel(settings);
+      const existing = channels.get(settings.name);
+      if (existing !== undefined) {
+        await storage.write({
+          op: "channel",
+          id: existing.id,
+          name: settings.name,
+          settings: JSON.stringify(settings),
+          createdAt: now(),
+        });
+        existing.settings = settings;
+        if (!existing.groups.has(DEFAULT_GROUP)) await ensureGroup(settings.name, DEFAULT_GROUP);
+      } else {
+        const id = nextChannelId++;
+        const createdAt = now();
+        await Promise.all([
+          storage.write({
+            op: "channel",
+            id,
+            name: settings.name,
+            settings: JSON.stringify(settings),
+            createdAt,
+          }),
+          storage.write({
+            op: "group",
+            channelId: id,
+            name: DEFAULT_GROUP,
+            state: stateOfNewGroup(0),
+            createdAt,
+          }),
+        ]);
+        const stored = { maxSeq: 0, minSeq: 0, delivered: 0, expired: 0, deadLettered: 0 };
+        const channel = new LogChannel(
+          id,
+          settings,
+          { ...stored, deadLetterCount: 0 },
+          budget,
+          DEDUP_WINDOW,
+        );
+        channel.groups.set(DEFAULT_GROUP, new ConsumerGroup(DEFAULT_GROUP, 0));
+        channels.set(settings.name, channel);
+      }
       // New settings (e.g. `ordered`) may change what waiting fetches can take.
       notifier.notify(settings.name);
     },
-    ensureGroup,
-    async publish(channel, message) {
-      assertOpen();
-      ctx.channels.require(channel);
-      return batcher.run("publish", (scope) => publishMessage(ctx, scope, channel, message));
+    async ensureGroup(channel, group) {
+      await ensureGroup(channel, group);
     },
+    publish,
     fetch,
-    async ack(channel, group, messageId) {
+    ack,
+    nack,
+    async release(channelName, groupName, consumerId) {
       assertOpen();
-      ctx.channels.require(channel);
-      return batcher.run("other", (scope) => ackDelivery(ctx, scope, channel, group, messageId));
+      const channel = channelOf(ctx, channelName);
+      const group = channel.groups.get(groupName);
+      if (group === undefined) return;
+      const leases = group.leasesOf(consumerId);
+      for (const entry of leases) returnLease(ctx, channel, group, entry, "connection closed");
+      if (leases.length > 0) await storage.barrier();
     },
-    async nack(channel, group, messageId, nackOptions) {
+    async stats(channelName): Promise<ChannelStats> {
       assertOpen();
-      ctx.channels.require(channel);
-      return batcher.run("other", (scope) =>
-        nackDelivery(ctx, scope, channel, group, messageId, nackOptions),
-      );
+      const channel = channelOf(ctx, channelName);
+      await settleChannel(ctx, channel);
+      const groups = [...channel.groups.values()]
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .map((group) => groupStats(channel, group));
+      return {
+        channel: channelName,
+        queued: channel.queued,
+        inFlight: groups.reduce((sum, group) => sum + group.inFlight, 0),
+        delivered: channel.delivered,
+        expired: channel.expired,
+        deadLettered: channel.deadLettered,
+        deadLetterQueued: channel.deadLetterCount,
+        groups,
+      };
     },
-    async release(channel, group, consumerId) {
+    async listDeadLetters(channelName, listOptions) {
       assertOpen();
-      ctx.channels.require(channel);
-      await batcher.run("other", (scope) =>
-        releaseConsumer(ctx, scope, channel, group, consumerId),
-      );
+      return listDeadLetters(ctx, channelOf(ctx, channelName), listOptions);
     },
-    async stats(channel) {
+    async replayDeadLetters(channelName, filter, targetGroup) {
       assertOpen();
-      ctx.channels.require(channel);
-      return batcher.run("other", (scope) => {
-        settleChannel(ctx, scope, channel);
-        return readStats(ctx, channel);
-      });
+      const channel = channelOf(ctx, channelName);
+      if (targetGroup !== undefined) await ensureGroup(channelName, targetGroup);
+      return replayDeadLetters(ctx, channel, filter, targetGroup);
     },
-    async listDeadLetters(channel, listOptions) {
+    async purgeDeadLetters(channelName, filter) {
       assertOpen();
-      return listDeadLetters(ctx, channel, listOptions);
-    },
-    async replayDeadLetters(channel, filter, targetGroup) {
-      assertOpen();
-      if (targetGroup !== undefined) await ensureGroup(channel, targetGroup);
-      ctx.channels.require(channel);
-      return batcher.run("other", (scope) =>
-        replayDeadLetters(ctx, scope, channel, filter, targetGroup),
-      );
-    },
-    async purgeDeadLetters(channel, filter) {
-      assertOpen();
-      ctx.channels.require(channel);
-      return batcher.run("other", () => purgeDeadLetters(ctx, channel, filter));
+      return purgeDeadLetters(ctx, channelOf(ctx, channelName), filter);
     },
     async getState(key) {
       assertOpen();
-      const row = store.stmt("SELECT value FROM state WHERE key = ?").get(key) as
-        | { value: string }
-        | undefined;
-      return row?.value;
+      return storage.read<string | undefined>({ op: "getState", key });
     },
     async setState(key, value) {
       assertOpen();
-      await batcher.run("other", () => {
-        store
-          .stmt(
-            "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-          )
-          .run(key, value);
-      });
+      await storage.write({ op: "setState", key, value });
     },
     async ping() {
       assertOpen();
-      try {
-        store.stmt("SELECT 1").get();
-      } catch (error) {
-        throw new BufferUnavailableError("SQLite buffer is not readable", error);
-      }
+      const refused = guard.check(now());
+      if (refused !== undefined) throw refused;
+      await storage.read({ op: "ping" });
     },
     async close() {
       if (closed) return;
-      clearInterval(sweep);
-      batcher.close();
       closed = true;
+      clearInterval(sweep);
       notifier.wakeAll();
-      store.db.close();
+      // The last leases, acks and retention reach the disk before the file closes.
+      for (const channel of channels.values()) {
+        for (const group of channel.groups.values()) returnExpiredLeases(ctx, channel, group);
+        channel.nextRetainAt = 0;
+      }
+      await storage.barrier().catch(() => undefined);
+      await storage.close();
+      for (const channel of channels.values()) channel.uncacheAll();
     },
   };
 }

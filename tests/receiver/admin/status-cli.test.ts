@@ -57,6 +57,9 @@ describe("webhook-connect status", () => {
     const [first] = await consumer.waitForMessages(2);
     consumer.nack(first!.messageId, false, "HTTP 410");
     await expect.poll(async () => (await buffer.stats("alpha")).deadLetterQueued).toBe(1);
+    // The connection's freed credit takes the next message: wait for that, so
+    // the numbers compared below cannot move between the two reads.
+    await expect.poll(async () => (await buffer.stats("alpha")).inFlight).toBe(2);
     const stats = await buffer.stats("alpha");
     try {
       const result = await run(["--cloud-url", rx.url, "--admin-token", ADMIN_TOKEN]);

@@ -1,0 +1,161 @@
+/**
+ * Upkeep of the embedded buffer: TTL expiry by sequence range (the log is
+ * in ingest order, so what expired is a prefix of what is left, read in
+ * pages of the log without any expiry index), and the disk guard that
+ * refuses new messages before the disk is full, so leases, acks and reads
+ * keep working while ingest answers 503.
+ */
+import { statfsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { BufferUnavailableError } from "../../errors.js";
+import type { LogChannel } from "./log-channel.js";
+import { expireThrough, type LogContext, returnExpiredLeases } from "./log-context.js";
+
+/** Rows read per expiry page; a sweep reads at most EXPIRY_PAGES pages. */
+const EXPIRY_PAGE = 1_000;
+const EXPIRY_PAGES = 20;
+
+const sweeping = new WeakMap<LogChannel, Promise<void>>();
+
+/**
+ * Drops the expired prefix of the channel's log for every group and
+ * returns run-out leases, so the numbers that follow are exact. One sweep
+ * per channel at a time; callers arriving meanwhile share it.
+ */
+export function settleChannel(ctx: LogContext, channel: LogChannel): Promise<void> {
+  for (const group of channel.groups.values()) returnExpiredLeases(ctx, channel, group);
+  const running = sweeping.get(channel);
+  if (running !== undefined) return running;
+  if (ctx.now() < channel.expiryBound) return Promise.resolve();
+  const sweep = sweepExpired(ctx, channel).finally(() => sweeping.delete(channel));
+  sweeping.set(channel, sweep);
+  return sweep;
+}
+
+async function sweepExpired(ctx: LogContext, channel: LogChannel): Promise<void> {
+  const expiredBefore = channel.expired;
+  await sweepPages(ctx, channel);
+  // What expired is on disk (counters, group cursors) before the sweep is done.
+  if (channel.expired !== expiredBefore) await ctx.storage.barrier();
+}
+
+async function sweepPages(ctx: LogContext, channel: LogChannel): Promise<void> {
+  for (let page = 0; page < EXPIRY_PAGES; page++) {
+    const after = channel.minFloor();
+    const rows = await ctx.storage.read<{ seqs: number[]; expiresAt: number[] }>({
+      op: "expiryScan",
+      channelId: channel.id,
+      after,
+      limit: EXPIRY_PAGE,
+    });
+    const now = ctx.now();
+    // The floor may have moved while reading: start from where it is now.
+    const from = Math.max(after, channel.minFloor());
+    let through = from;
+    let next = Number.POSITIVE_INFINITY;
+    for (let index = 0; index < rows.seqs.length; index++) {
+      const seq = rows.seqs[index]!;
+      const expiresAt = rows.expiresAt[index]!;
+      if (expiresAt > now) {
+        next = expiresAt;
+        break;
+      }
+      if (seq > through) through = seq;
+    }
+    if (through > from) {
+      expireThrough(channel, from, through);
+      ctx.notifier.notify(channel.settings.name);
+    }
+    const wholePage = rows.seqs.length === EXPIRY_PAGE && next === Number.POSITIVE_INFINITY;
+    if (!wholePage) {
+      // Nothing in the prefix expires before `next`; appends lower the bound.
+      channel.expiryBound = Math.min(next, pendingExpiry(channel));
+      return;
+    }
+  }
+}
+
+function pendingExpiry(channel: LogChannel): number {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const entry of channel.queue) lowest = Math.min(lowest, entry.expiresAt);
+  return lowest;
+}
+
+/** Limits that keep the disk from filling up. */
+export interface DiskLimits {
+  /** Most bytes the database file and its WAL may take; undefined: no budget. */
+  readonly maxBufferBytes: number | undefined;
+  /** Free bytes to leave on the file system for leases, acks and dead letters. */
+  readonly minFreeBytes: number;
+}
+
+/** How often the file sizes and free space are looked at. */
+const GUARD_INTERVAL_MS = 500;
+
+/**
+ * Refuses new messages when the buffer's files exceed their budget, the
+ * file system's free space falls below the reserve, or the last appends
+ * failed to be written (until a later check passes).
+ */
+export class DiskGuard {
+  private nextCheckAt = 0;
+  private refusal: BufferUnavailableError | undefined;
+  private readonly directory: string | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly limits: DiskLimits,
+  ) {
+    this.directory = path === ":memory:" || path === "" ? undefined : dirname(resolve(path));
+  }
+
+  /** Why new messages are refused now, if they are. */
+  check(now: number): BufferUnavailableError | undefined {
+    if (now < this.nextCheckAt) return this.refusal;
+    this.nextCheckAt = now + GUARD_INTERVAL_MS;
+    this.refusal = this.measure();
+    return this.refusal;
+  }
+
+  /** Appends failed to be written: refuse until the next check passes. */
+  appendFailed(now: number, error: BufferUnavailableError): void {
+    this.refusal = error;
+    this.nextCheckAt = now + GUARD_INTERVAL_MS;
+  }
+
+  private measure(): BufferUnavailableError | undefined {
+    if (this.directory === undefined) return undefined;
+    const { maxBufferBytes, minFreeBytes } = this.limits;
+    try {
+      if (maxBufferBytes !== undefined) {
+        const used = fileSize(this.path) + fileSize(`${this.path}-wal`);
+        if (used >= maxBufferBytes) {
+          return new BufferUnavailableError(
+            `SQLite buffer is at its size limit (${used} of max_buffer_bytes ${maxBufferBytes})`,
+          );
+        }
+      }
+      const stats = statfsSync(this.directory);
+      const free = stats.bavail * stats.bsize;
+      if (free < minFreeBytes) {
+        return new BufferUnavailableError(
+          `the disk of the SQLite buffer is nearly full (${free} bytes free, min_free_bytes ${minFreeBytes})`,
+        );
+      }
+    } catch (error) {
+      return new BufferUnavailableError(
+        `cannot check the disk of the SQLite buffer: ${(error as Error).message}`,
+        error,
+      );
+    }
+    return undefined;
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
