@@ -79,6 +79,7 @@ function parseNumberFlag(name: string, value: string | undefined, fallback: numb
 /** Runs the receiver until a signal; resolves with the exit code. */
 export async function runReceiverCli(argv: string[], env: Env = process.env): Promise<number> {
   let buffer: Buffer | undefined;
+  let flushLogs = (): void => undefined;
   try {
     const flags = parseFlags(argv);
     if (flags.help === true) {
@@ -110,7 +111,16 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(level)) {
       throw new ConfigError("command line", "--log-level", `unknown level '${level}'`);
     }
-    const destination = pino.destination(1);
+    // Asynchronous: lines written while a write is under way go out together
+    // in the next one, instead of one system call per accepted webhook.
+    const destination = pino.destination({ dest: 1, sync: false });
+    flushLogs = () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // Standard output is gone or busy: nothing more can be said.
+      }
+    };
     const options = { level, base: { service: "webhook-connect-receiver" } };
     const logger = pino(
       { ...options, redact: { paths: REDACT, censor: "[redacted]" } },
@@ -167,9 +177,11 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     logger.info({ signal }, "shutting down");
     await receiver.close();
     await buffer.close();
+    flushLogs();
     return 0;
   } catch (error) {
     await buffer?.close().catch(() => undefined);
+    flushLogs();
     if (error instanceof ConfigError) {
       console.error(`webhook-connect receiver: ${error.message}`);
       return 2;

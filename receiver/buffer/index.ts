@@ -13,7 +13,11 @@ export async function createBufferFromUrl(url: string, source: string): Promise<
   const target = parseBufferUrl(url, source);
   switch (target.kind) {
     case "sqlite":
-      return createSqliteBuffer({ path: target.path });
+      return createSqliteBuffer({
+        path: target.path,
+        ...(target.maxBufferBytes === undefined ? {} : { maxBufferBytes: target.maxBufferBytes }),
+        ...(target.minFreeBytes === undefined ? {} : { minFreeBytes: target.minFreeBytes }),
+      });
     case "nats": {
       // Loaded only when used: the NATS client costs about 13 MB of memory.
       const { createJetStreamBuffer } = await import("./jetstream/index.js");

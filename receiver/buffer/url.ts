@@ -9,7 +9,14 @@ export const DEFAULT_BUFFER_URL = "sqlite:./data/buffer.db";
 
 /** A parsed buffer URL. */
 export type BufferTarget =
-  | { readonly kind: "sqlite"; readonly path: string }
+  | {
+      readonly kind: "sqlite";
+      readonly path: string;
+      /** `max_buffer_bytes`: most bytes the file and its WAL may take. */
+      readonly maxBufferBytes?: number;
+      /** `min_free_bytes`: disk space kept free for leases, acks and dead letters. */
+      readonly minFreeBytes?: number;
+    }
   | { readonly kind: "nats"; readonly servers: string[] }
   | { readonly kind: "redis"; readonly url: string }
   | { readonly kind: "rabbitmq"; readonly url: string };
@@ -37,11 +44,7 @@ export function resolveBufferUrl(
 
 /** Parses a buffer URL; throws ConfigError naming the source for a bad one. */
 export function parseBufferUrl(url: string, source: string): BufferTarget {
-  if (url.startsWith("sqlite:")) {
-    const path = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
-    if (path === "") throw new ConfigError(source, "", "sqlite: URL needs a file path");
-    return { kind: "sqlite", path };
-  }
+  if (url.startsWith("sqlite:")) return parseSqliteUrl(url, source);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -72,4 +75,59 @@ export function parseBufferUrl(url: string, source: string): BufferTarget {
         `unsupported buffer URL scheme '${parsed.protocol}' (expected sqlite:, nats://, redis:// or amqp://)`,
       );
   }
+}
+
+const SIZE = /^(\d+)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)$/i;
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** A byte size: digits with an optional unit (`512MiB`, `2GB`, `1g`). */
+function parseSize(value: string, source: string, key: string): number {
+  const match = SIZE.exec(value.trim());
+  const bytes = match === null ? Number.NaN : Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
+  if (!Number.isSafeInteger(bytes)) {
+    throw new ConfigError(
+      source,
+      key,
+      `expected a byte size such as 1073741824 or 512MiB, got '${value}'`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * `sqlite:PATH` with optional `?max_buffer_bytes=SIZE&min_free_bytes=SIZE`
+ * (limits that refuse new messages before the disk is full).
+ */
+function parseSqliteUrl(url: string, source: string): BufferTarget {
+  const rest = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+  const mark = rest.indexOf("?");
+  const path = mark === -1 ? rest : rest.slice(0, mark);
+  if (path === "") throw new ConfigError(source, "", "sqlite: URL needs a file path");
+  const options: { maxBufferBytes?: number; minFreeBytes?: number } = {};
+  if (mark !== -1) {
+    for (const [key, value] of new URLSearchParams(rest.slice(mark + 1))) {
+      if (key === "max_buffer_bytes") options.maxBufferBytes = parseSize(value, source, key);
+      else if (key === "min_free_bytes") options.minFreeBytes = parseSize(value, source, key);
+      else {
+        throw new ConfigError(
+          source,
+          key,
+          "unknown sqlite: URL option (expected max_buffer_bytes or min_free_bytes)",
+        );
+      }
+    }
+  }
+  return { kind: "sqlite", path, ...options };
 }

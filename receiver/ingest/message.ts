@@ -1,8 +1,8 @@
 /** Builds the relayed WebhookMessage from an accepted request (SPEC §3.2, proto). */
-import { randomUUID } from "node:crypto";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Header, WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import type { IngestRequest } from "../auth/verifier.js";
+import { newMessageId } from "./message-id.js";
 import { headerPairs } from "./request.js";
 import { traceparentFor } from "./traceparent.js";
 
@@ -23,7 +23,7 @@ function single(value: string | string[] | undefined): string {
 }
 
 /**
- * A new WebhookMessage with a random message id. The body buffer and the
+ * A new WebhookMessage with a new time-ordered message id. The body buffer and the
  * headers are taken as received; `sequence` and `delivery_attempt` are left
  * to the buffer. Built as a literal with every field (what `create()` would
  * return, without walking the schema on each request).
@@ -31,7 +31,7 @@ function single(value: string | string[] | undefined): string {
 export function buildMessage(request: IngestRequest, context: MessageContext): WebhookMessage {
   return {
     $typeName: "webhookconnect.v1.WebhookMessage",
-    messageId: randomUUID(),
+    messageId: newMessageId(request.receivedAt),
     channel: context.channel,
     webhookId: context.webhookId,
     receivedAt: timestampFromMs(request.receivedAt),

@@ -3,7 +3,7 @@
  * publishes, tokens and the admin API; channel depths collected from the
  * buffer and connection counts from the registry at scrape time.
  */
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { type Counter, collectDefaultMetrics, type Histogram, Registry } from "prom-client";
 import type { Buffer } from "../buffer/buffer.js";
 import type { ChannelRegistry } from "../channels/index.js";
 import type { ReceiverConfig } from "../config/index.js";
@@ -64,6 +64,32 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
   const webhookLabel = (id: string) =>
     options.config.webhooks.has(id) ? id : UNKNOWN_WEBHOOK_LABEL;
 
+  // Children bound to their labels once: a labelled inc/observe hashes its
+  // labels on every call, and these run once per accepted webhook.
+  const accepted = new Map<string, { requests: Counter.Internal; bytes: Counter.Internal }>();
+  function acceptedCounters(id: string) {
+    const webhookId = webhookLabel(id);
+    let counters = accepted.get(webhookId);
+    if (counters === undefined) {
+      counters = {
+        requests: metrics.ingestRequests.labels({ webhook_id: webhookId, status: "200" }),
+        bytes: metrics.ingestBytes.labels({ webhook_id: webhookId }),
+      };
+      accepted.set(webhookId, counters);
+    }
+    return counters;
+  }
+  const publishes = new Map<string, Histogram.Internal<string>>();
+  function publishHistogram(channel: string, outcome: string): Histogram.Internal<string> {
+    const key = `${channel}\u0000${outcome}`;
+    let histogram = publishes.get(key);
+    if (histogram === undefined) {
+      histogram = metrics.publishDuration.labels({ channel, outcome });
+      publishes.set(key, histogram);
+    }
+    return histogram;
+  }
+
   function countConnections(): void {
     metrics.connections.reset();
     for (const channel of channels) {
@@ -76,9 +102,9 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
   return {
     registry,
     ingestAccepted(event) {
-      const webhookId = webhookLabel(event.webhookId);
-      metrics.ingestRequests.inc({ webhook_id: webhookId, status: "200" });
-      metrics.ingestBytes.inc({ webhook_id: webhookId }, event.bytes);
+      const counters = acceptedCounters(event.webhookId);
+      counters.requests.inc();
+      counters.bytes.inc(event.bytes);
     },
     ingestRejected(event) {
       const webhookId = webhookLabel(event.webhookId);
@@ -92,8 +118,7 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
       metrics.ingestAborted.inc({ webhook_id: webhookLabel(event.webhookId) });
     },
     published(observation) {
-      metrics.publishDuration.observe(
-        { channel: observation.channel, outcome: observation.outcome },
+      publishHistogram(observation.channel, observation.outcome).observe(
         observation.durationMs / 1000,
       );
     },

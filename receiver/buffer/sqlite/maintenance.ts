@@ -89,18 +89,23 @@ export interface DiskLimits {
   readonly minFreeBytes: number;
 }
 
-/** How often the file sizes and free space are looked at. */
+/** How often the file sizes and free space are looked at while far from the limits. */
 const GUARD_INTERVAL_MS = 500;
 
 /**
  * Refuses new messages when the buffer's files exceed their budget, the
- * file system's free space falls below the reserve, or the last appends
- * failed to be written (until a later check passes).
+ * space left for them (free space on the file system plus free pages
+ * inside the file, less what the next checkpoint may add to the file)
+ * falls below the reserve, or the last appends failed to
+ * be written (until a later check passes). Near a limit it looks at every
+ * publish, so a burst cannot run past the reserve between two checks.
  */
 export class DiskGuard {
   private nextCheckAt = 0;
   private refusal: BufferUnavailableError | undefined;
   private readonly directory: string | undefined;
+  /** Free pages inside the database file, as the storage worker last reported. */
+  private fileFreeBytes = 0;
 
   constructor(
     private readonly path: string,
@@ -112,9 +117,15 @@ export class DiskGuard {
   /** Why new messages are refused now, if they are. */
   check(now: number): BufferUnavailableError | undefined {
     if (now < this.nextCheckAt) return this.refusal;
-    this.nextCheckAt = now + GUARD_INTERVAL_MS;
-    this.refusal = this.measure();
-    return this.refusal;
+    const { refusal, near } = this.measure();
+    this.refusal = refusal;
+    this.nextCheckAt = near ? now : now + GUARD_INTERVAL_MS;
+    return refusal;
+  }
+
+  /** The storage worker reported the free pages inside the file. */
+  fileFree(bytes: number): void {
+    this.fileFreeBytes = bytes;
   }
 
   /** Appends failed to be written: refuse until the next check passes. */
@@ -123,32 +134,45 @@ export class DiskGuard {
     this.nextCheckAt = now + GUARD_INTERVAL_MS;
   }
 
-  private measure(): BufferUnavailableError | undefined {
-    if (this.directory === undefined) return undefined;
+  private measure(): { refusal: BufferUnavailableError | undefined; near: boolean } {
+    if (this.directory === undefined) return { refusal: undefined, near: false };
     const { maxBufferBytes, minFreeBytes } = this.limits;
+    let near = false;
     try {
       if (maxBufferBytes !== undefined) {
-        const used = fileSize(this.path) + fileSize(`${this.path}-wal`);
+        const used = fileSize(this.path) + fileSize(`${this.path}-wal`) - this.fileFreeBytes;
         if (used >= maxBufferBytes) {
-          return new BufferUnavailableError(
-            `SQLite buffer is at its size limit (${used} of max_buffer_bytes ${maxBufferBytes})`,
-          );
+          return {
+            refusal: new BufferUnavailableError(
+              `SQLite buffer is at its size limit (${used} bytes of max_buffer_bytes ${maxBufferBytes})`,
+            ),
+            near: true,
+          };
         }
+        near = used >= maxBufferBytes * 0.75;
       }
       const stats = statfsSync(this.directory);
-      const free = stats.bavail * stats.bsize;
+      // The next checkpoint may copy the whole WAL into the file, growing it by as much.
+      const free = stats.bavail * stats.bsize + this.fileFreeBytes - fileSize(`${this.path}-wal`);
       if (free < minFreeBytes) {
-        return new BufferUnavailableError(
-          `the disk of the SQLite buffer is nearly full (${free} bytes free, min_free_bytes ${minFreeBytes})`,
-        );
+        return {
+          refusal: new BufferUnavailableError(
+            `the disk of the SQLite buffer is nearly full (${free} bytes left, min_free_bytes ${minFreeBytes})`,
+          ),
+          near: true,
+        };
       }
+      near ||= free < minFreeBytes * 4;
     } catch (error) {
-      return new BufferUnavailableError(
-        `cannot check the disk of the SQLite buffer: ${(error as Error).message}`,
-        error,
-      );
+      return {
+        refusal: new BufferUnavailableError(
+          `cannot check the disk of the SQLite buffer: ${(error as Error).message}`,
+          error,
+        ),
+        near: false,
+      };
     }
-    return undefined;
+    return { refusal: undefined, near };
   }
 }
 

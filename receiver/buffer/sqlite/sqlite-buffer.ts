@@ -122,14 +122,16 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     options.path,
     {
       beforeSend: () => contribute(ctx),
-      onRound: (info: RoundInfo) =>
+      onRound: (info: RoundInfo) => {
+        guard.fileFree(info.freeBytes);
         events.emit("commit", {
           publishes: info.appended,
           writes: info.writes,
           reads: info.reads,
           durationMs: info.commitMs,
           synchronous: info.synced ? "FULL" : "NORMAL",
-        }),
+        });
+      },
       onFatal: (error) => {
         fatal = error;
         notifier.wakeAll();

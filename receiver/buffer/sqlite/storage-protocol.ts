@@ -230,4 +230,6 @@ export interface RoundResult {
   readonly commitMs: number;
   /** Whether the commit was fsync'd (synchronous=FULL). */
   readonly synced: boolean;
+  /** Bytes of free pages inside the database file (reused before the file grows). */
+  readonly freeBytes: number;
 }

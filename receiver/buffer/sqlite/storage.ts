@@ -2,9 +2,11 @@
  * The main thread's side of the storage worker: starts it (waiting for the
  * file to be open, so opening stays synchronous and a locked or broken file
  * is refused at once), and runs rounds. Everything asked for within one
- * event-loop turn goes into one round; while a round is at the worker, what
- * arrives waits for the next one (group commit: a round's size follows the
- * load, never a timer).
+ * event-loop turn goes into one round, sent at the end of the turn; rounds
+ * are pipelined (the next turn's round does not wait for the last one's
+ * commit, so the event loop and the disk work at the same time), and the
+ * worker commits the rounds that queued up meanwhile together. Group commit
+ * without a timer: a commit's size follows the load.
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -24,6 +26,8 @@ import type {
 
 /** Longest wait for the worker to open the file. */
 const OPEN_TIMEOUT_MS = 30_000;
+/** Rounds at the worker at once; more waits (bounds memory when the disk stalls). */
+const MAX_ROUNDS_IN_FLIGHT = 16;
 
 /** What one committed round did. */
 export interface RoundInfo {
@@ -37,6 +41,8 @@ export interface RoundInfo {
   readonly commitMs: number;
   /** Whether the commit was fsync'd (it held appends). */
   readonly synced: boolean;
+  /** Bytes of free pages inside the database file. */
+  readonly freeBytes: number;
 }
 
 /** What the buffer adds to a round as it is sent, and who to tell how it went. */
@@ -85,9 +91,10 @@ export class Storage {
     reject: (error: unknown) => void;
   }> = [];
   private scheduled: NodeJS.Immediate | undefined;
-  private inFlight:
-    | { round: Round; contribution: RoundContribution; waiters: RoundWaiters }
-    | undefined;
+  private readonly inFlight = new Map<
+    number,
+    { round: Round; contribution: RoundContribution; waiters: RoundWaiters }
+  >();
   private nextId = 1;
   private fatal: BufferUnavailableError | undefined;
   private closing: Promise<void> | undefined;
@@ -203,7 +210,7 @@ export class Storage {
       clearImmediate(this.scheduled);
       this.scheduled = undefined;
     }
-    if (this.inFlight !== undefined || this.fatal !== undefined) return;
+    if (this.inFlight.size >= MAX_ROUNDS_IN_FLIGHT || this.fatal !== undefined) return;
     if (!this.wantRound && this.writes.length === 0 && this.reads.length === 0) return;
     this.wantRound = false;
     const contribution = this.hooks.beforeSend();
@@ -223,7 +230,7 @@ export class Storage {
     this.barriers = [];
     this.reads = [];
     this.readWaiters = [];
-    this.inFlight = { round, contribution, waiters };
+    this.inFlight.set(round.id, { round, contribution, waiters });
     try {
       this.worker.postMessage(
         round,
@@ -237,10 +244,7 @@ export class Storage {
   /** Whether a round is at the worker or queued. */
   get busy(): boolean {
     return (
-      this.inFlight !== undefined ||
-      this.wantRound ||
-      this.writes.length > 0 ||
-      this.reads.length > 0
+      this.inFlight.size > 0 || this.wantRound || this.writes.length > 0 || this.reads.length > 0
     );
   }
 
@@ -275,7 +279,7 @@ export class Storage {
   }
 
   private schedule(): void {
-    if (this.scheduled !== undefined || this.inFlight !== undefined) return;
+    if (this.scheduled !== undefined) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = undefined;
       this.flush();
@@ -283,9 +287,9 @@ export class Storage {
   }
 
   private finish(result: RoundResult): void {
-    const current = this.inFlight;
-    if (current === undefined || current.round.id !== result.id) return;
-    this.inFlight = undefined;
+    const current = this.inFlight.get(result.id);
+    if (current === undefined) return;
+    this.inFlight.delete(result.id);
     const { waiters, contribution } = current;
     if (result.writeError !== null) {
       const error = unavailable("write", result.writeError);
@@ -315,9 +319,10 @@ export class Storage {
       reads: current.round.reads.length,
       commitMs: result.commitMs,
       synced: result.synced,
+      freeBytes: result.freeBytes,
     });
-    // What arrived while this round was out goes at once.
-    if (this.busy) this.flush();
+    // What waited for a free slot goes at once.
+    if (this.inFlight.size === MAX_ROUNDS_IN_FLIGHT - 1 && this.busy) this.flush();
   }
 
   private die(error: unknown): void {
@@ -329,15 +334,14 @@ export class Storage {
         error,
       );
     this.fatal = fatal;
-    const current = this.inFlight;
-    this.inFlight = undefined;
     const lost = failure(fatal.message);
-    if (current !== undefined) {
+    for (const current of this.inFlight.values()) {
       for (const waiter of current.waiters.writes) waiter.reject(fatal);
       for (const waiter of current.waiters.reads) waiter.reject(fatal);
       for (const waiter of current.waiters.barriers) waiter.reject(fatal);
       current.contribution.onResult(lost);
     }
+    this.inFlight.clear();
     for (const waiter of this.writeWaiters) waiter.reject(fatal);
     for (const waiter of this.readWaiters) waiter.reject(fatal);
     for (const waiter of this.barriers) waiter.reject(fatal);

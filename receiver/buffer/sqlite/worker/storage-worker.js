@@ -148,6 +148,17 @@ class Engine {
     return statement;
   }
 
+  /** Bytes of the file's free pages (freed by retention, reused before the file grows). */
+  freeBytes() {
+    try {
+      const pages = Number(this.db.pragma("freelist_count", { simple: true }));
+      const size = Number(this.db.pragma("page_size", { simple: true }));
+      return pages * size;
+    } catch {
+      return 0;
+    }
+  }
+
   /** @param {"FULL" | "NORMAL"} mode */
   setSynchronous(mode) {
     if (mode === this.synchronous) return;
@@ -156,77 +167,116 @@ class Engine {
   }
 
   /**
-   * Runs the round's writes in one transaction: fsync'd (FULL) when it
-   * holds appends, whose senders wait for it; else NORMAL, atomic and
-   * durable across a crash of the process. When the appends fail (a full
-   * disk, say) the other writes are committed without them, so acks and
-   * dead letters keep working while ingest is refused.
-   * @param {Round} round
-   * @returns {RoundResult}
+   * Runs rounds that queued up together: their writes in one transaction,
+   * fsync'd when it holds appends (their senders wait for it), else
+   * NORMAL, atomic and durable across a crash of the process. If that
+   * transaction fails, each round is committed on its own, and a round
+   * whose appends fail (a full disk, say) has its other writes committed
+   * without them, so acks and dead letters keep working while ingest is
+   * refused. Reads run after the commit.
+   * @param {readonly Round[]} rounds
+   * @returns {RoundResult[]}
    */
-  run(round) {
+  runAll(rounds) {
     const started = performance.now();
-    /** @type {StorageFailure | null} */
-    let writeError = null;
-    /** @type {StorageFailure | null} */
-    let appendError = null;
-    /** @type {number[]} */
-    let writeResults = [];
-    const hasAppends = round.appends.length > 0;
-    const synced = hasAppends;
+    /** @type {{ writeError: StorageFailure | null, appendError: StorageFailure | null, writeResults: number[] }[]} */
+    let outcomes;
     try {
-      writeResults = this.transact(round, true);
+      const results = this.transact(rounds, true);
+      outcomes = results.map((writeResults) => ({
+        writeError: null,
+        appendError: null,
+        writeResults,
+      }));
     } catch (error) {
-      if (hasAppends) {
-        appendError = failureOf(error);
-        try {
-          writeResults = this.transact(round, false);
-        } catch (retryError) {
-          writeError = failureOf(retryError);
-        }
-      } else {
-        writeError = failureOf(error);
-      }
+      outcomes =
+        rounds.length === 1
+          ? [this.alone(/** @type {Round} */ (rounds[0]), error)]
+          : rounds.map((round) => {
+              try {
+                return {
+                  writeError: null,
+                  appendError: null,
+                  writeResults: this.transact([round], true)[0] ?? [],
+                };
+              } catch (roundError) {
+                return this.alone(round, roundError);
+              }
+            });
     }
     const commitMs = performance.now() - started;
-    const readResults = round.reads.map((read) => {
-      try {
-        return /** @type {const} */ ({ ok: true, value: this.read(read) });
-      } catch (error) {
-        return /** @type {const} */ ({ ok: false, error: failureOf(error) });
-      }
+    const freeBytes = this.freeBytes();
+    return rounds.map((round, index) => {
+      const outcome = /** @type {(typeof outcomes)[number]} */ (outcomes[index]);
+      const readResults = round.reads.map((read) => {
+        try {
+          return /** @type {const} */ ({ ok: true, value: this.read(read) });
+        } catch (error) {
+          return /** @type {const} */ ({ ok: false, error: failureOf(error) });
+        }
+      });
+      return {
+        id: round.id,
+        ...outcome,
+        readResults,
+        commitMs,
+        synced: round.appends.length > 0 && outcome.appendError === null,
+        freeBytes,
+      };
     });
-    return {
-      id: round.id,
-      writeError,
-      appendError,
-      writeResults,
-      readResults,
-      commitMs,
-      synced: synced && appendError === null,
-    };
   }
 
   /**
+   * A round whose transaction failed with `error`: without its appends,
+   * its other writes may still commit.
    * @param {Round} round
-   * @param {boolean} withAppends
+   * @param {unknown} error
    */
-  transact(round, withAppends) {
-    if (round.writes.length === 0 && (!withAppends || round.appends.length === 0)) return [];
-    this.setSynchronous(withAppends && round.appends.length > 0 ? "FULL" : "NORMAL");
-    /** @type {number[]} */
+  alone(round, error) {
+    if (round.appends.length === 0) {
+      return { writeError: failureOf(error), appendError: null, writeResults: [] };
+    }
+    const appendError = failureOf(error);
+    try {
+      return {
+        writeError: null,
+        appendError,
+        writeResults: this.transact([round], false)[0] ?? [],
+      };
+    } catch (retryError) {
+      return { writeError: failureOf(retryError), appendError, writeResults: [] };
+    }
+  }
+
+  /**
+   * @param {readonly Round[]} rounds
+   * @param {boolean} withAppends
+   * @returns {number[][]}
+   */
+  transact(rounds, withAppends) {
+    const hasAppends = withAppends && rounds.some((round) => round.appends.length > 0);
+    if (!hasAppends && rounds.every((round) => round.writes.length === 0)) {
+      return rounds.map(() => []);
+    }
+    this.setSynchronous(hasAppends ? "FULL" : "NORMAL");
+    /** @type {number[][]} */
     const results = [];
     this.db.exec("BEGIN IMMEDIATE");
     try {
-      // Channel rows first: appends of the same round may go to a new channel.
-      for (const write of round.writes) {
-        if (write.op === "channel") this.write(write);
-      }
-      if (withAppends) for (const batch of round.appends) this.append(batch);
-      for (const write of round.writes) {
-        if (write.op === "channel") results.push(0);
-        else if (!withAppends && "withAppends" in write) results.push(-1);
-        else results.push(this.write(write));
+      for (const round of rounds) {
+        // Channel rows first: appends of the same round may go to a new channel.
+        for (const write of round.writes) {
+          if (write.op === "channel") this.write(write);
+        }
+        if (withAppends) for (const batch of round.appends) this.append(batch);
+        /** @type {number[]} */
+        const roundResults = [];
+        for (const write of round.writes) {
+          if (write.op === "channel") roundResults.push(0);
+          else if (!withAppends && "withAppends" in write) roundResults.push(-1);
+          else roundResults.push(this.write(write));
+        }
+        results.push(roundResults);
       }
       this.db.exec("COMMIT");
     } catch (error) {
@@ -455,15 +505,31 @@ if (!isMainThread && parentPort !== null) {
     port.close();
   } else {
     const opened = engine;
+    /** @type {Round[]} */
+    let queued = [];
+    let scheduled = false;
+    // Rounds that arrived while the last commit ran are committed together.
+    const runQueued = () => {
+      scheduled = false;
+      const rounds = queued;
+      queued = [];
+      for (const result of opened.runAll(rounds)) {
+        port.postMessage(result, transferablesOf(result));
+      }
+    };
     port.on("message", (/** @type {Round | { close: true }} */ message) => {
       if ("close" in message) {
+        if (queued.length > 0) runQueued();
         opened.db.close();
         port.postMessage({ closed: true });
         port.close();
         return;
       }
-      const result = opened.run(message);
-      port.postMessage(result, transferablesOf(result));
+      queued.push(message);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(runQueued);
+      }
     });
   }
 }
