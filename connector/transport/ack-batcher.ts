@@ -1,7 +1,10 @@
 /**
  * Batches acks and nacks of the transports that settle over separate
- * requests (Connect Subscribe + Ack, SSE, long-poll): one request at a
- * time, in order, retried a few times when it fails. An ack that never
+ * requests (Connect Subscribe + Ack, SSE, long-poll): several requests in
+ * flight at once (one request at a time made these transports wait a round
+ * trip per batch, and the server's credit with them), each retried a few
+ * times when it fails. Order between batches does not matter: a message is
+ * settled once. An ack that never
  * gets through is not lost either: the lease expires, the message is
  * redelivered and the runner acks the duplicate without delivering it.
  */
@@ -32,6 +35,8 @@ export interface AckBatcherOptions {
   readonly max?: number;
   /** Attempts per batch. @default 3 */
   readonly attempts?: number;
+  /** Requests in flight at once. @default 4 */
+  readonly concurrency?: number;
 }
 
 /** The batcher. */
@@ -47,10 +52,11 @@ export function createAckBatcher(options: AckBatcherOptions): AckBatcher {
   const delayMs = options.delayMs ?? 5;
   const max = options.max ?? 500;
   const attempts = options.attempts ?? 3;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
   let acks: string[] = [];
   let nacks: BatchedNack[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let sending: Promise<void> | undefined;
+  const senders = new Set<Promise<void>>();
 
   const take = (): AckBatch | undefined => {
     if (acks.length === 0 && nacks.length === 0) return undefined;
@@ -81,17 +87,25 @@ export function createAckBatcher(options: AckBatcherOptions): AckBatcher {
     }
   };
 
+  /** Starts senders up to the limit while there is something to send; resolves when they end. */
   const kick = (): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
-    sending ??= drain().finally(() => {
-      sending = undefined;
-      if (acks.length > 0 || nacks.length > 0) schedule();
-    });
-    return sending;
+    // A new request for what waits now (not behind the ones in flight), and
+    // one more per further full batch, up to the limit.
+    const wanted = senders.size + Math.ceil((acks.length + nacks.length) / max);
+    while (senders.size < concurrency && senders.size < wanted) {
+      const sender: Promise<void> = drain().finally(() => {
+        senders.delete(sender);
+        if (senders.size === 0 && (acks.length > 0 || nacks.length > 0)) schedule();
+      });
+      senders.add(sender);
+    }
+    return Promise.all(senders).then(() => undefined);
   };
 
   const schedule = () => {
+    // A full batch goes at once; a sender that is free takes the rest after the delay.
     if (acks.length + nacks.length >= max) void kick();
     else timer ??= setTimeout(() => void kick(), delayMs);
   };
@@ -106,7 +120,7 @@ export function createAckBatcher(options: AckBatcherOptions): AckBatcher {
       schedule();
     },
     async flush() {
-      while (sending !== undefined || acks.length > 0 || nacks.length > 0) await kick();
+      while (senders.size > 0 || acks.length > 0 || nacks.length > 0) await kick();
     },
   };
 }
