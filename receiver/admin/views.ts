@@ -3,7 +3,7 @@
  * never part of any view.
  */
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import type { ChannelStats, DeadLetter } from "../buffer/buffer.js";
+import type { ChannelStats, DeadLetter, GroupStats } from "../buffer/buffer.js";
 import type { AttachedConnection } from "../channels/index.js";
 import type { ChannelConfig } from "../config/index.js";
 import type { TokenInfo } from "./channel-tokens.js";
@@ -40,12 +40,24 @@ export function statsView(stats: ChannelStats, connectedClients: number) {
     messages_dead_lettered: stats.deadLettered,
     dead_letters_queued: stats.deadLetterQueued,
     connected_clients: connectedClients,
-    groups: stats.groups.map((group) => ({
-      group: group.group,
-      pending: group.pending,
-      in_flight: group.inFlight,
-    })),
+    oldest_unacked_age_seconds: oldestAgeSeconds(stats),
+    groups: stats.groups.map(groupView),
   };
+}
+
+/** One group's numbers: queued for it, in flight, and how far behind it is. */
+export function groupView(group: GroupStats) {
+  return {
+    group: group.group,
+    pending: group.pending,
+    in_flight: group.inFlight,
+    oldest_unacked_age_seconds: group.oldestUnackedAgeMs / 1000,
+  };
+}
+
+/** The lag of the channel: its most-behind group's. */
+function oldestAgeSeconds(stats: ChannelStats): number {
+  return Math.max(0, ...stats.groups.map((group) => group.oldestUnackedAgeMs)) / 1000;
 }
 
 /** One connection attached to this replica. */
@@ -95,6 +107,8 @@ export function channelSummaryView(
     messages_expired: stats.expired,
     messages_dead_lettered: stats.deadLettered,
     dead_letters_queued: stats.deadLetterQueued,
+    oldest_unacked_age_seconds: oldestAgeSeconds(stats),
+    groups: stats.groups.map(groupView),
   };
 }
 

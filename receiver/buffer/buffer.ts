@@ -126,6 +126,12 @@ export interface GroupStats {
   readonly pending: number;
   /** Messages leased to a connection of this group. */
   readonly inFlight: number;
+  /**
+   * Age in ms of the oldest message the group has not finished (pending or
+   * in flight), measured from when it was received; 0 when there is none.
+   * How far behind the group's connectors are.
+   */
+  readonly oldestUnackedAgeMs: number;
 }
 
 /** Numbers of one channel, from the backend itself (the same on every replica). */

@@ -27,6 +27,8 @@ export function createBufferMetricsRefresher(
       metrics.inFlight,
       metrics.deadLetters,
       metrics.groupPending,
+      metrics.groupInFlight,
+      metrics.groupLag,
       metrics.delivered,
       metrics.expired,
       metrics.deadLettered,
@@ -38,7 +40,10 @@ export function createBufferMetricsRefresher(
       metrics.inFlight.set({ channel }, stats.inFlight);
       metrics.deadLetters.set({ channel }, stats.deadLetterQueued);
       for (const group of stats.groups) {
-        metrics.groupPending.set({ channel, group: group.group }, group.pending);
+        const labels = { channel, group: group.group };
+        metrics.groupPending.set(labels, group.pending);
+        metrics.groupInFlight.set(labels, group.inFlight);
+        metrics.groupLag.set(labels, group.oldestUnackedAgeMs / 1000);
       }
       // Cumulative totals kept by the backend: exported as counters.
       metrics.delivered.inc({ channel }, stats.delivered);

@@ -111,6 +111,18 @@ export function defineMetrics(registry: Registry) {
       labelNames: ["channel", "group"] as const,
       registers,
     }),
+    groupInFlight: new Gauge({
+      name: "webhook_connect_group_in_flight",
+      help: "Messages leased to a group's connections and not yet settled (from the buffer at scrape time).",
+      labelNames: ["channel", "group"] as const,
+      registers,
+    }),
+    groupLag: new Gauge({
+      name: "webhook_connect_group_oldest_unacked_seconds",
+      help: "Age of the oldest message a group has not finished, pending or in flight; 0 when caught up (from the buffer at scrape time).",
+      labelNames: ["channel", "group"] as const,
+      registers,
+    }),
     deadLetters: new Gauge({
       name: "webhook_connect_dead_letters",
       help: "Messages in the dead-letter queue now (from the buffer at scrape time).",

@@ -43,7 +43,9 @@ export function settleCases(ctx: ConformanceContext): void {
       ).toBe("requeued");
       expect(await buffer.fetch(fetchRequest(channel))).toEqual([]);
       const stats = await buffer.stats(channel.name);
-      expect(stats.groups).toEqual([{ group: "default", pending: 1, inFlight: 0 }]);
+      expect(stats.groups).toEqual([
+        { group: "default", pending: 1, inFlight: 0, oldestUnackedAgeMs: expect.any(Number) },
+      ]);
 
       const again = await buffer.fetch(fetchRequest(channel, { waitMs: 5_000 }));
       const elapsed = performance.now() - nackedAt;

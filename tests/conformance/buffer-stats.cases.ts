@@ -35,12 +35,42 @@ export function statsCases(ctx: ConformanceContext): void {
       });
       const groups = [...stats.groups].sort((a, b) => a.group.localeCompare(b.group));
       expect(groups).toEqual([
-        { group: "default", pending: 2, inFlight: 1 },
-        { group: "g2", pending: 4, inFlight: 1 },
+        { group: "default", pending: 2, inFlight: 1, oldestUnackedAgeMs: expect.any(Number) },
+        { group: "g2", pending: 4, inFlight: 1, oldestUnackedAgeMs: expect.any(Number) },
       ]);
 
       await buffer.ack(channel.name, "g2", ids[0]!);
       expect(await buffer.stats(channel.name)).toMatchObject({ queued: 4, delivered: 2 });
+    });
+  });
+
+  describe("lag", () => {
+    it("reports the age of each group's oldest unfinished message, 0 once it has none", async () => {
+      const buffer = ctx.buffer();
+      const channel = await ctx.channel();
+      await buffer.ensureGroup(channel.name, "laptop");
+      const publishedAt = Date.now();
+      const ids = (await publishMany(buffer, channel, 2)).map((message) => message.messageId);
+      await elapse(300);
+      const before = await buffer.stats(channel.name);
+      expect(before.groups.map((group) => group.group).sort()).toEqual(["default", "laptop"]);
+      for (const group of before.groups) {
+        expect(group.oldestUnackedAgeMs).toBeGreaterThanOrEqual(250);
+        expect(group.oldestUnackedAgeMs).toBeLessThanOrEqual(Date.now() - publishedAt + 1_000);
+      }
+
+      // Leased but not acked still counts; acked everything does not.
+      expect(idsOf(await buffer.fetch(fetchRequest(channel)))).toEqual(ids);
+      const leased = await buffer.stats(channel.name);
+      expect(
+        leased.groups.find((g) => g.group === "default")!.oldestUnackedAgeMs,
+      ).toBeGreaterThanOrEqual(250);
+      for (const id of ids) expect(await buffer.ack(channel.name, "default", id)).toBe("acked");
+      const after = await buffer.stats(channel.name);
+      expect(after.groups.find((g) => g.group === "default")!.oldestUnackedAgeMs).toBe(0);
+      expect(
+        after.groups.find((g) => g.group === "laptop")!.oldestUnackedAgeMs,
+      ).toBeGreaterThanOrEqual(250);
     });
   });
 
@@ -56,7 +86,7 @@ export function statsCases(ctx: ConformanceContext): void {
         queued: 0,
         inFlight: 0,
         expired: 1,
-        groups: [{ group: "default", pending: 0, inFlight: 0 }],
+        groups: [{ group: "default", pending: 0, inFlight: 0, oldestUnackedAgeMs: 0 }],
       });
     });
   });

@@ -40,6 +40,10 @@ export async function readStats(ctx: JetStreamContext, channel: string): Promise
       group,
       pending: consumer.num_pending + waiting,
       inFlight: consumer.num_ack_pending - waiting,
+      oldestUnackedAgeMs:
+        consumer.num_pending + consumer.num_ack_pending === 0
+          ? 0
+          : await oldestAgeAfter(ctx, stream, consumer.ack_floor.stream_seq, now),
     });
   }
   groups.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
@@ -53,4 +57,24 @@ export async function readStats(ctx: JetStreamContext, channel: string): Promise
     deadLetterQueued: deadLetters.state.messages,
     groups,
   };
+}
+
+/**
+ * Age of the oldest message a group has not finished: the first one above
+ * its ack floor (the floor only moves over acked messages, so that one is
+ * still stored unless it expired meanwhile). 0 when it cannot be read.
+ */
+async function oldestAgeAfter(
+  ctx: JetStreamContext,
+  stream: string,
+  ackFloor: number,
+  now: number,
+): Promise<number> {
+  try {
+    const stored = await ctx.jsm.streams.getMessage(stream, { seq: ackFloor + 1 });
+    if (stored === null) return 0;
+    return Math.max(0, now - stored.time.getTime());
+  } catch {
+    return 0;
+  }
 }

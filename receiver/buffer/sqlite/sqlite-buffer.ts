@@ -25,6 +25,7 @@ import { nackDelayMs } from "../policy.js";
 import { appendMessage, contribute, duplicateOf } from "./appends.js";
 import { ConsumerGroup } from "./consumer-group.js";
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from "./dead-letters.js";
+import { oldestUnackedAgeMs } from "./lag.js";
 import { leaseBatch } from "./leasing.js";
 import { CacheBudget, LogChannel } from "./log-channel.js";
 import {
@@ -320,7 +321,7 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     }
   }
 
-  function groupStats(channel: LogChannel, group: ConsumerGroup): GroupStats {
+  async function groupStats(channel: LogChannel, group: ConsumerGroup): Promise<GroupStats> {
     let fresh = channel.committed - group.cursor;
     if (fresh > 0) {
       for (const seq of channel.gone) if (seq > group.cursor) fresh--;
@@ -332,6 +333,7 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
       group: group.name,
       pending: Math.max(0, fresh) + group.outstanding.size - group.leased,
       inFlight: group.leased,
+      oldestUnackedAgeMs: await oldestUnackedAgeMs(ctx, channel, group),
     };
   }
 
@@ -406,9 +408,11 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
       assertOpen();
       const channel = channelOf(ctx, channelName);
       await settleChannel(ctx, channel);
-      const groups = [...channel.groups.values()]
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .map((group) => groupStats(channel, group));
+      const groups = await Promise.all(
+        [...channel.groups.values()]
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          .map((group) => groupStats(channel, group)),
+      );
       return {
         channel: channelName,
         queued: channel.queued,

@@ -75,6 +75,12 @@ describe("webhook-connect status", () => {
       expect(Number(inFlight)).toBe(stats.inFlight);
       expect(Number(connectors)).toBe(1);
       expect(Number(dead)).toBe(1);
+      // Per group: queue, in flight and lag (messages are unfinished, so it is not 0).
+      const groupRow = lines.find((line) => line.startsWith("alpha/default"))!;
+      const [, pending, groupInFlight, lag] = groupRow.split(/\s+/);
+      expect(Number(pending)).toBe(stats.groups[0]!.pending);
+      expect(Number(groupInFlight)).toBe(stats.groups[0]!.inFlight);
+      expect(lag).toMatch(/^(\d+ms|\d+\.\ds)$/);
     } finally {
       await consumer.close();
     }

@@ -68,9 +68,11 @@ describe("sqlite buffer migration", () => {
       inFlight: 0,
     });
     expect(fanout.groups).toEqual([
-      { group: "default", pending: 4, inFlight: 0 },
-      { group: "laptop", pending: 7, inFlight: 0 },
+      { group: "default", pending: 4, inFlight: 0, oldestUnackedAgeMs: expect.any(Number) },
+      { group: "laptop", pending: 7, inFlight: 0, oldestUnackedAgeMs: expect.any(Number) },
     ]);
+    // The fixture was written long before this test ran.
+    for (const group of fanout.groups) expect(group.oldestUnackedAgeMs).toBeGreaterThan(60_000);
     expect(await buffer.stats("ordered")).toMatchObject({ queued: 2, delivered: 1 });
     expect(await buffer.getState("token/fanout")).toBe("rotated-token");
     const letters = await buffer.listDeadLetters("fanout", { limit: 10, offset: 0 });
