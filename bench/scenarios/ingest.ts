@@ -9,7 +9,7 @@ import { describeLoad, type Loadgen, type Measured, measureLoad } from "../lib/m
 import { natsReachable } from "../lib/nats.js";
 import { type Backend, SIGNING, startRelay, WEBHOOKS } from "../lib/relay.js";
 import { medianBy } from "../lib/stats.js";
-import { formatCount } from "../lib/table.js";
+import { formatCount, ratioAtLeast } from "../lib/table.js";
 import { startWorker } from "../lib/worker.js";
 import type { LoadgenApi } from "../workers/api.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
@@ -109,7 +109,9 @@ export const ingestScenario: Scenario = {
         result: `${formatCount(median.load.okPerSecond)} req/s`,
         baseline: index === 0 ? "–" : `bare Node ${formatCount(bare)} req/s`,
         ...(index === 0 ? {} : { ratio: median.load.okPerSecond / bare }),
-        ...(config.targetRatio === undefined ? {} : { targetRatio: config.targetRatio }),
+        ...(config.targetRatio === undefined
+          ? {}
+          : { targets: [ratioAtLeast(median.load.okPerSecond / bare, config.targetRatio)] }),
         notes: `${describeLoad(median.load)}${config.samples.length > 1 ? `; rounds ${rounds}` : ""}`,
         cpu: median.cpu,
       });
