@@ -1,7 +1,7 @@
 /**
  * Command line of `npm run bench`: which scenarios, how long, how big.
  * The defaults are the full run (under 10 minutes on 2 cores); `--quick`
- * shrinks every size for a smoke run of about a minute.
+ * shrinks every size for a smoke run of a few minutes.
  */
 import { parseArgs } from "node:util";
 import type { Backend } from "./relay.js";
@@ -39,6 +39,13 @@ export interface BenchOptions {
   readonly maxWaitMs: number;
   /** Backend of the backlog and offline scenarios. @default "sqlite" */
   readonly drainBackend: Backend;
+  /**
+   * Saturating load generator of the ingest rows and bare baselines: `wrk`
+   * (one thread, so it stays below the server it measures), `undici` (the
+   * Node worker that also drives every other load), or `auto` (wrk when it
+   * is on PATH). @default "auto"
+   */
+  readonly loadgen: LoadgenChoice;
   /** Shared NATS server. @default "nats://127.0.0.1:4222" */
   readonly natsUrl: string;
   /** Write `--cpu-prof` profiles of the receivers to bench/results/profiles/. @default false */
@@ -49,16 +56,19 @@ export interface BenchOptions {
   readonly help: boolean;
 }
 
+/** Values of `--loadgen`. */
+export type LoadgenChoice = "auto" | "wrk" | "undici";
+
 /** Usage text. */
 export const benchUsage = `usage: npm run bench -- [scenario …] [options]
 
 scenarios: ingest backlog live memory offline   (default: all, in this order)
 
-  --quick               smoke run (~1 minute): short runs, small backlog, no repeats
-  --duration S          seconds per measured run (default 5; quick 1.5)
+  --quick               smoke run (a few minutes): short runs, small backlog, no repeats
+  --duration S          seconds per measured run (default 5; quick 1.5; wrk rounds to whole seconds)
   --repeats N           measured runs per configuration, median reported (default 3; quick 1)
   --backlog N           messages drained in 'backlog' (default 40000; quick 5000)
-  --offline S           seconds the connector is offline in 'offline' (default 20; quick 5)
+  --offline S           seconds the connector is offline in 'offline' (default 30; quick 5)
   --offline-rate R      offered load during 'offline', per second (default 1000; quick 500)
   --idle N              idle connectors per transport in 'memory' (default 1000)
   --rates A,B           fixed offered loads of 'live' (default 1000,5000)
@@ -66,6 +76,8 @@ scenarios: ingest backlog live memory offline   (default: all, in this order)
   --concurrency N       connector max_concurrent_requests (default 32)
   --max-wait S          longest drain / catch-up wait before reporting what arrived (default 20; quick 5)
   --drain-backend B     sqlite or nats for 'backlog' and 'offline' (default sqlite)
+  --loadgen L           saturating load generator of 'ingest' and the bare baselines:
+                        wrk, undici or auto (default auto: wrk when on PATH, else undici)
   --nats-url URL        shared NATS server (default nats://127.0.0.1:4222)
   --profile             write receiver CPU profiles to bench/results/profiles/
   --no-build            use dist/ as it is`;
@@ -99,6 +111,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       concurrency: { type: "string" },
       "max-wait": { type: "string" },
       "drain-backend": { type: "string" },
+      loadgen: { type: "string" },
       "nats-url": { type: "string" },
       profile: { type: "boolean" },
       "no-build": { type: "boolean" },
@@ -114,6 +127,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const drainBackend = values["drain-backend"] ?? "sqlite";
   if (drainBackend !== "sqlite" && drainBackend !== "nats") {
     throw new Error("--drain-backend: expected sqlite or nats");
+  }
+  const loadgen = values.loadgen ?? "auto";
+  if (loadgen !== "auto" && loadgen !== "wrk" && loadgen !== "undici") {
+    throw new Error("--loadgen: expected wrk, undici or auto");
   }
   const rates = (values.rates ?? "1000,5000").split(",").map((r) => positiveNumber("rates", r, 0));
   return Object.freeze({
@@ -131,6 +148,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     concurrency: Math.round(positiveNumber("concurrency", values.concurrency, 32)),
     maxWaitMs: positiveNumber("max-wait", values["max-wait"], quick ? 5 : 20) * 1000,
     drainBackend,
+    loadgen,
     natsUrl: values["nats-url"] ?? "nats://127.0.0.1:4222",
     profile: values.profile === true,
     build: values["no-build"] !== true,

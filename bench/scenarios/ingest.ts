@@ -1,17 +1,17 @@
 /**
- * Scenario 1, ingest only: saturating 1 KiB signed webhooks against a bare
- * Node server and against the receiver per buffer backend, with and
+ * Scenario 1, ingest only: saturating 1 KiB signed webhooks (wrk by
+ * default) against a bare Node server and against the receiver per buffer backend, with and
  * without HMAC verification. Rounds are interleaved (every configuration
  * once per round) so a noisy moment hits them all alike; the median round
  * of each is reported.
  */
-import { describeLoad, type Loadgen, type Measured, measureLoad } from "../lib/measure.js";
+import { describeLoad, type Measured } from "../lib/measure.js";
 import { natsReachable } from "../lib/nats.js";
-import { type Backend, SIGNING, startRelay, WEBHOOKS } from "../lib/relay.js";
+import { type Backend, startRelay, WEBHOOKS } from "../lib/relay.js";
+import { type Saturator, startSaturator } from "../lib/saturate.js";
 import { medianBy } from "../lib/stats.js";
 import { formatCount, ratioAtLeast } from "../lib/table.js";
 import { startWorker } from "../lib/worker.js";
-import type { LoadgenApi } from "../workers/api.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
 
 interface IngestConfig {
@@ -21,6 +21,9 @@ interface IngestConfig {
   readonly targetRatio?: number;
   readonly samples: Measured[];
 }
+
+/** The load generator above this CPU% may be what limits the bare baseline. */
+const LOADGEN_CPU_LIMIT = 80;
 
 /** Issue #7 targets: HMAC ingest on the embedded buffer ≥ 0.5×, on JetStream ≥ 0.3× bare Node. */
 const targets: Record<Backend, number> = { sqlite: 0.5, nats: 0.3 };
@@ -69,12 +72,16 @@ async function configsFor(context: ScenarioContext): Promise<IngestConfig[]> {
   return configs;
 }
 
-async function runOnce(loadgen: Loadgen, config: IngestConfig, connections: number, ms: number) {
-  return measureLoad(
-    loadgen,
-    { url: config.url, mode: "saturate", inFlight: connections, durationMs: ms, signing: SIGNING },
-    { receiver: config.serverPid },
-  );
+function loadgenNote(saturator: Saturator, median: Measured, connections: number): string {
+  const cpu = median.cpu.loadgen;
+  const which =
+    saturator.name === "wrk"
+      ? `wrk -t1 -c${connections}`
+      : `undici worker, ${connections} connections`;
+  if (cpu === undefined) return `load generator ${which}`;
+  return cpu >= LOADGEN_CPU_LIMIT
+    ? `**load generator ${which} at ${cpu.toFixed(0)} % CPU: it may be what limits this baseline**`
+    : `load generator ${which} at ${cpu.toFixed(0)} % CPU`;
 }
 
 /** Scenario 1. */
@@ -83,15 +90,21 @@ export const ingestScenario: Scenario = {
   title: "ingest only, saturation, 1 KiB HMAC-signed JSON; ratio to a bare Node http server",
   async run(context) {
     const { options } = context;
-    const loadgen = await startWorker<LoadgenApi>("loadgen");
+    const saturator = await startSaturator({
+      loadgen: options.loadgen,
+      connections: options.connections,
+      log: context.log,
+    });
     const configs = await configsFor(context);
+    const runOnce = (config: IngestConfig, ms: number) =>
+      saturator.run(config.url, ms, { receiver: config.serverPid });
     for (const config of configs) {
       context.log(`ingest: warming up ${config.label}`);
-      await runOnce(loadgen, config, options.connections, options.warmupMs);
+      await runOnce(config, options.warmupMs);
     }
     for (let round = 1; round <= options.repeats; round++) {
       for (const config of configs) {
-        const measured = await runOnce(loadgen, config, options.connections, options.durationMs);
+        const measured = await runOnce(config, options.durationMs);
         config.samples.push(measured);
         context.log(
           `ingest: round ${round} ${config.label}: ${formatCount(measured.load.okPerSecond)} req/s`,
@@ -112,10 +125,19 @@ export const ingestScenario: Scenario = {
         ...(config.targetRatio === undefined
           ? {}
           : { targets: [ratioAtLeast(median.load.okPerSecond / bare, config.targetRatio)] }),
-        notes: `${describeLoad(median.load)}${config.samples.length > 1 ? `; rounds ${rounds}` : ""}`,
+        notes: [
+          describeLoad(median.load),
+          index === 0 ? loadgenNote(saturator, median, options.connections) : "",
+          config.samples.length > 1 ? `rounds ${rounds}` : "",
+        ]
+          .filter((part) => part !== "")
+          .join("; "),
         cpu: median.cpu,
       });
     });
-    return configs.map((config) => ({ label: config.label, samples: config.samples }));
+    return {
+      loadgen: saturator.name,
+      configs: configs.map((config) => ({ label: config.label, samples: config.samples })),
+    };
   },
 };

@@ -9,10 +9,11 @@
  * and connector. Fixed loads are compared with the offered rate,
  * saturation with a bare Node server's ingest rate measured in the same run.
  */
-import { describeLoad, type Loadgen, measureLoad, type TargetWorker } from "../lib/measure.js";
+import { describeLoad, type Loadgen, type TargetWorker } from "../lib/measure.js";
 import { natsReachable } from "../lib/nats.js";
 import { type CpuUsage, startCpuMeter } from "../lib/proc-stats.js";
 import { type Backend, type RunningRelay, SIGNING, startRelay, WEBHOOKS } from "../lib/relay.js";
+import { startSaturator } from "../lib/saturate.js";
 import { type LatencySummary, medianBy } from "../lib/stats.js";
 import { formatCount, formatMs, type Row, ratioAtLeast } from "../lib/table.js";
 import { startWorker } from "../lib/worker.js";
@@ -27,23 +28,18 @@ const PROTOCOL = "grpc";
 
 async function bareIngestRate(context: ScenarioContext, loadgen: Loadgen): Promise<number> {
   const { options } = context;
+  const saturator = await startSaturator({
+    loadgen: options.loadgen,
+    connections: options.connections,
+    log: context.log,
+    undici: loadgen,
+  });
   const bare = await startWorker<Record<string, never>>("bare-server");
-  const plan = {
-    url: `${bare.url}/webhook/x`,
-    mode: "saturate" as const,
-    inFlight: options.connections,
-    signing: SIGNING,
-  };
-  await loadgen.call("run", { ...plan, durationMs: options.warmupMs });
+  const url = `${bare.url}/webhook/x`;
+  await saturator.run(url, options.warmupMs, {});
   const runs = [];
   for (let round = 0; round < options.repeats; round++) {
-    runs.push(
-      await measureLoad(
-        loadgen,
-        { ...plan, durationMs: options.durationMs },
-        { receiver: bare.pid },
-      ),
-    );
+    runs.push(await saturator.run(url, options.durationMs, { receiver: bare.pid }));
   }
   await bare.stop();
   const median = medianBy(runs, (run) => run.load.okPerSecond);
@@ -52,7 +48,7 @@ async function bareIngestRate(context: ScenarioContext, loadgen: Loadgen): Promi
     configuration: "bare Node http ingest (baseline)",
     result: `${formatCount(median.load.okPerSecond)} req/s`,
     baseline: "–",
-    notes: describeLoad(median.load),
+    notes: `${describeLoad(median.load)}; load generator ${saturator.name}`,
     cpu: median.cpu,
   });
   return median.load.okPerSecond;
