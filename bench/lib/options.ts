@@ -37,8 +37,11 @@ export interface BenchOptions {
    * with what arrived, so a slow build cannot stretch the run. @default 20000 (quick: 5000)
    */
   readonly maxWaitMs: number;
-  /** Backend of the backlog and offline scenarios. @default "sqlite" */
-  readonly drainBackend: Backend;
+  /**
+   * Backends the backlog scenario drains on, in order; the offline scenario
+   * runs on the first. @default ["sqlite", "nats"]
+   */
+  readonly drainBackends: readonly Backend[];
   /**
    * Saturating load generator of the ingest rows and bare baselines: `wrk`
    * (one thread, so it stays below the server it measures), `undici` (the
@@ -75,7 +78,8 @@ scenarios: ingest backlog live memory offline   (default: all, in this order)
   --connections N       load generator connections at saturation (default 50)
   --concurrency N       connector max_concurrent_requests (default 32)
   --max-wait S          longest drain / catch-up wait before reporting what arrived (default 20; quick 5)
-  --drain-backend B     sqlite or nats for 'backlog' and 'offline' (default sqlite)
+  --drain-backend B     sqlite, nats or both: backends 'backlog' drains on (default both);
+                        'offline' runs on the first (sqlite for both)
   --loadgen L           saturating load generator of 'ingest' and the bare baselines:
                         wrk, undici or auto (default auto: wrk when on PATH, else undici)
   --nats-url URL        shared NATS server (default nats://127.0.0.1:4222)
@@ -124,10 +128,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     }
   }
   const quick = values.quick === true;
-  const drainBackend = values["drain-backend"] ?? "sqlite";
-  if (drainBackend !== "sqlite" && drainBackend !== "nats") {
-    throw new Error("--drain-backend: expected sqlite or nats");
+  const drainBackend = values["drain-backend"] ?? "both";
+  if (drainBackend !== "sqlite" && drainBackend !== "nats" && drainBackend !== "both") {
+    throw new Error("--drain-backend: expected sqlite, nats or both");
   }
+  const drainBackends: readonly Backend[] =
+    drainBackend === "both" ? ["sqlite", "nats"] : [drainBackend as Backend];
   const loadgen = values.loadgen ?? "auto";
   if (loadgen !== "auto" && loadgen !== "wrk" && loadgen !== "undici") {
     throw new Error("--loadgen: expected wrk, undici or auto");
@@ -147,7 +153,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     connections: Math.round(positiveNumber("connections", values.connections, 50)),
     concurrency: Math.round(positiveNumber("concurrency", values.concurrency, 32)),
     maxWaitMs: positiveNumber("max-wait", values["max-wait"], quick ? 5 : 20) * 1000,
-    drainBackend,
+    drainBackends,
     loadgen,
     natsUrl: values["nats-url"] ?? "nats://127.0.0.1:4222",
     profile: values.profile === true,
