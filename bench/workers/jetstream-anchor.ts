@@ -1,7 +1,8 @@
 /**
  * JetStream ingest anchor: bare + HMAC + one JetStream publish per webhook
- * (the record of anchor-record.ts, ~1.3 KiB) into a file-storage stream
- * the scenario created. All publishes of one event-loop turn go out in one
+ * (the record of anchor-record.ts, ~1.3 KiB; no headers, so no
+ * `Nats-Msg-Id` de-duplication) into a file-storage stream the scenario
+ * created. All publishes of one event-loop turn go out in one
  * socket write with one reply subject, and their requests are answered
  * once every PubAck of the turn arrived and none was an error.
  *
