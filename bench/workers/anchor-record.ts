@@ -1,10 +1,13 @@
 /**
- * What a durable anchor stores per webhook, about as large as the
- * receiver's stored message: a JSON envelope (random message id, receive
- * time, path, the raw request headers; ~300 bytes) and the body, as one
- * record `[u32 envelope length][envelope][body]`. A loop turn's records
- * are packed as `[u32 record length][record]…` into one buffer that owns
- * its memory, so it can be transferred to a writer thread without a copy.
+ * What a durable anchor stores per webhook, as one record
+ * `[u32 envelope length][envelope][body]`. The envelope is JSON: for the
+ * SQLite anchor the raw request headers only (issue #12: a row holds the
+ * headers and the body; its sequence is the row's key); for the JetStream
+ * anchor also a random message id, the receive time and the path (~300
+ * bytes, so the payload is as large as the receiver's stored message). A
+ * loop turn's records are packed as `[u32 record length][record]…` into
+ * one buffer that owns its memory, so it can be transferred to a writer
+ * thread without a copy.
  */
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
@@ -16,14 +19,20 @@ export interface AnchorRecord {
   readonly body: Buffer;
 }
 
+/** What the envelope holds: the headers, or the headers with a message's id, time and path. */
+export type EnvelopeKind = "headers" | "message";
+
 /** The record of an accepted request. */
-export function anchorRecord(req: http.IncomingMessage, body: Buffer): AnchorRecord {
-  const envelope = JSON.stringify({
-    id: randomUUID(),
-    received_at: Date.now(),
-    path: req.url,
-    headers: req.rawHeaders,
-  });
+export function anchorRecord(
+  req: http.IncomingMessage,
+  body: Buffer,
+  kind: EnvelopeKind,
+): AnchorRecord {
+  const envelope = JSON.stringify(
+    kind === "headers"
+      ? req.rawHeaders
+      : { id: randomUUID(), received_at: Date.now(), path: req.url, headers: req.rawHeaders },
+  );
   return { envelope, envelopeBytes: Buffer.byteLength(envelope), body };
 }
 

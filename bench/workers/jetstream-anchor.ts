@@ -1,10 +1,10 @@
 /**
  * JetStream ingest anchor: bare + HMAC + one JetStream publish per webhook
- * (the record of anchor-record.ts, ~1.3 KiB; no headers, so no
- * `Nats-Msg-Id` de-duplication) into a file-storage stream the scenario
- * created. All publishes of one event-loop turn go out in one
- * socket write with one reply subject, and their requests are answered
- * once every PubAck of the turn arrived and none was an error.
+ * (the body behind a message envelope, see anchor-record.ts, ~1.3 KiB; no
+ * NATS headers, so no `Nats-Msg-Id` de-duplication) into a file-storage
+ * stream the scenario created. All publishes of one event-loop turn go out
+ * in one socket write with one reply subject, and their requests are
+ * answered once every PubAck of the turn arrived and none was an error.
  *
  * Built on core `nc.publish` with a reply inbox rather than
  * `js.publish()`: the latter is a request per message (an inbox mapping, a
@@ -129,7 +129,7 @@ const server = http.createServer((req, res) => {
       answerError(res, 401);
       return;
     }
-    push({ record: anchorRecord(req, body), res });
+    push({ record: anchorRecord(req, body, "message"), res });
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * SQLite ingest anchor: bare + HMAC + one INSERT per webhook into an
- * append-only log (see sqlite-log.ts), with every request of one
+ * SQLite ingest anchor: bare + HMAC + one INSERT per webhook (its raw
+ * headers and body, see anchor-record.ts) into an append-only log (see
+ * sqlite-log.ts), with every request of one
  * event-loop turn in one fsync'd commit and answered only after it.
  *
  * `commit: "thread"` (the anchor): the main thread packs a turn's records
@@ -109,7 +110,7 @@ const server = http.createServer((req, res) => {
       answerError(res, 401);
       return;
     }
-    push({ record: anchorRecord(req, body), res });
+    push({ record: anchorRecord(req, body, "headers"), res });
   });
 });
 

@@ -25,7 +25,7 @@ function request(headers: Record<string, string>): http.IncomingMessage {
 describe("packRecords / forEachRecord", () => {
   it("gives back every record, envelope then body, in order", () => {
     const bodies = [Buffer.from('{"a":1}'), Buffer.from('{"b":"ü"}'), Buffer.alloc(0)];
-    const records = bodies.map((body) => anchorRecord(request({ "X-Id": "é" }), body));
+    const records = bodies.map((body) => anchorRecord(request({ "X-Id": "é" }), body, "message"));
     const packed = packRecords(records);
     const seen: Buffer[] = [];
     forEachRecord(packed, (record) => seen.push(Buffer.from(record)));
@@ -40,7 +40,7 @@ describe("packRecords / forEachRecord", () => {
   });
 
   it("packs into a buffer that owns its memory, so it can be transferred", () => {
-    const packed = packRecords([anchorRecord(request({}), Buffer.from("{}"))]);
+    const packed = packRecords([anchorRecord(request({}), Buffer.from("{}"), "headers")]);
     expect(packed.byteOffset).toBe(0);
     expect(packed.buffer.byteLength).toBe(packed.length);
   });
@@ -69,5 +69,26 @@ describe("createSignatureCheck", () => {
 
   it("rejects a signature whose last digit is not hex", () => {
     expect(check(request({ [SIGNING.header]: `${valid.slice(0, 63)}z` }), body)).toBe(false);
+  });
+});
+
+describe("anchorRecord", () => {
+  const req = request({ "Content-Type": "application/json" });
+
+  it("holds only the raw headers for the SQLite anchor", () => {
+    expect(JSON.parse(anchorRecord(req, Buffer.from("{}"), "headers").envelope)).toEqual([
+      "Content-Type",
+      "application/json",
+    ]);
+  });
+
+  it("holds a message id, time and path besides the headers for the JetStream anchor", () => {
+    const envelope = JSON.parse(anchorRecord(req, Buffer.from("{}"), "message").envelope);
+    expect(envelope).toMatchObject({
+      path: "/webhook/x",
+      headers: ["Content-Type", "application/json"],
+    });
+    expect(envelope.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(typeof envelope.received_at).toBe("number");
   });
 });
