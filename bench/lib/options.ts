@@ -18,7 +18,7 @@ export interface BenchOptions {
   readonly warmupMs: number;
   /** Measured runs per configuration where cheap; the median is reported. @default 3 (quick: 1) */
   readonly repeats: number;
-  /** Buffered messages drained in the backlog scenario. @default 30000 (quick: 5000) */
+  /** Buffered messages drained in the backlog scenario. @default 20000 (quick: 5000) */
   readonly backlog: number;
   /** Seconds the connector stays offline under load. @default 30 (quick: 5) */
   readonly offlineSeconds: number;
@@ -80,7 +80,7 @@ scenarios: ingest backlog live memory offline   (default: all, in this order)
   --quick               smoke run (a few minutes): short runs, small backlog, no repeats
   --duration S          seconds per measured run (default 5; quick 1.5; wrk rounds to whole seconds)
   --repeats N           measured runs per configuration, median reported (default 3; quick 1)
-  --backlog N           messages drained in 'backlog' (default 30000; quick 5000)
+  --backlog N           messages drained in 'backlog' (default 20000; quick 5000)
   --offline S           seconds the connector is offline in 'offline' (default 30; quick 5)
   --offline-rate R      offered load during 'offline', per second (default 1000; quick 500)
   --idle N              idle connectors per transport in 'memory' (default 1000)
@@ -155,7 +155,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     durationMs: positiveNumber("duration", values.duration, quick ? 1.5 : 5) * 1000,
     warmupMs: quick ? 500 : 1000,
     repeats: Math.round(positiveNumber("repeats", values.repeats, quick ? 1 : 3)),
-    backlog: Math.round(positiveNumber("backlog", values.backlog, quick ? 5_000 : 30_000)),
+    backlog: Math.round(positiveNumber("backlog", values.backlog, quick ? 5_000 : 20_000)),
     offlineSeconds: positiveNumber("offline", values.offline, quick ? 5 : 30),
     offlineRate: positiveNumber("offline-rate", values["offline-rate"], quick ? 500 : 1000),
     idleConnectors: Math.round(positiveNumber("idle", values.idle, 1000)),
