@@ -25,7 +25,7 @@ export interface BenchChild {
 
 /** How to start a child. */
 export interface SpawnOptions {
-  /** Arguments after the Node executable (node flags, script, script args). */
+  /** Arguments after the executable (for Node: node flags, script, script args). */
   readonly args: readonly string[];
   /** Extra environment variables. */
   readonly env?: Readonly<Record<string, string>>;
@@ -41,7 +41,12 @@ const cleanups: Array<() => Promise<void>> = [];
 
 /** Starts `node <args>` and tracks it until it exits. */
 export function spawnNode(name: string, options: SpawnOptions): BenchChild {
-  const child = spawn(process.execPath, [...options.args], {
+  return spawnProcess(name, process.execPath, options);
+}
+
+/** Starts `command <args>` (a load generator such as wrk) and tracks it until it exits. */
+export function spawnProcess(name: string, command: string, options: SpawnOptions): BenchChild {
+  const child = spawn(command, [...options.args], {
     cwd: options.cwd ?? process.cwd(),
     env: { ...process.env, ...options.env },
     stdio: options.ipc === true ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],

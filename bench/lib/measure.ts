@@ -42,7 +42,7 @@ export function describeLoad(load: LoadResult): string {
     const statuses = Object.entries(load.statuses)
       .filter(([status]) => !status.startsWith("2"))
       .map(([status, count]) => `${formatCount(count)}×${status}`);
-    parts.push(`failed ${statuses.join(", ")}`);
+    parts.push(`**failed ${statuses.join(", ")}**`);
   }
   if (load.late > 0) parts.push(`${formatCount(load.late)} started late`);
   return parts.join(", ");

@@ -1,9 +1,10 @@
 /**
  * The shared NATS server is used by other people at the same time: the
- * benchmark only touches the streams of its own, uniquely named channels
- * and deletes them (and their counters) when it is done.
+ * benchmark only touches its own, uniquely named streams (channels and the
+ * JetStream anchor's) and deletes them (and their counters) when it is done.
  */
-import { jetstreamManager } from "@nats-io/jetstream";
+import { randomUUID } from "node:crypto";
+import { jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import {
@@ -12,6 +13,7 @@ import {
   countersKey,
   deadLetterStream,
 } from "../../receiver/buffer/jetstream/index.js";
+import { onCleanup } from "./children.js";
 
 /** true when a NATS server answers at `url` within a second. */
 export async function natsReachable(url: string): Promise<boolean> {
@@ -21,6 +23,47 @@ export async function natsReachable(url: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** A stream of the benchmark's own. */
+export interface BenchStream {
+  readonly name: string;
+  /** The one subject it stores. */
+  readonly subject: string;
+}
+
+/**
+ * Creates a uniquely named file-storage stream for the JetStream anchor
+ * (one replica, limits retention, no consumer) and registers its deletion
+ * as a clean-up hook.
+ */
+export async function createBenchStream(url: string): Promise<BenchStream> {
+  const id = randomUUID().slice(0, 8);
+  const stream = { name: `BENCH_ANCHOR_${id}`, subject: `bench.anchor.${id}` };
+  const nc = await connect({ servers: url, timeout: 2_000, reconnect: false });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({
+      name: stream.name,
+      subjects: [stream.subject],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      num_replicas: 1,
+    });
+  } finally {
+    await nc.close();
+  }
+  onCleanup(() => deleteStream(url, stream.name));
+  return stream;
+}
+
+async function deleteStream(url: string, name: string): Promise<void> {
+  const nc = await connect({ servers: url, timeout: 2_000, reconnect: false });
+  try {
+    await (await jetstreamManager(nc)).streams.delete(name);
+  } finally {
+    await nc.close();
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Command line of `npm run bench`: which scenarios, how long, how big.
  * The defaults are the full run (under 10 minutes on 2 cores); `--quick`
- * shrinks every size for a smoke run of about a minute.
+ * shrinks every size for a smoke run of a few minutes.
  */
 import { parseArgs } from "node:util";
 import type { Backend } from "./relay.js";
@@ -18,7 +18,7 @@ export interface BenchOptions {
   readonly warmupMs: number;
   /** Measured runs per configuration where cheap; the median is reported. @default 3 (quick: 1) */
   readonly repeats: number;
-  /** Buffered messages drained in the backlog scenario. @default 40000 (quick: 5000) */
+  /** Buffered messages drained in the backlog scenario. @default 20000 (quick: 5000) */
   readonly backlog: number;
   /** Seconds the connector stays offline under load. @default 30 (quick: 5) */
   readonly offlineSeconds: number;
@@ -37,8 +37,18 @@ export interface BenchOptions {
    * with what arrived, so a slow build cannot stretch the run. @default 20000 (quick: 5000)
    */
   readonly maxWaitMs: number;
-  /** Backend of the backlog and offline scenarios. @default "sqlite" */
-  readonly drainBackend: Backend;
+  /**
+   * Backends the backlog scenario drains on, in order; the offline scenario
+   * runs on the first. @default ["sqlite", "nats"]
+   */
+  readonly drainBackends: readonly Backend[];
+  /**
+   * Saturating load generator of the ingest rows and bare baselines: `wrk`
+   * (one thread, so it stays below the server it measures), `undici` (the
+   * Node worker that also drives every other load), or `auto` (wrk when it
+   * is on PATH). @default "auto"
+   */
+  readonly loadgen: LoadgenChoice;
   /** Shared NATS server. @default "nats://127.0.0.1:4222" */
   readonly natsUrl: string;
   /** Write `--cpu-prof` profiles of the receivers to bench/results/profiles/. @default false */
@@ -49,23 +59,39 @@ export interface BenchOptions {
   readonly help: boolean;
 }
 
+/** Values of `--loadgen`. */
+export type LoadgenChoice = "auto" | "wrk" | "undici";
+
 /** Usage text. */
 export const benchUsage = `usage: npm run bench -- [scenario …] [options]
 
 scenarios: ingest backlog live memory offline   (default: all, in this order)
+  ingest    saturating signed ingest (wrk): bare Node, bare + HMAC, the SQLite anchor (HMAC +
+            INSERT, fsync'd group commit per loop turn on a writer thread; also on the main
+            thread), the JetStream anchor (HMAC + publish, PubAcks per loop turn), and the
+            receiver on SQLite and JetStream, with and without HMAC; ratios to bare and anchor
+  backlog   a buffered backlog drained per backend (SQLite, JetStream) and transport, against
+            a direct POST loop into the same target
+  live      ingest while delivering over gRPC per backend at 1,000/s, 5,000/s and saturation,
+            against a direct POST at 1,000/s (e2e latency) and bare Node ingest
+  memory    receiver RSS with many idle connectors per transport
+  offline   connector offline under load, then catch-up; nothing accepted may be lost
 
-  --quick               smoke run (~1 minute): short runs, small backlog, no repeats
-  --duration S          seconds per measured run (default 5; quick 1.5)
+  --quick               smoke run (a few minutes): short runs, small backlog, no repeats
+  --duration S          seconds per measured run (default 5; quick 1.5; wrk rounds to whole seconds)
   --repeats N           measured runs per configuration, median reported (default 3; quick 1)
-  --backlog N           messages drained in 'backlog' (default 40000; quick 5000)
-  --offline S           seconds the connector is offline in 'offline' (default 20; quick 5)
+  --backlog N           messages drained in 'backlog' (default 20000; quick 5000)
+  --offline S           seconds the connector is offline in 'offline' (default 30; quick 5)
   --offline-rate R      offered load during 'offline', per second (default 1000; quick 500)
   --idle N              idle connectors per transport in 'memory' (default 1000)
   --rates A,B           fixed offered loads of 'live' (default 1000,5000)
   --connections N       load generator connections at saturation (default 50)
   --concurrency N       connector max_concurrent_requests (default 32)
   --max-wait S          longest drain / catch-up wait before reporting what arrived (default 20; quick 5)
-  --drain-backend B     sqlite or nats for 'backlog' and 'offline' (default sqlite)
+  --drain-backend B     sqlite, nats or both: backends 'backlog' drains on (default both);
+                        'offline' runs on the first (sqlite for both)
+  --loadgen L           saturating load generator of 'ingest' and the bare baselines:
+                        wrk, undici or auto (default auto: wrk when on PATH, else undici)
   --nats-url URL        shared NATS server (default nats://127.0.0.1:4222)
   --profile             write receiver CPU profiles to bench/results/profiles/
   --no-build            use dist/ as it is`;
@@ -99,6 +125,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       concurrency: { type: "string" },
       "max-wait": { type: "string" },
       "drain-backend": { type: "string" },
+      loadgen: { type: "string" },
       "nats-url": { type: "string" },
       profile: { type: "boolean" },
       "no-build": { type: "boolean" },
@@ -111,9 +138,15 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     }
   }
   const quick = values.quick === true;
-  const drainBackend = values["drain-backend"] ?? "sqlite";
-  if (drainBackend !== "sqlite" && drainBackend !== "nats") {
-    throw new Error("--drain-backend: expected sqlite or nats");
+  const drainBackend = values["drain-backend"] ?? "both";
+  if (drainBackend !== "sqlite" && drainBackend !== "nats" && drainBackend !== "both") {
+    throw new Error("--drain-backend: expected sqlite, nats or both");
+  }
+  const drainBackends: readonly Backend[] =
+    drainBackend === "both" ? ["sqlite", "nats"] : [drainBackend as Backend];
+  const loadgen = values.loadgen ?? "auto";
+  if (loadgen !== "auto" && loadgen !== "wrk" && loadgen !== "undici") {
+    throw new Error("--loadgen: expected wrk, undici or auto");
   }
   const rates = (values.rates ?? "1000,5000").split(",").map((r) => positiveNumber("rates", r, 0));
   return Object.freeze({
@@ -122,7 +155,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     durationMs: positiveNumber("duration", values.duration, quick ? 1.5 : 5) * 1000,
     warmupMs: quick ? 500 : 1000,
     repeats: Math.round(positiveNumber("repeats", values.repeats, quick ? 1 : 3)),
-    backlog: Math.round(positiveNumber("backlog", values.backlog, quick ? 5_000 : 40_000)),
+    backlog: Math.round(positiveNumber("backlog", values.backlog, quick ? 5_000 : 20_000)),
     offlineSeconds: positiveNumber("offline", values.offline, quick ? 5 : 30),
     offlineRate: positiveNumber("offline-rate", values["offline-rate"], quick ? 500 : 1000),
     idleConnectors: Math.round(positiveNumber("idle", values.idle, 1000)),
@@ -130,7 +163,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     connections: Math.round(positiveNumber("connections", values.connections, 50)),
     concurrency: Math.round(positiveNumber("concurrency", values.concurrency, 32)),
     maxWaitMs: positiveNumber("max-wait", values["max-wait"], quick ? 5 : 20) * 1000,
-    drainBackend,
+    drainBackends,
+    loadgen,
     natsUrl: values["nats-url"] ?? "nats://127.0.0.1:4222",
     profile: values.profile === true,
     build: values["no-build"] !== true,

@@ -8,7 +8,14 @@ import type { ReadyMessage } from "../workers/api.js";
 import { type BenchChild, spawnNode, tail } from "./children.js";
 
 /** Scripts under bench/workers/ that can be started. */
-export type WorkerName = "loadgen" | "target" | "bare-server" | "idle-clients";
+export type WorkerName =
+  | "loadgen"
+  | "target"
+  | "bare-server"
+  | "idle-clients"
+  | "hmac-server"
+  | "sqlite-anchor"
+  | "jetstream-anchor";
 
 /** A running worker. */
 export interface Worker<Api> {

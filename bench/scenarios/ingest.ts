@@ -1,33 +1,67 @@
 /**
- * Scenario 1, ingest only: saturating 1 KiB signed webhooks against a bare
- * Node server and against the receiver per buffer backend, with and
- * without HMAC verification. Rounds are interleaved (every configuration
- * once per round) so a noisy moment hits them all alike; the median round
- * of each is reported.
+ * Scenario 1, ingest only: saturating 1 KiB signed webhooks (wrk by
+ * default) against a bare Node server, against anchors — minimal servers
+ * doing the durable work each backend needs (HMAC, then an fsync'd SQLite
+ * commit or JetStream PubAcks per event-loop turn) — and against the
+ * receiver per buffer backend, with and without HMAC verification. Rounds
+ * are interleaved (every configuration once per round) so a noisy moment
+ * hits them all alike; the median round of each is reported. A receiver
+ * row with HMAC is compared with bare Node and with its backend's anchor.
  */
-import { describeLoad, type Loadgen, type Measured, measureLoad } from "../lib/measure.js";
-import { natsReachable } from "../lib/nats.js";
+
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../../tests/helpers/processes.js";
+import { onCleanup } from "../lib/children.js";
+import { describeLoad, type Measured } from "../lib/measure.js";
+import { createBenchStream, natsReachable } from "../lib/nats.js";
 import { type Backend, SIGNING, startRelay, WEBHOOKS } from "../lib/relay.js";
+import { type Saturator, startSaturator } from "../lib/saturate.js";
 import { medianBy } from "../lib/stats.js";
-import { formatCount } from "../lib/table.js";
-import { startWorker } from "../lib/worker.js";
-import type { LoadgenApi } from "../workers/api.js";
+import { type Check, formatCount, ratioAtLeast } from "../lib/table.js";
+import { startWorker, type Worker } from "../lib/worker.js";
+import type { AnchorApi, AnchorStats } from "../workers/api.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
+
+/** The load generator above this CPU% may be what limits the bare baseline. */
+const LOADGEN_CPU_LIMIT = 80;
+
+/** Issue #12 targets of the receiver with HMAC: ratio to bare Node and to the backend's anchor. */
+const targets: Readonly<Record<Backend, { readonly bare: number; readonly anchor: number }>> = {
+  sqlite: { bare: 0.55, anchor: 0.9 },
+  nats: { bare: 0.3, anchor: 0.9 },
+};
 
 interface IngestConfig {
   readonly label: string;
   readonly url: string;
   readonly serverPid: number;
-  readonly targetRatio?: number;
+  /** Set on the anchor row of a backend: the bar its receiver row is compared with. */
+  readonly anchorOf?: Backend;
+  /** A receiver row with HMAC: checked against `targets`. */
+  readonly targetOf?: Backend;
+  /** An anchor's counters (webhooks per durable write). */
+  readonly anchor?: Worker<AnchorApi>;
   readonly samples: Measured[];
 }
 
-/** Issue #7 targets: HMAC ingest on the embedded buffer ≥ 0.5×, on JetStream ≥ 0.3× bare Node. */
-const targets: Record<Backend, number> = { sqlite: 0.5, nats: 0.3 };
-
-async function configsFor(context: ScenarioContext): Promise<IngestConfig[]> {
+async function anchorConfigs(context: ScenarioContext, natsUp: boolean): Promise<IngestConfig[]> {
   const { options } = context;
+  const signing = { signing: SIGNING };
   const bare = await startWorker<Record<string, never>>("bare-server");
+  const hmac = await startWorker<AnchorApi>("hmac-server", signing);
+  const dir = tempDir("wc-bench-anchor-");
+  onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
+  const sqliteThread = await startWorker<AnchorApi>("sqlite-anchor", {
+    ...signing,
+    path: join(dir, "thread.db"),
+    commit: "thread",
+  });
+  const sqliteMain = await startWorker<AnchorApi>("sqlite-anchor", {
+    ...signing,
+    path: join(dir, "main.db"),
+    commit: "main",
+  });
   const configs: IngestConfig[] = [
     {
       label: "bare Node http (baseline)",
@@ -35,19 +69,47 @@ async function configsFor(context: ScenarioContext): Promise<IngestConfig[]> {
       serverPid: bare.pid,
       samples: [],
     },
+    { label: "bare + HMAC", url: `${hmac.url}/webhook/x`, serverPid: hmac.pid, samples: [] },
+    {
+      label: "SQLite anchor: HMAC + INSERT, group commit on a writer thread (anchor)",
+      url: `${sqliteThread.url}/webhook/x`,
+      serverPid: sqliteThread.pid,
+      anchorOf: "sqlite",
+      anchor: sqliteThread,
+      samples: [],
+    },
+    {
+      label: "SQLite anchor, group commit on the main thread",
+      url: `${sqliteMain.url}/webhook/x`,
+      serverPid: sqliteMain.pid,
+      anchor: sqliteMain,
+      samples: [],
+    },
   ];
+  if (natsUp) {
+    const stream = await createBenchStream(options.natsUrl);
+    const jetstream = await startWorker<AnchorApi>("jetstream-anchor", {
+      ...signing,
+      natsUrl: options.natsUrl,
+      subject: stream.subject,
+    });
+    configs.push({
+      label: "JetStream anchor: HMAC + publish, PubAcks per loop turn (anchor)",
+      url: `${jetstream.url}/webhook/x`,
+      serverPid: jetstream.pid,
+      anchorOf: "nats",
+      anchor: jetstream,
+      samples: [],
+    });
+  }
+  return configs;
+}
+
+async function receiverConfigs(context: ScenarioContext, natsUp: boolean): Promise<IngestConfig[]> {
+  const { options } = context;
+  const configs: IngestConfig[] = [];
   for (const backend of ["sqlite", "nats"] as const) {
-    if (backend === "nats" && !(await natsReachable(options.natsUrl))) {
-      context.emit({
-        scenario: "ingest",
-        configuration: "nats",
-        result: "skipped",
-        baseline: "–",
-        notes: `no NATS server at ${options.natsUrl}`,
-        cpu: {},
-      });
-      continue;
-    }
+    if (backend === "nats" && !natsUp) continue;
     const relay = await startRelay({
       backend,
       natsUrl: options.natsUrl,
@@ -61,7 +123,7 @@ async function configsFor(context: ScenarioContext): Promise<IngestConfig[]> {
         label: `${backend} + HMAC`,
         url: relay.ingestUrl(WEBHOOKS.signed),
         serverPid,
-        targetRatio: targets[backend],
+        targetOf: backend,
         samples: [],
       },
     );
@@ -69,51 +131,130 @@ async function configsFor(context: ScenarioContext): Promise<IngestConfig[]> {
   return configs;
 }
 
-async function runOnce(loadgen: Loadgen, config: IngestConfig, connections: number, ms: number) {
-  return measureLoad(
-    loadgen,
-    { url: config.url, mode: "saturate", inFlight: connections, durationMs: ms, signing: SIGNING },
-    { receiver: config.serverPid },
-  );
+function rate(measured: Measured): number {
+  return measured.load.okPerSecond;
+}
+
+/** The notes of a row: latency and failures of the median round, failures of the other rounds. */
+function notesOf(config: IngestConfig, median: Measured, extra: readonly string[]): string {
+  const rounds = config.samples.map((s) => formatCount(rate(s))).join(" / ");
+  const otherFailures = config.samples
+    .filter((s) => s !== median && s.load.failed > 0)
+    .map((s) => formatCount(s.load.failed));
+  return [
+    describeLoad(median.load),
+    otherFailures.length > 0 ? `**other rounds failed ${otherFailures.join(", ")}**` : "",
+    ...extra,
+    config.samples.length > 1 ? `rounds ${rounds}` : "",
+  ]
+    .filter((part) => part !== "")
+    .join("; ");
+}
+
+async function anchorNote(config: IngestConfig): Promise<string> {
+  if (config.anchor === undefined) return "";
+  const stats: AnchorStats = await config.anchor.call("stats", null);
+  if (stats.writes === 0) return "";
+  const parts = [
+    `${(stats.stored / stats.writes).toFixed(1)} webhooks per ${config.anchorOf === "nats" ? "turn" : "commit"}`,
+    `${formatCount(stats.recordBytes)}-byte records`,
+  ];
+  if (stats.failed > 0) parts.push(`**${formatCount(stats.failed)} not stored (503)**`);
+  return parts.join(", ");
+}
+
+function loadgenNote(saturator: Saturator, median: Measured, connections: number): string {
+  const cpu = median.cpu.loadgen;
+  const which =
+    saturator.name === "wrk"
+      ? `wrk -t1 -c${connections}`
+      : `undici worker, ${connections} connections`;
+  if (cpu === undefined) return `load generator ${which}`;
+  return cpu >= LOADGEN_CPU_LIMIT
+    ? `**load generator ${which} at ${cpu.toFixed(0)} % CPU: it may be what limits this baseline**`
+    : `load generator ${which} at ${cpu.toFixed(0)} % CPU`;
 }
 
 /** Scenario 1. */
 export const ingestScenario: Scenario = {
   name: "ingest",
-  title: "ingest only, saturation, 1 KiB HMAC-signed JSON; ratio to a bare Node http server",
+  title:
+    "ingest only, saturation, 1 KiB HMAC-signed JSON; ratio to a bare Node http server and to each backend's anchor",
   async run(context) {
     const { options } = context;
-    const loadgen = await startWorker<LoadgenApi>("loadgen");
-    const configs = await configsFor(context);
+    const saturator = await startSaturator({
+      loadgen: options.loadgen,
+      connections: options.connections,
+      log: context.log,
+    });
+    const natsUp = await natsReachable(options.natsUrl);
+    if (!natsUp) {
+      context.emit({
+        scenario: "ingest",
+        configuration: "JetStream anchor, nats",
+        result: "skipped",
+        baseline: "–",
+        notes: `no NATS server at ${options.natsUrl}`,
+        cpu: {},
+      });
+    }
+    const configs = [
+      ...(await anchorConfigs(context, natsUp)),
+      ...(await receiverConfigs(context, natsUp)),
+    ];
+    const runOnce = (config: IngestConfig, ms: number) =>
+      saturator.run(config.url, ms, { receiver: config.serverPid });
     for (const config of configs) {
       context.log(`ingest: warming up ${config.label}`);
-      await runOnce(loadgen, config, options.connections, options.warmupMs);
+      await runOnce(config, options.warmupMs);
     }
     for (let round = 1; round <= options.repeats; round++) {
       for (const config of configs) {
-        const measured = await runOnce(loadgen, config, options.connections, options.durationMs);
+        const measured = await runOnce(config, options.durationMs);
         config.samples.push(measured);
-        context.log(
-          `ingest: round ${round} ${config.label}: ${formatCount(measured.load.okPerSecond)} req/s`,
-        );
+        context.log(`ingest: round ${round} ${config.label}: ${formatCount(rate(measured))} req/s`);
       }
     }
-    const medians = configs.map((config) => medianBy(config.samples, (s) => s.load.okPerSecond));
-    const bare = medians[0]!.load.okPerSecond;
-    configs.forEach((config, index) => {
-      const median = medians[index]!;
-      const rounds = config.samples.map((s) => formatCount(s.load.okPerSecond)).join(" / ");
+    const medianOf = (config: IngestConfig) => medianBy(config.samples, rate);
+    const bare = rate(medianOf(configs[0]!));
+    const anchors = new Map<Backend, number>();
+    for (const config of configs) {
+      if (config.anchorOf !== undefined) anchors.set(config.anchorOf, rate(medianOf(config)));
+    }
+    for (const [index, config] of configs.entries()) {
+      const median = medianOf(config);
+      const result = rate(median);
+      const baseline = index === 0 ? undefined : bare;
+      const anchor = config.targetOf === undefined ? undefined : anchors.get(config.targetOf);
+      const checks: Check[] = [];
+      if (config.targetOf !== undefined) {
+        checks.push(ratioAtLeast(result / bare, targets[config.targetOf].bare, "bare"));
+        if (anchor !== undefined) {
+          checks.push(ratioAtLeast(result / anchor, targets[config.targetOf].anchor, "anchor"));
+        }
+      }
+      const extra = [
+        index === 0 ? loadgenNote(saturator, median, options.connections) : "",
+        await anchorNote(config),
+      ];
       context.emit({
         scenario: "ingest",
         configuration: config.label,
-        result: `${formatCount(median.load.okPerSecond)} req/s`,
-        baseline: index === 0 ? "–" : `bare Node ${formatCount(bare)} req/s`,
-        ...(index === 0 ? {} : { ratio: median.load.okPerSecond / bare }),
-        ...(config.targetRatio === undefined ? {} : { targetRatio: config.targetRatio }),
-        notes: `${describeLoad(median.load)}${config.samples.length > 1 ? `; rounds ${rounds}` : ""}`,
+        result: `${formatCount(result)} req/s`,
+        baseline:
+          baseline === undefined
+            ? "–"
+            : `bare Node ${formatCount(bare)} req/s${anchor === undefined ? "" : `; anchor ${formatCount(anchor)} req/s`}`,
+        ...(baseline === undefined ? {} : { ratio: result / baseline }),
+        ...(anchor === undefined ? {} : { anchorRatio: result / anchor }),
+        ...(checks.length === 0 ? {} : { targets: checks }),
+        notes: notesOf(config, median, extra),
         cpu: median.cpu,
       });
-    });
-    return configs.map((config) => ({ label: config.label, samples: config.samples }));
+    }
+    return {
+      loadgen: saturator.name,
+      configs: configs.map((config) => ({ label: config.label, samples: config.samples })),
+    };
   },
 };

@@ -1,49 +1,56 @@
 /**
  * Scenario 3, live end to end: signed webhooks are ingested while a gRPC
- * connector delivers them, at fixed offered loads and at saturation.
- * Delivered msg/s counts what reached the target during the load window;
- * e2e latency runs from the body's `sent_at` (set by the load generator
- * just before the POST) to arrival at the target, over every message of
- * the load, including those delivered after the window while a backlog
- * drained (up to `--max-wait`). Each load gets a fresh receiver, channel
- * and connector. Fixed loads are compared with the offered rate,
- * saturation with a bare Node server's ingest rate measured in the same run.
+ * connector delivers them, at fixed offered loads and at saturation, on
+ * SQLite and on JetStream. Delivered msg/s counts what reached the target
+ * during the load window; e2e latency runs from the body's `sent_at` (set
+ * by the load generator just before the POST) to arrival at the target,
+ * over every message of the load, including those delivered after the
+ * window while a backlog drained (up to `--max-wait`). Each load gets a
+ * fresh receiver, channel and connector. Baselines in the same run: a
+ * direct POST into the target at 1,000/s (its e2e latency, measured the
+ * same way), the offered rate, and at saturation a bare Node server's
+ * ingest rate.
  */
-import { describeLoad, type Loadgen, measureLoad, type TargetWorker } from "../lib/measure.js";
+import { describeLoad, type Loadgen, type TargetWorker } from "../lib/measure.js";
 import { natsReachable } from "../lib/nats.js";
 import { type CpuUsage, startCpuMeter } from "../lib/proc-stats.js";
 import { type Backend, type RunningRelay, SIGNING, startRelay, WEBHOOKS } from "../lib/relay.js";
+import { startSaturator } from "../lib/saturate.js";
 import { type LatencySummary, medianBy } from "../lib/stats.js";
-import { formatCount, formatMs, type Row } from "../lib/table.js";
+import { type Check, formatCount, formatMs, type Row, ratioAtLeast } from "../lib/table.js";
 import { startWorker } from "../lib/worker.js";
 import type { LoadgenApi, LoadResult, TargetApi, TargetStats } from "../workers/api.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
 
-/** Issue #7 target: live e2e at saturation ≥ 0.25× bare Node ingest. */
-const TARGET_RATIO = 0.25;
+/** Issue #13 targets of the live rows. */
+const TARGETS = {
+  /** At this offered rate everything is delivered, with e2e p50 within `latencyFactor` × the direct POST's. */
+  latencyRate: 1_000,
+  latencyFactor: 3,
+  /** At this offered rate at least `deliveredRatio` of it is delivered during the load. */
+  deliveredRate: 5_000,
+  deliveredRatio: 0.9,
+  /** At saturation, delivered msg/s ≥ this × bare Node ingest (issue #7). */
+  saturationRatio: 0.25,
+} as const;
 
 /** Transport of the live scenario (the default of `auto`). */
 const PROTOCOL = "grpc";
 
 async function bareIngestRate(context: ScenarioContext, loadgen: Loadgen): Promise<number> {
   const { options } = context;
+  const saturator = await startSaturator({
+    loadgen: options.loadgen,
+    connections: options.connections,
+    log: context.log,
+    undici: loadgen,
+  });
   const bare = await startWorker<Record<string, never>>("bare-server");
-  const plan = {
-    url: `${bare.url}/webhook/x`,
-    mode: "saturate" as const,
-    inFlight: options.connections,
-    signing: SIGNING,
-  };
-  await loadgen.call("run", { ...plan, durationMs: options.warmupMs });
+  const url = `${bare.url}/webhook/x`;
+  await saturator.run(url, options.warmupMs, {});
   const runs = [];
   for (let round = 0; round < options.repeats; round++) {
-    runs.push(
-      await measureLoad(
-        loadgen,
-        { ...plan, durationMs: options.durationMs },
-        { receiver: bare.pid },
-      ),
-    );
+    runs.push(await saturator.run(url, options.durationMs, { receiver: bare.pid }));
   }
   await bare.stop();
   const median = medianBy(runs, (run) => run.load.okPerSecond);
@@ -52,10 +59,55 @@ async function bareIngestRate(context: ScenarioContext, loadgen: Loadgen): Promi
     configuration: "bare Node http ingest (baseline)",
     result: `${formatCount(median.load.okPerSecond)} req/s`,
     baseline: "–",
-    notes: describeLoad(median.load),
+    notes: `${describeLoad(median.load)}; load generator ${saturator.name}`,
     cpu: median.cpu,
   });
   return median.load.okPerSecond;
+}
+
+/**
+ * The latency baseline: the load generator POSTs straight into the target
+ * at `TARGETS.latencyRate`, with the same bodies and the same e2e
+ * measurement (`sent_at` → target) as the relay rows.
+ */
+async function directLatency(
+  context: ScenarioContext,
+  loadgen: Loadgen,
+  target: TargetWorker,
+): Promise<LatencySummary> {
+  const { options } = context;
+  const rate = TARGETS.latencyRate;
+  const plan = {
+    url: `${target.url}/webhooks`,
+    mode: "rate" as const,
+    rate,
+    inFlight: 1_000,
+    signing: SIGNING,
+  };
+  await target.call("reset", null);
+  await loadgen.call("run", { ...plan, durationMs: options.warmupMs });
+  await target.call("reset", null);
+  const meter = startCpuMeter({ loadgen: loadgen.pid, target: target.pid });
+  const load = await loadgen.call("run", { ...plan, durationMs: options.durationMs });
+  const cpu = meter.stop();
+  const drained = await target.call("waitForUnique", { count: load.ok, timeoutMs: 5_000 });
+  const latency = await target.call("latency", null);
+  context.emit({
+    scenario: "live",
+    configuration: `direct POST → target, ${formatCount(rate)}/s offered (baseline)`,
+    result: `${formatCount(drained.unique / (load.elapsedMs / 1000))} msg/s delivered`,
+    baseline: `offered ${formatCount(rate)}/s`,
+    ratio: drained.unique / (load.elapsedMs / 1000) / rate,
+    notes: [
+      `e2e p50 ${formatMs(latency.p50)}, p99 ${formatMs(latency.p99)}`,
+      load.failed > 0 ? `**${formatCount(load.failed)} failed**` : "",
+      load.late > 0 ? `${formatCount(load.late)} sent late` : "",
+    ]
+      .filter((part) => part !== "")
+      .join("; "),
+    cpu,
+  });
+  return latency;
 }
 
 /** What one offered load did. */
@@ -106,22 +158,51 @@ async function oneLoad(
   return { rate, load, inWindow, drained, latency, cpu, delivered };
 }
 
-function liveRow(backend: Backend, result: LiveResult, bare: number, maxWaitMs: number): Row {
+/** The issue #13 checks of one load, if its rate has any. */
+function liveChecks(result: LiveResult, bare: number, direct: LatencySummary): Check[] {
+  const { rate, load, drained, latency } = result;
+  if (rate === "saturation") {
+    return [ratioAtLeast(result.delivered / bare, TARGETS.saturationRatio)];
+  }
+  if (rate === TARGETS.latencyRate) {
+    const limit = TARGETS.latencyFactor * direct.p50;
+    return [
+      { text: "all delivered", met: load.failed === 0 && drained.reached },
+      {
+        text: `e2e p50 ≤ ${TARGETS.latencyFactor}× direct (${formatMs(limit)})`,
+        met: latency.p50 <= limit,
+      },
+    ];
+  }
+  if (rate === TARGETS.deliveredRate) {
+    return [ratioAtLeast(result.delivered / rate, TARGETS.deliveredRatio)];
+  }
+  return [];
+}
+
+function liveRow(
+  backend: Backend,
+  result: LiveResult,
+  bare: number,
+  direct: LatencySummary,
+  maxWaitMs: number,
+): Row {
   const { rate, load, drained, latency } = result;
   const saturation = rate === "saturation";
+  const checks = liveChecks(result, bare, direct);
   return {
     scenario: "live",
     configuration: `${backend}, ${PROTOCOL}, ${saturation ? "saturation" : `${formatCount(rate)}/s offered`}`,
     result: `${formatCount(result.delivered)} msg/s delivered`,
     baseline: saturation
       ? `bare Node ${formatCount(bare)} req/s`
-      : `offered ${formatCount(rate)}/s`,
+      : `offered ${formatCount(rate)}/s${rate === TARGETS.latencyRate ? `; direct e2e p50 ${formatMs(direct.p50)}` : ""}`,
     ratio: result.delivered / (saturation ? bare : rate),
-    ...(saturation ? { targetRatio: TARGET_RATIO } : {}),
+    ...(checks.length === 0 ? {} : { targets: checks }),
     notes: [
       `e2e p50 ${formatMs(latency.p50)}, p99 ${formatMs(latency.p99)}`,
       `ingest ${formatCount(load.okPerSecond)} req/s`,
-      load.failed > 0 ? `${formatCount(load.failed)} ingest failures` : "",
+      load.failed > 0 ? `**${formatCount(load.failed)} ingest failures**` : "",
       load.late > 0 ? `${formatCount(load.late)} sent late` : "",
       drained.reached
         ? ""
@@ -175,12 +256,14 @@ async function liveLoad(
 /** Scenario 3. */
 export const liveScenario: Scenario = {
   name: "live",
-  title: "live end to end: ingest while delivering, fixed offered loads and saturation",
+  title:
+    "live end to end: ingest while delivering, fixed offered loads and saturation, per backend",
   async run(context) {
     const loadgen = await startWorker<LoadgenApi>("loadgen");
     const target = await startWorker<TargetApi>("target");
     const bare = await bareIngestRate(context, loadgen);
-    const results: Record<string, unknown> = { bare };
+    const direct = await directLatency(context, loadgen, target);
+    const results: Record<string, unknown> = { bare, direct };
     for (const backend of ["sqlite", "nats"] as const) {
       if (backend === "nats" && !(await natsReachable(context.options.natsUrl))) {
         context.log("live: NATS unreachable, skipping the nats rows");
@@ -190,7 +273,7 @@ export const liveScenario: Scenario = {
       for (const rate of [...context.options.rates, "saturation" as const]) {
         context.log(`live: ${backend} at ${rate}`);
         const result = await liveLoad(context, backend, loadgen, target, rate);
-        context.emit(liveRow(backend, result, bare, context.options.maxWaitMs));
+        context.emit(liveRow(backend, result, bare, direct, context.options.maxWaitMs));
         rows.push(result);
       }
       results[backend] = rows;

@@ -69,7 +69,7 @@ async function idleMemory(
     baseline: `idle receiver ${(idleRss / MB).toFixed(1)} MB`,
     ratio: rss / idleRss,
     ...(opened.opened >= TARGET_CONNECTIONS
-      ? { targetMax: { value: TARGET_MB, actual: rss / MB, text: `≤ ${TARGET_MB} MB` } }
+      ? { targets: [{ text: `≤ ${TARGET_MB} MB`, met: rss / MB <= TARGET_MB }] }
       : {}),
     notes: [
       `+${perConnectionKiB.toFixed(1)} KiB per connector`,

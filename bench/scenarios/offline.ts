@@ -28,8 +28,9 @@ export const offlineScenario: Scenario = {
     const loadgen = await startWorker<LoadgenApi>("loadgen");
     const target = await startWorker<TargetApi>("target");
     const baseline = await directPostRate(context, loadgen, target, "offline");
+    const backend = options.drainBackends[0] ?? "sqlite";
     const relay = await startRelay({
-      backend: options.drainBackend,
+      backend,
       natsUrl: options.natsUrl,
       channelSettings: { max_queue_size: 50_000_000 },
       ...(context.profileDir === undefined ? {} : { profileDir: context.profileDir }),
@@ -78,7 +79,7 @@ export const offlineScenario: Scenario = {
     const lost = load.ok - final.unique;
     context.emit({
       scenario: "offline",
-      configuration: `${PROTOCOL} (${options.drainBackend}), ${options.offlineSeconds} s offline at ${formatCount(options.offlineRate)}/s`,
+      configuration: `${PROTOCOL} (${backend}), ${options.offlineSeconds} s offline at ${formatCount(options.offlineRate)}/s`,
       result: caughtUp.reached
         ? `caught up in ${formatMs(catchUpMs)}`
         : `**not caught up after ${formatMs(catchUpMs)}**`,

@@ -139,3 +139,27 @@ export interface ReadyMessage {
   /** Base URL, for workers that listen. */
   readonly url?: string;
 }
+
+/** What an ingest anchor stored since it started. */
+export interface AnchorStats {
+  /** Webhooks stored and answered 200. */
+  readonly stored: number;
+  /** Durable writes (SQLite commits, JetStream publish batches) they took. */
+  readonly writes: number;
+  /** Bytes stored per webhook (envelope and body), averaged. */
+  readonly recordBytes: number;
+  /** Webhooks answered 503 because the write failed. */
+  readonly failed: number;
+}
+
+/** Calls of an ingest anchor (bench/workers/*-anchor.ts). */
+export interface AnchorApi {
+  /** Counters since start. */
+  stats(arg: null): AnchorStats;
+}
+
+/** Options every ingest anchor gets as its first argument. */
+export interface AnchorOptions {
+  /** The HMAC every request must carry. */
+  readonly signing: SigningOptions;
+}
