@@ -7,8 +7,9 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { startReceiver } from "./app.js";
 import type { Buffer } from "./buffer/buffer.js";
-import { createBufferFromUrl, resolveBufferUrl } from "./buffer/index.js";
+import { resolveBufferUrl } from "./buffer/index.js";
 import { ConfigError, loadReceiverConfig } from "./config/index.js";
+import { WebhookConnectError } from "./errors.js";
 import {
   adminLogRecord,
   ingestLogRecord,
@@ -18,6 +19,12 @@ import {
   sessionLogRecord,
   tokenLogRecord,
 } from "./metrics/index.js";
+import {
+  bufferStartupError,
+  checkTlsFiles,
+  listenStartupError,
+  openStartupBuffer,
+} from "./startup/index.js";
 
 const usage = `usage: webhook-connect receiver [options]
 
@@ -106,6 +113,9 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     if ((flags["tls-cert"] === undefined) !== (flags["tls-key"] === undefined)) {
       throw new ConfigError("command line", "--tls-cert/--tls-key", "give both or neither");
     }
+    if (flags["tls-cert"] !== undefined && flags["tls-key"] !== undefined) {
+      checkTlsFiles(flags["tls-cert"], flags["tls-key"]);
+    }
     const level = flags["log-level"] ?? env["WEBHOOK_CONNECT_LOG_LEVEL"] ?? "info";
     if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(level)) {
       throw new ConfigError("command line", "--log-level", `unknown level '${level}'`);
@@ -122,13 +132,14 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       (record.plain === true ? plainLogger : logger)[record.level](record.fields, record.msg);
     const config = await loadReceiverConfig(flags.config ?? "webhooks.json", { env });
     const { url: bufferUrl, source } = resolveBufferUrl(flags.buffer, env);
-    buffer = await createBufferFromUrl(bufferUrl, source);
+    buffer = await openStartupBuffer(bufferUrl, source);
     const redisUrl = env["WEBHOOK_CONNECT_REDIS_URL"];
     const adminToken = env["WEBHOOK_CONNECT_ADMIN_TOKEN"];
+    const host = flags.host ?? "0.0.0.0";
     const receiver = await startReceiver({
       config,
       buffer,
-      host: flags.host ?? "0.0.0.0",
+      host,
       port,
       heartbeatIntervalMs: heartbeat * 1000,
       ...(flags["tls-cert"] !== undefined && flags["tls-key"] !== undefined
@@ -144,6 +155,14 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       },
       onAdminEvent: (event) => log(adminLogRecord(event)),
       onTokenEvent: (event) => log(tokenLogRecord(event)),
+    }).catch((error: unknown) => {
+      // Creating the channels and loading their tokens reads the buffer too.
+      throw (
+        listenStartupError(error, host, port) ??
+        (error instanceof WebhookConnectError
+          ? bufferStartupError(error, bufferUrl, source)
+          : error)
+      );
     });
     logger.info(
       {
@@ -173,15 +192,6 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     if (error instanceof ConfigError) {
       console.error(`webhook-connect receiver: ${error.message}`);
       return 2;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE" || code === "EACCES") {
-      console.error(`webhook-connect receiver: cannot listen: ${(error as Error).message}`);
-      return 1;
-    }
-    if (error instanceof Error && "code" in error && String(error.code).startsWith("WC_ERR_")) {
-      console.error(`webhook-connect receiver: ${error.message}`);
-      return 1;
     }
     throw error;
   }
