@@ -16,6 +16,11 @@ export const errorCodes = {
     connect: Code.InvalidArgument,
     wire: "malformed_json",
   },
+  WC_ERR_INGEST_JSON_TOO_DEEP: {
+    http: 400,
+    connect: Code.InvalidArgument,
+    wire: "json_too_deep",
+  },
   WC_ERR_INGEST_UNSUPPORTED_CONTENT: {
     http: 415,
     connect: Code.InvalidArgument,
