@@ -11,6 +11,7 @@ import { sendError, sendJson } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
 import { type AckRequestBody, parseAckBody, parseAckQuery } from "./ack-request.js";
 import { authorizationOf, type ConnectEndpointOptions } from "./connect-request.js";
+import { parseClientJson } from "./json-frames.js";
 import { connectionIdOf } from "./poll-endpoint.js";
 import type { SettleResult } from "./session.js";
 import { type Session, settleMessage } from "./session.js";
@@ -57,13 +58,11 @@ async function validForSomeChannel(
 async function parseRequest(req: AnyRequest, query: URLSearchParams): Promise<AckRequestBody> {
   const body = await readBody(req);
   if (body.length === 0) return parseAckQuery(query);
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString("utf8"));
-  } catch {
-    throw new WebhookConnectError("WC_ERR_STREAM_PROTOCOL", "the body is not valid JSON");
+  const parsed = parseClientJson(body);
+  if ("invalid" in parsed) {
+    throw new WebhookConnectError("WC_ERR_STREAM_PROTOCOL", `the body is ${parsed.invalid}`);
   }
-  return parseAckBody(json);
+  return parseAckBody(parsed.value);
 }
 
 /** Serves one ack request. */

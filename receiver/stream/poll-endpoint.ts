@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { WebhookConnectError } from "../errors.js";
-import { sendError, sendJson } from "../ingest/index.js";
+import { sendError, sendJsonText } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
 import {
   authorizationOf,
@@ -16,7 +16,7 @@ import {
   secondsParam,
   streamParamsOf,
 } from "./connect-request.js";
-import { webhookFrame } from "./json-frames.js";
+import { webhookFrameText } from "./json-frames.js";
 import type { PollSessions } from "./poll-sessions.js";
 import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
 import { remoteAddressOfSocket } from "./upgrade-response.js";
@@ -67,7 +67,8 @@ export async function servePoll(
       res.end();
       return;
     }
-    sendJson(res, 200, result.messages.map(webhookFrame), { headers });
+    const frames = result.messages.map((message) => webhookFrameText(message));
+    sendJsonText(res, 200, `[${frames.join(",")}]`, { headers });
   } catch (error) {
     sendError(res, error);
   } finally {
