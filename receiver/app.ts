@@ -30,7 +30,7 @@ import {
   type ReceiverMetrics,
 } from "./metrics/index.js";
 import { type Listener, type ListenerLimits, startListener } from "./server/listener.js";
-import { createRouter } from "./server/router.js";
+import { createRouter, type InternalErrorEvent } from "./server/router.js";
 import { createConnectEndpoints } from "./stream/connect-endpoints.js";
 import { registerRelayService, remoteAddressKey } from "./stream/relay-service.js";
 import type { SessionEvent } from "./stream/session.js";
@@ -71,6 +71,11 @@ export interface ReceiverOptions {
   readonly onAdminEvent?: (event: AdminEvent) => void;
   /** Channel token events (rotations, state loaded or ignored, refused tokens). */
   readonly onTokenEvent?: (event: ChannelTokenEvent) => void;
+  /**
+   * Unexpected failures (answered with a generic 500, `Internal` or an
+   * `internal_error` frame), with their cause, for the log.
+   */
+  readonly onInternalError?: (event: InternalErrorEvent) => void;
   /** Export Node.js process metrics on `/metrics` too. @default false */
   readonly processMetrics?: boolean;
   /**
@@ -121,6 +126,10 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   });
   await tokens.load();
   const stopRefreshing = tokens.startRefreshing();
+  const onInternalError = (event: InternalErrorEvent) => {
+    metrics.internalError();
+    options.onInternalError?.(event);
+  };
   const onSessionEvent = options.onSessionEvent;
   const context: StreamContext = {
     buffer,
@@ -131,6 +140,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       onSessionEvent?.(event);
     },
     checkToken: (channel, token) => tokens.check(channel, token),
+    onInternalError,
   };
   let polls: ReturnType<typeof registerRelayService> | undefined;
   const rpc = connectNodeAdapter({
@@ -180,26 +190,30 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       if (event.type === "request" && event.status === 401) metrics.authFailure("admin_token");
       onAdminEvent?.(event);
     },
+    onInternalError,
   });
   const connectOptions = { allowQueryToken: options.allowQueryToken ?? false };
   // connectNodeAdapter calls `routes` synchronously, so `polls` is set here.
   const connect = createConnectEndpoints(context, polls!, connectOptions);
   const websocket = createWebSocketEndpoint(context, connectOptions);
-  const router = createRouter({
-    ingest: (req, res, webhookId) => ingest.handle(req, res, webhookId),
-    rpc,
-    admin,
-    metrics: createMetricsHandler(metrics),
-    connect,
-    ready: async () => {
-      try {
-        await buffer.ping();
-        return true;
-      } catch {
-        return false;
-      }
+  const router = createRouter(
+    {
+      ingest: (req, res, webhookId) => ingest.handle(req, res, webhookId),
+      rpc,
+      admin,
+      metrics: createMetricsHandler(metrics),
+      connect,
+      ready: async () => {
+        try {
+          await buffer.ping();
+          return true;
+        } catch {
+          return false;
+        }
+      },
     },
-  });
+    { onInternalError },
+  );
   const listener = await startListener({
     host: options.host ?? "0.0.0.0",
     port: options.port ?? 8000,

@@ -13,6 +13,7 @@ import { WebhookConnectError } from "./errors.js";
 import {
   adminLogRecord,
   ingestLogRecord,
+  internalErrorLogRecord,
   type LogRecord,
   REDACTED_KEYS,
   sessionLogLevel,
@@ -155,6 +156,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       },
       onAdminEvent: (event) => log(adminLogRecord(event)),
       onTokenEvent: (event) => log(tokenLogRecord(event)),
+      onInternalError: (event) => log(internalErrorLogRecord(event)),
     }).catch((error: unknown) => {
       // Creating the channels and loading their tokens reads the buffer too.
       throw (

@@ -7,8 +7,10 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { ChannelConfig } from "../config/index.js";
+import { WebhookConnectError } from "../errors.js";
 import { sendJson } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
+import { type InternalErrorEvent, requestWhere } from "../server/router.js";
 import { checkAdminAuthorization } from "./auth.js";
 import type { AdminContext, AdminEvent, AdminResponse } from "./context.js";
 import { AdminRequestError, badRequest, notFound, sendAdminError } from "./errors.js";
@@ -18,6 +20,8 @@ import { ADMIN_PREFIX, matchRoute } from "./routes.js";
 export interface AdminHandlerOptions extends AdminContext {
   /** Event sink (request log lines, operator actions). */
   readonly onEvent?: (event: AdminEvent) => void;
+  /** Unexpected failures answered with a generic 500, with their cause (for the log). */
+  readonly onInternalError?: (event: InternalErrorEvent) => void;
 }
 
 /** The router slot signature. */
@@ -76,6 +80,9 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
       if (response.action !== undefined) options.onEvent?.({ requestId, ...response.action });
     } catch (error) {
       status = sendAdminError(res, error);
+      if (!(error instanceof WebhookConnectError)) {
+        options.onInternalError?.({ where: requestWhere(req), error });
+      }
     }
     options.onEvent?.({
       type: "request",

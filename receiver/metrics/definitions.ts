@@ -44,6 +44,11 @@ export function defineMetrics(registry: Registry) {
       labelNames: ["method"] as const,
       registers,
     }),
+    internalErrors: new Counter({
+      name: "webhook_connect_internal_errors_total",
+      help: "Unexpected failures answered with a generic 500 or Internal (the cause is logged).",
+      registers,
+    }),
     publishDuration: new Histogram({
       name: "webhook_connect_publish_duration_seconds",
       help: "Time the buffer took to store a message durably, by channel and outcome.",

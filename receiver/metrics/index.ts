@@ -6,6 +6,7 @@ export { createMetricsHandler } from "./handler.js";
 export {
   adminLogRecord,
   ingestLogRecord,
+  internalErrorLogRecord,
   type LogRecord,
   REDACTED_KEYS,
   sessionLogLevel,

@@ -6,6 +6,7 @@
  */
 import type { AdminEvent, ChannelTokenEvent } from "../admin/index.js";
 import type { ReceiverIngestEvent } from "../app.js";
+import type { InternalErrorEvent } from "../server/router.js";
 import type { SessionEvent } from "../stream/session.js";
 
 /** A log record. */
@@ -153,6 +154,24 @@ export function adminLogRecord(event: AdminEvent): LogRecord {
     level: "info",
     msg: `admin: ${type.replaceAll("_", " ")}`,
     fields: { request_id: requestId, ...rest },
+  };
+}
+
+/**
+ * Log record of an unexpected failure: what was thrown, with its stack, so
+ * a 500 can be traced. Thrown values carry no request data (the receiver's
+ * errors never hold tokens or bodies).
+ */
+export function internalErrorLogRecord(event: InternalErrorEvent): LogRecord {
+  const error = event.error;
+  return {
+    level: "error",
+    msg: "internal error",
+    fields: {
+      where: event.where,
+      error: errorMessage(error),
+      ...(error instanceof Error && error.stack !== undefined ? { stack: error.stack } : {}),
+    },
   };
 }
 

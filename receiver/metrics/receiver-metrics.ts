@@ -48,6 +48,8 @@ export interface ReceiverMetrics {
   session(event: SessionEvent): void;
   /** Records an authentication failure of a method. */
   authFailure(method: string): void;
+  /** Records an unexpected failure answered as an internal error. */
+  internalError(): void;
   /** Records a token rotation. */
   tokenRotated(channel: string): void;
   /** Collects scrape-time values and renders the Prometheus text format. */
@@ -119,6 +121,9 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
     },
     authFailure(method) {
       metrics.authFailures.inc({ method });
+    },
+    internalError() {
+      metrics.internalErrors.inc();
     },
     tokenRotated(channel) {
       metrics.tokenRotations.inc({ channel });

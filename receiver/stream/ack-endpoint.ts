@@ -7,7 +7,7 @@
 
 import { bearerToken } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
-import { sendError, sendJson } from "../ingest/index.js";
+import { sendJson } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
 import { type AckRequestBody, parseAckBody, parseAckQuery } from "./ack-request.js";
 import { authorizationOf, type ConnectEndpointOptions } from "./connect-request.js";
@@ -15,7 +15,7 @@ import { parseClientJson } from "./json-frames.js";
 import { connectionIdOf } from "./poll-endpoint.js";
 import type { SettleResult } from "./session.js";
 import { type Session, settleMessage } from "./session.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
 
 /** Largest ack request body. */
 const MAX_ACK_BODY_BYTES = 1 << 20;
@@ -137,6 +137,6 @@ export async function serveAck(
       results: body,
     });
   } catch (error) {
-    sendError(res, error);
+    sendStreamError(res, error);
   }
 }

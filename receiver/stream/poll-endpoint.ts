@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { WebhookConnectError } from "../errors.js";
-import { sendError, sendJsonText } from "../ingest/index.js";
+import { sendJsonText } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
 import {
   authorizationOf,
@@ -18,7 +18,7 @@ import {
 } from "./connect-request.js";
 import { webhookFrameText } from "./json-frames.js";
 import type { PollSessions } from "./poll-sessions.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
 import { remoteAddressOfSocket } from "./upgrade-response.js";
 
 /** Wait of a poll without `timeout`. */
@@ -70,7 +70,7 @@ export async function servePoll(
     const frames = result.messages.map((message) => webhookFrameText(message));
     sendJsonText(res, 200, `[${frames.join(",")}]`, { headers });
   } catch (error) {
-    sendError(res, error);
+    sendStreamError(res, error);
   } finally {
     res.off("close", onGone);
   }
@@ -106,6 +106,6 @@ export async function serveClosePoll(
     res.writeHead(204, { "Cache-Control": "no-store" });
     res.end();
   } catch (error) {
-    sendError(res, error);
+    sendStreamError(res, error);
   }
 }

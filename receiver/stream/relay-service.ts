@@ -32,7 +32,11 @@ import {
 } from "./encoded-frames.js";
 import { createPollSessions, type PollSessions } from "./poll-sessions.js";
 import { openSession, type Session, type SessionFrame, settleMessage } from "./session.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import {
+  authorizeChannelFresh,
+  reportInternalError,
+  type StreamContext,
+} from "./stream-context.js";
 import { welcomeOf } from "./welcome.js";
 
 /** Context key carrying the client's remote address into handlers. */
@@ -41,7 +45,7 @@ export const remoteAddressKey = createContextKey<string>("", { description: "rem
 /** How long a bidi client may take to send Hello. */
 const HELLO_TIMEOUT_MS = 10_000;
 
-function toConnectError(error: unknown): ConnectError {
+function connectErrorOf(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof WebhookConnectError) {
     return new ConnectError(error.message, connectCodeOf(error.code));
@@ -80,7 +84,18 @@ function now(): Timestamp {
 export function registerRelayService(router: ConnectRouter, context: StreamContext): PollSessions {
   const polls = createPollSessions(context);
 
-  async function start(hello: Hello, ctx: HandlerContext, liveness: boolean): Promise<Session> {
+  /** The ConnectError to answer with; an unexpected error is reported with its cause first. */
+  function toConnectError(error: unknown, method: string): ConnectError {
+    reportInternalError(context, `rpc ${method}`, error);
+    return connectErrorOf(error);
+  }
+
+  async function start(
+    hello: Hello,
+    ctx: HandlerContext,
+    liveness: boolean,
+    method: string,
+  ): Promise<Session> {
     try {
       await authorizeChannelFresh(context, hello.channel, ctx.requestHeader.get("authorization"));
       return await openSession({
@@ -97,7 +112,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
         ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
       });
     } catch (error) {
-      throw toConnectError(error);
+      throw toConnectError(error, method);
     }
   }
 
@@ -199,7 +214,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           ? first.value.frame.value
           : undefined,
       );
-      const session = await start(hello, ctx, true);
+      const session = await start(hello, ctx, true, "Connect");
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       const notices: ConnectResponse["frame"][] = [];
@@ -218,7 +233,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     },
 
     async *subscribe(request, ctx) {
-      const session = await start(validateHello(request.hello), ctx, false);
+      const session = await start(validateHello(request.hello), ctx, false, "Subscribe");
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       try {
@@ -239,7 +254,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           ctx.requestHeader.get("authorization"),
         );
       } catch (error) {
-        throw toConnectError(error);
+        throw toConnectError(error, "Ack");
       }
       const attached = context.registry.find(request.connectionId);
       const session =
@@ -299,7 +314,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           ? encodedPullResponse(result.connectionId, result.messages)
           : { connectionId: result.connectionId, messages: result.messages };
       } catch (error) {
-        throw toConnectError(error);
+        throw toConnectError(error, "Pull");
       }
     },
   });

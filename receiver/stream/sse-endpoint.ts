@@ -6,12 +6,11 @@
  * `POST /connect/ack` with the connection id. Only framing lives here.
  */
 import type { IncomingMessage } from "node:http";
-import { sendError } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
 import { authorizationOf, type ConnectEndpointOptions, streamParamsOf } from "./connect-request.js";
 import { connectedFrame, errorFrame, heartbeatFrame, webhookFrameText } from "./json-frames.js";
 import { openSession } from "./session.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
 import { remoteAddressOfSocket } from "./upgrade-response.js";
 
 /**
@@ -65,7 +64,7 @@ export async function serveSse(
       ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
     });
   } catch (error) {
-    sendError(res, error);
+    sendStreamError(res, error);
     return;
   }
   const out = res as unknown as Writable;

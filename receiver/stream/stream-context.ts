@@ -2,10 +2,15 @@
  * What every stream transport needs: the buffer, the channel registry,
  * heartbeat settings and the event sink. Built once by the receiver.
  */
+
+import { ConnectError } from "@connectrpc/connect";
 import type { Buffer } from "../buffer/buffer.js";
 import type { ChannelRegistry, TokenCheck } from "../channels/index.js";
 import { bearerToken } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
+import { sendError } from "../ingest/index.js";
+import type { AnyResponse } from "../server/listener.js";
+import type { InternalErrorEvent } from "../server/router.js";
 import type { SessionEvent } from "./session.js";
 
 /** Shared state of the stream transports. */
@@ -24,6 +29,26 @@ export interface StreamContext {
    * `authorizeChannelFresh`. Without it the registry's cached tokens apply.
    */
   readonly checkToken?: (channel: string, token: string | undefined) => Promise<TokenCheck>;
+  /** Unexpected failures answered as internal errors, with their cause (for the log). */
+  readonly onInternalError?: (event: InternalErrorEvent) => void;
+}
+
+/**
+ * Reports `error` when it is unexpected (neither a WebhookConnectError
+ * nor a ConnectError, which are answers chosen on purpose).
+ */
+export function reportInternalError(context: StreamContext, where: string, error: unknown): void {
+  if (error instanceof WebhookConnectError || error instanceof ConnectError) return;
+  context.onInternalError?.({ where, error });
+}
+
+/**
+ * Answers a WebhookConnectError as JSON; rethrows anything else, so the
+ * router reports it with its cause and answers a generic 500.
+ */
+export function sendStreamError(res: AnyResponse, error: unknown): void {
+  if (!(error instanceof WebhookConnectError)) throw error;
+  sendError(res, error);
 }
 
 /**

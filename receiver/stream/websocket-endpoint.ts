@@ -17,7 +17,11 @@ import {
   streamParamsOf,
   streamPathOf,
 } from "./connect-request.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import {
+  authorizeChannelFresh,
+  reportInternalError,
+  type StreamContext,
+} from "./stream-context.js";
 import { remoteAddressOfSocket, writeUpgradeError } from "./upgrade-response.js";
 import { serveJsonSocket } from "./websocket-json.js";
 import { serveProtoSocket } from "./websocket-proto.js";
@@ -71,7 +75,10 @@ export function createWebSocketEndpoint(
         .then(() => streamParamsOf(query, req.headers))
         .then(
           (params) => upgrade(req, socket, head, target.channel, params),
-          (error: unknown) => writeUpgradeError(socket, error),
+          (error: unknown) => {
+            reportInternalError(context, `GET ${path} (upgrade)`, error);
+            writeUpgradeError(socket, error);
+          },
         );
     },
     close() {

@@ -15,7 +15,7 @@ import {
   webhookFrameText,
 } from "./json-frames.js";
 import { openSession, type Session } from "./session.js";
-import type { StreamContext } from "./stream-context.js";
+import { reportInternalError, type StreamContext } from "./stream-context.js";
 import { closeWebSocket, openErrorClose } from "./websocket-lifecycle.js";
 
 function bytesOf(data: RawData): Buffer {
@@ -61,7 +61,8 @@ export function serveJsonSocket(
   };
   ws.on("message", (data, isBinary) => {
     onFrame(data, isBinary).catch((error: unknown) => {
-      send(errorFrame("WC_ERR_INTERNAL", (error as Error).message));
+      reportInternalError(context, "websocket frame", error);
+      send(errorFrame("WC_ERR_INTERNAL", "internal error"));
     });
   });
   ws.on("pong", () => session?.touch());
@@ -106,6 +107,7 @@ export function serveJsonSocket(
       })();
     },
     (error: unknown) => {
+      reportInternalError(context, "websocket open", error);
       const known = error instanceof WebhookConnectError;
       send(
         errorFrame(
