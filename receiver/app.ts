@@ -3,8 +3,6 @@
  * ingest, RelayService and the one-port listener. Used by main.ts and by
  * in-process tests.
  */
-import { createContextValues } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   type AdminEvent,
   type ChannelTokenEvent,
@@ -21,7 +19,6 @@ import {
   type IngestAbortedEvent,
   type IngestAcceptedEvent,
   type IngestRejectedEvent,
-  remoteAddressOf,
 } from "./ingest/index.js";
 import {
   createMetricsHandler,
@@ -32,7 +29,7 @@ import {
 import { type Listener, type ListenerLimits, startListener } from "./server/listener.js";
 import { createRouter, type InternalErrorEvent } from "./server/router.js";
 import { createConnectEndpoints } from "./stream/connect-endpoints.js";
-import { registerRelayService, remoteAddressKey } from "./stream/relay-service.js";
+import { createRpcEndpoint } from "./stream/rpc-endpoint.js";
 import type { SessionEvent } from "./stream/session.js";
 import type { StreamContext } from "./stream/stream-context.js";
 import { createWebSocketEndpoint } from "./stream/websocket-endpoint.js";
@@ -142,16 +139,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     checkToken: (channel, token) => tokens.check(channel, token),
     onInternalError,
   };
-  let polls: ReturnType<typeof registerRelayService> | undefined;
-  const rpc = connectNodeAdapter({
-    routes: (router) => {
-      polls = registerRelayService(router, context);
-    },
-    contextValues: (req) => createContextValues().set(remoteAddressKey, remoteAddressOf(req)),
-    // Webhook messages are small; gzip per frame costs more CPU than it
-    // saves on the wire, so only large messages are compressed.
-    compressMinBytes: 32 * 1024,
-  });
+  const rpc = createRpcEndpoint(context);
+  const polls = rpc.polls;
   const ingest = createIngestHandler({
     config,
     // Observed so publish latency is measured.
@@ -193,13 +182,12 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     onInternalError,
   });
   const connectOptions = { allowQueryToken: options.allowQueryToken ?? false };
-  // connectNodeAdapter calls `routes` synchronously, so `polls` is set here.
-  const connect = createConnectEndpoints(context, polls!, connectOptions);
+  const connect = createConnectEndpoints(context, polls, connectOptions);
   const websocket = createWebSocketEndpoint(context, connectOptions);
   const router = createRouter(
     {
       ingest: (req, res, webhookId) => ingest.handle(req, res, webhookId),
-      rpc,
+      rpc: (req, res) => rpc.handle(req, res),
       admin,
       metrics: createMetricsHandler(metrics),
       connect,
@@ -230,7 +218,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     metrics,
     async close() {
       stopRefreshing();
-      polls?.closeAll("receiver shutting down");
+      polls.closeAll("receiver shutting down");
       registry.evictAll("receiver shutting down");
       websocket.close();
       await listener.close();

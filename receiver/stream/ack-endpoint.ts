@@ -15,7 +15,12 @@ import { parseClientJson } from "./json-frames.js";
 import { connectionIdOf } from "./poll-endpoint.js";
 import type { SettleResult } from "./session.js";
 import { type Session, settleMessage } from "./session.js";
-import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
+import {
+  authorizeChannelFresh,
+  type StreamContext,
+  sendStreamError,
+  validForSomeChannel,
+} from "./stream-context.js";
 
 /** Largest ack request body. */
 const MAX_ACK_BODY_BYTES = 1 << 20;
@@ -38,21 +43,6 @@ function unauthenticated(): WebhookConnectError {
     "WC_ERR_STREAM_UNAUTHENTICATED",
     "missing or invalid channel token (send Authorization: Bearer <channel_token>)",
   );
-}
-
-async function validForSomeChannel(
-  context: StreamContext,
-  token: string | undefined,
-): Promise<boolean> {
-  if (token === undefined) return false;
-  for (const name of context.registry.names()) {
-    const check =
-      context.checkToken === undefined
-        ? context.registry.checkToken(name, token)
-        : await context.checkToken(name, token);
-    if (check === "ok") return true;
-  }
-  return false;
 }
 
 async function parseRequest(req: AnyRequest, query: URLSearchParams): Promise<AckRequestBody> {

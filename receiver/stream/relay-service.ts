@@ -146,14 +146,17 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
 
   /**
    * Reads client frames of a bidi stream after Hello, queueing notices to
-   * send back, and closes the session when the client's side ends. Its own
-   * try/catch rather than a `.then` chain: an idle stream waits in here for
-   * its whole life.
+   * send back, and closes the session when the client's side ends. A
+   * request stream that fails (a malformed or oversized frame) is recorded
+   * in `failure` before the session closes, so the call ends with that
+   * error rather than OK. Its own try/catch rather than a `.then` chain: an
+   * idle stream waits in here for its whole life.
    */
   async function readClientFrames(
     iterator: AsyncIterator<ConnectRequest>,
     session: Session,
     notices: ConnectResponse["frame"][],
+    failure: { error?: unknown },
   ): Promise<void> {
     try {
       for (;;) {
@@ -190,6 +193,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
         }
       }
     } catch (error) {
+      failure.error = error;
       session.close(`client stream failed: ${(error as Error).message}`);
       return;
     }
@@ -218,7 +222,8 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       const notices: ConnectResponse["frame"][] = [];
-      void readClientFrames(iterator, session, notices);
+      const failure: { error?: unknown } = {};
+      void readClientFrames(iterator, session, notices, failure);
       try {
         yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
         const binary = usesBinaryCodec(ctx);
@@ -226,6 +231,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           while (notices.length > 0) yield { frame: notices.shift()! };
           yield connectResponseOf(frame, binary);
         }
+        if (failure.error instanceof ConnectError) throw failure.error;
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         session.close("stream ended");

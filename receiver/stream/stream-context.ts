@@ -83,6 +83,29 @@ export async function authorizeChannelFresh(
   throwUnlessAuthorized(channel, check);
 }
 
+/**
+ * Whether `token` is a valid token of some channel: the registry's cached
+ * tokens first (no I/O: the common case of a known token costs a few
+ * hash comparisons), then, for a token none of them matches, the shared
+ * state (a token rotated on another replica). Used where the channel is
+ * not known yet: before an RPC's first message, an ack naming no channel.
+ */
+export async function validForSomeChannel(
+  context: StreamContext,
+  token: string | undefined,
+): Promise<boolean> {
+  if (token === undefined) return false;
+  const names = context.registry.names();
+  for (const name of names) {
+    if (context.registry.checkToken(name, token) === "ok") return true;
+  }
+  if (context.checkToken === undefined) return false;
+  for (const name of names) {
+    if ((await context.checkToken(name, token)) === "ok") return true;
+  }
+  return false;
+}
+
 function throwUnlessAuthorized(channel: string, check: TokenCheck): void {
   if (check === "unknown_channel") {
     throw new WebhookConnectError("WC_ERR_STREAM_UNKNOWN_CHANNEL", `unknown channel '${channel}'`);
