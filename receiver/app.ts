@@ -29,7 +29,7 @@ import {
 import { type Listener, type ListenerLimits, startListener } from "./server/listener.js";
 import { createRouter, type InternalErrorEvent } from "./server/router.js";
 import { createConnectEndpoints } from "./stream/connect-endpoints.js";
-import { createRpcEndpoint } from "./stream/rpc-endpoint.js";
+import { createRpcEndpoint, RELAY_SERVICE_PATH } from "./stream/rpc-endpoint.js";
 import type { SessionEvent } from "./stream/session.js";
 import type { StreamContext } from "./stream/stream-context.js";
 import { createWebSocketEndpoint } from "./stream/websocket-endpoint.js";
@@ -207,6 +207,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     port: options.port ?? 8000,
     onRequest: router,
     onUpgrade: (req, socket, head) => websocket.handleUpgrade(req, socket, head),
+    // The bidi Connect call's request body is open for the whole stream.
+    openEndedRequest: (req) => (req.url ?? "").startsWith(`${RELAY_SERVICE_PATH}Connect`),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });

@@ -17,16 +17,28 @@ export type AnyRequest = IncomingMessage | Http2ServerRequest;
 /** A response of either HTTP version. */
 export type AnyResponse = ServerResponse | Http2ServerResponse;
 
-/** Limits against slow or hostile clients. */
+/** Limits against slow or hostile clients (both HTTP versions unless noted). */
 export interface ListenerLimits {
-  /** Time to receive all request headers. @default 10000 */
+  /**
+   * Time to receive all request headers. On HTTP/2: time a new session has
+   * to complete its first request. @default 10000
+   */
   readonly headersTimeoutMs: number;
-  /** Time to receive a whole request (headers and body). @default 30000 */
+  /**
+   * Time to receive a whole request (headers and body); then 408. On
+   * HTTP/2 per stream, except requests whose body stays open by design
+   * (`ListenerOptions.openEndedRequest`). @default 30000
+   */
   readonly requestTimeoutMs: number;
   /** Largest total header size in bytes (HTTP/1.1 431, HTTP/2 stream reset). @default 32768 */
   readonly maxHeaderBytes: number;
-  /** Idle keep-alive connection timeout. @default 65000 */
+  /** Idle keep-alive connection timeout (HTTP/2: a session without open streams). @default 65000 */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * Most streams open at once on one HTTP/2 session
+   * (SETTINGS_MAX_CONCURRENT_STREAMS; more are refused with REFUSED_STREAM). @default 100
+   */
+  readonly maxConcurrentStreams: number;
 }
 
 /** Default limits. */
@@ -35,6 +47,7 @@ export const defaultLimits: ListenerLimits = {
   requestTimeoutMs: 30_000,
   maxHeaderBytes: 32_768,
   keepAliveTimeoutMs: 65_000,
+  maxConcurrentStreams: 100,
 };
 
 /** Options of the listener. */
@@ -51,6 +64,11 @@ export interface ListenerOptions {
   readonly onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Limits. @default defaultLimits */
   readonly limits?: Partial<ListenerLimits>;
+  /**
+   * HTTP/2 requests whose body may stay open as long as the call lasts
+   * (a bidi RPC): exempt from the request timeout. @default none
+   */
+  readonly openEndedRequest?: (req: Http2ServerRequest) => boolean;
 }
 
 /** A listening server. */
@@ -109,6 +127,71 @@ function headerListSize(rawHeaders: readonly string[]): number {
   return size + (rawHeaders.length / 2) * 32;
 }
 
+/** Answers an HTTP/2 request with a small JSON error, then closes its stream. */
+function answerAndClose(res: Http2ServerResponse, status: number, error: string, message: string) {
+  const body = JSON.stringify({ error, message });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body, () => {
+    if (!res.stream.destroyed) res.stream.close();
+  });
+}
+
+/**
+ * HTTP/1.1's request timeout for one HTTP/2 stream: a request not
+ * received in full (the client's END_STREAM) within `timeoutMs` is
+ * answered 408 if nothing was answered yet, and its stream reset.
+ */
+function armRequestDeadline(req: Http2ServerRequest, res: Http2ServerResponse, timeoutMs: number) {
+  const { stream } = req;
+  if (stream.endAfterHeaders) return;
+  const timer = setTimeout(() => {
+    if (stream.destroyed || stream.state.remoteClose === 1) return;
+    if (!res.headersSent) {
+      answerAndClose(
+        res,
+        408,
+        "request_timeout",
+        `the request was not received within ${timeoutMs / 1000} s`,
+      );
+    } else {
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    }
+  }, timeoutMs);
+  timer.unref();
+  stream.once("close", () => clearTimeout(timer));
+}
+
+/**
+ * Closes an HTTP/2 session that has no stream open for too long: a new
+ * session gets `headersTimeoutMs` to complete its first request (as an
+ * HTTP/1.1 connection gets to send its headers), later ones
+ * `keepAliveTimeoutMs` between requests. Frames that open no stream (pings,
+ * a header block sent a byte at a time) do not keep it open.
+ */
+function closeIdleSessions(session: http2.ServerHttp2Session, limits: ListenerLimits): void {
+  let open = 0;
+  let idle: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    idle = setTimeout(() => {
+      if (!session.destroyed) session.close();
+    }, ms);
+    idle.unref();
+  };
+  arm(limits.headersTimeoutMs);
+  session.on("stream", (stream) => {
+    open += 1;
+    clearTimeout(idle);
+    stream.once("close", () => {
+      open -= 1;
+      if (open === 0 && !session.closed) arm(limits.keepAliveTimeoutMs);
+    });
+  });
+  session.once("close", () => clearTimeout(idle));
+}
+
 /** Starts the listener. */
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const limits = { ...defaultLimits, ...options.limits };
@@ -144,25 +227,26 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const h2 = http2.createServer(
     {
       maxSessionMemory: 32,
-      settings: { maxHeaderListSize: limits.maxHeaderBytes },
+      settings: {
+        maxHeaderListSize: limits.maxHeaderBytes,
+        maxConcurrentStreams: limits.maxConcurrentStreams,
+      },
       maxSendHeaderBlockLength: limits.maxHeaderBytes,
     },
     (req, res) => {
       // The advertised SETTINGS_MAX_HEADER_LIST_SIZE is advisory: Node does
       // not refuse a larger list from a client that ignores it.
       if (headerListSize(req.rawHeaders) > limits.maxHeaderBytes) {
-        const body = JSON.stringify({
-          error: "header_fields_too_large",
-          message: `request headers exceed ${limits.maxHeaderBytes} bytes`,
-        });
-        res.writeHead(431, {
-          "content-type": "application/json; charset=utf-8",
-          "content-length": Buffer.byteLength(body),
-        });
-        res.end(body, () => {
-          if (!res.stream.destroyed) res.stream.close();
-        });
+        answerAndClose(
+          res,
+          431,
+          "header_fields_too_large",
+          `request headers exceed ${limits.maxHeaderBytes} bytes`,
+        );
         return;
+      }
+      if (options.openEndedRequest?.(req) !== true) {
+        armRequestDeadline(req, res, limits.requestTimeoutMs);
       }
       options.onRequest(req, res);
     },
@@ -173,6 +257,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     // 'session' is emitted synchronously inside emit("connection").
     if (connectingAddress !== undefined) sessionAddresses.set(session, connectingAddress);
     session.setTimeout(limits.keepAliveTimeoutMs * 10, () => session.close());
+    closeIdleSessions(session, limits);
   });
   const toH2 = (socket: Socket, transport: Duplex) => {
     connectingAddress = socket.remoteAddress;

@@ -37,6 +37,9 @@ import {
 } from "./rpc-malformed.js";
 import { reportInternalError, type StreamContext, validForSomeChannel } from "./stream-context.js";
 
+/** Path prefix of every RelayService method. */
+export const RELAY_SERVICE_PATH = "/webhookconnect.v1.RelayService/";
+
 /** The RPC endpoint. */
 export interface RpcEndpoint {
   /** Handles a request under `/webhookconnect.v1.RelayService/`. */
