@@ -10,10 +10,16 @@ import {
   createAdminHandler,
   createWebhookStats,
 } from "./admin/index.js";
-import { createVerifiers } from "./auth/index.js";
+import {
+  type AuthThrottleEvent,
+  type AuthThrottleLimits,
+  createAuthThrottle,
+  createVerifiers,
+  parseTrustedProxies,
+} from "./auth/index.js";
 import type { Buffer } from "./buffer/buffer.js";
 import { ChannelRegistry } from "./channels/index.js";
-import type { ReceiverConfig } from "./config/index.js";
+import { ConfigError, type ReceiverConfig } from "./config/index.js";
 import {
   createIngestHandler,
   type IngestAbortedEvent,
@@ -73,6 +79,16 @@ export interface ReceiverOptions {
    * `internal_error` frame), with their cause, for the log.
    */
   readonly onInternalError?: (event: InternalErrorEvent) => void;
+  /**
+   * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the
+   * client, for counting failed authentications per client rather than per
+   * proxy (`WEBHOOK_CONNECT_TRUSTED_PROXIES`). @default none
+   */
+  readonly trustedProxies?: readonly string[];
+  /** Limits of the failed-authentication throttle. @default defaultAuthThrottleLimits */
+  readonly authThrottle?: Partial<AuthThrottleLimits>;
+  /** Throttle events: aggregated failure reports, clients refused from now on. */
+  readonly onAuthThrottleEvent?: (event: AuthThrottleEvent) => void;
   /** Export Node.js process metrics on `/metrics` too. @default false */
   readonly processMetrics?: boolean;
   /**
@@ -111,12 +127,29 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     registry,
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
   });
+  const trusted = parseTrustedProxies(options.trustedProxies ?? []);
+  if ("invalid" in trusted) {
+    throw new ConfigError(
+      "WEBHOOK_CONNECT_TRUSTED_PROXIES",
+      "",
+      `'${trusted.invalid}' is not an IP address or CIDR range`,
+    );
+  }
+  const throttle = createAuthThrottle({
+    ...(options.authThrottle === undefined ? {} : { limits: options.authThrottle }),
+    ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+    trustedProxies: trusted.ranges,
+    onEvent: (event) => {
+      if (event.type === "refused") metrics.authRefused(event.scope);
+      if (event.type === "blocked") metrics.authBlocked(event.reason);
+      options.onAuthThrottleEvent?.(event);
+    },
+  });
   const tokens = new ChannelTokens({
     buffer,
     registry,
     configured: new Map([...config.channels.values()].map((c) => [c.name, c.token])),
     onEvent: (event) => {
-      if (event.type === "rejected") metrics.authFailure("channel_token");
       if (event.type === "rotated") metrics.tokenRotated(event.channel);
       options.onTokenEvent?.(event);
     },
@@ -138,6 +171,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     },
     checkToken: (channel, token) => tokens.check(channel, token),
     onInternalError,
+    throttle,
+    onAuthFailure: () => metrics.authFailure("channel_token"),
   };
   const rpc = createRpcEndpoint(context);
   const polls = rpc.polls;
@@ -147,6 +182,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     buffer: observePublishes(buffer, (observation) => metrics.published(observation)),
     createVerifiers,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+    throttle,
   });
   const webhookStats = createWebhookStats(config.webhooks.keys());
   const onIngest = options.onIngestEvent;
@@ -180,6 +216,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       onAdminEvent?.(event);
     },
     onInternalError,
+    throttle,
   });
   const connectOptions = { allowQueryToken: options.allowQueryToken ?? false };
   const connect = createConnectEndpoints(context, polls, connectOptions);
@@ -225,6 +262,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       websocket.close();
       await listener.close();
       await ingest.close();
+      await throttle.close();
     },
   };
 }

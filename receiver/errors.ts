@@ -46,6 +46,11 @@ export const errorCodes = {
   },
   WC_ERR_AUTH_FORBIDDEN: { http: 403, connect: Code.PermissionDenied, wire: "forbidden" },
   WC_ERR_RATE_LIMITED: { http: 429, connect: Code.ResourceExhausted, wire: "rate_limited" },
+  WC_ERR_AUTH_THROTTLED: {
+    http: 429,
+    connect: Code.ResourceExhausted,
+    wire: "too_many_auth_failures",
+  },
   WC_ERR_BUFFER_FULL: { http: 503, connect: Code.ResourceExhausted, wire: "channel_full" },
   WC_ERR_BUFFER_UNAVAILABLE: {
     http: 503,
@@ -145,6 +150,22 @@ export class UnknownChannelError extends WebhookConnectError {
   constructor(channel: string) {
     super("WC_ERR_BUFFER_UNKNOWN_CHANNEL", `unknown channel '${channel}'`);
     this.name = "UnknownChannelError";
+  }
+}
+
+/**
+ * 429: the client failed to authenticate too often (per address, or while
+ * the webhook, channel or admin API is under a guessing attack); its
+ * credentials were not checked. `Retry-After` says when it may try again.
+ */
+export class AuthThrottledError extends WebhookConnectError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      "WC_ERR_AUTH_THROTTLED",
+      "too many failed authentications from this address; retry later",
+      { retryAfterSeconds },
+    );
+    this.name = "AuthThrottledError";
   }
 }
 

@@ -12,6 +12,7 @@ import { ConfigError, loadReceiverConfig } from "./config/index.js";
 import { WebhookConnectError } from "./errors.js";
 import {
   adminLogRecord,
+  authThrottleLogRecord,
   ingestLogRecord,
   internalErrorLogRecord,
   type LogRecord,
@@ -40,7 +41,8 @@ const usage = `usage: webhook-connect receiver [options]
 
 environment: WEBHOOK_CONNECT_BUFFER_URL (or WEBHOOK_CONNECT_NATS_URL),
              WEBHOOK_CONNECT_REDIS_URL (shared rate limits), WEBHOOK_CONNECT_LOG_LEVEL,
-             WEBHOOK_CONNECT_ADMIN_TOKEN (enables /admin/webhook-connect/*)`;
+             WEBHOOK_CONNECT_ADMIN_TOKEN (enables /admin/webhook-connect/*),
+             WEBHOOK_CONNECT_TRUSTED_PROXIES (proxies whose X-Forwarded-For names the client)`;
 
 /** Log paths redacted as a second line of defence (records never carry these). */
 const REDACT = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`]);
@@ -136,6 +138,10 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     buffer = await openStartupBuffer(bufferUrl, source);
     const redisUrl = env["WEBHOOK_CONNECT_REDIS_URL"];
     const adminToken = env["WEBHOOK_CONNECT_ADMIN_TOKEN"];
+    const trustedProxies = (env["WEBHOOK_CONNECT_TRUSTED_PROXIES"] ?? "")
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== "");
     const host = flags.host ?? "0.0.0.0";
     const receiver = await startReceiver({
       config,
@@ -148,6 +154,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
         : {}),
       ...(redisUrl === undefined || redisUrl === "" ? {} : { redisUrl }),
       ...(adminToken === undefined || adminToken === "" ? {} : { adminToken }),
+      trustedProxies,
       processMetrics: true,
       onIngestEvent: (event) => log(ingestLogRecord(event)),
       // Two events per delivered message, logged at debug: built only when that level is on.
@@ -157,6 +164,10 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       onAdminEvent: (event) => log(adminLogRecord(event)),
       onTokenEvent: (event) => log(tokenLogRecord(event)),
       onInternalError: (event) => log(internalErrorLogRecord(event)),
+      onAuthThrottleEvent: (event) => {
+        const record = authThrottleLogRecord(event);
+        if (record !== undefined) log(record);
+      },
     }).catch((error: unknown) => {
       // Creating the channels and loading their tokens reads the buffer too.
       throw (

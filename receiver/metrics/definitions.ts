@@ -44,6 +44,18 @@ export function defineMetrics(registry: Registry) {
       labelNames: ["method"] as const,
       registers,
     }),
+    authRefused: new Counter({
+      name: "webhook_connect_auth_refused_total",
+      help: "Requests refused (429) without checking credentials: too many failed authentications, by scope.",
+      labelNames: ["scope"] as const,
+      registers,
+    }),
+    authBlocks: new Counter({
+      name: "webhook_connect_auth_blocks_total",
+      help: "Clients that started being refused, by the threshold that was crossed (client, scope).",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
     internalErrors: new Counter({
       name: "webhook_connect_internal_errors_total",
       help: "Unexpected failures answered with a generic 500 or Internal (the cause is logged).",

@@ -5,6 +5,7 @@
 export { createMetricsHandler } from "./handler.js";
 export {
   adminLogRecord,
+  authThrottleLogRecord,
   ingestLogRecord,
   internalErrorLogRecord,
   type LogRecord,

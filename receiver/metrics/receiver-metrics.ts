@@ -48,6 +48,10 @@ export interface ReceiverMetrics {
   session(event: SessionEvent): void;
   /** Records an authentication failure of a method. */
   authFailure(method: string): void;
+  /** Records a request refused (429) for too many failed authentications. */
+  authRefused(scope: string): void;
+  /** Records a client that starts being refused (`client` or `scope` threshold). */
+  authBlocked(reason: string): void;
   /** Records an unexpected failure answered as an internal error. */
   internalError(): void;
   /** Records a token rotation. */
@@ -121,6 +125,12 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
     },
     authFailure(method) {
       metrics.authFailures.inc({ method });
+    },
+    authRefused(scope) {
+      metrics.authRefused.inc({ scope });
+    },
+    authBlocked(reason) {
+      metrics.authBlocks.inc({ reason });
     },
     internalError() {
       metrics.internalErrors.inc();

@@ -10,7 +10,11 @@ import { WebhookConnectError } from "../errors.js";
 import { sendJson } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
 import { type AckRequestBody, parseAckBody, parseAckQuery } from "./ack-request.js";
-import { authorizationOf, type ConnectEndpointOptions } from "./connect-request.js";
+import {
+  authorizationOf,
+  type ConnectEndpointOptions,
+  originOfRequest,
+} from "./connect-request.js";
 import { parseClientJson } from "./json-frames.js";
 import { connectionIdOf } from "./poll-endpoint.js";
 import type { SettleResult } from "./session.js";
@@ -65,12 +69,13 @@ export async function serveAck(
 ): Promise<void> {
   try {
     const authorization = authorizationOf(req.headers, query, options);
+    const origin = originOfRequest(req);
     const parsed = await parseRequest(req, query);
     const connectionId = connectionIdOf(req, query) || parsed.connectionId || "";
     let channel = parsed.channel ?? query.get("channel") ?? undefined;
     if (channel === undefined || channel === "") {
       // Nothing about connections is looked up for a request without a valid token.
-      if (!(await validForSomeChannel(context, bearerToken(authorization))))
+      if (!(await validForSomeChannel(context, bearerToken(authorization), origin)))
         throw unauthenticated();
       channel = connectionId === "" ? undefined : context.registry.find(connectionId)?.info.channel;
       if (channel === undefined) {
@@ -80,7 +85,7 @@ export async function serveAck(
         );
       }
     }
-    await authorizeChannelFresh(context, channel, authorization);
+    await authorizeChannelFresh(context, channel, authorization, origin);
     const attached = connectionId === "" ? undefined : context.registry.find(connectionId);
     const session =
       attached !== undefined && attached.info.channel === channel

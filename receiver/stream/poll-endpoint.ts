@@ -13,6 +13,7 @@ import {
   authorizationOf,
   type ConnectEndpointOptions,
   nonNegativeInteger,
+  originOfRequest,
   secondsParam,
   streamParamsOf,
 } from "./connect-request.js";
@@ -45,7 +46,12 @@ export async function servePoll(
   const onGone = () => abort.abort();
   res.once("close", onGone);
   try {
-    await authorizeChannelFresh(context, channel, authorizationOf(req.headers, query, options));
+    await authorizeChannelFresh(
+      context,
+      channel,
+      authorizationOf(req.headers, query, options),
+      originOfRequest(req),
+    );
     const params = streamParamsOf(query, req.headers);
     const result = await polls.pull({
       hello: {
@@ -90,7 +96,12 @@ export async function serveClosePoll(
   options: ConnectEndpointOptions,
 ): Promise<void> {
   try {
-    await authorizeChannelFresh(context, channel, authorizationOf(req.headers, query, options));
+    await authorizeChannelFresh(
+      context,
+      channel,
+      authorizationOf(req.headers, query, options),
+      originOfRequest(req),
+    );
     const attached = context.registry.find(connectionIdOf(req, query));
     if (
       attached === undefined ||

@@ -23,6 +23,7 @@ import {
   RelayService,
   type SubscribeResponse,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
+import type { RequestOrigin } from "../auth/index.js";
 import { connectCodeOf, WebhookConnectError } from "../errors.js";
 import {
   encodedConnectFrame,
@@ -35,6 +36,7 @@ import { openSession, type Session, type SessionFrame, settleMessage } from "./s
 import {
   authorizeChannelFresh,
   reportInternalError,
+  requestOriginOf,
   type StreamContext,
 } from "./stream-context.js";
 import { welcomeOf } from "./welcome.js";
@@ -48,7 +50,11 @@ const HELLO_TIMEOUT_MS = 10_000;
 function connectErrorOf(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof WebhookConnectError) {
-    return new ConnectError(error.message, connectCodeOf(error.code));
+    const metadata =
+      error.retryAfterSeconds === undefined
+        ? undefined
+        : { "retry-after": String(Math.ceil(error.retryAfterSeconds)) };
+    return new ConnectError(error.message, connectCodeOf(error.code), metadata);
   }
   return new ConnectError("internal error", Code.Internal);
 }
@@ -76,6 +82,14 @@ function validateHello(hello: Hello | undefined): Hello {
   return hello;
 }
 
+/** Who made a call (for the failed-authentication throttle). */
+function originOfCall(ctx: HandlerContext): RequestOrigin {
+  return requestOriginOf(
+    ctx.values.get(remoteAddressKey),
+    ctx.requestHeader.get("x-forwarded-for"),
+  );
+}
+
 function now(): Timestamp {
   return timestampFromMs(Date.now());
 }
@@ -97,7 +111,12 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     method: string,
   ): Promise<Session> {
     try {
-      await authorizeChannelFresh(context, hello.channel, ctx.requestHeader.get("authorization"));
+      await authorizeChannelFresh(
+        context,
+        hello.channel,
+        ctx.requestHeader.get("authorization"),
+        originOfCall(ctx),
+      );
       return await openSession({
         buffer: context.buffer,
         registry: context.registry,
@@ -258,6 +277,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           context,
           request.channel,
           ctx.requestHeader.get("authorization"),
+          originOfCall(ctx),
         );
       } catch (error) {
         throw toConnectError(error, "Ack");
@@ -302,7 +322,12 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     async pull(request, ctx) {
       const hello = validateHello(request.hello);
       try {
-        await authorizeChannelFresh(context, hello.channel, ctx.requestHeader.get("authorization"));
+        await authorizeChannelFresh(
+          context,
+          hello.channel,
+          ctx.requestHeader.get("authorization"),
+          originOfCall(ctx),
+        );
         const timeoutMs =
           request.timeout === undefined
             ? 30_000

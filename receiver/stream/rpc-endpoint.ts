@@ -25,8 +25,10 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { bearerToken } from "../channels/index.js";
+import { AuthThrottledError } from "../errors.js";
 import { remoteAddressOf } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
+import { originOfRequest } from "./connect-request.js";
 import type { PollSessions } from "./poll-sessions.js";
 import { registerRelayService, remoteAddressKey } from "./relay-service.js";
 import { MAX_RPC_MESSAGE_BYTES } from "./rpc-limits.js";
@@ -116,9 +118,21 @@ export function createRpcEndpoint(
   const handlers = new Map<string, UniversalHandler>();
   for (const handler of router.handlers) handlers.set(handler.requestPath, handler);
 
+  /** The error to refuse the call with before reading it, or undefined to serve it. */
+  async function preAuthorize(req: AnyRequest): Promise<ConnectError | undefined> {
+    try {
+      const token = bearerToken(req.headers.authorization);
+      if (await validForSomeChannel(context, token, originOfRequest(req))) return undefined;
+      return new ConnectError(UNAUTHENTICATED_MESSAGE, Code.Unauthenticated);
+    } catch (error) {
+      if (!(error instanceof AuthThrottledError)) throw error;
+      const retryAfter = String(Math.ceil(error.retryAfterSeconds ?? 1));
+      return new ConnectError(error.message, Code.ResourceExhausted, { "retry-after": retryAfter });
+    }
+  }
+
   async function serve(handler: UniversalHandler, req: AnyRequest, res: AnyResponse) {
-    const authorization = req.headers.authorization;
-    const authorized = await validForSomeChannel(context, bearerToken(authorization));
+    const refused = await preAuthorize(req);
     const contextValues = createContextValues().set(remoteAddressKey, remoteAddressOf(req));
     let call: UniversalServerRequest = universalRequestFromNodeRequest(
       req as IncomingMessage,
@@ -126,12 +140,11 @@ export function createRpcEndpoint(
       undefined,
       contextValues,
     );
-    if (!authorized) {
+    if (refused !== undefined) {
       const header = new Headers(call.header);
       // Else a Connect unary call announcing a large body is answered
       // "too large" before the body is asked for.
       header.delete("content-length");
-      const refused = new ConnectError(UNAUTHENTICATED_MESSAGE, Code.Unauthenticated);
       call = { ...call, header, body: refusedBody(refused) };
     }
     const finished = responseWritten(res);
@@ -162,7 +175,13 @@ export function createRpcEndpoint(
         res.end();
         return;
       }
-      void serve(handler, req, res);
+      serve(handler, req, res).catch((error: unknown) => {
+        reportInternalError(context, `rpc ${handler.method.name}`, error);
+        if (!res.headersSent) {
+          res.writeHead(500);
+          res.end();
+        }
+      });
     },
   };
 }

@@ -7,7 +7,12 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
-import { authorizationOf, type ConnectEndpointOptions, streamParamsOf } from "./connect-request.js";
+import {
+  authorizationOf,
+  type ConnectEndpointOptions,
+  originOfRequest,
+  streamParamsOf,
+} from "./connect-request.js";
 import { connectedFrame, errorFrame, heartbeatFrame, webhookFrameText } from "./json-frames.js";
 import { openSession } from "./session.js";
 import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
@@ -49,7 +54,12 @@ export async function serveSse(
 ): Promise<void> {
   let session: Awaited<ReturnType<typeof openSession>>;
   try {
-    await authorizeChannelFresh(context, channel, authorizationOf(req.headers, query, options));
+    await authorizeChannelFresh(
+      context,
+      channel,
+      authorizationOf(req.headers, query, options),
+      originOfRequest(req),
+    );
     const params = streamParamsOf(query, req.headers);
     session = await openSession({
       buffer: context.buffer,

@@ -4,10 +4,11 @@
  */
 
 import { ConnectError } from "@connectrpc/connect";
+import type { AuthThrottle, RequestOrigin } from "../auth/index.js";
 import type { Buffer } from "../buffer/buffer.js";
 import type { ChannelRegistry, TokenCheck } from "../channels/index.js";
 import { bearerToken } from "../channels/index.js";
-import { WebhookConnectError } from "../errors.js";
+import { AuthThrottledError, WebhookConnectError } from "../errors.js";
 import { sendError } from "../ingest/index.js";
 import type { AnyResponse } from "../server/listener.js";
 import type { InternalErrorEvent } from "../server/router.js";
@@ -31,6 +32,46 @@ export interface StreamContext {
   readonly checkToken?: (channel: string, token: string | undefined) => Promise<TokenCheck>;
   /** Unexpected failures answered as internal errors, with their cause (for the log). */
   readonly onInternalError?: (event: InternalErrorEvent) => void;
+  /** Throttles clients that keep presenting wrong channel tokens. */
+  readonly throttle?: AuthThrottle;
+  /** Called once per refused channel token (metrics). */
+  readonly onAuthFailure?: () => void;
+}
+
+/** Throttle scope of a channel's token; `*` when the channel is not known yet. */
+export function channelScope(channel: string): string {
+  return `channel:${channel}`;
+}
+
+/** Throws AuthThrottledError when `origin` is refused on `scope`. */
+function refuseThrottled(context: StreamContext, scope: string, origin: RequestOrigin | undefined) {
+  if (context.throttle === undefined || origin === undefined) return;
+  const wait = context.throttle.retryAfter(scope, origin.peer, origin.forwardedFor);
+  if (wait !== undefined) throw new AuthThrottledError(wait);
+}
+
+async function recordFailure(
+  context: StreamContext,
+  scope: string,
+  origin: RequestOrigin | undefined,
+): Promise<void> {
+  context.onAuthFailure?.();
+  if (context.throttle !== undefined && origin !== undefined) {
+    await context.throttle.failed(scope, origin.peer, origin.forwardedFor);
+  }
+}
+
+/** Who sent a request: the TCP peer and the `X-Forwarded-For` header (for trusted proxies). */
+export function requestOriginOf(
+  peer: string,
+  forwardedFor: string | string[] | null | undefined,
+): RequestOrigin {
+  return {
+    peer,
+    forwardedFor: Array.isArray(forwardedFor)
+      ? forwardedFor.join(", ")
+      : (forwardedFor ?? undefined),
+  };
 }
 
 /**
@@ -74,12 +115,16 @@ export async function authorizeChannelFresh(
   context: StreamContext,
   channel: string,
   authorization: string | null | undefined,
+  origin: RequestOrigin | undefined,
 ): Promise<void> {
+  const scope = channelScope(channel);
+  refuseThrottled(context, scope, origin);
   const token = bearerToken(authorization);
   const check =
     context.checkToken === undefined
       ? context.registry.checkToken(channel, token)
       : await context.checkToken(channel, token);
+  if (check === "bad_token") await recordFailure(context, scope, origin);
   throwUnlessAuthorized(channel, check);
 }
 
@@ -93,16 +138,22 @@ export async function authorizeChannelFresh(
 export async function validForSomeChannel(
   context: StreamContext,
   token: string | undefined,
+  origin: RequestOrigin | undefined,
 ): Promise<boolean> {
-  if (token === undefined) return false;
-  const names = context.registry.names();
-  for (const name of names) {
-    if (context.registry.checkToken(name, token) === "ok") return true;
+  const scope = channelScope("*");
+  refuseThrottled(context, scope, origin);
+  if (token !== undefined) {
+    const names = context.registry.names();
+    for (const name of names) {
+      if (context.registry.checkToken(name, token) === "ok") return true;
+    }
+    if (context.checkToken !== undefined) {
+      for (const name of names) {
+        if ((await context.checkToken(name, token)) === "ok") return true;
+      }
+    }
   }
-  if (context.checkToken === undefined) return false;
-  for (const name of names) {
-    if ((await context.checkToken(name, token)) === "ok") return true;
-  }
+  await recordFailure(context, scope, origin);
   return false;
 }
 

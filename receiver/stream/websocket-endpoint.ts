@@ -12,6 +12,7 @@ import { WebhookConnectError } from "../errors.js";
 import {
   authorizationOf,
   type ConnectEndpointOptions,
+  originOfRequest,
   type StreamParams,
   splitUrl,
   streamParamsOf,
@@ -71,7 +72,12 @@ export function createWebSocketEndpoint(
         return;
       }
       // Checked before the upgrade, so a bad token never sees a WebSocket.
-      authorizeChannelFresh(context, target.channel, authorizationOf(req.headers, query, options))
+      authorizeChannelFresh(
+        context,
+        target.channel,
+        authorizationOf(req.headers, query, options),
+        originOfRequest(req),
+      )
         .then(() => streamParamsOf(query, req.headers))
         .then(
           (params) => upgrade(req, socket, head, target.channel, params),
