@@ -32,12 +32,20 @@ const MAX_ACK_BODY_BYTES = 1 << 20;
 async function readBody(req: AnyRequest): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_ACK_BODY_BYTES) {
-      throw new WebhookConnectError("WC_ERR_INGEST_TOO_LARGE", "ack request body over 1 MiB");
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_ACK_BODY_BYTES) {
+        throw new WebhookConnectError("WC_ERR_INGEST_TOO_LARGE", "ack request body over 1 MiB");
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (error) {
+    if (error instanceof WebhookConnectError) throw error;
+    // The client went away mid-body (or broke the framing): its fault, not an internal error.
+    throw new WebhookConnectError("WC_ERR_STREAM_PROTOCOL", "the request body was cut off", {
+      cause: error,
+    });
   }
   return Buffer.concat(chunks);
 }
