@@ -3,8 +3,6 @@
  * ingest, RelayService and the one-port listener. Used by main.ts and by
  * in-process tests.
  */
-import { createContextValues } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   type AdminEvent,
   type ChannelTokenEvent,
@@ -12,16 +10,21 @@ import {
   createAdminHandler,
   createWebhookStats,
 } from "./admin/index.js";
-import { createVerifiers } from "./auth/index.js";
+import {
+  type AuthThrottleEvent,
+  type AuthThrottleLimits,
+  createAuthThrottle,
+  createVerifiers,
+  parseTrustedProxies,
+} from "./auth/index.js";
 import type { Buffer } from "./buffer/buffer.js";
 import { ChannelRegistry } from "./channels/index.js";
-import type { ReceiverConfig } from "./config/index.js";
+import { ConfigError, type ReceiverConfig } from "./config/index.js";
 import {
   createIngestHandler,
   type IngestAbortedEvent,
   type IngestAcceptedEvent,
   type IngestRejectedEvent,
-  remoteAddressOf,
 } from "./ingest/index.js";
 import {
   createMetricsHandler,
@@ -30,9 +33,9 @@ import {
   type ReceiverMetrics,
 } from "./metrics/index.js";
 import { type Listener, type ListenerLimits, startListener } from "./server/listener.js";
-import { createRouter } from "./server/router.js";
+import { createRouter, type InternalErrorEvent } from "./server/router.js";
 import { createConnectEndpoints } from "./stream/connect-endpoints.js";
-import { registerRelayService, remoteAddressKey } from "./stream/relay-service.js";
+import { createRpcEndpoint, RELAY_SERVICE_PATH } from "./stream/rpc-endpoint.js";
 import type { SessionEvent } from "./stream/session.js";
 import type { StreamContext } from "./stream/stream-context.js";
 import { createWebSocketEndpoint } from "./stream/websocket-endpoint.js";
@@ -71,6 +74,21 @@ export interface ReceiverOptions {
   readonly onAdminEvent?: (event: AdminEvent) => void;
   /** Channel token events (rotations, state loaded or ignored, refused tokens). */
   readonly onTokenEvent?: (event: ChannelTokenEvent) => void;
+  /**
+   * Unexpected failures (answered with a generic 500, `Internal` or an
+   * `internal_error` frame), with their cause, for the log.
+   */
+  readonly onInternalError?: (event: InternalErrorEvent) => void;
+  /**
+   * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the
+   * client, for counting failed authentications per client rather than per
+   * proxy (`WEBHOOK_CONNECT_TRUSTED_PROXIES`). @default none
+   */
+  readonly trustedProxies?: readonly string[];
+  /** Limits of the failed-authentication throttle. @default defaultAuthThrottleLimits */
+  readonly authThrottle?: Partial<AuthThrottleLimits>;
+  /** Throttle events: aggregated failure reports, clients refused from now on. */
+  readonly onAuthThrottleEvent?: (event: AuthThrottleEvent) => void;
   /** Export Node.js process metrics on `/metrics` too. @default false */
   readonly processMetrics?: boolean;
   /**
@@ -109,18 +127,39 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     registry,
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
   });
+  const trusted = parseTrustedProxies(options.trustedProxies ?? []);
+  if ("invalid" in trusted) {
+    throw new ConfigError(
+      "WEBHOOK_CONNECT_TRUSTED_PROXIES",
+      "",
+      `'${trusted.invalid}' is not an IP address or CIDR range`,
+    );
+  }
+  const throttle = createAuthThrottle({
+    ...(options.authThrottle === undefined ? {} : { limits: options.authThrottle }),
+    ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+    trustedProxies: trusted.ranges,
+    onEvent: (event) => {
+      if (event.type === "refused") metrics.authRefused(event.scope);
+      if (event.type === "blocked") metrics.authBlocked(event.reason);
+      options.onAuthThrottleEvent?.(event);
+    },
+  });
   const tokens = new ChannelTokens({
     buffer,
     registry,
     configured: new Map([...config.channels.values()].map((c) => [c.name, c.token])),
     onEvent: (event) => {
-      if (event.type === "rejected") metrics.authFailure("channel_token");
       if (event.type === "rotated") metrics.tokenRotated(event.channel);
       options.onTokenEvent?.(event);
     },
   });
   await tokens.load();
   const stopRefreshing = tokens.startRefreshing();
+  const onInternalError = (event: InternalErrorEvent) => {
+    metrics.internalError();
+    options.onInternalError?.(event);
+  };
   const onSessionEvent = options.onSessionEvent;
   const context: StreamContext = {
     buffer,
@@ -131,23 +170,19 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       onSessionEvent?.(event);
     },
     checkToken: (channel, token) => tokens.check(channel, token),
+    onInternalError,
+    throttle,
+    onAuthFailure: () => metrics.authFailure("channel_token"),
   };
-  let polls: ReturnType<typeof registerRelayService> | undefined;
-  const rpc = connectNodeAdapter({
-    routes: (router) => {
-      polls = registerRelayService(router, context);
-    },
-    contextValues: (req) => createContextValues().set(remoteAddressKey, remoteAddressOf(req)),
-    // Webhook messages are small; gzip per frame costs more CPU than it
-    // saves on the wire, so only large messages are compressed.
-    compressMinBytes: 32 * 1024,
-  });
+  const rpc = createRpcEndpoint(context);
+  const polls = rpc.polls;
   const ingest = createIngestHandler({
     config,
     // Observed so publish latency is measured.
     buffer: observePublishes(buffer, (observation) => metrics.published(observation)),
     createVerifiers,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+    throttle,
   });
   const webhookStats = createWebhookStats(config.webhooks.keys());
   const onIngest = options.onIngestEvent;
@@ -180,31 +215,37 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       if (event.type === "request" && event.status === 401) metrics.authFailure("admin_token");
       onAdminEvent?.(event);
     },
+    onInternalError,
+    throttle,
   });
   const connectOptions = { allowQueryToken: options.allowQueryToken ?? false };
-  // connectNodeAdapter calls `routes` synchronously, so `polls` is set here.
-  const connect = createConnectEndpoints(context, polls!, connectOptions);
+  const connect = createConnectEndpoints(context, polls, connectOptions);
   const websocket = createWebSocketEndpoint(context, connectOptions);
-  const router = createRouter({
-    ingest: (req, res, webhookId) => ingest.handle(req, res, webhookId),
-    rpc,
-    admin,
-    metrics: createMetricsHandler(metrics),
-    connect,
-    ready: async () => {
-      try {
-        await buffer.ping();
-        return true;
-      } catch {
-        return false;
-      }
+  const router = createRouter(
+    {
+      ingest: (req, res, webhookId) => ingest.handle(req, res, webhookId),
+      rpc: (req, res) => rpc.handle(req, res),
+      admin,
+      metrics: createMetricsHandler(metrics),
+      connect,
+      ready: async () => {
+        try {
+          await buffer.ping();
+          return true;
+        } catch {
+          return false;
+        }
+      },
     },
-  });
+    { onInternalError },
+  );
   const listener = await startListener({
     host: options.host ?? "0.0.0.0",
     port: options.port ?? 8000,
     onRequest: router,
     onUpgrade: (req, socket, head) => websocket.handleUpgrade(req, socket, head),
+    // The bidi Connect call's request body is open for the whole stream.
+    openEndedRequest: (req) => (req.url ?? "").startsWith(`${RELAY_SERVICE_PATH}Connect`),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
@@ -216,11 +257,12 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     metrics,
     async close() {
       stopRefreshing();
-      polls?.closeAll("receiver shutting down");
+      polls.closeAll("receiver shutting down");
       registry.evictAll("receiver shutting down");
       websocket.close();
       await listener.close();
       await ingest.close();
+      await throttle.close();
     },
   };
 }

@@ -16,6 +16,11 @@ export const errorCodes = {
     connect: Code.InvalidArgument,
     wire: "malformed_json",
   },
+  WC_ERR_INGEST_JSON_TOO_DEEP: {
+    http: 400,
+    connect: Code.InvalidArgument,
+    wire: "json_too_deep",
+  },
   WC_ERR_INGEST_UNSUPPORTED_CONTENT: {
     http: 415,
     connect: Code.InvalidArgument,
@@ -41,6 +46,11 @@ export const errorCodes = {
   },
   WC_ERR_AUTH_FORBIDDEN: { http: 403, connect: Code.PermissionDenied, wire: "forbidden" },
   WC_ERR_RATE_LIMITED: { http: 429, connect: Code.ResourceExhausted, wire: "rate_limited" },
+  WC_ERR_AUTH_THROTTLED: {
+    http: 429,
+    connect: Code.ResourceExhausted,
+    wire: "too_many_auth_failures",
+  },
   WC_ERR_BUFFER_FULL: { http: 503, connect: Code.ResourceExhausted, wire: "channel_full" },
   WC_ERR_BUFFER_UNAVAILABLE: {
     http: 503,
@@ -140,6 +150,22 @@ export class UnknownChannelError extends WebhookConnectError {
   constructor(channel: string) {
     super("WC_ERR_BUFFER_UNKNOWN_CHANNEL", `unknown channel '${channel}'`);
     this.name = "UnknownChannelError";
+  }
+}
+
+/**
+ * 429: the client failed to authenticate too often (per address, or while
+ * the webhook, channel or admin API is under a guessing attack); its
+ * credentials were not checked. `Retry-After` says when it may try again.
+ */
+export class AuthThrottledError extends WebhookConnectError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      "WC_ERR_AUTH_THROTTLED",
+      "too many failed authentications from this address; retry later",
+      { retryAfterSeconds },
+    );
+    this.name = "AuthThrottledError";
   }
 }
 

@@ -7,17 +7,26 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { startReceiver } from "./app.js";
 import type { Buffer } from "./buffer/buffer.js";
-import { createBufferFromUrl, resolveBufferUrl } from "./buffer/index.js";
+import { resolveBufferUrl } from "./buffer/index.js";
 import { ConfigError, loadReceiverConfig } from "./config/index.js";
+import { WebhookConnectError } from "./errors.js";
 import {
   adminLogRecord,
+  authThrottleLogRecord,
   ingestLogRecord,
+  internalErrorLogRecord,
   type LogRecord,
   REDACTED_KEYS,
   sessionLogLevel,
   sessionLogRecord,
   tokenLogRecord,
 } from "./metrics/index.js";
+import {
+  bufferStartupError,
+  checkTlsFiles,
+  listenStartupError,
+  openStartupBuffer,
+} from "./startup/index.js";
 
 const usage = `usage: webhook-connect receiver [options]
 
@@ -32,7 +41,8 @@ const usage = `usage: webhook-connect receiver [options]
 
 environment: WEBHOOK_CONNECT_BUFFER_URL (or WEBHOOK_CONNECT_NATS_URL),
              WEBHOOK_CONNECT_REDIS_URL (shared rate limits), WEBHOOK_CONNECT_LOG_LEVEL,
-             WEBHOOK_CONNECT_ADMIN_TOKEN (enables /admin/webhook-connect/*)`;
+             WEBHOOK_CONNECT_ADMIN_TOKEN (enables /admin/webhook-connect/*),
+             WEBHOOK_CONNECT_TRUSTED_PROXIES (proxies whose X-Forwarded-For names the client)`;
 
 /** Log paths redacted as a second line of defence (records never carry these). */
 const REDACT = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`]);
@@ -107,6 +117,9 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     if ((flags["tls-cert"] === undefined) !== (flags["tls-key"] === undefined)) {
       throw new ConfigError("command line", "--tls-cert/--tls-key", "give both or neither");
     }
+    if (flags["tls-cert"] !== undefined && flags["tls-key"] !== undefined) {
+      checkTlsFiles(flags["tls-cert"], flags["tls-key"]);
+    }
     const level = flags["log-level"] ?? env["WEBHOOK_CONNECT_LOG_LEVEL"] ?? "info";
     if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(level)) {
       throw new ConfigError("command line", "--log-level", `unknown level '${level}'`);
@@ -132,13 +145,18 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       (record.plain === true ? plainLogger : logger)[record.level](record.fields, record.msg);
     const config = await loadReceiverConfig(flags.config ?? "webhooks.json", { env });
     const { url: bufferUrl, source } = resolveBufferUrl(flags.buffer, env);
-    buffer = await createBufferFromUrl(bufferUrl, source);
+    buffer = await openStartupBuffer(bufferUrl, source);
     const redisUrl = env["WEBHOOK_CONNECT_REDIS_URL"];
     const adminToken = env["WEBHOOK_CONNECT_ADMIN_TOKEN"];
+    const trustedProxies = (env["WEBHOOK_CONNECT_TRUSTED_PROXIES"] ?? "")
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== "");
+    const host = flags.host ?? "0.0.0.0";
     const receiver = await startReceiver({
       config,
       buffer,
-      host: flags.host ?? "0.0.0.0",
+      host,
       port,
       heartbeatIntervalMs: heartbeat * 1000,
       ...(flags["tls-cert"] !== undefined && flags["tls-key"] !== undefined
@@ -146,6 +164,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
         : {}),
       ...(redisUrl === undefined || redisUrl === "" ? {} : { redisUrl }),
       ...(adminToken === undefined || adminToken === "" ? {} : { adminToken }),
+      trustedProxies,
       processMetrics: true,
       onIngestEvent: (event) => log(ingestLogRecord(event)),
       // Two events per delivered message, logged at debug: built only when that level is on.
@@ -154,6 +173,19 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       },
       onAdminEvent: (event) => log(adminLogRecord(event)),
       onTokenEvent: (event) => log(tokenLogRecord(event)),
+      onInternalError: (event) => log(internalErrorLogRecord(event)),
+      onAuthThrottleEvent: (event) => {
+        const record = authThrottleLogRecord(event);
+        if (record !== undefined) log(record);
+      },
+    }).catch((error: unknown) => {
+      // Creating the channels and loading their tokens reads the buffer too.
+      throw (
+        listenStartupError(error, host, port) ??
+        (error instanceof WebhookConnectError
+          ? bufferStartupError(error, bufferUrl, source)
+          : error)
+      );
     });
     logger.info(
       {
@@ -185,15 +217,6 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     if (error instanceof ConfigError) {
       console.error(`webhook-connect receiver: ${error.message}`);
       return 2;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE" || code === "EACCES") {
-      console.error(`webhook-connect receiver: cannot listen: ${(error as Error).message}`);
-      return 1;
-    }
-    if (error instanceof Error && "code" in error && String(error.code).startsWith("WC_ERR_")) {
-      console.error(`webhook-connect receiver: ${error.message}`);
-      return 1;
     }
     throw error;
   }

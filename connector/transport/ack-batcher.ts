@@ -4,12 +4,12 @@
  * flight at once (one request at a time made these transports wait a round
  * trip per batch, and the server's credit with them), each retried a few
  * times when it fails. Order between batches does not matter: a message is
- * settled once. An ack that never
- * gets through is not lost either: the lease expires, the message is
- * redelivered and the runner acks the duplicate without delivering it.
+ * settled once. An ack that never gets through is not lost either: the
+ * lease expires, the message is redelivered and the runner acks the
+ * duplicate without delivering it.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { NackOptions } from "./transport.js";
+import { boundedNackReason, type NackOptions } from "./transport.js";
 
 /** One nack in a batch. */
 export interface BatchedNack extends NackOptions {
@@ -33,6 +33,11 @@ export interface AckBatcherOptions {
   readonly delayMs?: number;
   /** Most entries in one batch. @default 500 */
   readonly max?: number;
+  /**
+   * Most bytes of message ids and reasons in one batch, so an encoded
+   * batch stays under the receiver's 64 KiB message cap. @default 49152
+   */
+  readonly maxBytes?: number;
   /** Attempts per batch. @default 3 */
   readonly attempts?: number;
   /** Requests in flight at once. @default 4 */
@@ -51,6 +56,7 @@ export interface AckBatcher {
 export function createAckBatcher(options: AckBatcherOptions): AckBatcher {
   const delayMs = options.delayMs ?? 5;
   const max = options.max ?? 500;
+  const maxBytes = options.maxBytes ?? 48 * 1024;
   const attempts = options.attempts ?? 3;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   let acks: string[] = [];
@@ -58,12 +64,30 @@ export function createAckBatcher(options: AckBatcherOptions): AckBatcher {
   let timer: NodeJS.Timeout | undefined;
   const senders = new Set<Promise<void>>();
 
+  const ackBytes = (id: string) => id.length + 4;
+  // Field tags, lengths, retry and delay cost a few bytes on top of the text.
+  const nackBytes = (n: BatchedNack) => n.messageId.length + Buffer.byteLength(n.reason) + 24;
+
   const take = (): AckBatch | undefined => {
     if (acks.length === 0 && nacks.length === 0) return undefined;
-    const batch = {
-      acks: acks.slice(0, max),
-      nacks: nacks.slice(0, Math.max(0, max - acks.length)),
-    };
+    let bytes = 0;
+    let ackCount = 0;
+    while (ackCount < acks.length && ackCount < max) {
+      const cost = ackBytes(acks[ackCount]!);
+      if (ackCount > 0 && bytes + cost > maxBytes) break;
+      bytes += cost;
+      ackCount++;
+    }
+    let nackCount = 0;
+    if (ackCount === acks.length) {
+      while (nackCount < nacks.length && ackCount + nackCount < max) {
+        const cost = nackBytes(nacks[nackCount]!);
+        if (ackCount + nackCount > 0 && bytes + cost > maxBytes) break;
+        bytes += cost;
+        nackCount++;
+      }
+    }
+    const batch = { acks: acks.slice(0, ackCount), nacks: nacks.slice(0, nackCount) };
     acks = acks.slice(batch.acks.length);
     nacks = nacks.slice(batch.nacks.length);
     return batch;
@@ -116,7 +140,7 @@ export function createAckBatcher(options: AckBatcherOptions): AckBatcher {
       schedule();
     },
     nack(messageId, nackOptions) {
-      nacks.push({ messageId, ...nackOptions });
+      nacks.push({ messageId, ...nackOptions, reason: boundedNackReason(nackOptions.reason) });
       schedule();
     },
     async flush() {

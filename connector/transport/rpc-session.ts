@@ -21,13 +21,14 @@ import { ProtocolError } from "../errors.js";
 import { createFrameQueue } from "./frame-queue.js";
 import { messageOf, type ServerResponse } from "./lazy-frames.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
-import type {
-  NackOptions,
-  OpenSessionOptions,
-  RelaySession,
-  SessionEnd,
-  SessionNotice,
-  SessionWelcome,
+import {
+  boundedNackReason,
+  type NackOptions,
+  type OpenSessionOptions,
+  type RelaySession,
+  type SessionEnd,
+  type SessionNotice,
+  type SessionWelcome,
 } from "./transport.js";
 
 /** Tuning of an RPC session. */
@@ -220,7 +221,7 @@ export async function openRpcSession(params: OpenRpcSessionParams): Promise<Rela
       const nack = create(NackSchema, {
         messageId,
         retry: nackOptions.retry,
-        reason: nackOptions.reason,
+        reason: boundedNackReason(nackOptions.reason),
       });
       if (nackOptions.delayMs !== undefined && nackOptions.delayMs > 0) {
         nack.delay = durationFromMs(Math.round(nackOptions.delayMs));

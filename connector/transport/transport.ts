@@ -49,6 +49,20 @@ export interface SessionNotice {
   readonly messageId: string;
 }
 
+/**
+ * Longest nack reason sent, in characters. The receiver caps every RPC
+ * message at 64 KiB (docs/protocol.md, *Limits*); a reason is for the
+ * dead-letter listing, so a long one (a target's error page) is cut.
+ */
+export const MAX_NACK_REASON_CHARS = 1_000;
+
+/** `reason` cut to MAX_NACK_REASON_CHARS. */
+export function boundedNackReason(reason: string): string {
+  return reason.length <= MAX_NACK_REASON_CHARS
+    ? reason
+    : `${reason.slice(0, MAX_NACK_REASON_CHARS - 1)}…`;
+}
+
 /** Options of a nack. */
 export interface NackOptions {
   /** true: redeliver later; false: dead-letter. */

@@ -6,9 +6,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import type { AuthThrottle } from "../auth/index.js";
 import type { ChannelConfig } from "../config/index.js";
+import { AuthThrottledError, WebhookConnectError } from "../errors.js";
 import { sendJson } from "../ingest/index.js";
-import type { AnyRequest, AnyResponse } from "../server/listener.js";
+import { type AnyRequest, type AnyResponse, peerAddressOf } from "../server/listener.js";
+import { type InternalErrorEvent, requestWhere } from "../server/router.js";
 import { checkAdminAuthorization } from "./auth.js";
 import type { AdminContext, AdminEvent, AdminResponse } from "./context.js";
 import { AdminRequestError, badRequest, notFound, sendAdminError } from "./errors.js";
@@ -18,6 +21,10 @@ import { ADMIN_PREFIX, matchRoute } from "./routes.js";
 export interface AdminHandlerOptions extends AdminContext {
   /** Event sink (request log lines, operator actions). */
   readonly onEvent?: (event: AdminEvent) => void;
+  /** Unexpected failures answered with a generic 500, with their cause (for the log). */
+  readonly onInternalError?: (event: InternalErrorEvent) => void;
+  /** Refuses (429) clients that presented wrong admin tokens too often. Scope: `admin`. */
+  readonly throttle?: AuthThrottle;
 }
 
 /** The router slot signature. */
@@ -35,6 +42,36 @@ function segmentsOf(path: string): string[] {
   });
 }
 
+const ADMIN_SCOPE = "admin";
+
+function forwardedFor(req: AnyRequest): string | undefined {
+  const value = req.headers["x-forwarded-for"];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/**
+ * The admin token check behind the failed-authentication throttle: a
+ * refused client gets 429 before its token is looked at; a wrong token is
+ * counted.
+ */
+async function checkThrottledAdminAuthorization(
+  context: AdminHandlerOptions,
+  req: AnyRequest,
+): Promise<void> {
+  const { throttle } = context;
+  const peer = peerAddressOf(req);
+  const wait = throttle?.retryAfter(ADMIN_SCOPE, peer, forwardedFor(req));
+  if (wait !== undefined) throw new AuthThrottledError(wait);
+  try {
+    checkAdminAuthorization(context.adminToken, req.headers["authorization"]);
+  } catch (error) {
+    if (error instanceof WebhookConnectError && error.code === "WC_ERR_ADMIN_UNAUTHORIZED") {
+      await throttle?.failed(ADMIN_SCOPE, peer, forwardedFor(req));
+    }
+    throw error;
+  }
+}
+
 async function answer(
   context: AdminHandlerOptions,
   req: AnyRequest,
@@ -43,7 +80,7 @@ async function answer(
   const method = (req.method ?? "GET").toUpperCase();
   const match = matchRoute(segmentsOf(path));
   if (match?.entry.authenticated !== false) {
-    checkAdminAuthorization(context.adminToken, req.headers["authorization"]);
+    await checkThrottledAdminAuthorization(context, req);
   }
   if (match === undefined) throw notFound(`no admin route for ${path}`);
   const handler = match.entry.methods[method === "HEAD" ? "GET" : method];
@@ -76,6 +113,9 @@ export function createAdminHandler(options: AdminHandlerOptions): AdminHandler {
       if (response.action !== undefined) options.onEvent?.({ requestId, ...response.action });
     } catch (error) {
       status = sendAdminError(res, error);
+      if (!(error instanceof WebhookConnectError)) {
+        options.onInternalError?.({ where: requestWhere(req), error });
+      }
     }
     options.onEvent?.({
       type: "request",

@@ -3,6 +3,16 @@
  * validation blocks of a webhook entry into Verifiers.
  */
 export { createVerifiers } from "./create-verifiers.js";
+export {
+  type AuthThrottle,
+  type AuthThrottleEvent,
+  type AuthThrottleLimits,
+  type AuthThrottleOptions,
+  createAuthThrottle,
+  defaultAuthThrottleLimits,
+  parseTrustedProxies,
+  type RequestOrigin,
+} from "./throttle/index.js";
 export type {
   CreateVerifiers,
   IngestRequest,

@@ -42,6 +42,12 @@ export type VerifyResult =
        * failed at); absent means the wire gets the generic message.
        */
       readonly message?: string;
+      /**
+       * The answer is a challenge to a request that carried no credentials
+       * of this method yet (a Digest `WWW-Authenticate` round), not a
+       * refused guess: not counted by the failed-authentication throttle.
+       */
+      readonly challenge?: true;
     };
 
 /** One configured authentication or validation check. */

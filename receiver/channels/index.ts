@@ -7,4 +7,4 @@ export {
   groupName,
   type TokenCheck,
 } from "./registry.js";
-export { bearerToken, secretsEqual } from "./tokens.js";
+export { bearerToken, digestsEqual, secretDigest, secretsEqual } from "./tokens.js";

@@ -4,7 +4,7 @@
  * (never created lazily on the first webhook).
  */
 import { type ChannelSettings, DEFAULT_GROUP } from "../buffer/buffer.js";
-import { secretsEqual } from "./tokens.js";
+import { digestsEqual, secretDigest, secretsEqual } from "./tokens.js";
 
 /** A channel as configured. */
 export interface ChannelDefinition {
@@ -66,6 +66,11 @@ export class ChannelRegistry {
   private readonly channels: ReadonlyMap<string, ChannelDefinition>;
   private readonly connections = new Map<string, Map<string, AttachedConnection>>();
   private readonly tokens = new Map<string, { current: string; extra: ExtraToken[] }>();
+  /** Digests of every channel's current and extra tokens, for `acceptsSomewhere`. */
+  private readonly digests = new Map<
+    string,
+    { current: Buffer; extra: { digest: Buffer; validUntil: number }[] }
+  >();
   private readonly now: () => number;
 
   constructor(channels: Iterable<ChannelDefinition>, now: () => number = Date.now) {
@@ -73,6 +78,7 @@ export class ChannelRegistry {
     for (const channel of channels) {
       map.set(channel.settings.name, channel);
       this.tokens.set(channel.settings.name, { current: channel.token, extra: [] });
+      this.digests.set(channel.settings.name, { current: secretDigest(channel.token), extra: [] });
       this.connections.set(channel.settings.name, new Map());
     }
     this.channels = map;
@@ -105,10 +111,33 @@ export class ChannelRegistry {
     return ok ? "ok" : "bad_token";
   }
 
+  /**
+   * Whether `token` is a current (or still valid extra) token of any
+   * channel: the candidate is hashed once and compared in constant time
+   * with every channel's stored digests, so checking a token before its
+   * channel is known costs one hash however many channels there are.
+   */
+  acceptsSomewhere(token: string): boolean {
+    const candidate = secretDigest(token);
+    const now = this.now();
+    let ok = false;
+    for (const { current, extra } of this.digests.values()) {
+      if (digestsEqual(candidate, current)) ok = true;
+      for (const other of extra) {
+        if (other.validUntil > now && digestsEqual(candidate, other.digest)) ok = true;
+      }
+    }
+    return ok;
+  }
+
   /** Replaces the channel's tokens (used by rotation and by state loaded from the buffer). */
   setTokens(channel: string, current: string, extra: readonly ExtraToken[]): void {
     if (!this.channels.has(channel)) return;
     this.tokens.set(channel, { current, extra: [...extra] });
+    this.digests.set(channel, {
+      current: secretDigest(current),
+      extra: extra.map((e) => ({ digest: secretDigest(e.token), validUntil: e.validUntil })),
+    });
   }
 
   /** The channel's current token. */

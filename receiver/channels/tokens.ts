@@ -11,6 +11,19 @@ export function secretsEqual(candidate: string, expected: string): boolean {
   return timingSafeEqual(a, b) && candidate.length === expected.length;
 }
 
+/** SHA-256 of a secret, for comparing one candidate against many stored secrets. */
+export function secretDigest(secret: string): Buffer {
+  return createHash("sha256").update(secret, "utf8").digest();
+}
+
+/**
+ * Constant-time comparison of two digests made by `secretDigest` (equal
+ * digests mean equal secrets, short of a SHA-256 collision).
+ */
+export function digestsEqual(a: Buffer, b: Buffer): boolean {
+  return timingSafeEqual(a, b);
+}
+
 /** Extracts the token of an `Authorization: Bearer <token>` header value. */
 export function bearerToken(header: string | null | undefined): string | undefined {
   if (header === null || header === undefined) return undefined;

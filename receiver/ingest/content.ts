@@ -4,7 +4,8 @@
  * what is stored is the original buffer.
  */
 import { isUtf8 } from "node:buffer";
-import { MalformedJsonError, UnsupportedContentError } from "./errors.js";
+import { JsonTooDeepError, MalformedJsonError, UnsupportedContentError } from "./errors.js";
+import { JsonScan, MAX_JSON_DEPTH, scanJson } from "./json-scan.js";
 
 /** true for `application/json` and any `type/subtype+json`, parameters allowed. */
 export function isJsonMediaType(contentType: string): boolean {
@@ -53,15 +54,20 @@ export function checkJsonContentHeaders(
   }
 }
 
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** 3 when `bytes` start with the UTF-8 byte order mark (skipped, as JSON parsers do), else 0. */
+export function byteOrderMarkLength(bytes: Uint8Array): number {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+}
 
-/** Throws MalformedJsonError unless `body` is valid UTF-8 holding one JSON value. */
+/**
+ * Throws MalformedJsonError unless `body` is valid UTF-8 holding one JSON
+ * value, and JsonTooDeepError when that value nests arrays and objects
+ * deeper than MAX_JSON_DEPTH. A linear scan that builds nothing: a
+ * hostile body costs the time to read it, not a parse tree.
+ */
 export function checkJsonBody(body: Buffer): void {
   if (!isUtf8(body)) throw new MalformedJsonError("request body is not valid UTF-8");
-  const start = body.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
-  try {
-    JSON.parse(body.toString("utf8", start));
-  } catch {
-    throw new MalformedJsonError("request body is not valid JSON");
-  }
+  const result = scanJson(body, byteOrderMarkLength(body));
+  if (result === JsonScan.TOO_DEEP) throw new JsonTooDeepError(MAX_JSON_DEPTH);
+  if (result !== JsonScan.VALID) throw new MalformedJsonError("request body is not valid JSON");
 }

@@ -72,6 +72,17 @@ export class MalformedJsonError extends WebhookConnectError {
   }
 }
 
+/** 400: the body of a `json` webhook nests arrays and objects deeper than the limit. */
+export class JsonTooDeepError extends WebhookConnectError {
+  constructor(maxDepth: number) {
+    super(
+      "WC_ERR_INGEST_JSON_TOO_DEEP",
+      `request body nests JSON arrays and objects deeper than ${maxDepth} levels`,
+    );
+    this.name = "JsonTooDeepError";
+  }
+}
+
 /** 401: an authentication check failed. The wire message is deliberately generic. */
 export class AuthenticationFailedError extends WebhookConnectError {
   constructor() {

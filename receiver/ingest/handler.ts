@@ -5,10 +5,17 @@
  */
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
+import type { AuthThrottle } from "../auth/index.js";
 import type { CreateVerifiers } from "../auth/verifier.js";
 import type { Buffer as MessageBuffer } from "../buffer/buffer.js";
 import { isValidName, type ReceiverConfig } from "../config/index.js";
-import { BufferUnavailableError, QueueFullError, WebhookConnectError } from "../errors.js";
+import {
+  AuthThrottledError,
+  BufferUnavailableError,
+  QueueFullError,
+  WebhookConnectError,
+} from "../errors.js";
+import { peerAddressOf } from "../server/listener.js";
 import { declaredLength, readBody } from "./body.js";
 import { checkJsonBody, checkJsonContentHeaders } from "./content.js";
 import {
@@ -40,6 +47,11 @@ export interface IngestHandlerOptions {
   readonly redisUrl?: string;
   /** Clock in ms since epoch, replaceable in tests. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Refuses (429) clients that failed authentication too often; fed with
+   * every refused guess (401 that is not a challenge). Scope: `webhook:<id>`.
+   */
+  readonly throttle?: AuthThrottle;
 }
 
 /** The ingest endpoint. */
@@ -79,6 +91,10 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
+function forwardedFor(req: AnyServerRequest): string | undefined {
+  return single(req.headers["x-forwarded-for"]);
+}
+
 /** Creates the ingest handler; builds every webhook's verifiers now (config errors throw). */
 export function createIngestHandler(options: IngestHandlerOptions): IngestHandler {
   const { config, buffer } = options;
@@ -88,6 +104,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
   });
   const events = new EventEmitter<IngestEventMap>();
+  const throttle = options.throttle;
+  const scopes = new Map([...config.webhooks.keys()].map((id) => [id, `webhook:${id}`]));
 
   async function ingest(
     req: AnyServerRequest,
@@ -116,6 +134,18 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       throw new InternalIngestError(new Error(`webhook '${webhookId}' has no channel state`));
     }
     context.channel = channel.name;
+    const scope = scopes.get(webhookId)!;
+    // A webhook without sender authentication has no secret to guess.
+    if (throttle !== undefined && verifiers.auth.length > 0) {
+      // Before the body is read or a credential looked at: a refused client
+      // cannot tell a right guess from a wrong one.
+      const wait = throttle.retryAfter(scope, peerAddressOf(req), forwardedFor(req));
+      if (wait !== undefined) {
+        throw new Rejection(new AuthThrottledError(wait), {
+          reason: "too many failed authentications from this client",
+        });
+      }
+    }
 
     const backendLimit = buffer.maxBodyBytes?.();
     const limit =
@@ -132,7 +162,16 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     const request = toIngestRequest(req, body, receivedAt);
 
     const auth = await runVerifiers(verifiers.auth, request);
-    if (!auth.ok) throw new Rejection(auth.failure.error, auth.failure);
+    if (!auth.ok) {
+      if (
+        throttle !== undefined &&
+        auth.failure.error.httpStatus === 401 &&
+        !auth.failure.challenge
+      ) {
+        await throttle.failed(scope, peerAddressOf(req), forwardedFor(req));
+      }
+      throw new Rejection(auth.failure.error, auth.failure);
+    }
     if (entry.dataType === "json") {
       checkJsonContentHeaders(
         single(req.headers["content-type"]),

@@ -2,12 +2,15 @@
  * The ingest endpoint `/webhook/{id}` and the JSON error responses other
  * receiver rooms reuse.
  */
+
+export { byteOrderMarkLength } from "./content.js";
 export {
   AuthenticationFailedError,
   ForbiddenError,
   INGEST_METHODS,
   InternalIngestError,
   InvalidWebhookIdError,
+  JsonTooDeepError,
   MalformedJsonError,
   MethodNotAllowedError,
   NotRelayedError,
@@ -25,6 +28,13 @@ export type {
   IngestRejectedEvent,
 } from "./events.js";
 export { createIngestHandler, type IngestHandler, type IngestHandlerOptions } from "./handler.js";
+export { JsonScan, type JsonScanResult, MAX_JSON_DEPTH, scanJson } from "./json-scan.js";
 export { type AnyServerRequest, remoteAddressOf } from "./request.js";
-export { type AnyServerResponse, type SendOptions, sendError, sendJson } from "./send.js";
+export {
+  type AnyServerResponse,
+  type SendOptions,
+  sendError,
+  sendJson,
+  sendJsonText,
+} from "./send.js";
 export { isValidTraceparent, newTraceparent } from "./traceparent.js";

@@ -38,11 +38,21 @@ export function sendJson(
   body: unknown,
   options: SendOptions = {},
 ): void {
+  sendJsonText(res, status, JSON.stringify(body), options);
+}
+
+/** Like sendJson, for a body that is JSON text already. */
+export function sendJsonText(
+  res: AnyServerResponse,
+  status: number,
+  json: string,
+  options: SendOptions = {},
+): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.destroy();
     return;
   }
-  const payload = Buffer.from(JSON.stringify(body), "utf8");
+  const payload = Buffer.from(json, "utf8");
   const headers: Record<string, string | number> = {
     "Content-Type": "application/json; charset=utf-8",
     "Content-Length": payload.length,

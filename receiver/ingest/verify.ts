@@ -23,6 +23,8 @@ export interface VerificationFailure {
   readonly verifier: string;
   /** Detail for the log; never sent. */
   readonly reason: string;
+  /** A 401 that challenges a request without credentials rather than refusing a guess. */
+  readonly challenge: boolean;
 }
 
 /** Outcome of running a set of verifiers. */
@@ -80,6 +82,7 @@ export async function runVerifiers(
           headers,
           verifier: verifier.method,
           reason: result.reason,
+          challenge: result.challenge === true,
         },
       };
     }

@@ -44,6 +44,23 @@ export function defineMetrics(registry: Registry) {
       labelNames: ["method"] as const,
       registers,
     }),
+    authRefused: new Counter({
+      name: "webhook_connect_auth_refused_total",
+      help: "Requests refused (429) without checking credentials: too many failed authentications, by scope.",
+      labelNames: ["scope"] as const,
+      registers,
+    }),
+    authBlocks: new Counter({
+      name: "webhook_connect_auth_blocks_total",
+      help: "Clients that started being refused, by the threshold that was crossed (client, scope).",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    internalErrors: new Counter({
+      name: "webhook_connect_internal_errors_total",
+      help: "Unexpected failures answered with a generic 500 or Internal (the cause is logged).",
+      registers,
+    }),
     publishDuration: new Histogram({
       name: "webhook_connect_publish_duration_seconds",
       help: "Time the buffer took to store a message durably, by channel and outcome.",

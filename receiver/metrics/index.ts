@@ -5,7 +5,9 @@
 export { createMetricsHandler } from "./handler.js";
 export {
   adminLogRecord,
+  authThrottleLogRecord,
   ingestLogRecord,
+  internalErrorLogRecord,
   type LogRecord,
   REDACTED_KEYS,
   sessionLogLevel,

@@ -6,6 +6,8 @@
  */
 import type { AdminEvent, ChannelTokenEvent } from "../admin/index.js";
 import type { ReceiverIngestEvent } from "../app.js";
+import type { AuthThrottleEvent } from "../auth/index.js";
+import type { InternalErrorEvent } from "../server/router.js";
 import type { SessionEvent } from "../stream/session.js";
 
 /** A log record. */
@@ -36,6 +38,16 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
+/**
+ * Refused credentials are logged one line per request only at debug: a
+ * guessing client would otherwise write a line per guess. The throttle's
+ * aggregated `authentication failures` report stands for them at warn.
+ */
+function rejectionLevel(status: number, code: string): LogRecord["level"] {
+  if (code === "WC_ERR_AUTH_FAILED" || code === "WC_ERR_AUTH_THROTTLED") return "debug";
+  return status >= 500 ? "warn" : "info";
+}
+
 /** Log record of an ingest event. */
 export function ingestLogRecord(event: ReceiverIngestEvent): LogRecord {
   const base = {
@@ -61,7 +73,7 @@ export function ingestLogRecord(event: ReceiverIngestEvent): LogRecord {
       };
     case "rejected":
       return {
-        level: event.status >= 500 ? "warn" : "info",
+        level: rejectionLevel(event.status, event.code),
         msg: "webhook rejected",
         fields: {
           ...base,
@@ -137,7 +149,9 @@ export function sessionLogRecord(event: SessionEvent): LogRecord {
 export function adminLogRecord(event: AdminEvent): LogRecord {
   if (event.type === "request") {
     return {
-      level: event.status === 401 ? "warn" : event.method === "GET" ? "debug" : "info",
+      // 401 and 429 are counted in the throttle's aggregated report instead.
+      level:
+        event.status === 401 || event.status === 429 || event.method === "GET" ? "debug" : "info",
       msg: "admin request",
       fields: {
         request_id: event.requestId,
@@ -153,6 +167,66 @@ export function adminLogRecord(event: AdminEvent): LogRecord {
     level: "info",
     msg: `admin: ${type.replaceAll("_", " ")}`,
     fields: { request_id: requestId, ...rest },
+  };
+}
+
+/**
+ * Log record of a throttle event: aggregated failures per scope and
+ * interval, and each client that starts being refused. Per-request
+ * refusals are not logged (they are in the next report and in metrics).
+ */
+export function authThrottleLogRecord(event: AuthThrottleEvent): LogRecord | undefined {
+  switch (event.type) {
+    case "failures":
+      return {
+        level: "warn",
+        msg: "authentication failures",
+        fields: {
+          scope: event.scope,
+          failures: event.failures,
+          refused: event.refused,
+          clients: event.clients.map((c) => `${c.client} x${c.failures}`).join(", "),
+          other_clients: event.otherClients,
+          interval_seconds: event.intervalMs / 1000,
+        },
+      };
+    case "blocked":
+      return {
+        level: "warn",
+        msg: "client refused after failed authentications",
+        fields: {
+          scope: event.scope,
+          client: event.client,
+          reason: event.reason,
+          retry_after_seconds: event.retryAfterSeconds,
+        },
+      };
+    case "store_error":
+      return {
+        level: "warn",
+        msg: "shared failed-authentication counters unavailable; counting in this replica",
+        fields: { error: errorMessage(event.error) },
+      };
+    case "refused":
+      return undefined;
+  }
+}
+
+/**
+ * Log record of an unexpected failure: what was thrown, with its stack, so
+ * a 500 can be traced. Thrown values carry no request data (the receiver's
+ * errors never hold tokens or bodies).
+ */
+export function internalErrorLogRecord(event: InternalErrorEvent): LogRecord {
+  const error = event.error;
+  return {
+    level: "error",
+    msg: "internal error",
+    fields: {
+      where: event.where,
+      error: errorMessage(error),
+      ...(error instanceof Error && error.stack !== undefined ? { stack: error.stack } : {}),
+    },
   };
 }
 
@@ -190,6 +264,7 @@ export function tokenLogRecord(event: ChannelTokenEvent): LogRecord {
         },
       };
     case "rejected":
-      return { level: "info", msg: "connector token refused", fields: { channel: event.channel } };
+      // One per refused token: the throttle's aggregated report is the warn line.
+      return { level: "debug", msg: "connector token refused", fields: { channel: event.channel } };
   }
 }

@@ -48,6 +48,12 @@ export interface ReceiverMetrics {
   session(event: SessionEvent): void;
   /** Records an authentication failure of a method. */
   authFailure(method: string): void;
+  /** Records a request refused (429) for too many failed authentications. */
+  authRefused(scope: string): void;
+  /** Records a client that starts being refused (`client` or `scope` threshold). */
+  authBlocked(reason: string): void;
+  /** Records an unexpected failure answered as an internal error. */
+  internalError(): void;
   /** Records a token rotation. */
   tokenRotated(channel: string): void;
   /** Collects scrape-time values and renders the Prometheus text format. */
@@ -144,6 +150,15 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
     },
     authFailure(method) {
       metrics.authFailures.inc({ method });
+    },
+    authRefused(scope) {
+      metrics.authRefused.inc({ scope });
+    },
+    authBlocked(reason) {
+      metrics.authBlocks.inc({ reason });
+    },
+    internalError() {
+      metrics.internalErrors.inc();
     },
     tokenRotated(channel) {
       metrics.tokenRotations.inc({ channel });

@@ -11,22 +11,40 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse } from "node:h
 import net, { type AddressInfo, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
+import {
+  answerAndClose,
+  armRequestDeadline,
+  closeIdleSessions,
+  headerListSize,
+} from "./http2-limits.js";
 
 /** A request of either HTTP version. */
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 /** A response of either HTTP version. */
 export type AnyResponse = ServerResponse | Http2ServerResponse;
 
-/** Limits against slow or hostile clients. */
+/** Limits against slow or hostile clients (both HTTP versions unless noted). */
 export interface ListenerLimits {
-  /** Time to receive all request headers. @default 10000 */
+  /**
+   * Time to receive all request headers. On HTTP/2: time a new session has
+   * to complete its first request. @default 10000
+   */
   readonly headersTimeoutMs: number;
-  /** Time to receive a whole request (headers and body). @default 30000 */
+  /**
+   * Time to receive a whole request (headers and body); then 408. On
+   * HTTP/2 per stream, except requests whose body stays open by design
+   * (`ListenerOptions.openEndedRequest`). @default 30000
+   */
   readonly requestTimeoutMs: number;
   /** Largest total header size in bytes (HTTP/1.1 431, HTTP/2 stream reset). @default 32768 */
   readonly maxHeaderBytes: number;
-  /** Idle keep-alive connection timeout. @default 65000 */
+  /** Idle keep-alive connection timeout (HTTP/2: a session without open streams). @default 65000 */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * Most streams open at once on one HTTP/2 session
+   * (SETTINGS_MAX_CONCURRENT_STREAMS; more are refused with REFUSED_STREAM). @default 100
+   */
+  readonly maxConcurrentStreams: number;
 }
 
 /** Default limits. */
@@ -35,6 +53,7 @@ export const defaultLimits: ListenerLimits = {
   requestTimeoutMs: 30_000,
   maxHeaderBytes: 32_768,
   keepAliveTimeoutMs: 65_000,
+  maxConcurrentStreams: 100,
 };
 
 /** Options of the listener. */
@@ -51,6 +70,11 @@ export interface ListenerOptions {
   readonly onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Limits. @default defaultLimits */
   readonly limits?: Partial<ListenerLimits>;
+  /**
+   * HTTP/2 requests whose body may stay open as long as the call lasts
+   * (a bidi RPC): exempt from the request timeout. @default none
+   */
+  readonly openEndedRequest?: (req: Http2ServerRequest) => boolean;
 }
 
 /** A listening server. */
@@ -99,16 +123,6 @@ function clientErrorStatus(error: Error & { code?: string }): string {
   return "400 Bad Request";
 }
 
-/**
- * Header list size of an HTTP/2 request as RFC 9113 §6.5.2 counts it
- * (name + value + 32 per field, pseudo-headers included).
- */
-function headerListSize(rawHeaders: readonly string[]): number {
-  let size = 0;
-  for (const field of rawHeaders) size += Buffer.byteLength(field);
-  return size + (rawHeaders.length / 2) * 32;
-}
-
 /** Starts the listener. */
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const limits = { ...defaultLimits, ...options.limits };
@@ -144,25 +158,26 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const h2 = http2.createServer(
     {
       maxSessionMemory: 32,
-      settings: { maxHeaderListSize: limits.maxHeaderBytes },
+      settings: {
+        maxHeaderListSize: limits.maxHeaderBytes,
+        maxConcurrentStreams: limits.maxConcurrentStreams,
+      },
       maxSendHeaderBlockLength: limits.maxHeaderBytes,
     },
     (req, res) => {
       // The advertised SETTINGS_MAX_HEADER_LIST_SIZE is advisory: Node does
       // not refuse a larger list from a client that ignores it.
       if (headerListSize(req.rawHeaders) > limits.maxHeaderBytes) {
-        const body = JSON.stringify({
-          error: "header_fields_too_large",
-          message: `request headers exceed ${limits.maxHeaderBytes} bytes`,
-        });
-        res.writeHead(431, {
-          "content-type": "application/json; charset=utf-8",
-          "content-length": Buffer.byteLength(body),
-        });
-        res.end(body, () => {
-          if (!res.stream.destroyed) res.stream.close();
-        });
+        answerAndClose(
+          res,
+          431,
+          "header_fields_too_large",
+          `request headers exceed ${limits.maxHeaderBytes} bytes`,
+        );
         return;
+      }
+      if (options.openEndedRequest?.(req) !== true) {
+        armRequestDeadline(req, res, limits.requestTimeoutMs);
       }
       options.onRequest(req, res);
     },
@@ -173,6 +188,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     // 'session' is emitted synchronously inside emit("connection").
     if (connectingAddress !== undefined) sessionAddresses.set(session, connectingAddress);
     session.setTimeout(limits.keepAliveTimeoutMs * 10, () => session.close());
+    closeIdleSessions(session, limits);
   });
   const toH2 = (socket: Socket, transport: Duplex) => {
     connectingAddress = socket.remoteAddress;

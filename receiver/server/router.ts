@@ -9,6 +9,31 @@ import type { AnyRequest, AnyResponse } from "./listener.js";
 /** Most request headers accepted (more → 431). */
 export const MAX_HEADER_COUNT = 100;
 
+/**
+ * An unexpected failure (anything but a WebhookConnectError) that was
+ * answered with a generic 500, a reset stream or an `internal_error`
+ * frame. The error goes to the log, never onto the wire.
+ */
+export interface InternalErrorEvent {
+  /** Where: `METHOD /path` (no query string: it may hold a token), `rpc Pull`, … */
+  readonly where: string;
+  /** What was thrown. */
+  readonly error: unknown;
+}
+
+/** Options of createRouter. */
+export interface RouterOptions {
+  /** Reports what a handler threw before the generic 500 is answered. */
+  readonly onInternalError?: (event: InternalErrorEvent) => void;
+}
+
+/** `METHOD /path` of a request, without the query string. */
+export function requestWhere(req: AnyRequest): string {
+  const url = req.url ?? "/";
+  const queryAt = url.indexOf("?");
+  return `${req.method ?? ""} ${queryAt === -1 ? url : url.slice(0, queryAt)}`;
+}
+
 /** The handlers behind the routes. */
 export interface RouteHandlers {
   /** `/webhook/{id}`: ingest. */
@@ -27,10 +52,18 @@ export interface RouteHandlers {
 
 const RPC_PREFIX = "/webhookconnect.v1.RelayService/";
 
-/** Creates the request handler. Never throws; unexpected errors answer 500. */
-export function createRouter(handlers: RouteHandlers): (req: AnyRequest, res: AnyResponse) => void {
+/**
+ * Creates the request handler. Never throws; what a handler throws is
+ * reported (`onInternalError`) and answered with a generic 500, or ends
+ * the response when it had already started.
+ */
+export function createRouter(
+  handlers: RouteHandlers,
+  options: RouterOptions = {},
+): (req: AnyRequest, res: AnyResponse) => void {
   return (req, res) => {
-    route(handlers, req, res).catch(() => {
+    route(handlers, req, res).catch((error: unknown) => {
+      options.onInternalError?.({ where: requestWhere(req), error });
       sendError(res, new WebhookConnectError("WC_ERR_INTERNAL", "internal error"));
     });
   };

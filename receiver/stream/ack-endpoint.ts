@@ -7,14 +7,24 @@
 
 import { bearerToken } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
-import { sendError, sendJson } from "../ingest/index.js";
+import { sendJson } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
 import { type AckRequestBody, parseAckBody, parseAckQuery } from "./ack-request.js";
-import { authorizationOf, type ConnectEndpointOptions } from "./connect-request.js";
+import {
+  authorizationOf,
+  type ConnectEndpointOptions,
+  originOfRequest,
+} from "./connect-request.js";
+import { parseClientJson } from "./json-frames.js";
 import { connectionIdOf } from "./poll-endpoint.js";
 import type { SettleResult } from "./session.js";
 import { type Session, settleMessage } from "./session.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import {
+  authorizeChannelFresh,
+  type StreamContext,
+  sendStreamError,
+  validForSomeChannel,
+} from "./stream-context.js";
 
 /** Largest ack request body. */
 const MAX_ACK_BODY_BYTES = 1 << 20;
@@ -22,12 +32,20 @@ const MAX_ACK_BODY_BYTES = 1 << 20;
 async function readBody(req: AnyRequest): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_ACK_BODY_BYTES) {
-      throw new WebhookConnectError("WC_ERR_INGEST_TOO_LARGE", "ack request body over 1 MiB");
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_ACK_BODY_BYTES) {
+        throw new WebhookConnectError("WC_ERR_INGEST_TOO_LARGE", "ack request body over 1 MiB");
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (error) {
+    if (error instanceof WebhookConnectError) throw error;
+    // The client went away mid-body (or broke the framing): its fault, not an internal error.
+    throw new WebhookConnectError("WC_ERR_STREAM_PROTOCOL", "the request body was cut off", {
+      cause: error,
+    });
   }
   return Buffer.concat(chunks);
 }
@@ -39,31 +57,14 @@ function unauthenticated(): WebhookConnectError {
   );
 }
 
-async function validForSomeChannel(
-  context: StreamContext,
-  token: string | undefined,
-): Promise<boolean> {
-  if (token === undefined) return false;
-  for (const name of context.registry.names()) {
-    const check =
-      context.checkToken === undefined
-        ? context.registry.checkToken(name, token)
-        : await context.checkToken(name, token);
-    if (check === "ok") return true;
-  }
-  return false;
-}
-
 async function parseRequest(req: AnyRequest, query: URLSearchParams): Promise<AckRequestBody> {
   const body = await readBody(req);
   if (body.length === 0) return parseAckQuery(query);
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString("utf8"));
-  } catch {
-    throw new WebhookConnectError("WC_ERR_STREAM_PROTOCOL", "the body is not valid JSON");
+  const parsed = parseClientJson(body);
+  if ("invalid" in parsed) {
+    throw new WebhookConnectError("WC_ERR_STREAM_PROTOCOL", `the body is ${parsed.invalid}`);
   }
-  return parseAckBody(json);
+  return parseAckBody(parsed.value);
 }
 
 /** Serves one ack request. */
@@ -76,12 +77,13 @@ export async function serveAck(
 ): Promise<void> {
   try {
     const authorization = authorizationOf(req.headers, query, options);
+    const origin = originOfRequest(req);
     const parsed = await parseRequest(req, query);
     const connectionId = connectionIdOf(req, query) || parsed.connectionId || "";
     let channel = parsed.channel ?? query.get("channel") ?? undefined;
     if (channel === undefined || channel === "") {
       // Nothing about connections is looked up for a request without a valid token.
-      if (!(await validForSomeChannel(context, bearerToken(authorization))))
+      if (!(await validForSomeChannel(context, bearerToken(authorization), origin)))
         throw unauthenticated();
       channel = connectionId === "" ? undefined : context.registry.find(connectionId)?.info.channel;
       if (channel === undefined) {
@@ -91,7 +93,7 @@ export async function serveAck(
         );
       }
     }
-    await authorizeChannelFresh(context, channel, authorization);
+    await authorizeChannelFresh(context, channel, authorization, origin);
     const attached = connectionId === "" ? undefined : context.registry.find(connectionId);
     const session =
       attached !== undefined && attached.info.channel === channel
@@ -138,6 +140,6 @@ export async function serveAck(
       results: body,
     });
   } catch (error) {
-    sendError(res, error);
+    sendStreamError(res, error);
   }
 }

@@ -4,7 +4,11 @@
  * query string, and the channel segment of `/connect/stream/{channel}`.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import type { RequestOrigin } from "../auth/index.js";
 import { WebhookConnectError } from "../errors.js";
+import { remoteAddressOf } from "../ingest/index.js";
+import type { AnyRequest } from "../server/listener.js";
+import { requestOriginOf } from "./stream-context.js";
 
 /** Options of the `/connect/*` endpoints. */
 export interface ConnectEndpointOptions {
@@ -31,6 +35,11 @@ export function authorizationOf(
   if (header !== undefined && header !== "") return header;
   const token = options.allowQueryToken === true ? query.get("token") : null;
   return token === null || token === "" ? undefined : `Bearer ${token}`;
+}
+
+/** Who sent a request (for the failed-authentication throttle). */
+export function originOfRequest(req: AnyRequest): RequestOrigin {
+  return requestOriginOf(remoteAddressOf(req), req.headers["x-forwarded-for"]);
 }
 
 /** Session parameters of a stream request: `group`, `connector_id`, `max_in_flight`. */

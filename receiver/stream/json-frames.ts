@@ -5,33 +5,52 @@
  * (`type: connected | webhook | heartbeat | error`, `ack`, `nack`,
  * `heartbeat`), with our extra fields added, never changing theirs.
  */
+import { isUtf8 } from "node:buffer";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+import { byteOrderMarkLength, JsonScan, MAX_JSON_DEPTH, scanJson } from "../ingest/index.js";
 import type { Session } from "./session.js";
-
-/** A webhook frame as JSON (a flat object, see docs/protocol.md). */
-export type WebhookFrameJson = Record<string, unknown> & { readonly type: "webhook" };
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function payloadOf(body: Uint8Array): unknown {
-  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
+/**
+ * `payload` as JSON text: the body's own bytes when they are one JSON
+ * value (UTF-8, at most MAX_JSON_DEPTH deep), spliced in without parsing
+ * and re-serialising them; otherwise the body as a JSON string.
+ */
+function payloadText(body: Buffer): string {
+  const start = byteOrderMarkLength(body);
+  if (isUtf8(body) && scanJson(body, start) === JsonScan.VALID) {
+    return body.toString("utf8", start);
   }
+  return JSON.stringify(body.toString("utf8"));
 }
 
+/** Options of {@link webhookFrameText}. */
+export interface WebhookFrameTextOptions {
+  /**
+   * Keep the text on one line (SSE `data:`): line breaks of the spliced
+   * payload, which valid JSON only has as whitespace, become spaces.
+   * @default false
+   */
+  readonly singleLine?: boolean;
+}
+
+const LINE_BREAK = /[\r\n]/g;
+
 /**
- * Maps a message to its JSON frame. `payload` is the parsed JSON body when
- * the body is JSON, else its text; `body_base64` always carries the exact
- * bytes. `headers` is an object (repeated names joined with ", ") for the
- * seed's connectors; `header_list` keeps order, case and repeats.
+ * The `webhook` frame of a message as JSON text (a flat object, see
+ * docs/protocol.md). `payload` is the body when it is JSON, else its text;
+ * `body_base64` always carries the exact bytes. `headers` is an object
+ * (repeated names joined with ", ") for the seed's connectors;
+ * `header_list` keeps order, case and repeats.
  */
-export function webhookFrame(message: WebhookMessage): WebhookFrameJson {
+export function webhookFrameText(
+  message: WebhookMessage,
+  options: WebhookFrameTextOptions = {},
+): string {
   const headers: Record<string, string> = {};
   for (const { name, value } of message.headers) {
     const existing = headers[name];
@@ -41,18 +60,20 @@ export function webhookFrame(message: WebhookMessage): WebhookFrameJson {
     message.receivedAt === undefined ? undefined : timestampDate(message.receivedAt).toISOString();
   const expiresAt =
     message.expiresAt === undefined ? undefined : timestampDate(message.expiresAt).toISOString();
-  return {
+  const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+  const head = JSON.stringify({
     type: "webhook",
     message_id: message.messageId,
     sequence: Number(message.sequence),
     webhook_id: message.webhookId,
     timestamp: receivedAt ?? iso(Date.now()),
     headers,
-    payload: payloadOf(message.body),
+  });
+  const tail = JSON.stringify({
     channel: message.channel,
     delivery_attempt: message.deliveryAttempt,
     content_type: message.contentType,
-    body_base64: Buffer.from(message.body).toString("base64"),
+    body_base64: body.toString("base64"),
     method: message.method,
     path: message.path,
     query: message.query,
@@ -61,7 +82,10 @@ export function webhookFrame(message: WebhookMessage): WebhookFrameJson {
     expires_at: expiresAt ?? null,
     source_ip: message.sourceIp,
     traceparent: message.traceparent,
-  };
+  });
+  let payload = payloadText(body);
+  if (options.singleLine === true) payload = payload.replace(LINE_BREAK, " ");
+  return `${head.slice(0, -1)},"payload":${payload},${tail.slice(1)}`;
 }
 
 /** The `connected` frame, sent first on every JSON stream. */
@@ -177,15 +201,27 @@ export function clientFrameOf(value: unknown): ClientFrame | ClientFrameError {
   };
 }
 
-/** Parses a text frame; malformed JSON is an invalid frame, never an exception. */
-export function parseClientFrame(text: string): ClientFrame | ClientFrameError {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { kind: "invalid", reason: "frame is not valid JSON" };
+/**
+ * Parses client JSON (a frame, an ack body): scanned first, so nesting
+ * deeper than MAX_JSON_DEPTH is refused before `JSON.parse` builds it.
+ * Returns the reason instead of a value when the bytes are not usable JSON.
+ */
+export function parseClientJson(bytes: Buffer): { value: unknown } | { invalid: string } {
+  if (!isUtf8(bytes)) return { invalid: "not valid UTF-8" };
+  const start = byteOrderMarkLength(bytes);
+  const scan = scanJson(bytes, start);
+  if (scan === JsonScan.TOO_DEEP) {
+    return { invalid: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
   }
-  return clientFrameOf(value);
+  if (scan !== JsonScan.VALID) return { invalid: "not valid JSON" };
+  return { value: JSON.parse(bytes.toString("utf8", start)) as unknown };
+}
+
+/** Parses a text frame; malformed JSON is an invalid frame, never an exception. */
+export function parseClientFrame(bytes: Buffer): ClientFrame | ClientFrameError {
+  const parsed = parseClientJson(bytes);
+  if ("invalid" in parsed) return { kind: "invalid", reason: `frame is ${parsed.invalid}` };
+  return clientFrameOf(parsed.value);
 }
 
 /** Outcome of applying one client frame: ids that were not applied, with why. */

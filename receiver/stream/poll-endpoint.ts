@@ -7,18 +7,19 @@
  */
 import type { IncomingMessage } from "node:http";
 import { WebhookConnectError } from "../errors.js";
-import { sendError, sendJson } from "../ingest/index.js";
+import { sendJsonText } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
 import {
   authorizationOf,
   type ConnectEndpointOptions,
   nonNegativeInteger,
+  originOfRequest,
   secondsParam,
   streamParamsOf,
 } from "./connect-request.js";
-import { webhookFrame } from "./json-frames.js";
+import { webhookFrameText } from "./json-frames.js";
 import type { PollSessions } from "./poll-sessions.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
 import { remoteAddressOfSocket } from "./upgrade-response.js";
 
 /** Wait of a poll without `timeout`. */
@@ -45,7 +46,12 @@ export async function servePoll(
   const onGone = () => abort.abort();
   res.once("close", onGone);
   try {
-    await authorizeChannelFresh(context, channel, authorizationOf(req.headers, query, options));
+    await authorizeChannelFresh(
+      context,
+      channel,
+      authorizationOf(req.headers, query, options),
+      originOfRequest(req),
+    );
     const params = streamParamsOf(query, req.headers);
     const result = await polls.pull({
       hello: {
@@ -67,9 +73,10 @@ export async function servePoll(
       res.end();
       return;
     }
-    sendJson(res, 200, result.messages.map(webhookFrame), { headers });
+    const frames = result.messages.map((message) => webhookFrameText(message));
+    sendJsonText(res, 200, `[${frames.join(",")}]`, { headers });
   } catch (error) {
-    sendError(res, error);
+    sendStreamError(res, error);
   } finally {
     res.off("close", onGone);
   }
@@ -89,7 +96,12 @@ export async function serveClosePoll(
   options: ConnectEndpointOptions,
 ): Promise<void> {
   try {
-    await authorizeChannelFresh(context, channel, authorizationOf(req.headers, query, options));
+    await authorizeChannelFresh(
+      context,
+      channel,
+      authorizationOf(req.headers, query, options),
+      originOfRequest(req),
+    );
     const attached = context.registry.find(connectionIdOf(req, query));
     if (
       attached === undefined ||
@@ -105,6 +117,6 @@ export async function serveClosePoll(
     res.writeHead(204, { "Cache-Control": "no-store" });
     res.end();
   } catch (error) {
-    sendError(res, error);
+    sendStreamError(res, error);
   }
 }

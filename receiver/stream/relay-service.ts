@@ -23,6 +23,7 @@ import {
   RelayService,
   type SubscribeResponse,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
+import type { RequestOrigin } from "../auth/index.js";
 import { connectCodeOf, WebhookConnectError } from "../errors.js";
 import {
   encodedConnectFrame,
@@ -32,7 +33,12 @@ import {
 } from "./encoded-frames.js";
 import { createPollSessions, type PollSessions } from "./poll-sessions.js";
 import { openSession, type Session, type SessionFrame, settleMessage } from "./session.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import {
+  authorizeChannelFresh,
+  reportInternalError,
+  requestOriginOf,
+  type StreamContext,
+} from "./stream-context.js";
 import { welcomeOf } from "./welcome.js";
 
 /** Context key carrying the client's remote address into handlers. */
@@ -41,10 +47,14 @@ export const remoteAddressKey = createContextKey<string>("", { description: "rem
 /** How long a bidi client may take to send Hello. */
 const HELLO_TIMEOUT_MS = 10_000;
 
-function toConnectError(error: unknown): ConnectError {
+function connectErrorOf(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof WebhookConnectError) {
-    return new ConnectError(error.message, connectCodeOf(error.code));
+    const metadata =
+      error.retryAfterSeconds === undefined
+        ? undefined
+        : { "retry-after": String(Math.ceil(error.retryAfterSeconds)) };
+    return new ConnectError(error.message, connectCodeOf(error.code), metadata);
   }
   return new ConnectError("internal error", Code.Internal);
 }
@@ -72,6 +82,14 @@ function validateHello(hello: Hello | undefined): Hello {
   return hello;
 }
 
+/** Who made a call (for the failed-authentication throttle). */
+function originOfCall(ctx: HandlerContext): RequestOrigin {
+  return requestOriginOf(
+    ctx.values.get(remoteAddressKey),
+    ctx.requestHeader.get("x-forwarded-for"),
+  );
+}
+
 function now(): Timestamp {
   return timestampFromMs(Date.now());
 }
@@ -80,9 +98,25 @@ function now(): Timestamp {
 export function registerRelayService(router: ConnectRouter, context: StreamContext): PollSessions {
   const polls = createPollSessions(context);
 
-  async function start(hello: Hello, ctx: HandlerContext, liveness: boolean): Promise<Session> {
+  /** The ConnectError to answer with; an unexpected error is reported with its cause first. */
+  function toConnectError(error: unknown, method: string): ConnectError {
+    reportInternalError(context, `rpc ${method}`, error);
+    return connectErrorOf(error);
+  }
+
+  async function start(
+    hello: Hello,
+    ctx: HandlerContext,
+    liveness: boolean,
+    method: string,
+  ): Promise<Session> {
     try {
-      await authorizeChannelFresh(context, hello.channel, ctx.requestHeader.get("authorization"));
+      await authorizeChannelFresh(
+        context,
+        hello.channel,
+        ctx.requestHeader.get("authorization"),
+        originOfCall(ctx),
+      );
       return await openSession({
         buffer: context.buffer,
         registry: context.registry,
@@ -97,7 +131,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
         ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
       });
     } catch (error) {
-      throw toConnectError(error);
+      throw toConnectError(error, method);
     }
   }
 
@@ -131,14 +165,17 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
 
   /**
    * Reads client frames of a bidi stream after Hello, queueing notices to
-   * send back, and closes the session when the client's side ends. Its own
-   * try/catch rather than a `.then` chain: an idle stream waits in here for
-   * its whole life.
+   * send back, and closes the session when the client's side ends. A
+   * request stream that fails (a malformed or oversized frame) is recorded
+   * in `failure` before the session closes, so the call ends with that
+   * error rather than OK. Its own try/catch rather than a `.then` chain: an
+   * idle stream waits in here for its whole life.
    */
   async function readClientFrames(
     iterator: AsyncIterator<ConnectRequest>,
     session: Session,
     notices: ConnectResponse["frame"][],
+    failure: { error?: unknown },
   ): Promise<void> {
     try {
       for (;;) {
@@ -175,6 +212,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
         }
       }
     } catch (error) {
+      failure.error = error;
       session.close(`client stream failed: ${(error as Error).message}`);
       return;
     }
@@ -199,11 +237,12 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           ? first.value.frame.value
           : undefined,
       );
-      const session = await start(hello, ctx, true);
+      const session = await start(hello, ctx, true, "Connect");
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       const notices: ConnectResponse["frame"][] = [];
-      void readClientFrames(iterator, session, notices);
+      const failure: { error?: unknown } = {};
+      void readClientFrames(iterator, session, notices, failure);
       try {
         yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
         const binary = usesBinaryCodec(ctx);
@@ -211,6 +250,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           while (notices.length > 0) yield { frame: notices.shift()! };
           yield connectResponseOf(frame, binary);
         }
+        if (failure.error instanceof ConnectError) throw failure.error;
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         session.close("stream ended");
@@ -218,7 +258,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     },
 
     async *subscribe(request, ctx) {
-      const session = await start(validateHello(request.hello), ctx, false);
+      const session = await start(validateHello(request.hello), ctx, false, "Subscribe");
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       try {
@@ -237,9 +277,10 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           context,
           request.channel,
           ctx.requestHeader.get("authorization"),
+          originOfCall(ctx),
         );
       } catch (error) {
-        throw toConnectError(error);
+        throw toConnectError(error, "Ack");
       }
       const attached = context.registry.find(request.connectionId);
       const session =
@@ -281,7 +322,12 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     async pull(request, ctx) {
       const hello = validateHello(request.hello);
       try {
-        await authorizeChannelFresh(context, hello.channel, ctx.requestHeader.get("authorization"));
+        await authorizeChannelFresh(
+          context,
+          hello.channel,
+          ctx.requestHeader.get("authorization"),
+          originOfCall(ctx),
+        );
         const timeoutMs =
           request.timeout === undefined
             ? 30_000
@@ -299,7 +345,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           ? encodedPullResponse(result.connectionId, result.messages)
           : { connectionId: result.connectionId, messages: result.messages };
       } catch (error) {
-        throw toConnectError(error);
+        throw toConnectError(error, "Pull");
       }
     },
   });

@@ -6,12 +6,16 @@
  * `POST /connect/ack` with the connection id. Only framing lives here.
  */
 import type { IncomingMessage } from "node:http";
-import { sendError } from "../ingest/index.js";
 import type { AnyRequest, AnyResponse } from "../server/listener.js";
-import { authorizationOf, type ConnectEndpointOptions, streamParamsOf } from "./connect-request.js";
-import { connectedFrame, errorFrame, heartbeatFrame, webhookFrame } from "./json-frames.js";
+import {
+  authorizationOf,
+  type ConnectEndpointOptions,
+  originOfRequest,
+  streamParamsOf,
+} from "./connect-request.js";
+import { connectedFrame, errorFrame, heartbeatFrame, webhookFrameText } from "./json-frames.js";
 import { openSession } from "./session.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
 import { remoteAddressOfSocket } from "./upgrade-response.js";
 
 /**
@@ -21,10 +25,15 @@ import { remoteAddressOfSocket } from "./upgrade-response.js";
  */
 const PADDING_BYTES = 2048;
 
+/** One SSE event whose data is `json`, JSON text on one line. */
+function eventText(name: string, json: string, id?: string): string {
+  const idLine = id === undefined ? "" : `id: ${id}\n`;
+  return `event: ${name}\n${idLine}data: ${json}\n\n`;
+}
+
 /** One SSE event. */
 function event(name: string, data: unknown, id?: string): string {
-  const idLine = id === undefined ? "" : `id: ${id}\n`;
-  return `event: ${name}\n${idLine}data: ${JSON.stringify(data)}\n\n`;
+  return eventText(name, JSON.stringify(data), id);
 }
 
 interface Writable {
@@ -45,7 +54,12 @@ export async function serveSse(
 ): Promise<void> {
   let session: Awaited<ReturnType<typeof openSession>>;
   try {
-    await authorizeChannelFresh(context, channel, authorizationOf(req.headers, query, options));
+    await authorizeChannelFresh(
+      context,
+      channel,
+      authorizationOf(req.headers, query, options),
+      originOfRequest(req),
+    );
     const params = streamParamsOf(query, req.headers);
     session = await openSession({
       buffer: context.buffer,
@@ -60,7 +74,7 @@ export async function serveSse(
       ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
     });
   } catch (error) {
-    sendError(res, error);
+    sendStreamError(res, error);
     return;
   }
   const out = res as unknown as Writable;
@@ -87,7 +101,13 @@ export async function serveSse(
     if (out.destroyed || out.writableEnded) break;
     const ok =
       frame.kind === "message"
-        ? out.write(event("webhook", webhookFrame(frame.message), frame.message.messageId))
+        ? out.write(
+            eventText(
+              "webhook",
+              webhookFrameText(frame.message, { singleLine: true }),
+              frame.message.messageId,
+            ),
+          )
         : out.write(event("heartbeat", heartbeatFrame(frame.at)));
     if (!ok) await drained(out);
   }

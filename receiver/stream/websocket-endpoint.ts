@@ -12,12 +12,17 @@ import { WebhookConnectError } from "../errors.js";
 import {
   authorizationOf,
   type ConnectEndpointOptions,
+  originOfRequest,
   type StreamParams,
   splitUrl,
   streamParamsOf,
   streamPathOf,
 } from "./connect-request.js";
-import { authorizeChannelFresh, type StreamContext } from "./stream-context.js";
+import {
+  authorizeChannelFresh,
+  reportInternalError,
+  type StreamContext,
+} from "./stream-context.js";
 import { remoteAddressOfSocket, writeUpgradeError } from "./upgrade-response.js";
 import { serveJsonSocket } from "./websocket-json.js";
 import { serveProtoSocket } from "./websocket-proto.js";
@@ -67,11 +72,19 @@ export function createWebSocketEndpoint(
         return;
       }
       // Checked before the upgrade, so a bad token never sees a WebSocket.
-      authorizeChannelFresh(context, target.channel, authorizationOf(req.headers, query, options))
+      authorizeChannelFresh(
+        context,
+        target.channel,
+        authorizationOf(req.headers, query, options),
+        originOfRequest(req),
+      )
         .then(() => streamParamsOf(query, req.headers))
         .then(
           (params) => upgrade(req, socket, head, target.channel, params),
-          (error: unknown) => writeUpgradeError(socket, error),
+          (error: unknown) => {
+            reportInternalError(context, `GET ${path} (upgrade)`, error);
+            writeUpgradeError(socket, error);
+          },
         );
     },
     close() {

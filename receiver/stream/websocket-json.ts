@@ -12,15 +12,15 @@ import {
   errorFrame,
   heartbeatFrame,
   parseClientFrame,
-  webhookFrame,
+  webhookFrameText,
 } from "./json-frames.js";
 import { openSession, type Session } from "./session.js";
-import type { StreamContext } from "./stream-context.js";
+import { reportInternalError, type StreamContext } from "./stream-context.js";
 import { closeWebSocket, openErrorClose } from "./websocket-lifecycle.js";
 
-function textOf(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
-  return Buffer.from(data as ArrayBuffer).toString("utf8");
+function bytesOf(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
 /** Serves one accepted JSON WebSocket until either side closes it. */
@@ -31,9 +31,10 @@ export function serveJsonSocket(
   params: StreamParams,
   remoteAddress: string,
 ): void {
-  const send = (value: unknown) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(value));
+  const sendText = (text: string) => {
+    if (ws.readyState === ws.OPEN) ws.send(text);
   };
+  const send = (value: unknown) => sendText(JSON.stringify(value));
   let session: Session | undefined;
 
   const onFrame = async (data: RawData, isBinary: boolean) => {
@@ -47,7 +48,7 @@ export function serveJsonSocket(
       );
       return;
     }
-    const frame = parseClientFrame(textOf(data));
+    const frame = parseClientFrame(bytesOf(data));
     if (frame.kind === "invalid") {
       session.touch();
       send(errorFrame("WC_ERR_STREAM_PROTOCOL", frame.reason, frame.messageId));
@@ -60,7 +61,8 @@ export function serveJsonSocket(
   };
   ws.on("message", (data, isBinary) => {
     onFrame(data, isBinary).catch((error: unknown) => {
-      send(errorFrame("WC_ERR_INTERNAL", (error as Error).message));
+      reportInternalError(context, "websocket frame", error);
+      send(errorFrame("WC_ERR_INTERNAL", "internal error"));
     });
   });
   ws.on("pong", () => session?.touch());
@@ -96,7 +98,7 @@ export function serveJsonSocket(
       });
       void (async () => {
         for await (const frame of opened.frames()) {
-          if (frame.kind === "message") send(webhookFrame(frame.message));
+          if (frame.kind === "message") sendText(webhookFrameText(frame.message));
           else {
             send(heartbeatFrame(frame.at));
             if (ws.readyState === ws.OPEN) ws.ping();
@@ -105,6 +107,7 @@ export function serveJsonSocket(
       })();
     },
     (error: unknown) => {
+      reportInternalError(context, "websocket open", error);
       const known = error instanceof WebhookConnectError;
       send(
         errorFrame(

@@ -20,7 +20,7 @@ import { WebhookConnectError } from "../errors.js";
 import { connectMessageFrameBytes } from "./encoded-frames.js";
 import { applyClientFrame, type ClientFrame } from "./json-frames.js";
 import { openSession, type Session } from "./session.js";
-import type { StreamContext } from "./stream-context.js";
+import { reportInternalError, type StreamContext } from "./stream-context.js";
 import { wsCloseCodes } from "./websocket-close.js";
 import { closeWebSocket, openErrorClose } from "./websocket-lifecycle.js";
 import { welcomeOf } from "./welcome.js";
@@ -157,6 +157,7 @@ export function serveProtoSocket(
         ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
       });
     } catch (error) {
+      reportInternalError(context, "websocket open", error);
       const known = error instanceof WebhookConnectError;
       send(
         notice(
@@ -200,7 +201,8 @@ export function serveProtoSocket(
   };
 
   ws.on("message", (data, isBinary) => {
-    onFrame(data, isBinary).catch(() => {
+    onFrame(data, isBinary).catch((error: unknown) => {
+      reportInternalError(context, "websocket frame", error);
       send(notice(Notice_Level.WARNING, "WC_ERR_INTERNAL", "internal error"));
     });
   });

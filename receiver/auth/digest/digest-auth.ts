@@ -88,10 +88,18 @@ export function createDigestAuthVerifier(
     status: 401,
     headers: challenge(stale),
   });
+  /** A first request without credentials, or an expired nonce: the normal challenge round. */
+  const challengeOnly = (reason: string, stale = false): VerifyResult => ({
+    ok: false,
+    reason: `digest_auth: ${reason}`,
+    status: 401,
+    headers: challenge(stale),
+    challenge: true,
+  });
 
   const verify = async (request: IngestRequest): Promise<VerifyResult> => {
     const credentials = authorizationCredentials(request, "Digest");
-    if (credentials === undefined) return fail("missing Digest credentials");
+    if (credentials === undefined) return challengeOnly("missing Digest credentials");
     const params = parseAuthParams(credentials);
     if (params === undefined) return fail("malformed Digest credentials");
     const get = (name: string) => params.get(name) ?? "";
@@ -124,7 +132,7 @@ export function createDigestAuthVerifier(
     const nonceState = nonces.check(nonce);
     if (nonceState.state !== "valid") {
       return nonceState.state === "expired"
-        ? fail("nonce expired", true)
+        ? challengeOnly("nonce expired", true)
         : fail("nonce was not issued by this receiver");
     }
     const use = await replays.use(`${nonce}:${nc.toLowerCase()}`, nonceState.expiresAt - now());

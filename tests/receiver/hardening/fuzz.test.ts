@@ -6,6 +6,14 @@
  * did not grow past a bound between the first and the last thousand
  * requests, and the receiver still answers /health and accepts a webhook.
  *
+ * Then the streaming side: RelayService calls with random and mutated
+ * frames (gRPC over HTTP/2), WebSocket frames of both subprotocols, and
+ * the JSON-frame endpoints (SSE, long-poll, `POST /connect/ack`) with
+ * random parameters and bodies, over messages with random bodies. No call
+ * may end INTERNAL/UNKNOWN or 5xx (but 503), no WebSocket may be closed
+ * 1011 or get an internal error frame, and no internal error may be
+ * reported.
+ *
  * Seeded: a failure prints the seed; rerun with FUZZ_SEED=<seed>.
  */
 import { randomInt } from "node:crypto";
@@ -13,7 +21,10 @@ import http from "node:http";
 import http2 from "node:http2";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import WebSocket from "ws";
+import type { InternalErrorEvent } from "../../../receiver/server/router.js";
 import {
   type ClientFuzzCase,
   clientCase,
@@ -25,6 +36,16 @@ import {
   type RawFuzzCase,
   rawCase,
 } from "./fuzz-requests.js";
+import {
+  clientJsonText,
+  type JsonEndpointCase,
+  jsonEndpointCase,
+  type RpcFuzzCase,
+  rpcCase,
+  STREAM_CHANNEL,
+  type WebSocketFuzzCase,
+  webSocketCase,
+} from "./fuzz-streams.js";
 import { exchange, openSocket } from "./raw-client.js";
 import { type ReceiverFixture, relayed, send, startReceiverFixture } from "./receiver-fixture.js";
 
@@ -69,6 +90,7 @@ const document = {
     { hmac: { secret: FUZZ_SECRET, header: "X-Signature", prefix: "sha256=" } },
     moduleConfig,
   ),
+  "fz-stream-blob": relayed(STREAM_CHANNEL, { data_type: "blob" }, moduleConfig),
   [FUZZ_WEBHOOKS.limited]: relayed(
     CHANNEL,
     {
@@ -83,6 +105,7 @@ let fixture: ReceiverFixture;
 let agent: http.Agent;
 let session: http2.ClientHttp2Session | undefined;
 const processFaults: unknown[] = [];
+const internalErrors: InternalErrorEvent[] = [];
 const onFault = (error: unknown) => processFaults.push(error);
 
 beforeAll(async () => {
@@ -90,6 +113,8 @@ beforeAll(async () => {
   process.on("uncaughtException", onFault);
   fixture = await startReceiverFixture(document, {
     limits: { headersTimeoutMs: 3_000, requestTimeoutMs: 6_000, maxHeaderBytes: 16_384 },
+    heartbeatIntervalMs: 2_000,
+    onInternalError: (event) => internalErrors.push(event),
   });
   agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 });
@@ -247,6 +272,7 @@ describe("ingest fuzz", () => {
     const seen = `seed ${SEED}`;
     expect(issued, `${seen}: only ${issued} requests within ${DEADLINE_MS} ms`).toBe(TOTAL);
     expect(processFaults, `${seen}: unhandled rejections / uncaught exceptions`).toEqual([]);
+    expect(internalErrors.map(describeInternal), `${seen}: internal errors`).toEqual([]);
     const serverErrors = outcomes.filter((outcome) =>
       outcome.statuses.some((status) => status >= 500 && !allowedServerStatus(outcome, status)),
     );
@@ -273,6 +299,216 @@ describe("ingest fuzz", () => {
       `ingest fuzz seed ${SEED}: ${issued} requests in ${Math.round(elapsed)} ms; statuses ${JSON.stringify(
         Object.fromEntries([...counts].sort(([a], [b]) => a - b)),
       )}; heap ${(heapAfterFirstWindow / 2 ** 20).toFixed(1)} → ${(heapAtEnd / 2 ** 20).toFixed(1)} MiB`,
+    );
+  });
+});
+
+function describeInternal(event: InternalErrorEvent): string {
+  return `${event.where}: ${event.error instanceof Error ? event.error.stack : String(event.error)}`;
+}
+
+/** Stream cases issued in all. */
+const STREAM_TOTAL = 3_000;
+const STREAM_DEADLINE_MS = 45_000;
+const STREAM_CONCURRENCY = 8;
+
+/** What one stream case saw that it must not have. */
+type StreamDefect = string | undefined;
+
+let rpcSession: http2.ClientHttp2Session | undefined;
+
+function rpcH2(): http2.ClientHttp2Session {
+  if (rpcSession === undefined || rpcSession.destroyed || rpcSession.closed) {
+    rpcSession = http2.connect(fixture.url);
+    rpcSession.on("error", () => undefined);
+  }
+  return rpcSession;
+}
+
+/** gRPC statuses (and Connect error codes) that mean the server failed, not the client. */
+const SERVER_FAULT = /grpc-status:\s*(?:13|2)\b|"code":"(?:internal|unknown)"/;
+
+async function sendRpc(testCase: RpcFuzzCase): Promise<StreamDefect | typeof HANG> {
+  return new Promise((resolve) => {
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = rpcH2().request({
+        ":method": "POST",
+        ":path": `/webhookconnect.v1.RelayService/${testCase.method}`,
+        ...testCase.headers,
+      });
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    let status: number | undefined;
+    let text = "";
+    const statusOf = (headers: http2.IncomingHttpHeaders) => {
+      if (headers[":status"] !== undefined) status = Number(headers[":status"]);
+      const grpcStatus = headers["grpc-status"];
+      if (grpcStatus !== undefined) text += `grpc-status: ${grpcStatus}\n`;
+    };
+    stream.on("response", statusOf);
+    stream.on("trailers", statusOf);
+    stream.on("data", (chunk: Buffer) => {
+      text += chunk.toString("latin1");
+      // A stream that is open and delivering is done being fuzzed.
+      if (testCase.method === "Connect" || testCase.method === "Subscribe") {
+        if (text.length > 0 && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    });
+    const timer = setTimeout(() => {
+      resolve(HANG);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    }, IDLE_MS);
+    stream.on("error", () => undefined);
+    stream.once("close", () => {
+      clearTimeout(timer);
+      if (status !== undefined && status >= 500 && status !== 503 && status !== 501) {
+        resolve(`HTTP ${status}`);
+      } else if (SERVER_FAULT.test(text)) {
+        resolve(text.match(SERVER_FAULT)?.[0]);
+      } else {
+        resolve(undefined);
+      }
+    });
+    stream.end(testCase.body);
+  });
+}
+
+async function sendJsonEndpoint(testCase: JsonEndpointCase): Promise<StreamDefect | typeof HANG> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), IDLE_MS);
+  try {
+    const response = await request(`${fixture.url}${testCase.path}`, {
+      method: testCase.method as "GET",
+      headers: testCase.headers,
+      ...(testCase.body === undefined ? {} : { body: testCase.body }),
+      signal: abort.signal,
+    });
+    if (testCase.label === "sse" && response.statusCode === 200) {
+      // A live stream: read until its first event, then leave.
+      let seen = "";
+      for await (const chunk of response.body) {
+        seen += Buffer.from(chunk as Uint8Array).toString("utf8");
+        if (seen.includes("event: connected")) break;
+      }
+      abort.abort();
+    } else {
+      await response.body.dump();
+    }
+    const status = response.statusCode;
+    return status >= 500 && status !== 503 ? `HTTP ${status}` : undefined;
+  } catch {
+    return abort.signal.aborted && testCase.label !== "sse" ? HANG : undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The frame every session ends with: malformed, so the server answers it at once. */
+const SENTINEL = { json: "not json", proto: Buffer.from([0x0a, 0xff]) };
+
+async function sendWebSocket(testCase: WebSocketFuzzCase): Promise<StreamDefect | typeof HANG> {
+  const url = `${fixture.url.replace(/^http/, "ws")}/connect/stream/${STREAM_CHANNEL}`;
+  const ws = new WebSocket(url, testCase.protocol === "proto" ? ["webhookconnect.v1.proto"] : [], {
+    headers: testCase.authorization === undefined ? {} : { authorization: testCase.authorization },
+  });
+  return new Promise((resolve) => {
+    let defect: StreamDefect;
+    const timer = setTimeout(() => {
+      resolve(HANG);
+      ws.terminate();
+    }, IDLE_MS);
+    const finish = (result: StreamDefect) => {
+      clearTimeout(timer);
+      resolve(defect ?? result);
+      ws.terminate();
+    };
+    ws.on("error", () => undefined);
+    ws.once("unexpected-response", (_req, res) => {
+      const status = res.statusCode ?? 0;
+      finish(status >= 500 && status !== 503 ? `upgrade HTTP ${status}` : undefined);
+    });
+    ws.on("message", (data, isBinary) => {
+      const text = Buffer.from(data as Buffer).toString(isBinary ? "latin1" : "utf8");
+      if (text.includes("WC_ERR_INTERNAL")) defect = `internal error frame: ${text.slice(0, 120)}`;
+      if (text.includes("frame is not valid JSON") || text.includes("malformed frame ignored")) {
+        finish(undefined);
+      }
+    });
+    ws.once("close", (code) => finish(code === 1011 ? "closed 1011" : undefined));
+    ws.once("open", () => {
+      for (const frame of testCase.frames) ws.send(frame.data, { binary: frame.binary });
+      const sentinel = testCase.protocol === "json" ? SENTINEL.json : SENTINEL.proto;
+      ws.send(sentinel, { binary: testCase.protocol === "proto" });
+    });
+  });
+}
+
+describe("stream fuzz", () => {
+  it(`survives ${STREAM_TOTAL} hostile RPC calls, WebSocket sessions and JSON-frame requests`, {
+    timeout: STREAM_DEADLINE_MS + 30_000,
+  }, async () => {
+    const seed = SEED + 1;
+    onTestFailed(() => {
+      console.error(`stream fuzz failed with seed ${SEED}; rerun with FUZZ_SEED=${SEED}`);
+    });
+    const rng = new Random(seed);
+    // Messages with random bodies (JSON, deep JSON, text, binary) for the frames to carry.
+    const messageIds: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const body = rng.pick([
+        () => rng.bytes(rng.int(0, 300)),
+        () => Buffer.from(clientJsonText(rng, [])),
+        () => Buffer.from(`${"[".repeat(5_000)}${"]".repeat(5_000)}`),
+        () => Buffer.from('{"line":\r\n"breaks"}'),
+      ])();
+      const answer = await send(`${fixture.url}/webhook/fz-stream-blob`, { body });
+      if (answer.status === 200) messageIds.push(String(JSON.parse(answer.text).message_id));
+    }
+    expect(messageIds.length).toBeGreaterThan(30);
+
+    const started = performance.now();
+    const defects: string[] = [];
+    const counts = { rpc: 0, websocket: 0, "json-endpoint": 0 };
+    let issued = 0;
+    const worker = async () => {
+      while (issued < STREAM_TOTAL && performance.now() - started < STREAM_DEADLINE_MS) {
+        const index = issued++;
+        const caseRng = new Random(Math.floor(rng.next() * 2 ** 32));
+        const pick = caseRng.next();
+        const testCase =
+          pick < 0.45
+            ? rpcCase(caseRng)
+            : pick < 0.7
+              ? webSocketCase(caseRng, messageIds)
+              : jsonEndpointCase(caseRng, messageIds);
+        counts[testCase.kind] += 1;
+        const outcome =
+          testCase.kind === "rpc"
+            ? await sendRpc(testCase)
+            : testCase.kind === "websocket"
+              ? await sendWebSocket(testCase)
+              : await sendJsonEndpoint(testCase);
+        if (outcome === HANG)
+          defects.push(`#${index} ${testCase.label}: no answer in ${IDLE_MS} ms`);
+        else if (outcome !== undefined) defects.push(`#${index} ${testCase.label}: ${outcome}`);
+      }
+    };
+    await Promise.all(Array.from({ length: STREAM_CONCURRENCY }, worker));
+    rpcSession?.destroy();
+    const seen = `seed ${SEED}`;
+    expect(issued, `${seen}: only ${issued} stream cases within ${STREAM_DEADLINE_MS} ms`).toBe(
+      STREAM_TOTAL,
+    );
+    expect(processFaults, `${seen}: unhandled rejections / uncaught exceptions`).toEqual([]);
+    expect(defects.slice(0, 10), seen).toEqual([]);
+    expect(internalErrors.map(describeInternal), `${seen}: internal errors`).toEqual([]);
+    const health = await send(`${fixture.url}/health`, { method: "GET" });
+    expect(health.status, seen).toBe(200);
+    console.info(
+      `stream fuzz seed ${SEED}: ${issued} cases in ${Math.round(performance.now() - started)} ms; ${JSON.stringify(counts)}`,
     );
   });
 });
