@@ -170,6 +170,20 @@ describe("receiver start-up errors outside the config file", () => {
     expect(run.lines[0]).toContain("not a directory");
   });
 
+  it("refuses a data directory that cannot be created (under /proc) instead of hanging", async () => {
+    const run = await failStart([
+      "--config",
+      config,
+      "--port",
+      "0",
+      "--buffer",
+      "sqlite:/proc/webhook-connect-no-such-dir/b.db",
+    ]);
+    expect(run.code, run.output).toBe(2);
+    expect(run.lines, run.output).toEqual([expect.stringContaining("--buffer")]);
+    expect(run.lines[0]).toContain("/proc/webhook-connect-no-such-dir");
+  });
+
   it("reports an unreadable config (a directory) on one line", async () => {
     const run = await failStart(["--config", dir, "--port", "0", "--buffer", buffer("cfg.db")]);
     expect(run.code, run.output).toBe(2);

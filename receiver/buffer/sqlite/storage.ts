@@ -8,7 +8,7 @@
  * worker commits the rounds that queued up meanwhile together. Group commit
  * without a timer: a commit's size follows the load.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { BufferUnavailableError } from "../../errors.js";
@@ -115,8 +115,7 @@ export class Storage {
     dedupTail: number,
   ) {
     try {
-      if (path !== ":memory:" && path !== "")
-        mkdirSync(dirname(resolve(path)), { recursive: true });
+      if (path !== ":memory:" && path !== "") makeDirectories(dirname(resolve(path)));
     } catch (error) {
       throw new BufferUnavailableError(
         `cannot open SQLite buffer at '${path}': ${(error as Error).message}`,
@@ -363,6 +362,23 @@ interface RoundWaiters {
     resolve: (value: ReadResult) => void;
     reject: (error: unknown) => void;
   }>;
+}
+
+/**
+ * `mkdir -p` by hand: walks up to the deepest existing directory, then
+ * creates each level below it once. (Node 20's recursive mkdirSync never
+ * returns for a path under /proc, where mkdir fails with ENOENT forever.)
+ */
+function makeDirectories(directory: string): void {
+  const missing: string[] = [];
+  let current = directory;
+  while (!existsSync(current)) {
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const level of missing.reverse()) mkdirSync(level);
 }
 
 function reasonOf(result: Extract<OpenResult, { ok: false }>): string {
