@@ -330,7 +330,9 @@ describe("several receivers on one JetStream", () => {
     expect(late.filter((req) => req.url === "/a").length).toBeGreaterThanOrEqual(20);
     expect(late.filter((req) => req.url === "/b").length).toBeGreaterThanOrEqual(20);
     expect(stats).toMatchObject({ queued: 0, inFlight: 0, delivered: total + 1, deadLettered: 0 });
-    expect(stats.groups).toEqual([{ group: "default", pending: 0, inFlight: 0 }]);
+    expect(stats.groups).toEqual([
+      { group: "default", pending: 0, inFlight: 0, oldestUnackedAgeMs: 0 },
+    ]);
     // Steady state: nothing is redelivered later.
     expect(target.requests).toHaveLength(total);
   }, 90_000);

@@ -102,6 +102,10 @@ const GUARD_INTERVAL_MS = 500;
  */
 export class DiskGuard {
   private nextCheckAt = 0;
+  /** Bytes that may be accepted before the next look, whatever the time. */
+  private allowance = 0;
+  /** Bytes accepted and not yet written (or failed): not in any measurement yet. */
+  private unwritten = 0;
   private refusal: BufferUnavailableError | undefined;
   private readonly directory: string | undefined;
   /** Free pages inside the database file, as the storage worker last reported. */
@@ -114,13 +118,34 @@ export class DiskGuard {
     this.directory = path === ":memory:" || path === "" ? undefined : dirname(resolve(path));
   }
 
-  /** Why new messages are refused now, if they are. */
-  check(now: number): BufferUnavailableError | undefined {
-    if (now < this.nextCheckAt) return this.refusal;
-    const { refusal, near } = this.measure();
-    this.refusal = refusal;
-    this.nextCheckAt = near ? now : now + GUARD_INTERVAL_MS;
-    return refusal;
+  /**
+   * Why a new message of `bytes` is refused now, if it is. The files are
+   * looked at again after the interval, or sooner once the messages
+   * accepted since the last look could have used a third of the room that
+   * was left (each is written to the WAL, then copied into the file).
+   */
+  check(now: number, bytes: number): BufferUnavailableError | undefined {
+    this.allowance -= bytes;
+    if (now >= this.nextCheckAt || this.allowance <= 0) {
+      const { refusal, near, room } = this.measure();
+      this.refusal = refusal;
+      this.allowance = room / 3 - this.unwritten;
+      this.nextCheckAt = near ? now : now + GUARD_INTERVAL_MS;
+      if (refusal === undefined && this.allowance <= 0) {
+        this.refusal = new BufferUnavailableError(
+          "the disk of the SQLite buffer is nearly full (waiting for accepted messages to be written)",
+        );
+        // Look again as soon as something was written.
+        this.nextCheckAt = now;
+      }
+    }
+    if (this.refusal === undefined) this.unwritten += bytes;
+    return this.refusal;
+  }
+
+  /** Bytes accepted by `check` were written (or failed to be). */
+  written(bytes: number): void {
+    this.unwritten = Math.max(0, this.unwritten - bytes);
   }
 
   /** The storage worker reported the free pages inside the file. */
@@ -134,10 +159,18 @@ export class DiskGuard {
     this.nextCheckAt = now + GUARD_INTERVAL_MS;
   }
 
-  private measure(): { refusal: BufferUnavailableError | undefined; near: boolean } {
-    if (this.directory === undefined) return { refusal: undefined, near: false };
+  private measure(): {
+    refusal: BufferUnavailableError | undefined;
+    near: boolean;
+    /** Bytes left before a limit. */
+    room: number;
+  } {
+    if (this.directory === undefined) {
+      return { refusal: undefined, near: false, room: Number.POSITIVE_INFINITY };
+    }
     const { maxBufferBytes, minFreeBytes } = this.limits;
     let near = false;
+    let room = Number.POSITIVE_INFINITY;
     try {
       if (maxBufferBytes !== undefined) {
         const used = fileSize(this.path) + fileSize(`${this.path}-wal`) - this.fileFreeBytes;
@@ -147,9 +180,11 @@ export class DiskGuard {
               `SQLite buffer is at its size limit (${used} bytes of max_buffer_bytes ${maxBufferBytes})`,
             ),
             near: true,
+            room: 0,
           };
         }
         near = used >= maxBufferBytes * 0.75;
+        room = maxBufferBytes - used;
       }
       const stats = statfsSync(this.directory);
       // The next checkpoint may copy the whole WAL into the file, growing it by as much.
@@ -160,9 +195,11 @@ export class DiskGuard {
             `the disk of the SQLite buffer is nearly full (${free} bytes left, min_free_bytes ${minFreeBytes})`,
           ),
           near: true,
+          room: 0,
         };
       }
       near ||= free < minFreeBytes * 4;
+      room = Math.min(room, free - minFreeBytes);
     } catch (error) {
       return {
         refusal: new BufferUnavailableError(
@@ -170,9 +207,10 @@ export class DiskGuard {
           error,
         ),
         near: false,
+        room: 0,
       };
     }
-    return { refusal: undefined, near };
+    return { refusal: undefined, near, room };
   }
 }
 

@@ -302,8 +302,6 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     const channel = channelOf(ctx, channelName);
     const known = channel.recent.get(message.messageId);
     if (known !== undefined) return duplicateOf(known);
-    const refused = guard.check(now());
-    if (refused !== undefined) throw refused;
     if (channel.queued + channel.pendingCount >= channel.settings.maxQueueSize) {
       // Expired messages may be holding the space.
       await settleChannel(ctx, channel);
@@ -313,11 +311,17 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
         throw new QueueFullError(channelName, channel.settings.maxQueueSize);
       }
     }
+    // Counted as unwritten from here until its round is done.
+    const size = message.body.byteLength + 512;
+    const refused = guard.check(now(), size);
+    if (refused !== undefined) throw refused;
     try {
       return await appendMessage(ctx, channel, message);
     } catch (error) {
       if (error instanceof BufferUnavailableError) guard.appendFailed(now(), error);
       throw error;
+    } finally {
+      guard.written(size);
     }
   }
 
@@ -448,7 +452,7 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     },
     async ping() {
       assertOpen();
-      const refused = guard.check(now());
+      const refused = guard.check(now(), 0);
       if (refused !== undefined) throw refused;
       await storage.read({ op: "ping" });
     },
