@@ -29,7 +29,6 @@ import {
 import {
   createMetricsHandler,
   createReceiverMetrics,
-  observePublishes,
   type ReceiverMetrics,
 } from "./metrics/index.js";
 import { type Listener, type ListenerLimits, startListener } from "./server/listener.js";
@@ -179,7 +178,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   const ingest = createIngestHandler({
     config,
     // Observed so publish latency is measured.
-    buffer: observePublishes(buffer, (observation) => metrics.published(observation)),
+    buffer,
+    onPublish: (observation) => metrics.published(observation),
     createVerifiers,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
     throttle,

@@ -11,6 +11,7 @@ import { resolveBufferUrl } from "./buffer/index.js";
 import { ConfigError, loadReceiverConfig } from "./config/index.js";
 import { WebhookConnectError } from "./errors.js";
 import {
+  acceptedLogLine,
   adminLogRecord,
   authThrottleLogRecord,
   ingestLogRecord,
@@ -43,6 +44,9 @@ environment: WEBHOOK_CONNECT_BUFFER_URL (or WEBHOOK_CONNECT_NATS_URL),
              WEBHOOK_CONNECT_REDIS_URL (shared rate limits), WEBHOOK_CONNECT_LOG_LEVEL,
              WEBHOOK_CONNECT_ADMIN_TOKEN (enables /admin/webhook-connect/*),
              WEBHOOK_CONNECT_TRUSTED_PROXIES (proxies whose X-Forwarded-For names the client)`;
+
+/** The `service` field of every log line. */
+const SERVICE = "webhook-connect-receiver";
 
 /** Log paths redacted as a second line of defence (records never carry these). */
 const REDACT = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`]);
@@ -134,13 +138,14 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
         // Standard output is gone or busy: nothing more can be said.
       }
     };
-    const options = { level, base: { service: "webhook-connect-receiver" } };
+    const options = { level, base: { service: SERVICE } };
     const logger = pino(
       { ...options, redact: { paths: REDACT, censor: "[redacted]" } },
       destination,
     );
     // The per-request access line carries no redactable field (LogRecord.plain).
     const plainLogger = pino(options, destination);
+    const accessLines = plainLogger.isLevelEnabled("info");
     const log = (record: LogRecord) =>
       (record.plain === true ? plainLogger : logger)[record.level](record.fields, record.msg);
     const config = await loadReceiverConfig(flags.config ?? "webhooks.json", { env });
@@ -166,7 +171,10 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       ...(adminToken === undefined || adminToken === "" ? {} : { adminToken }),
       trustedProxies,
       processMetrics: true,
-      onIngestEvent: (event) => log(ingestLogRecord(event)),
+      onIngestEvent: (event) => {
+        if (event.type !== "accepted") log(ingestLogRecord(event));
+        else if (accessLines) destination.write(acceptedLogLine(event, Date.now(), SERVICE));
+      },
       // Two events per delivered message, logged at debug: built only when that level is on.
       onSessionEvent: (event) => {
         if (logger.isLevelEnabled(sessionLogLevel(event))) log(sessionLogRecord(event));

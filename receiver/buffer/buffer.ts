@@ -54,6 +54,23 @@ export interface ChannelSettings {
   readonly ordered: boolean;
 }
 
+/**
+ * A message already in its stored form: the protobuf WebhookMessage with
+ * sequence and delivery attempt unset and `expires_at` set, plus the
+ * fields a backend needs without decoding it. What ingest hands over, so
+ * no backend encodes the message again.
+ */
+export interface EncodedMessage {
+  /** Its `message_id`. */
+  readonly messageId: string;
+  /** Its `webhook_id`. */
+  readonly webhookId: string;
+  /** Its `expires_at` in ms since epoch. */
+  readonly expiresAtMs: number;
+  /** The encoded WebhookMessage. */
+  readonly bytes: Uint8Array;
+}
+
 /** Result of a durable publish. */
 export interface PublishResult {
   /** Sequence assigned to the message within its channel. */
@@ -212,6 +229,12 @@ export interface Buffer {
    * Rejects with QueueFullError, BufferUnavailableError or UnknownChannelError.
    */
   publish(channel: string, message: WebhookMessage): Promise<PublishResult>;
+  /**
+   * Stores a message that is already encoded (see EncodedMessage), with the
+   * same guarantees and errors as `publish`. Optional: without it the
+   * caller builds a WebhookMessage and calls `publish`.
+   */
+  publishEncoded?(channel: string, message: EncodedMessage): Promise<PublishResult>;
   /** Leases up to `max` ready messages, waiting up to `waitMs` for the first. */
   fetch(request: FetchRequest): Promise<Delivery[]>;
   /** Removes the message for the group. Idempotent. */

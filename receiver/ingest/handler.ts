@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import type { AuthThrottle } from "../auth/index.js";
 import type { CreateVerifiers } from "../auth/verifier.js";
 import type { Buffer as MessageBuffer } from "../buffer/buffer.js";
+import { encodeIngestedMessage } from "../codec/ingested-message.js";
 import { isValidName, type ReceiverConfig } from "../config/index.js";
 import {
   AuthThrottledError,
@@ -29,9 +30,9 @@ import {
   UnknownWebhookError,
 } from "./errors.js";
 import type { IngestEventMap } from "./events.js";
-import { buildMessage } from "./message.js";
+import { buildMessage, storedMessage } from "./message.js";
 import { type AnyServerRequest, requestIdFor, toIngestRequest } from "./request.js";
-import { type AnyServerResponse, sendError, sendJson } from "./send.js";
+import { type AnyServerResponse, sendAccepted, sendError } from "./send.js";
 import { buildVerifiers, closeVerifiers, type WebhookVerifiers } from "./verifiers.js";
 import { runVerifiers } from "./verify.js";
 
@@ -47,6 +48,8 @@ export interface IngestHandlerOptions {
   readonly redisUrl?: string;
   /** Clock in ms since epoch, replaceable in tests. @default Date.now */
   readonly now?: () => number;
+  /** Told about every publish to the buffer (how long it took, what became of it). */
+  readonly onPublish?: (observation: PublishObservation) => void;
   /**
    * Refuses (429) clients that failed authentication too often; fed with
    * every refused guess (401 that is not a challenge). Scope: `webhook:<id>`.
@@ -93,6 +96,16 @@ function single(value: string | string[] | undefined): string | undefined {
 
 function forwardedFor(req: AnyServerRequest): string | undefined {
   return single(req.headers["x-forwarded-for"]);
+}
+
+/** One publish to the buffer as the handler saw it. */
+export interface PublishObservation {
+  /** Channel published to. */
+  readonly channel: string;
+  /** `stored` (durable), `duplicate` (id already stored) or `failed`. */
+  readonly outcome: "stored" | "duplicate" | "failed";
+  /** Time the backend took, in ms. */
+  readonly durationMs: number;
 }
 
 /** Creates the ingest handler; builds every webhook's verifiers now (config errors throw). */
@@ -161,7 +174,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     const body = await readBody(req, limit);
     const request = toIngestRequest(req, body, receivedAt);
 
-    const auth = await runVerifiers(verifiers.auth, request);
+    let auth = runVerifiers(verifiers.auth, request);
+    if (auth instanceof Promise) auth = await auth;
     if (!auth.ok) {
       if (
         throttle !== undefined &&
@@ -179,36 +193,50 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       );
       checkJsonBody(body);
     }
-    const checked = await runVerifiers(verifiers.afterAuth, request);
-    if (!checked.ok) throw new Rejection(checked.failure.error, checked.failure);
+    let checkedIp: string | undefined;
+    if (verifiers.afterAuth.length > 0) {
+      let checked = runVerifiers(verifiers.afterAuth, request);
+      if (checked instanceof Promise) checked = await checked;
+      if (!checked.ok) throw new Rejection(checked.failure.error, checked.failure);
+      checkedIp = checked.sourceIp;
+    }
 
-    const sourceIp = auth.sourceIp ?? checked.sourceIp ?? request.remoteAddress;
-    const message = buildMessage(request, {
-      channel: channel.name,
-      webhookId,
-      ttlSeconds: channel.ttlSeconds,
-      sourceIp,
-    });
+    const sourceIp = auth.sourceIp ?? checkedIp ?? request.remoteAddress;
+    const stored = storedMessage(request, channel, webhookId, sourceIp);
     let published: Awaited<ReturnType<MessageBuffer["publish"]>>;
+    const publishStartedAt = performance.now();
     try {
-      published = await buffer.publish(channel.name, message);
+      published =
+        buffer.publishEncoded === undefined
+          ? await buffer.publish(channel.name, buildMessage(stored))
+          : await buffer.publishEncoded(channel.name, {
+              messageId: stored.messageId,
+              webhookId,
+              expiresAtMs: stored.expiresAtMs,
+              bytes: encodeIngestedMessage(stored),
+            });
     } catch (error) {
+      options.onPublish?.({
+        channel: channel.name,
+        outcome: "failed",
+        durationMs: performance.now() - publishStartedAt,
+      });
       throw new Rejection(publishFailure(error), {
         reason: error instanceof Error ? error.message : String(error),
       });
     }
-    sendJson(
-      res,
-      200,
-      { status: "accepted", message_id: message.messageId, channel: channel.name },
-      { headers: { "X-Webhook-Message-Id": message.messageId } },
-    );
+    options.onPublish?.({
+      channel: channel.name,
+      outcome: published.duplicate ? "duplicate" : "stored",
+      durationMs: performance.now() - publishStartedAt,
+    });
+    sendAccepted(res, stored.messageId, channel.name, requestId);
     events.emit("accepted", {
       requestId,
-      traceparent: message.traceparent,
+      traceparent: stored.traceparent,
       webhookId,
       channel: channel.name,
-      messageId: message.messageId,
+      messageId: stored.messageId,
       sequence: published.sequence,
       bytes: body.length,
       sourceIp,
@@ -235,7 +263,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     // An unread body is not drained: the connection is closed instead.
     const closeConnection = error instanceof PayloadTooLargeError || !req.complete;
     sendError(res, error, {
-      ...(details.headers === undefined ? {} : { headers: details.headers }),
+      headers: { ...details.headers, "X-Request-Id": requestId },
       closeConnection,
     });
     events.emit("rejected", {
@@ -257,7 +285,6 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       const startedAt = performance.now();
       const receivedAt = now();
       const requestId = requestIdFor(req.headers["x-request-id"]);
-      res.setHeader("X-Request-Id", requestId);
       const context: { channel: string | undefined } = { channel: undefined };
       try {
         await ingest(req, res, webhookId, startedAt, receivedAt, context, requestId);

@@ -27,7 +27,12 @@ export type {
   IngestEventMap,
   IngestRejectedEvent,
 } from "./events.js";
-export { createIngestHandler, type IngestHandler, type IngestHandlerOptions } from "./handler.js";
+export {
+  createIngestHandler,
+  type IngestHandler,
+  type IngestHandlerOptions,
+  type PublishObservation,
+} from "./handler.js";
 export { JsonScan, type JsonScanResult, MAX_JSON_DEPTH, scanJson } from "./json-scan.js";
 export { type AnyServerRequest, remoteAddressOf } from "./request.js";
 export {

@@ -1,56 +1,73 @@
-/** Builds the relayed WebhookMessage from an accepted request (SPEC §3.2, proto). */
+/** The relayed message of an accepted request (SPEC §3.2, proto). */
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Header, WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import type { IngestRequest } from "../auth/verifier.js";
+import type { IngestedFields } from "../codec/ingested-message.js";
 import { newMessageId } from "./message-id.js";
 import { headerPairs } from "./request.js";
 import { traceparentFor } from "./traceparent.js";
-
-/** What the message needs besides the request. */
-export interface MessageContext {
-  /** Channel the message is buffered in. */
-  readonly channel: string;
-  /** Webhook id from the path. */
-  readonly webhookId: string;
-  /** Channel TTL in seconds (fractions allowed). */
-  readonly ttlSeconds: number;
-  /** Sender address: a verifier's (trusted-proxy aware) answer, else the TCP peer. */
-  readonly sourceIp: string;
-}
 
 function single(value: string | string[] | undefined): string {
   return typeof value === "string" ? value : "";
 }
 
 /**
- * A new WebhookMessage with a new time-ordered message id. The body buffer and the
- * headers are taken as received; `sequence` and `delivery_attempt` are left
- * to the buffer. Built as a literal with every field (what `create()` would
- * return, without walking the schema on each request).
+ * The fields of a new message: a new time-ordered id, the request as
+ * received, the expiry from the channel's TTL and the trace context.
  */
-export function buildMessage(request: IngestRequest, context: MessageContext): WebhookMessage {
+export function storedMessage(
+  request: IngestRequest,
+  channel: { readonly name: string; readonly ttlSeconds: number },
+  webhookId: string,
+  sourceIp: string,
+): IngestedFields {
   return {
-    $typeName: "webhookconnect.v1.WebhookMessage",
     messageId: newMessageId(request.receivedAt),
-    channel: context.channel,
-    webhookId: context.webhookId,
-    receivedAt: timestampFromMs(request.receivedAt),
-    expiresAt: timestampFromMs(request.receivedAt + Math.round(context.ttlSeconds * 1000)),
-    sequence: 0n,
-    deliveryAttempt: 0,
+    channel: channel.name,
+    webhookId,
+    receivedAtMs: request.receivedAt,
+    expiresAtMs: request.receivedAt + Math.round(channel.ttlSeconds * 1000),
     method: request.method,
     path: request.path,
     query: request.query,
-    headers: headerPairs(request.rawHeaders).map(
+    rawHeaders: request.rawHeaders,
+    body: request.body,
+    contentType: single(request.headers["content-type"]),
+    sourceIp,
+    traceparent: traceparentFor(request.headers["traceparent"]),
+  };
+}
+
+/**
+ * The WebhookMessage of `fields`, for backends that store messages rather
+ * than their bytes (and for tests): `encodeIngestedMessage(fields)` is its
+ * stored form. `sequence` and `delivery_attempt` are left to the buffer.
+ * Built as a literal with every field (what `create()` would return,
+ * without walking the schema).
+ */
+export function buildMessage(fields: IngestedFields): WebhookMessage {
+  return {
+    $typeName: "webhookconnect.v1.WebhookMessage",
+    messageId: fields.messageId,
+    channel: fields.channel,
+    webhookId: fields.webhookId,
+    receivedAt: timestampFromMs(fields.receivedAtMs),
+    expiresAt: timestampFromMs(fields.expiresAtMs),
+    sequence: 0n,
+    deliveryAttempt: 0,
+    method: fields.method,
+    path: fields.path,
+    query: fields.query,
+    headers: headerPairs(fields.rawHeaders).map(
       (pair): Header => ({
         $typeName: "webhookconnect.v1.Header",
         name: pair.name,
         value: pair.value,
       }),
     ),
-    body: request.body,
-    contentType: single(request.headers["content-type"]),
-    sourceIp: context.sourceIp,
-    traceparent: traceparentFor(request.headers["traceparent"]),
+    body: fields.body,
+    contentType: fields.contentType,
+    sourceIp: fields.sourceIp,
+    traceparent: fields.traceparent,
   };
 }

@@ -97,3 +97,44 @@ export function sendError(res: AnyServerResponse, error: unknown, options: SendO
     { ...options, headers },
   );
 }
+
+/**
+ * The 200 of an accepted webhook, written with the fewest steps: the body
+ * from a template (the ids are plain ASCII: a UUID and a channel name),
+ * the headers as one flat list for HTTP/1.1 (node:http's fast path).
+ */
+export function sendAccepted(
+  res: AnyServerResponse,
+  messageId: string,
+  channel: string,
+  requestId: string,
+): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const body = `{"status":"accepted","message_id":"${messageId}","channel":"${channel}"}`;
+  if (isHttp2(res)) {
+    res.writeHead(200, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": body.length,
+      "cache-control": "no-store",
+      "x-webhook-message-id": messageId,
+      "x-request-id": requestId,
+    });
+  } else {
+    res.writeHead(200, [
+      "Content-Type",
+      "application/json; charset=utf-8",
+      "Content-Length",
+      String(body.length),
+      "Cache-Control",
+      "no-store",
+      "X-Webhook-Message-Id",
+      messageId,
+      "X-Request-Id",
+      requestId,
+    ]);
+  }
+  res.end(body, "latin1");
+}

@@ -60,33 +60,71 @@ function errorFor(
  * contract) fails the request as an authentication failure rather than
  * letting it through.
  */
-export async function runVerifiers(
+export function runVerifiers(
   verifiers: readonly Verifier[],
   request: IngestRequest,
-): Promise<VerificationOutcome> {
+): VerificationOutcome | Promise<VerificationOutcome> {
+  // Most verifiers answer synchronously (HMAC, tokens, IP lists): no promise
+  // is made for them. The first asynchronous one continues in `continueAsync`.
   let sourceIp: string | undefined;
-  for (const verifier of verifiers) {
-    let result: VerifyResult;
+  for (let index = 0; index < verifiers.length; index++) {
+    const verifier = verifiers[index]!;
+    let result: VerifyResult | Promise<VerifyResult>;
     try {
-      result = await verifier.verify(request);
+      result = verifier.verify(request);
     } catch (cause) {
-      const reason = `verifier threw: ${cause instanceof Error ? cause.message : String(cause)}`;
-      result = { ok: false, reason };
+      result = threw(cause);
     }
-    if (!result.ok) {
-      const headers = result.headers ?? {};
-      return {
-        ok: false,
-        failure: {
-          error: errorFor(verifier, result),
-          headers,
-          verifier: verifier.method,
-          reason: result.reason,
-          challenge: result.challenge === true,
-        },
-      };
+    if (result instanceof Promise) {
+      return continueAsync(verifiers, request, index, result, sourceIp);
     }
+    if (!result.ok) return failed(verifier, result);
     sourceIp ??= result.sourceIp;
   }
   return { ok: true, sourceIp };
+}
+
+async function continueAsync(
+  verifiers: readonly Verifier[],
+  request: IngestRequest,
+  from: number,
+  pending: Promise<VerifyResult>,
+  sourceIp: string | undefined,
+): Promise<VerificationOutcome> {
+  let found = sourceIp;
+  for (let index = from; index < verifiers.length; index++) {
+    const verifier = verifiers[index]!;
+    let result: VerifyResult;
+    try {
+      result = await (index === from ? pending : verifier.verify(request));
+    } catch (cause) {
+      result = threw(cause);
+    }
+    if (!result.ok) return failed(verifier, result);
+    found ??= result.sourceIp;
+  }
+  return { ok: true, sourceIp: found };
+}
+
+function threw(cause: unknown): VerifyResult {
+  return {
+    ok: false,
+    reason: `verifier threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+  };
+}
+
+function failed(
+  verifier: Verifier,
+  result: Extract<VerifyResult, { ok: false }>,
+): VerificationOutcome {
+  return {
+    ok: false,
+    failure: {
+      error: errorFor(verifier, result),
+      headers: result.headers ?? {},
+      verifier: verifier.method,
+      reason: result.reason,
+      challenge: result.challenge === true,
+    },
+  };
 }

@@ -4,6 +4,7 @@
  */
 export { createMetricsHandler } from "./handler.js";
 export {
+  acceptedLogLine,
   adminLogRecord,
   authThrottleLogRecord,
   ingestLogRecord,
@@ -14,7 +15,6 @@ export {
   sessionLogRecord,
   tokenLogRecord,
 } from "./log-records.js";
-export { observePublishes, type PublishObservation } from "./observed-buffer.js";
 export {
   createReceiverMetrics,
   type ReceiverMetrics,

@@ -48,6 +48,22 @@ function rejectionLevel(status: number, code: string): LogRecord["level"] {
   return status >= 500 ? "warn" : "info";
 }
 
+/**
+ * The access line of an accepted webhook as pino would write it from
+ * {@link ingestLogRecord} (same fields, same order, with `level`, `time`
+ * and the logger's `service` in front), built as one string: it is written
+ * once per webhook, and pino's generic serialisation was a tenth of the
+ * receiver's time per request. Strings are JSON-quoted, so any value is
+ * safe in it.
+ */
+export function acceptedLogLine(
+  event: Extract<ReceiverIngestEvent, { type: "accepted" }>,
+  time: number,
+  service: string,
+): string {
+  return `{"level":30,"time":${time},"service":${JSON.stringify(service)},"request_id":${JSON.stringify(event.requestId)},"webhook_id":${JSON.stringify(event.webhookId)},"duration_ms":${round(event.durationMs)},"channel":${JSON.stringify(event.channel)},"message_id":${JSON.stringify(event.messageId)},"traceparent":${JSON.stringify(event.traceparent)},"sequence":"${event.sequence}","bytes":${event.bytes},"source_ip":${JSON.stringify(event.sourceIp)},"msg":"webhook accepted"}\n`;
+}
+
 /** Log record of an ingest event. */
 export function ingestLogRecord(event: ReceiverIngestEvent): LogRecord {
   const base = {

@@ -11,11 +11,11 @@ import type {
   IngestAbortedEvent,
   IngestAcceptedEvent,
   IngestRejectedEvent,
+  PublishObservation,
 } from "../ingest/index.js";
 import type { SessionEvent } from "../stream/session.js";
 import { createBufferMetricsRefresher } from "./buffer-metrics.js";
 import { defineMetrics } from "./definitions.js";
-import type { PublishObservation } from "./observed-buffer.js";
 
 /** Label used for webhook ids that are not configured (keeps label cardinality bounded). */
 export const UNKNOWN_WEBHOOK_LABEL = "_unknown";

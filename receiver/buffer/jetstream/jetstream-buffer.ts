@@ -21,6 +21,7 @@ import {
   type BufferOptions,
   type ChannelSettings,
   DEFAULT_GROUP,
+  type EncodedMessage,
   type NackOptions,
   type SettleOutcome,
 } from "../buffer.js";
@@ -195,6 +196,19 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
         const ack = await ctx.publisher.publish({
           subject: messageSubject(channel, message.webhookId),
           data: encodeMessage(message),
+          msgId: message.messageId,
+          channel,
+          limit: settings.maxQueueSize,
+        });
+        return { sequence: BigInt(ack.seq), duplicate: ack.duplicate };
+      }),
+
+    publishEncoded: (channel: string, message: EncodedMessage) =>
+      guard("storing the message", async () => {
+        const settings = requireChannel(ctx, channel);
+        const ack = await ctx.publisher.publish({
+          subject: messageSubject(channel, message.webhookId),
+          data: message.bytes,
           msgId: message.messageId,
           channel,
           limit: settings.maxQueueSize,

@@ -7,7 +7,7 @@
  * floor).
  */
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import type { PublishResult } from "../buffer.js";
+import type { EncodedMessage, PublishResult } from "../buffer.js";
 import { encodeMessage, expiryOf } from "./codec.js";
 import type { AppendEntry, LogChannel } from "./log-channel.js";
 import type { LogContext } from "./log-context.js";
@@ -29,11 +29,18 @@ export function duplicateOf(known: AppendEntry | number): Promise<PublishResult>
 export function appendMessage(
   ctx: LogContext,
   channel: LogChannel,
-  message: WebhookMessage,
+  message: WebhookMessage | EncodedMessage,
 ): Promise<PublishResult> {
   const now = ctx.now();
-  const expiresAt = expiryOf(message, now, channel.settings.ttlSeconds);
-  const bytes = encodeMessage(message, expiresAt);
+  let expiresAt: number;
+  let bytes: Uint8Array;
+  if ("bytes" in message) {
+    expiresAt = message.expiresAtMs;
+    bytes = message.bytes;
+  } else {
+    expiresAt = expiryOf(message, now, channel.settings.ttlSeconds);
+    bytes = encodeMessage(message, expiresAt);
+  }
   const entry = appendBytes(ctx, channel, message.messageId, expiresAt, bytes, null);
   channel.remember(message.messageId, entry, now);
   return entry.done.then(() => ({ sequence: BigInt(entry.seq), duplicate: false }));
@@ -65,7 +72,7 @@ export function appendBytes(
   channel.queue.push(entry);
   channel.pendingCount++;
   if (expiresAt < channel.expiryBound) channel.expiryBound = expiresAt;
-  ctx.storage.requestRound();
+  ctx.storage.appended();
   return entry;
 }
 

@@ -75,8 +75,14 @@ export class LogChannel {
   readonly recent = new Map<string, AppendEntry | number>();
   private readonly recentOrder: { id: string; at: number; value: AppendEntry | number }[] = [];
   private recentHead = 0;
-  /** Recently appended messages by sequence, oldest first. */
+  /** Recently appended messages by sequence. */
   readonly cache = new Map<number, CachedMessage>();
+  /**
+   * No cached sequence is below it. Eviction walks up from here: iterating
+   * the Map from its start steps over every deleted entry still in it,
+   * which made each append of a full cache cost more as the cache churned.
+   */
+  private cacheFloor = 1;
   /** Log rows at or below it were deleted (retention). */
   retainedThrough: number;
   /** When retention is next looked at. */
@@ -165,23 +171,26 @@ export class LogChannel {
 
   /** Caches a committed message, evicting the oldest over the budget. */
   cacheMessage(seq: number, message: CachedMessage): void {
+    if (this.cache.size === 0) this.cacheFloor = seq;
     this.cache.set(seq, message);
     this.budget.used += message.bytes.byteLength;
-    if (this.budget.used <= this.budget.limit) return;
-    for (const [oldest, cached] of this.cache) {
-      if (this.budget.used <= this.budget.limit) break;
-      this.cache.delete(oldest);
+    while (this.budget.used > this.budget.limit && this.cacheFloor < seq) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    const cached = this.cache.get(this.cacheFloor);
+    if (cached !== undefined) {
+      this.cache.delete(this.cacheFloor);
       this.budget.used -= cached.bytes.byteLength;
     }
+    this.cacheFloor++;
   }
 
   /** Drops cached messages at or below `seq` (done everywhere). */
   uncacheThrough(seq: number): void {
-    for (const [cachedSeq, cached] of this.cache) {
-      if (cachedSeq > seq) break;
-      this.cache.delete(cachedSeq);
-      this.budget.used -= cached.bytes.byteLength;
-    }
+    if (this.cache.size === 0) return;
+    const last = Math.min(seq, this.committed);
+    while (this.cacheFloor <= last) this.evictOldest();
   }
 
   /** Drops every cached message (when the channel's buffer closes). */

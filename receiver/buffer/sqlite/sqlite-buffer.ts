@@ -8,6 +8,7 @@
  * channel or their next retry or lease deadline, never polling.
  */
 import { EventEmitter } from "node:events";
+import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
 import { BufferUnavailableError, QueueFullError } from "../../errors.js";
 import type {
   Buffer,
@@ -16,6 +17,7 @@ import type {
   ChannelSettings,
   ChannelStats,
   Delivery,
+  EncodedMessage,
   FetchRequest,
   GroupStats,
   SettleOutcome,
@@ -297,7 +299,7 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     return outcome;
   }
 
-  async function publish(channelName: string, message: Parameters<Buffer["publish"]>[1]) {
+  async function publish(channelName: string, message: WebhookMessage | EncodedMessage) {
     assertOpen();
     const channel = channelOf(ctx, channelName);
     const known = channel.recent.get(message.messageId);
@@ -312,7 +314,7 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
       }
     }
     // Counted as unwritten from here until its round is done.
-    const size = message.body.byteLength + 512;
+    const size = "bytes" in message ? message.bytes.byteLength : message.body.byteLength + 512;
     const refused = guard.check(now(), size);
     if (refused !== undefined) throw refused;
     try {
@@ -396,6 +398,7 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
       await ensureGroup(channel, group);
     },
     publish,
+    publishEncoded: publish,
     fetch,
     ack,
     nack,

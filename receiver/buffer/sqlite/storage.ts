@@ -26,6 +26,8 @@ import type {
 
 /** Longest wait for the worker to open the file. */
 const OPEN_TIMEOUT_MS = 30_000;
+/** Appends that make a round go before the end of the event-loop turn. */
+const APPENDS_PER_ROUND = 16;
 /** Rounds at the worker at once; more waits (bounds memory when the disk stalls). */
 const MAX_ROUNDS_IN_FLIGHT = 16;
 
@@ -99,6 +101,7 @@ export class Storage {
   private fatal: BufferUnavailableError | undefined;
   private closing: Promise<void> | undefined;
   private wantRound = false;
+  private appendsQueued = 0;
   private barriers: Array<{ resolve: (value: number) => void; reject: (error: unknown) => void }> =
     [];
 
@@ -186,6 +189,19 @@ export class Storage {
   }
 
   /**
+   * Counts one append for the next round. After `APPENDS_PER_ROUND` of
+   * them the round goes at once instead of at the end of the turn: a burst
+   * of requests read in one turn then reaches the disk in several rounds,
+   * the first committing while the rest are still being parsed, instead of
+   * all waiting for one commit after the whole burst (with closed-loop
+   * senders that lockstep repeats forever).
+   */
+  appended(): void {
+    if (++this.appendsQueued >= APPENDS_PER_ROUND) this.flush();
+    else this.requestRound();
+  }
+
+  /**
    * Resolves once the next round committed (the state the caller changed
    * before calling is then on disk); rejects when its writes failed.
    */
@@ -212,6 +228,7 @@ export class Storage {
     if (this.inFlight.size >= MAX_ROUNDS_IN_FLIGHT || this.fatal !== undefined) return;
     if (!this.wantRound && this.writes.length === 0 && this.reads.length === 0) return;
     this.wantRound = false;
+    this.appendsQueued = 0;
     const contribution = this.hooks.beforeSend();
     const round: Round = {
       id: this.nextId++,

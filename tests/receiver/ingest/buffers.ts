@@ -12,11 +12,16 @@ export async function sqliteBufferFor(config: ReceiverConfig): Promise<SqliteBuf
   return buffer;
 }
 
-/** `base` with its `publish` replaced. */
+/**
+ * `base` with its `publish` replaced; `publishEncoded` is hidden, so ingest
+ * stores through the replacement (it takes the encoded path only when a
+ * backend offers it).
+ */
 export function withPublish(base: MessageBuffer, publish: MessageBuffer["publish"]): MessageBuffer {
   return new Proxy(base, {
     get(target, property, receiver) {
       if (property === "publish") return publish;
+      if (property === "publishEncoded") return undefined;
       return Reflect.get(target, property, receiver);
     },
   });

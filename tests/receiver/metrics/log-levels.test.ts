@@ -1,9 +1,11 @@
 import { create } from "@bufbuild/protobuf";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { WebhookMessageSchema } from "../../../gen/webhookconnect/v1/message_pb.js";
 import type { ReceiverIngestEvent } from "../../../receiver/app.js";
 import type { ConnectionInfo } from "../../../receiver/channels/index.js";
 import {
+  acceptedLogLine,
   ingestLogRecord,
   REDACTED_KEYS,
   sessionLogLevel,
@@ -93,5 +95,34 @@ describe("plain (unredacted) log records", () => {
     expect([rejected, aborted, ...events.map(sessionLogRecord)].map((r) => r.plain)).toEqual(
       Array(2 + events.length).fill(undefined),
     );
+  });
+});
+
+describe("the accepted access line", () => {
+  const event = {
+    type: "accepted" as const,
+    requestId: "req-1",
+    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    webhookId: "stripe.payments-1",
+    channel: "pay",
+    messageId: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+    sequence: 12345678901n,
+    bytes: 1024,
+    sourceIp: '2001:db8::1 "quoted"',
+    durationMs: 1.23456,
+  };
+
+  it("is the line pino writes for the same record, field for field", () => {
+    const lines: string[] = [];
+    const logger = pino(
+      { base: { service: "webhook-connect-receiver" }, timestamp: () => ',"time":1700000000000' },
+      { write: (line: string) => lines.push(line) },
+    );
+    const record = ingestLogRecord(event);
+    logger.info(record.fields, record.msg);
+    const fast = acceptedLogLine(event, 1_700_000_000_000, "webhook-connect-receiver");
+    expect(fast.endsWith("\n")).toBe(true);
+    expect(fast).toBe(lines[0]);
+    expect(JSON.parse(fast)).toEqual(JSON.parse(lines[0]!));
   });
 });
