@@ -80,19 +80,26 @@ function pack(channel: LogChannel, entries: readonly AppendEntry[]): AppendBatch
   let total = 0;
   for (const entry of entries) total += entry.bytes.byteLength;
   const data = new Uint8Array(new ArrayBuffer(total));
-  const ends: number[] = [];
+  const ends = new Uint32Array(entries.length);
+  const expiresAt = new Float64Array(entries.length);
+  let targets: (string | null)[] | null = null;
   let offset = 0;
-  for (const entry of entries) {
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
     data.set(entry.bytes, offset);
     offset += entry.bytes.byteLength;
-    ends.push(offset);
+    ends[index] = offset;
+    expiresAt[index] = entry.expiresAt;
+    if (entry.target !== null) {
+      targets ??= entries.map(() => null);
+      targets[index] = entry.target;
+    }
   }
   return {
     channelId: channel.id,
     firstSeq: entries[0]!.seq,
-    messageIds: entries.map((entry) => entry.messageId),
-    expiresAt: entries.map((entry) => entry.expiresAt),
-    targets: entries.map((entry) => entry.target),
+    expiresAt,
+    targets,
     ends,
     data: data.buffer,
   };

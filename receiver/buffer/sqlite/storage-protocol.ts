@@ -67,13 +67,16 @@ export interface AppendBatch {
   readonly channelId: number;
   /** Sequence of the first message; the others follow one by one. */
   readonly firstSeq: number;
-  readonly messageIds: readonly string[];
-  readonly expiresAt: readonly number[];
-  /** Group a message is for, or null for every group (index-aligned). */
-  readonly targets: readonly (string | null)[];
-  /** End offset of each message's bytes in `data`. */
-  readonly ends: readonly number[];
-  /** The encoded messages, one after the other (transferred). */
+  /** Expiry of each message, ms since epoch (transferred). */
+  readonly expiresAt: Float64Array;
+  /** Group each message is for (null: every group), or null when all are for every group. */
+  readonly targets: readonly (string | null)[] | null;
+  /** End offset of each message's bytes in `data` (transferred). */
+  readonly ends: Uint32Array;
+  /**
+   * The encoded messages, one after the other (transferred). Each starts
+   * with its `message_id` field, which the worker reads from there.
+   */
   readonly data: ArrayBuffer;
 }
 

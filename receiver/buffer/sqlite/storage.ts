@@ -95,7 +95,13 @@ export class Storage {
   private scheduled: NodeJS.Immediate | undefined;
   private readonly inFlight = new Map<
     number,
-    { round: Round; contribution: RoundContribution; waiters: RoundWaiters }
+    {
+      round: Round;
+      contribution: RoundContribution;
+      waiters: RoundWaiters;
+      /** Messages appended (counted before the batches are transferred away). */
+      appended: number;
+    }
   >();
   private nextId = 1;
   private fatal: BufferUnavailableError | undefined;
@@ -246,11 +252,16 @@ export class Storage {
     this.barriers = [];
     this.reads = [];
     this.readWaiters = [];
-    this.inFlight.set(round.id, { round, contribution, waiters });
+    const appended = round.appends.reduce((sum, batch) => sum + batch.ends.length, 0);
+    this.inFlight.set(round.id, { round, contribution, waiters, appended });
     try {
       this.worker.postMessage(
         round,
-        round.appends.map((batch) => batch.data),
+        round.appends.flatMap((batch) => [
+          batch.data,
+          batch.ends.buffer as ArrayBuffer,
+          batch.expiresAt.buffer as ArrayBuffer,
+        ]),
       );
     } catch (error) {
       this.die(error);
@@ -330,7 +341,7 @@ export class Storage {
     });
     contribution.onResult(result);
     this.hooks.onRound({
-      appended: current.round.appends.reduce((sum, batch) => sum + batch.ends.length, 0),
+      appended: current.appended,
       writes: current.round.writes.length,
       reads: current.round.reads.length,
       commitMs: result.commitMs,

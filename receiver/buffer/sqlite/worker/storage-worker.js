@@ -297,9 +297,9 @@ class Engine {
       const end = /** @type {number} */ (batch.ends[index]);
       insert.run(
         batch.firstSeq + index,
-        batch.messageIds[index],
+        messageIdAt(data, start),
         batch.expiresAt[index],
-        batch.targets[index] ?? null,
+        batch.targets?.[index] ?? null,
         data.subarray(start, end),
       );
       start = end;
@@ -455,6 +455,27 @@ class Engine {
       data: data.buffer,
     };
   }
+}
+
+/**
+ * The `message_id` of an encoded WebhookMessage at `at`: its first field
+ * (field 1, length-delimited) as every encoder of this code writes it, or
+ * "" when the message has none (proto3 leaves an empty string out).
+ * @param {Buffer} data
+ * @param {number} at
+ */
+function messageIdAt(data, at) {
+  if (data[at] !== 0x0a) return "";
+  let length = 0;
+  let shift = 0;
+  let pos = at + 1;
+  for (;;) {
+    const byte = /** @type {number} */ (data[pos++]);
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+    shift += 7;
+  }
+  return data.toString("utf8", pos, pos + length);
 }
 
 /**
