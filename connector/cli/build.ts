@@ -69,7 +69,7 @@ export function runnerOptions(
       // Twice the deliveries at once, so the next messages are already
       // here when a delivery finishes (the server caps it at the channel's
       // max_in_flight).
-      maxInFlight: config.max_concurrent_requests * 2,
+      maxInFlight: config.max_concurrent_requests * 4,
       clientVersion: connectorVersion(),
     },
     concurrency: config.max_concurrent_requests,

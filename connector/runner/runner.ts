@@ -209,14 +209,10 @@ async function readMessages(
   tracker: DeliveryTracker,
 ): Promise<number> {
   const iterator = session.messages[Symbol.asyncIterator]();
-  const aborted = new Promise<"aborted">((resolve) => {
-    if (signal.aborted) resolve("aborted");
-    else signal.addEventListener("abort", () => resolve("aborted"), { once: true });
-  });
   let started = 0;
   while (await slots.acquire(signal)) {
     const next = iterator.next();
-    const result = await Promise.race([next, aborted]);
+    const result = await nextOrAbort(next, signal);
     if (result === "aborted" || result.done) {
       slots.release();
       // A message that arrives after we stopped taking them goes back at once.
@@ -227,6 +223,33 @@ async function readMessages(
     started++;
   }
   return started;
+}
+
+/**
+ * `next`, or "aborted" if `signal` aborts first. The abort listener is
+ * removed again each time (a Promise.race against one long-lived "aborted"
+ * promise left a reaction on it per message: memory that grew with every
+ * message of a session).
+ */
+function nextOrAbort<T>(
+  next: Promise<IteratorResult<T>>,
+  signal: AbortSignal,
+): Promise<IteratorResult<T> | "aborted"> {
+  if (signal.aborted) return Promise.resolve("aborted");
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve("aborted");
+    signal.addEventListener("abort", onAbort, { once: true });
+    next.then(
+      (result) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function nackLate(session: RelaySession, late: IteratorResult<WebhookMessage>) {

@@ -364,13 +364,16 @@ export class Session implements AttachedConnection {
     nack?: NackRequest,
   ): Promise<SettleResult> {
     const { channel, group } = this.info;
-    const result = await settleMessage(this.options.buffer, channel, group, messageId, nack);
-    // The client is done with the message even when the buffer could not
-    // apply the settlement (e.g. broker unreachable): the lease runs out and
-    // the buffer redelivers it. Keeping its credit would stall a connection
-    // that was at full credit during a broker outage for good.
+    const settling = settleMessage(this.options.buffer, channel, group, messageId, nack);
+    // The client is done with the message whatever the buffer makes of the
+    // settlement, so its credit is free now, not once the settlement is on
+    // disk (a commit later). Even when the buffer cannot apply it (e.g.
+    // broker unreachable) the lease runs out and the buffer redelivers it;
+    // keeping the credit would stall a connection that was at full credit
+    // during a broker outage for good.
     this.inFlight.delete(messageId);
     this.wakeCredit();
+    const result = await settling;
     if (result.outcome !== "error") {
       if (action === "ack") this.acked += 1;
       else this.nacked += 1;
