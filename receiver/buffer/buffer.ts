@@ -99,6 +99,8 @@ export interface FetchRequest {
 export interface Delivery {
   /** The message's id (available without decoding the message). */
   readonly messageId: string;
+  /** Its delivery attempt, counting from 1 (available without decoding the message). */
+  readonly deliveryAttempt: number;
   /**
    * The message with `sequence` and `deliveryAttempt` filled in. Backends
    * that hold the encoded bytes decode it only when this is first read.

@@ -147,9 +147,9 @@ export function sessionLogRecord(event: SessionEvent): LogRecord {
         msg: "message delivered",
         fields: {
           ...connection,
-          message_id: event.message.messageId,
-          delivery_attempt: event.message.deliveryAttempt,
-          traceparent: event.message.traceparent,
+          message_id: event.delivery.messageId,
+          delivery_attempt: event.delivery.deliveryAttempt,
+          traceparent: event.delivery.message.traceparent,
         },
       };
     case "settled":

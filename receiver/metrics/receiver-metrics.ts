@@ -136,7 +136,7 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
           break;
         case "delivered":
           metrics.deliveries.inc({ channel, protocol });
-          if (event.message.deliveryAttempt > 1) metrics.redeliveries.inc({ channel });
+          if (event.delivery.deliveryAttempt > 1) metrics.redeliveries.inc({ channel });
           break;
         case "settled":
           (event.action === "ack" ? metrics.acks : metrics.nacks).inc({

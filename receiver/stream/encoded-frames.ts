@@ -1,18 +1,19 @@
 /**
- * Response frames that carry a WebhookMessage already encoded by the direct
- * codec (receiver/codec), so connect-es does not walk the message's schema
- * for every delivery. The encoded message rides in `$unknown` as field 2,
+ * Response frames that carry a WebhookMessage already encoded: the bytes the
+ * buffer stored (or, from a backend without them, the direct codec's), so
+ * neither connect-es nor this receiver encodes a delivery again. The encoded message rides in `$unknown` as field 2,
  * which protobuf-es writes out verbatim: the bytes on the wire are exactly
  * those of a frame whose `message` is set. JSON codecs ignore `$unknown`, so
  * these frames are only for binary (protobuf) requests.
  */
 import type { HandlerContext } from "@connectrpc/connect";
-import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import type {
   ConnectResponse,
   PullResponse,
   SubscribeResponse,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
+import type { Delivery } from "../buffer/buffer.js";
+import { varintSize } from "../codec/proto-writer.js";
 import { encodeWebhookMessageField } from "../codec/webhook-message.js";
 
 /** Field number of `message` in ConnectResponse/SubscribeResponse and `messages` in PullResponse. */
@@ -24,42 +25,54 @@ export function usesBinaryCodec(ctx: HandlerContext): boolean {
   return !(ctx.requestHeader.get("content-type") ?? "").toLowerCase().includes("json");
 }
 
-function encodedField(message: WebhookMessage) {
-  return {
-    no: MESSAGE_FIELD,
-    wireType: LENGTH_DELIMITED,
-    data: encodeWebhookMessageField(message),
-  };
+/** Bytes of a message as the value of a length-delimited field (its length, then itself). */
+function fieldValue(delivery: Delivery): Uint8Array {
+  if (delivery.encoded === undefined) return encodeWebhookMessageField(delivery.message);
+  const encoded = delivery.encoded;
+  const out = Buffer.allocUnsafe(varintSize(encoded.byteLength) + encoded.byteLength);
+  let at = 0;
+  let length = encoded.byteLength;
+  while (length >= 0x80) {
+    out[at++] = (length % 0x80) | 0x80;
+    length = Math.floor(length / 0x80);
+  }
+  out[at++] = length;
+  out.set(encoded, at);
+  return out;
+}
+
+function encodedField(delivery: Delivery) {
+  return { no: MESSAGE_FIELD, wireType: LENGTH_DELIMITED, data: fieldValue(delivery) };
 }
 
 /** A bidi-stream message frame with `message` pre-encoded. */
-export function encodedConnectFrame(message: WebhookMessage): ConnectResponse {
+export function encodedConnectFrame(delivery: Delivery): ConnectResponse {
   return {
     $typeName: "webhookconnect.v1.ConnectResponse",
     frame: { case: undefined },
-    $unknown: [encodedField(message)],
+    $unknown: [encodedField(delivery)],
   };
 }
 
 /** A server-stream message frame with `message` pre-encoded. */
-export function encodedSubscribeFrame(message: WebhookMessage): SubscribeResponse {
+export function encodedSubscribeFrame(delivery: Delivery): SubscribeResponse {
   return {
     $typeName: "webhookconnect.v1.SubscribeResponse",
     frame: { case: undefined },
-    $unknown: [encodedField(message)],
+    $unknown: [encodedField(delivery)],
   };
 }
 
 /** A long-poll answer with every message pre-encoded. */
 export function encodedPullResponse(
   connectionId: string,
-  messages: readonly WebhookMessage[],
+  deliveries: readonly Delivery[],
 ): PullResponse {
   return {
     $typeName: "webhookconnect.v1.PullResponse",
     connectionId,
     messages: [],
-    $unknown: messages.map(encodedField),
+    $unknown: deliveries.map(encodedField),
   };
 }
 
@@ -67,6 +80,10 @@ export function encodedPullResponse(
  * The bytes of a ConnectResponse whose frame is `message`, for transports
  * that write protobuf frames themselves (the protobuf WebSocket).
  */
-export function connectMessageFrameBytes(message: WebhookMessage): Buffer {
-  return encodeWebhookMessageField(message, (MESSAGE_FIELD << 3) | LENGTH_DELIMITED);
+export function connectMessageFrameBytes(delivery: Delivery): Uint8Array {
+  const value = fieldValue(delivery);
+  const out = Buffer.allocUnsafe(1 + value.byteLength);
+  out[0] = (MESSAGE_FIELD << 3) | LENGTH_DELIMITED;
+  out.set(value, 1);
+  return out;
 }

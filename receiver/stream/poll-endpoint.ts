@@ -68,12 +68,12 @@ export async function servePoll(
       signal: abort.signal,
     });
     const headers = { "X-Connection-Id": result.connectionId };
-    if (result.messages.length === 0) {
+    if (result.deliveries.length === 0) {
       res.writeHead(204, { ...headers, "Cache-Control": "no-store" });
       res.end();
       return;
     }
-    const frames = result.messages.map((message) => webhookFrameText(message));
+    const frames = result.deliveries.map((delivery) => webhookFrameText(delivery.message));
     sendJsonText(res, 200, `[${frames.join(",")}]`, { headers });
   } catch (error) {
     sendStreamError(res, error);

@@ -3,8 +3,9 @@
  * leases it took stay valid and a later ack (on any call) succeeds. Idle
  * poll connections are closed, which returns their leases to the channel.
  */
-import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+
 import type { Hello } from "../../gen/webhookconnect/v1/relay_pb.js";
+import type { Delivery } from "../buffer/buffer.js";
 import { openSession, type Session } from "./session.js";
 import type { StreamContext } from "./stream-context.js";
 
@@ -34,7 +35,7 @@ export interface PollRequest {
 /** The long-poll connection table. */
 export interface PollSessions {
   /** Leases up to maxMessages messages for the poll connection, creating it if needed. */
-  pull(request: PollRequest): Promise<{ connectionId: string; messages: WebhookMessage[] }>;
+  pull(request: PollRequest): Promise<{ connectionId: string; deliveries: Delivery[] }>;
   /** Closes every poll connection (shutdown). */
   closeAll(reason: string): void;
 }
@@ -93,9 +94,9 @@ export function createPollSessions(context: StreamContext): PollSessions {
       arm(session);
       const max = request.maxMessages > 0 ? request.maxMessages : DEFAULT_POLL_MESSAGES;
       const waitMs = Math.min(Math.max(0, request.timeoutMs), MAX_POLL_TIMEOUT_MS);
-      const messages = await session.pull(max, waitMs, request.signal);
+      const deliveries = await session.pull(max, waitMs, request.signal);
       arm(session);
-      return { connectionId: session.info.id, messages };
+      return { connectionId: session.info.id, deliveries };
     },
     closeAll(reason) {
       for (const { session } of [...sessions.values()]) session.close(reason);

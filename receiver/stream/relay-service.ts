@@ -137,19 +137,19 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
 
   function frameOf(frame: SessionFrame): ConnectResponse["frame"] & SubscribeResponse["frame"] {
     return frame.kind === "message"
-      ? { case: "message", value: frame.message }
+      ? { case: "message", value: frame.delivery.message }
       : { case: "heartbeat", value: { $typeName: "webhookconnect.v1.Heartbeat", sentAt: now() } };
   }
 
   /** A bidi response; message frames are pre-encoded for binary codecs. */
   function connectResponseOf(frame: SessionFrame, binary: boolean): ConnectResponse {
-    if (binary && frame.kind === "message") return encodedConnectFrame(frame.message);
+    if (binary && frame.kind === "message") return encodedConnectFrame(frame.delivery);
     return { $typeName: "webhookconnect.v1.ConnectResponse", frame: frameOf(frame) };
   }
 
   /** A server-stream response; message frames are pre-encoded for binary codecs. */
   function subscribeResponseOf(frame: SessionFrame, binary: boolean): SubscribeResponse {
-    if (binary && frame.kind === "message") return encodedSubscribeFrame(frame.message);
+    if (binary && frame.kind === "message") return encodedSubscribeFrame(frame.delivery);
     return { $typeName: "webhookconnect.v1.SubscribeResponse", frame: frameOf(frame) };
   }
 
@@ -342,8 +342,11 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           signal: ctx.signal,
         });
         return usesBinaryCodec(ctx)
-          ? encodedPullResponse(result.connectionId, result.messages)
-          : { connectionId: result.connectionId, messages: result.messages };
+          ? encodedPullResponse(result.connectionId, result.deliveries)
+          : {
+              connectionId: result.connectionId,
+              messages: result.deliveries.map((delivery) => delivery.message),
+            };
       } catch (error) {
         throw toConnectError(error, "Pull");
       }

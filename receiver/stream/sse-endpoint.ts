@@ -104,8 +104,8 @@ export async function serveSse(
         ? out.write(
             eventText(
               "webhook",
-              webhookFrameText(frame.message, { singleLine: true }),
-              frame.message.messageId,
+              webhookFrameText(frame.delivery.message, { singleLine: true }),
+              frame.delivery.messageId,
             ),
           )
         : out.write(event("heartbeat", heartbeatFrame(frame.at)));

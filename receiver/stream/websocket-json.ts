@@ -98,7 +98,7 @@ export function serveJsonSocket(
       });
       void (async () => {
         for await (const frame of opened.frames()) {
-          if (frame.kind === "message") sendText(webhookFrameText(frame.message));
+          if (frame.kind === "message") sendText(webhookFrameText(frame.delivery.message));
           else {
             send(heartbeatFrame(frame.at));
             if (ws.readyState === ws.OPEN) ws.ping();

@@ -188,7 +188,7 @@ export function serveProtoSocket(
     for await (const frame of opened.frames()) {
       if (frame.kind === "message") {
         // Pre-encoded by the direct codec: the same bytes toBinary would write.
-        if (ws.readyState === ws.OPEN) ws.send(connectMessageFrameBytes(frame.message));
+        if (ws.readyState === ws.OPEN) ws.send(connectMessageFrameBytes(frame.delivery));
         continue;
       }
       send(

@@ -92,7 +92,13 @@ async function toDelivery(
     }
     return undefined;
   }
-  return { messageId: message.messageId, message, group: request.group, leaseExpiresAt };
+  return {
+    messageId: message.messageId,
+    deliveryAttempt: message.deliveryAttempt,
+    message,
+    group: request.group,
+    leaseExpiresAt,
+  };
 }
 
 /** Leases up to `request.max` messages (see the module comment). */

@@ -25,6 +25,7 @@ class LogDelivery implements Delivery {
 
   constructor(
     readonly messageId: string,
+    readonly deliveryAttempt: number,
     readonly encoded: Uint8Array,
     readonly group: string,
     readonly leaseExpiresAt: number,
@@ -150,6 +151,7 @@ function deliveriesOf(
     deliveries.push(
       new LogDelivery(
         messageId,
+        entry.attempt,
         withDeliveryFields(bytes, entry.seq, entry.attempt),
         group.name,
         leaseExpiresAt,

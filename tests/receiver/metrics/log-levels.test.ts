@@ -27,7 +27,17 @@ const info = {
 const events: SessionEvent[] = [
   { type: "opened", info },
   { type: "closed", info, reason: "bye" },
-  { type: "delivered", info, message: create(WebhookMessageSchema, { messageId: "m" }) },
+  {
+    type: "delivered",
+    info,
+    delivery: {
+      messageId: "m",
+      deliveryAttempt: 1,
+      message: create(WebhookMessageSchema, { messageId: "m", deliveryAttempt: 1 }),
+      group: "default",
+      leaseExpiresAt: 0,
+    },
+  },
   ...(["acked", "not_found", "requeued", "dead_lettered", "error"] as const).map(
     (outcome): SessionEvent => ({ type: "settled", info, messageId: "m", action: "ack", outcome }),
   ),

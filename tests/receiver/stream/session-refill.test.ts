@@ -1,7 +1,7 @@
 /**
- * The stream pump refills in batches: while more than half of the
- * in-flight window is still out, it waits briefly for more acks instead
- * of fetching one slot at a time (a fetch costs a loop turn and a commit).
+ * The stream pump refills in batches: until an eighth of the in-flight
+ * window is free, it waits briefly for more acks instead of fetching one
+ * slot at a time (a fetch costs a round to the buffer).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { FetchRequest } from "../../../receiver/buffer/buffer.js";
@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 async function setUp(messages: number, refillWaitMs: number) {
-  const settings = { ...TEST_CHANNEL_DEFAULTS, name: "refill", maxInFlight: 10 };
+  const settings = { ...TEST_CHANNEL_DEFAULTS, name: "refill", maxInFlight: 16 };
   const buffer = createSqliteBuffer({ path: ":memory:" });
   buffers.push(buffer);
   await buffer.ensureChannel(settings);
@@ -35,7 +35,7 @@ async function setUp(messages: number, refillWaitMs: number) {
     connectorId: "c",
     protocol: "test",
     remoteAddress: "127.0.0.1",
-    maxInFlight: 10,
+    maxInFlight: 16,
     heartbeatIntervalMs: 60_000,
     refillWaitMs,
   });
@@ -45,7 +45,7 @@ async function setUp(messages: number, refillWaitMs: number) {
     while (ids.length < n) {
       const next = await frames.next();
       const frame = next.value as SessionFrame;
-      if (frame.kind === "message") ids.push(frame.message.messageId);
+      if (frame.kind === "message") ids.push(frame.delivery.messageId);
     }
     return ids;
   };
@@ -55,38 +55,38 @@ async function setUp(messages: number, refillWaitMs: number) {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("stream pump refill", () => {
-  it("fetches for half the window at once when acks trickle in", async () => {
+  it("fetches for an eighth of the window at once when acks trickle in", async () => {
     // A long refill wait, so a slow machine cannot turn this into the timeout case.
     const { session, fetches, nextMessages } = await setUp(40, 5_000);
-    const first = await nextMessages(10);
-    expect(fetches).toEqual([10]);
+    const first = await nextMessages(16);
+    expect(fetches).toEqual([16]);
     // Acks one at a time, each in its own loop turn, faster than the refill wait.
-    for (const id of first.slice(0, 5)) {
+    for (const id of first.slice(0, 2)) {
       await session.ack([id]);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const second = await nextMessages(5);
-    expect(second).toHaveLength(5);
-    expect(fetches).toEqual([10, 5]);
+    const second = await nextMessages(2);
+    expect(second).toHaveLength(2);
+    expect(fetches).toEqual([16, 2]);
     session.close("test over");
   });
 
   it("still fetches a single free slot after the short wait", async () => {
     const { session, fetches, nextMessages } = await setUp(40, 20);
-    const first = await nextMessages(10);
+    const first = await nextMessages(16);
     await session.ack([first[0]!]);
     await sleep(300);
-    expect(fetches).toEqual([10, 1]);
+    expect(fetches).toEqual([16, 1]);
     expect(await nextMessages(1)).toHaveLength(1);
     session.close("test over");
   });
 
   it("fetches at once when nothing is in flight", async () => {
     const { session, fetches, nextMessages } = await setUp(40, 5_000);
-    const first = await nextMessages(10);
+    const first = await nextMessages(16);
     await session.ack(first);
-    expect(await nextMessages(10)).toHaveLength(10);
-    expect(fetches).toEqual([10, 10]);
+    expect(await nextMessages(16)).toHaveLength(16);
+    expect(fetches).toEqual([16, 16]);
     session.close("test over");
   });
 });
