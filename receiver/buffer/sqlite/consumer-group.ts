@@ -8,6 +8,7 @@
  * message. Sequences above the cursor are fresh (never delivered), except
  * the ones the channel says to skip (see LogChannel.skips).
  */
+import { decodeGroupState, encodeGroupState } from "./worker/group-state.js";
 
 /** One leased or waiting message of a group. */
 export interface Outstanding {
@@ -25,13 +26,6 @@ export interface Outstanding {
   consumer: string | undefined;
   /** When the lease runs out (only while leased). */
   leaseExpiresAt: number;
-}
-
-/** The persisted form (JSON in `groups.state`). */
-interface PersistedState {
-  readonly cursor: number;
-  /** [seq, attempt, availableAt, firstFailedAt]; leases come back ready at once. */
-  readonly out: readonly (readonly [number, number, number, number])[];
 }
 
 /** What a group may lease now. */
@@ -69,8 +63,8 @@ export class ConsumerGroup {
   }
 
   /** Restores a group from its persisted state. */
-  static restore(name: string, json: string): ConsumerGroup {
-    const state = JSON.parse(json) as PersistedState;
+  static restore(name: string, stored: Uint8Array): ConsumerGroup {
+    const state = decodeGroupState(stored);
     const group = new ConsumerGroup(name, state.cursor);
     for (const [seq, attempt, availableAt, firstFailedAt] of state.out) {
       group.outstanding.set(seq, {
@@ -86,8 +80,8 @@ export class ConsumerGroup {
     return group;
   }
 
-  /** The persisted form of the current state. */
-  serialize(): string {
+  /** The persisted form of the current state; leases come back ready at once after a restart. */
+  serialize(): Uint8Array {
     const out: [number, number, number, number][] = [];
     for (const entry of this.outstanding.values()) {
       out.push([
@@ -97,7 +91,7 @@ export class ConsumerGroup {
         entry.firstFailedAt,
       ]);
     }
-    return JSON.stringify({ cursor: this.cursor, out } satisfies PersistedState);
+    return encodeGroupState(this.cursor, out);
   }
 
   /** Every sequence at or below it is done for this group. */

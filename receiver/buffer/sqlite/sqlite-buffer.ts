@@ -97,7 +97,7 @@ const DEDUP_WINDOW = Object.freeze({ ms: 120_000, max: 100_000 });
 const DEDUP_TAIL = 10_000;
 const MiB = 1024 * 1024;
 
-function stateOfNewGroup(cursor: number): string {
+function stateOfNewGroup(cursor: number): Uint8Array {
   return new ConsumerGroup("", cursor).serialize();
 }
 

@@ -47,8 +47,8 @@ export interface StoredChannel {
 export interface StoredGroup {
   readonly channelId: number;
   readonly name: string;
-  /** The group's consumer state (see consumer-group.ts), JSON. */
-  readonly state: string;
+  /** The group's consumer state (worker/group-state.js). */
+  readonly state: Uint8Array;
 }
 
 /** The answer to opening the file. */
@@ -93,14 +93,14 @@ export type WriteOp =
       readonly op: "group";
       readonly channelId: number;
       readonly name: string;
-      readonly state: string;
+      readonly state: Uint8Array;
       readonly createdAt: number;
     }
   | {
       readonly op: "groupState";
       readonly channelId: number;
       readonly name: string;
-      readonly state: string;
+      readonly state: Uint8Array;
     }
   | {
       readonly op: "counters";

@@ -15,6 +15,8 @@
  * lowest group's floor.
  */
 
+import { encodeGroupState } from "./group-state.js";
+
 /** @typedef {import("better-sqlite3").Database} Database */
 
 /**
@@ -144,7 +146,7 @@ function migrateToLog(db) {
     CREATE TABLE groups (
       channel_id INTEGER NOT NULL,
       name TEXT NOT NULL,
-      state TEXT NOT NULL,
+      state BLOB NOT NULL,
       created_at INTEGER NOT NULL,
       PRIMARY KEY (channel_id, name)
     ) WITHOUT ROWID;
@@ -190,12 +192,8 @@ function migrateToLog(db) {
           )
           .all(channel.name, group.name)
       );
-      insertGroup.run(
-        id,
-        group.name,
-        JSON.stringify(stateFromDeliveries(rows, channel.last_seq)),
-        group.created_at,
-      );
+      const state = stateFromDeliveries(rows, channel.last_seq);
+      insertGroup.run(id, group.name, encodeGroupState(state.cursor, state.out), group.created_at);
     }
   }
   db.exec(`
@@ -220,7 +218,10 @@ export function stateFromDeliveries(rows, lastSeq) {
   const cursor = fresh === rows.length ? lastSeq : (rows[fresh]?.seq ?? lastSeq + 1) - 1;
   const out = rows
     .slice(0, fresh)
-    .map((row) => [row.seq, row.attempt, row.available_at, row.first_failed_at ?? 0]);
+    .map(
+      (row) =>
+        /** @type {const} */ ([row.seq, row.attempt, row.available_at, row.first_failed_at ?? 0]),
+    );
   return { cursor, out };
 }
 

@@ -115,7 +115,7 @@ function snapshot(db, dedupTail, migratedFrom) {
       deadLetterCount: deadLetters.n,
     };
   });
-  /** @type {{ channel_id: number, name: string, state: string }[]} */
+  /** @type {{ channel_id: number, name: string, state: Uint8Array }[]} */
   const groups = /** @type {any} */ (
     db.prepare("SELECT channel_id, name, state FROM groups").all()
   );
