@@ -96,6 +96,22 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
     return histogram;
   }
 
+  // Per-delivery and per-ack counters, bound to their labels once.
+  const children = new Map<Counter, Map<string, Counter.Internal>>();
+  function bound(counter: Counter, key: string, labels: Record<string, string>): Counter.Internal {
+    let byKey = children.get(counter);
+    if (byKey === undefined) {
+      byKey = new Map();
+      children.set(counter, byKey);
+    }
+    let child = byKey.get(key);
+    if (child === undefined) {
+      child = counter.labels(labels);
+      byKey.set(key, child);
+    }
+    return child;
+  }
+
   function countConnections(): void {
     metrics.connections.reset();
     for (const channel of channels) {
@@ -135,14 +151,15 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
           metrics.connectionsOpened.inc({ channel, protocol });
           break;
         case "delivered":
-          metrics.deliveries.inc({ channel, protocol });
+          bound(metrics.deliveries, `${channel}\u0000${protocol}`, { channel, protocol }).inc();
           if (event.delivery.deliveryAttempt > 1) metrics.redeliveries.inc({ channel });
           break;
         case "settled":
-          (event.action === "ack" ? metrics.acks : metrics.nacks).inc({
-            channel,
-            outcome: event.outcome,
-          });
+          bound(
+            event.action === "ack" ? metrics.acks : metrics.nacks,
+            `${channel}\u0000${event.outcome}`,
+            { channel, outcome: event.outcome },
+          ).inc();
           break;
         case "closed":
           break;

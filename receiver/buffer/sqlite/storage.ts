@@ -255,14 +255,7 @@ export class Storage {
     const appended = round.appends.reduce((sum, batch) => sum + batch.ends.length, 0);
     this.inFlight.set(round.id, { round, contribution, waiters, appended });
     try {
-      this.worker.postMessage(
-        round,
-        round.appends.flatMap((batch) => [
-          batch.data,
-          batch.ends.buffer as ArrayBuffer,
-          batch.expiresAt.buffer as ArrayBuffer,
-        ]),
-      );
+      this.worker.postMessage(round, transferablesOf(round));
     } catch (error) {
       this.die(error);
     }
@@ -390,6 +383,23 @@ interface RoundWaiters {
     resolve: (value: ReadResult) => void;
     reject: (error: unknown) => void;
   }>;
+}
+
+/**
+ * The buffers a round hands over instead of copying: the packed appends
+ * and the group states, each made for this round alone.
+ */
+function transferablesOf(round: Round): ArrayBuffer[] {
+  const list: ArrayBuffer[] = [];
+  for (const batch of round.appends) {
+    list.push(batch.data, batch.ends.buffer as ArrayBuffer, batch.expiresAt.buffer as ArrayBuffer);
+  }
+  for (const write of round.writes) {
+    if ((write.op === "group" || write.op === "groupState") && write.state.byteOffset === 0) {
+      list.push(write.state.buffer as ArrayBuffer);
+    }
+  }
+  return list;
 }
 
 /**
