@@ -36,9 +36,20 @@ export function channelSubjects(channel: string): string {
   return `wc.${encodeToken(channel)}.>`;
 }
 
-/** Subject a message of `webhookId` is published on (`wc.<channel>.<webhook_id>`). */
+const subjects = new Map<string, string>();
+
+/**
+ * Subject a message of `webhookId` is published on (`wc.<channel>.<webhook_id>`).
+ * Remembered per pair (at most a few thousand): it is asked for on every publish.
+ */
 export function messageSubject(channel: string, webhookId: string): string {
-  return `wc.${encodeToken(channel)}.${encodeToken(webhookId === "" ? "-" : webhookId)}`;
+  const key = `${channel}\u0000${webhookId}`;
+  let subject = subjects.get(key);
+  if (subject === undefined) {
+    subject = `wc.${encodeToken(channel)}.${encodeToken(webhookId === "" ? "-" : webhookId)}`;
+    if (subjects.size < 10_000) subjects.set(key, subject);
+  }
+  return subject;
 }
 
 /** Subject filter of a channel's dead-letter stream. */
