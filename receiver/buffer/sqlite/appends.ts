@@ -9,7 +9,7 @@
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
 import type { EncodedMessage, PublishResult } from "../buffer.js";
 import { encodeMessage, expiryOf } from "./codec.js";
-import type { AppendEntry, LogChannel } from "./log-channel.js";
+import { AppendEntry, type LogChannel } from "./log-channel.js";
 import type { LogContext } from "./log-context.js";
 import { type RoundContribution, unavailable } from "./storage.js";
 import type { AppendBatch, RoundResult, StorageFailure, WriteOp } from "./storage-protocol.js";
@@ -22,10 +22,14 @@ const RETAIN_INTERVAL_MS = 200;
 /** Answers a publish of an id already in the duplicate window. */
 export function duplicateOf(known: AppendEntry | number): Promise<PublishResult> | PublishResult {
   if (typeof known === "number") return { sequence: BigInt(known), duplicate: true };
-  return known.done.then(() => ({ sequence: BigInt(known.seq), duplicate: true }));
+  return known.done().then(() => ({ sequence: BigInt(known.seq), duplicate: true }));
 }
 
-/** Queues `message` for the next round; resolves once it is committed. */
+/**
+ * Queues `message` for the next round; resolves once it is committed.
+ * Refused at once when the disk guard says so (the bytes it lets through
+ * are counted as unwritten until their round reports them).
+ */
 export function appendMessage(
   ctx: LogContext,
   channel: LogChannel,
@@ -41,9 +45,11 @@ export function appendMessage(
     expiresAt = expiryOf(message, now, channel.settings.ttlSeconds);
     bytes = encodeMessage(message, expiresAt);
   }
+  const refused = ctx.guard.check(now, bytes.byteLength);
+  if (refused !== undefined) return Promise.reject(refused);
   const entry = appendBytes(ctx, channel, message.messageId, expiresAt, bytes, null);
   channel.remember(message.messageId, entry, now);
-  return entry.done.then(() => ({ sequence: BigInt(entry.seq), duplicate: false }));
+  return entry.result();
 }
 
 /** Queues stored bytes (a new message, or a replayed one for `target` only). */
@@ -55,20 +61,7 @@ export function appendBytes(
   bytes: Uint8Array,
   target: string | null,
 ): AppendEntry {
-  let settle!: (error: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => {
-    settle = (error) => (error === undefined ? resolve() : reject(error));
-  });
-  const entry: AppendEntry = {
-    seq: channel.nextSeq++,
-    messageId,
-    expiresAt,
-    target,
-    bytes,
-    settle,
-    committed: false,
-    done,
-  };
+  const entry = new AppendEntry(channel.nextSeq++, messageId, expiresAt, target, bytes);
   channel.queue.push(entry);
   channel.pendingCount++;
   if (expiresAt < channel.expiryBound) channel.expiryBound = expiresAt;
@@ -195,8 +188,16 @@ export function contribute(ctx: LogContext): RoundContribution {
       const appendFailure =
         "message" in result ? result : (result.writeError ?? result.appendError);
       for (const { channel, entries } of sent) {
-        if (appendFailure === null) commitAll(ctx, channel, entries);
-        else failAll(channel, entries, unavailable("write", appendFailure));
+        let bytes = 0;
+        for (const entry of entries) bytes += entry.bytes.byteLength;
+        ctx.guard.written(bytes);
+        if (appendFailure === null) {
+          commitAll(ctx, channel, entries);
+        } else {
+          const error = unavailable("write", appendFailure);
+          ctx.guard.appendFailed(ctx.now(), error);
+          failAll(channel, entries, error);
+        }
       }
       // State not written goes with the next round.
       if (failedRound !== null) for (const undo of stateOf) undo();

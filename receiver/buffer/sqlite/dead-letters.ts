@@ -99,7 +99,7 @@ async function replay(
     const group = targetGroup ?? row.grp;
     if (!channel.groups.has(group)) continue;
     const bytes = withExpiry(row.data, expiresAt);
-    appended.push(appendBytes(ctx, channel, row.message_id, expiresAt, bytes, group).done);
+    appended.push(appendBytes(ctx, channel, row.message_id, expiresAt, bytes, group).done());
     ids.push(row.id);
   }
   if (ids.length === 0) return 0;

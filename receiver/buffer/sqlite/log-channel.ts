@@ -5,23 +5,55 @@
  * of recently appended messages, so live traffic is delivered without
  * reading the log back.
  */
-import type { ChannelSettings } from "../buffer.js";
+import type { ChannelSettings, PublishResult } from "../buffer.js";
 import type { ConsumerGroup } from "./consumer-group.js";
 
-/** A message waiting for its round, then committed. */
-export interface AppendEntry {
-  readonly seq: number;
-  readonly messageId: string;
-  readonly expiresAt: number;
-  /** The group it is for (a replayed dead letter), or null for every group. */
-  readonly target: string | null;
-  readonly bytes: Uint8Array;
-  /** Resolves or rejects the publisher once the round is done. */
-  readonly settle: (error: unknown) => void;
+/** A message waiting for its round, then committed (or failed with its round). */
+export class AppendEntry {
   /** Set once committed. */
-  committed: boolean;
-  /** Settles once the round is done (for duplicates of a pending publish). */
-  readonly done: Promise<void>;
+  committed = false;
+  private outcome: { readonly error: unknown } | undefined;
+  private publisher: ((error: unknown) => void) | undefined;
+  private waiters: Array<(error: unknown) => void> | undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly messageId: string,
+    readonly expiresAt: number,
+    /** The group it is for (a replayed dead letter), or null for every group. */
+    readonly target: string | null,
+    readonly bytes: Uint8Array,
+  ) {}
+
+  /** The publisher's answer: one promise per message, made here. */
+  result(): Promise<PublishResult> {
+    return new Promise<PublishResult>((resolve, reject) => {
+      this.publisher = (error) =>
+        error === undefined
+          ? resolve({ sequence: BigInt(this.seq), duplicate: false })
+          : reject(error);
+      // Settled already (its round failed at once).
+      if (this.outcome !== undefined) this.publisher(this.outcome.error);
+    });
+  }
+
+  /** Settles once the round is done (for duplicates of a pending publish, and replays). */
+  done(): Promise<void> {
+    const { outcome } = this;
+    if (outcome !== undefined) {
+      return outcome.error === undefined ? Promise.resolve() : Promise.reject(outcome.error);
+    }
+    return new Promise<void>((resolve, reject) => {
+      (this.waiters ??= []).push((error) => (error === undefined ? resolve() : reject(error)));
+    });
+  }
+
+  /** The round is done: `error` when it failed. */
+  settle(error: unknown): void {
+    this.outcome = { error };
+    this.publisher?.(error);
+    if (this.waiters !== undefined) for (const waiter of this.waiters) waiter(error);
+  }
 }
 
 /** A message cached after its append (the stored bytes). */

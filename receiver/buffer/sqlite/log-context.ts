@@ -7,6 +7,7 @@
 import { UnknownChannelError } from "../../errors.js";
 import type { ConsumerGroup, Outstanding } from "./consumer-group.js";
 import type { LogChannel } from "./log-channel.js";
+import type { DiskGuard } from "./maintenance.js";
 import type { Notifier } from "./notifier.js";
 import type { Storage } from "./storage.js";
 
@@ -17,6 +18,8 @@ export interface LogContext {
   readonly notifier: Notifier;
   /** Clock in ms since epoch. */
   readonly now: () => number;
+  /** Refuses new messages before the disk is full; told what each round wrote. */
+  readonly guard: DiskGuard;
 }
 
 /** The channel, or UnknownChannelError. */

@@ -20,6 +20,7 @@ import type {
   EncodedMessage,
   FetchRequest,
   GroupStats,
+  PublishResult,
   SettleOutcome,
 } from "../buffer.js";
 import { DEFAULT_GROUP } from "../buffer.js";
@@ -142,7 +143,7 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     },
     DEDUP_TAIL,
   );
-  ctx = { storage, channels, notifier, now };
+  ctx = { storage, channels, notifier, now, guard };
   let nextChannelId = 1;
   for (const stored of storage.opened.channels) {
     const channel = new LogChannel(
@@ -299,32 +300,41 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     return outcome;
   }
 
-  async function publish(channelName: string, message: WebhookMessage | EncodedMessage) {
-    assertOpen();
-    const channel = channelOf(ctx, channelName);
-    const known = channel.recent.get(message.messageId);
-    if (known !== undefined) return duplicateOf(known);
-    if (channel.queued + channel.pendingCount >= channel.settings.maxQueueSize) {
-      // Expired messages may be holding the space.
-      await settleChannel(ctx, channel);
-      const again = channel.recent.get(message.messageId);
-      if (again !== undefined) return duplicateOf(again);
-      if (channel.queued + channel.pendingCount >= channel.settings.maxQueueSize) {
-        throw new QueueFullError(channelName, channel.settings.maxQueueSize);
-      }
-    }
-    // Counted as unwritten from here until its round is done.
-    const size = "bytes" in message ? message.bytes.byteLength : message.body.byteLength + 512;
-    const refused = guard.check(now(), size);
-    if (refused !== undefined) throw refused;
+  /**
+   * Stores a message. Not an async function: on the usual path the one
+   * promise made is the message's own (see AppendEntry.result).
+   */
+  function publish(
+    channelName: string,
+    message: WebhookMessage | EncodedMessage,
+  ): Promise<PublishResult> {
+    let channel: LogChannel;
     try {
-      return await appendMessage(ctx, channel, message);
+      assertOpen();
+      channel = channelOf(ctx, channelName);
     } catch (error) {
-      if (error instanceof BufferUnavailableError) guard.appendFailed(now(), error);
-      throw error;
-    } finally {
-      guard.written(size);
+      return Promise.reject(error);
     }
+    const known = channel.recent.get(message.messageId);
+    if (known !== undefined) return Promise.resolve(duplicateOf(known));
+    if (channel.queued + channel.pendingCount >= channel.settings.maxQueueSize) {
+      return publishToFullChannel(channel, message);
+    }
+    return appendMessage(ctx, channel, message);
+  }
+
+  /** A channel at its limit: expired messages may be holding the space. */
+  async function publishToFullChannel(
+    channel: LogChannel,
+    message: WebhookMessage | EncodedMessage,
+  ): Promise<PublishResult> {
+    await settleChannel(ctx, channel);
+    const again = channel.recent.get(message.messageId);
+    if (again !== undefined) return duplicateOf(again);
+    if (channel.queued + channel.pendingCount >= channel.settings.maxQueueSize) {
+      throw new QueueFullError(channel.settings.name, channel.settings.maxQueueSize);
+    }
+    return appendMessage(ctx, channel, message);
   }
 
   async function groupStats(channel: LogChannel, group: ConsumerGroup): Promise<GroupStats> {
