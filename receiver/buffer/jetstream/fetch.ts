@@ -15,6 +15,7 @@
  * for exactly this) is dead-lettered and terminated.
  */
 import type { Msg } from "@nats-io/transport-node";
+import { withDeliveryFields } from "../../codec/delivery-fields.js";
 import type { Delivery, FetchRequest } from "../buffer.js";
 import { unavailable } from "./api.js";
 import { decodeMessage, expiresAtMs, TARGET_GROUP_HEADER } from "./codec.js";
@@ -96,6 +97,8 @@ async function toDelivery(
     messageId: message.messageId,
     deliveryAttempt: message.deliveryAttempt,
     message,
+    // The stored payload goes to the wire as it is.
+    encoded: withDeliveryFields(msg.data, streamSeq, deliveryCount),
     group: request.group,
     leaseExpiresAt,
   };
