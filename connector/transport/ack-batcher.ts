@@ -29,7 +29,7 @@ export interface AckBatcherOptions {
   readonly send: (batch: AckBatch) => Promise<void>;
   /** Called with the ids of every batch once it was sent (or given up). */
   readonly onSettled?: (messageIds: readonly string[]) => void;
-  /** How long acks wait to be batched. @default 5 */
+  /** How long acks wait to be batched. @default 1 */
   readonly delayMs?: number;
   /** Most entries in one batch. @default 500 */
   readonly max?: number;
@@ -54,7 +54,7 @@ export interface AckBatcher {
 
 /** Creates an AckBatcher. */
 export function createAckBatcher(options: AckBatcherOptions): AckBatcher {
-  const delayMs = options.delayMs ?? 5;
+  const delayMs = options.delayMs ?? 1;
   const max = options.max ?? 500;
   const maxBytes = options.maxBytes ?? 48 * 1024;
   const attempts = options.attempts ?? 3;

@@ -110,8 +110,14 @@ export function createLongPollTransport(options: LongPollTransportOptions): Tran
             const free = hello.maxInFlight - outstanding.size;
             if (free <= 0) {
               await new Promise<void>((resolve) => {
-                wakeCredit = resolve;
-                stop.signal.addEventListener("abort", () => resolve(), { once: true });
+                // The abort listener goes again with the wake-up: one per wait
+                // would pile up on the session's signal.
+                const onAbort = () => resolve();
+                wakeCredit = () => {
+                  stop.signal.removeEventListener("abort", onAbort);
+                  resolve();
+                };
+                stop.signal.addEventListener("abort", onAbort, { once: true });
               });
               continue;
             }
