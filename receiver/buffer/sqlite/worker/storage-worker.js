@@ -136,6 +136,13 @@ class Engine {
     this.statements = new Map();
     /** @type {"FULL" | "NORMAL"} */
     this.synchronous = "FULL";
+    /**
+     * Round of the newest snapshot written per group state and counter row:
+     * rounds without appends may commit before earlier rounds with appends,
+     * and an older snapshot must not overwrite a newer one.
+     * @type {Map<string, number>}
+     */
+    this.snapshots = new Map();
   }
 
   /** @param {string} sql */
@@ -274,6 +281,7 @@ class Engine {
         for (const write of round.writes) {
           if (write.op === "channel") roundResults.push(0);
           else if (!withAppends && "withAppends" in write) roundResults.push(-1);
+          else if (this.isStale(write, round.id)) roundResults.push(0);
           else roundResults.push(this.write(write));
         }
         results.push(roundResults);
@@ -284,6 +292,23 @@ class Engine {
       throw error;
     }
     return results;
+  }
+
+  /**
+   * Whether `write` is a snapshot (a group's state, a channel's counters)
+   * older than one already written; records it as the newest otherwise.
+   * @param {WriteOp} write
+   * @param {number} roundId
+   */
+  isStale(write, roundId) {
+    let key;
+    if (write.op === "groupState") key = `g${write.channelId}\u0000${write.name}`;
+    else if (write.op === "counters") key = `c${write.channelId}`;
+    else return false;
+    const newest = this.snapshots.get(key);
+    if (newest !== undefined && newest > roundId) return true;
+    this.snapshots.set(key, roundId);
+    return false;
   }
 
   /** @param {AppendBatch} batch */
@@ -529,13 +554,20 @@ if (!isMainThread && parentPort !== null) {
     /** @type {Round[]} */
     let queued = [];
     let scheduled = false;
-    // Rounds that arrived while the last commit ran are committed together.
+    // Rounds that arrived while the last commit ran are committed together:
+    // first those without new messages (leases, acks: no fsync, so they do
+    // not wait behind ingest's), then those with them.
     const runQueued = () => {
       scheduled = false;
       const rounds = queued;
       queued = [];
-      for (const result of opened.runAll(rounds)) {
-        port.postMessage(result, transferablesOf(result));
+      const quick = rounds.filter((round) => round.appends.length === 0);
+      const durable = rounds.filter((round) => round.appends.length > 0);
+      for (const group of [quick, durable]) {
+        if (group.length === 0) continue;
+        for (const result of opened.runAll(group)) {
+          port.postMessage(result, transferablesOf(result));
+        }
       }
     };
     port.on("message", (/** @type {Round | { close: true }} */ message) => {
