@@ -44,7 +44,8 @@ export class AppendEntry {
       return outcome.error === undefined ? Promise.resolve() : Promise.reject(outcome.error);
     }
     return new Promise<void>((resolve, reject) => {
-      (this.waiters ??= []).push((error) => (error === undefined ? resolve() : reject(error)));
+      this.waiters ??= [];
+      this.waiters.push((error) => (error === undefined ? resolve() : reject(error)));
     });
   }
 
