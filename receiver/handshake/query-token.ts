@@ -49,6 +49,24 @@ export function createDropboxHandshake(): Handshake {
   };
 }
 
+/** What X sends as a crc_token: a random base64 (or base64url) string. */
+const CRC_TOKEN = /^[A-Za-z0-9+/_=-]{1,512}$/;
+
+/**
+ * The answer is the HMAC X signs event bodies with, so the token must not be
+ * a body the webhook would accept: a JSON number or literal (`12`, `true`)
+ * signed here could be replayed as a "signed" event.
+ */
+function isCrcToken(token: string): boolean {
+  if (!CRC_TOKEN.test(token)) return false;
+  try {
+    JSON.parse(token);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * X/Twitter Account Activity CRC: GET `?crc_token=…` answered with
  * `{"response_token":"sha256=<base64 HMAC-SHA256 of crc_token>"}` under the
@@ -58,11 +76,11 @@ export function createTwitterCrcHandshake(consumerSecret: Buffer): Handshake {
   return {
     provider: "twitter-crc",
     usesGet: true,
-    expected: "a GET with a crc_token query parameter",
+    expected: "a GET with a crc_token query parameter (base64 characters)",
     answer(request) {
       if (request.method !== "GET") return undefined;
       const token = queryParameter(request, "crc_token");
-      if (token === undefined) return undefined;
+      if (token === undefined || !isCrcToken(token)) return undefined;
       const digest = createHmac("sha256", consumerSecret).update(token).digest("base64");
       return {
         status: 200,

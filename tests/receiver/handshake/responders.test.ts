@@ -119,6 +119,23 @@ describe("query-string handshakes", () => {
     expect(dropbox.answer(ingestRequest({ method: "GET", query }))).toBeUndefined();
   });
 
+  it.each([
+    ["a JSON number, which would sign the event body 12345", "crc_token=12345"],
+    ["a JSON literal", "crc_token=true"],
+    ["a JSON object", `crc_token=${encodeURIComponent('{"a":1}')}`],
+    ["a token longer than 512 characters", `crc_token=${"a".repeat(513)}`],
+  ])("does not answer a crc_token that is %s", (_what, query) => {
+    expect(twitter.answer(ingestRequest({ method: "GET", query }))).toBeUndefined();
+  });
+
+  it("answers a base64 crc_token with padding", () => {
+    const answer = twitter.answer(
+      ingestRequest({ method: "GET", query: "crc_token=YWJj%2Bw%3D%3D" }),
+    );
+    const digest = createHmac("sha256", "c").update("YWJj+w==").digest("base64");
+    expect(answer?.body).toBe(JSON.stringify({ response_token: `sha256=${digest}` }));
+  });
+
   it("does not answer a crc_token sent with POST", () => {
     expect(twitter.answer(ingestRequest({ method: "POST", query: "crc_token=x" }))).toBeUndefined();
   });
