@@ -71,6 +71,7 @@ beforeAll(async () => {
       handshake: { provider: "zoom" },
     }),
     graph: relayed("graph", { handshake: { provider: "microsoft-graph" } }),
+    "graph-relay": relayed("graph-relay", { handshake: { provider: "microsoft-graph" } }),
     dropbox: relayed("dropbox", {
       hmac: { secret: DROPBOX_SECRET, header: "X-Dropbox-Signature" },
       handshake: { provider: "dropbox" },
@@ -256,6 +257,34 @@ describe("microsoft graph validationToken", () => {
       body: notification,
     });
     await expectStoredEvent(answer, "graph", notification);
+  });
+
+  it("relays the notification to a connector (long-poll), never the validation", async () => {
+    const validation = await send(url("graph-relay", "?validationToken=token-1"), { body: "" });
+    expectEcho(validation, "token-1");
+    const notification = '{"value":[{"changeType":"updated","clientState":"c"}]}';
+    const accepted = await send(url("graph-relay"), {
+      headers: { "Content-Type": "application/json" },
+      body: notification,
+    });
+    expect(accepted.status).toBe(200);
+    const messageId = (JSON.parse(accepted.text) as { message_id: string }).message_id;
+    const poll = await send(
+      `${fixture.url}/connect/stream/graph-relay/poll?timeout=5&max_messages=10`,
+      { method: "GET", headers: { Authorization: "Bearer tok-graph-relay" } },
+    );
+    expect(poll.status).toBe(200);
+    const frames = JSON.parse(poll.text) as {
+      type: string;
+      message_id: string;
+      payload: unknown;
+    }[];
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({
+      type: "webhook",
+      message_id: messageId,
+      payload: JSON.parse(notification),
+    });
   });
 
   it("refuses a GET: Graph validates with a POST", async () => {
