@@ -86,7 +86,8 @@ function hmacSecrets(file: string, id: string, hmac: unknown): string[] | undefi
 function hmacTolerance(hmac: unknown): number | undefined {
   if (hmac === null || typeof hmac !== "object") return undefined;
   const value = (hmac as { tolerance_seconds?: unknown }).tolerance_seconds;
-  const parsed = positiveSeconds(MAX_TOLERANCE_SECONDS).safeParse(value);
+  // The hmac block validates its own value; any positive number it holds is taken.
+  const parsed = positiveSeconds(Number.MAX_SAFE_INTEGER).safeParse(value);
   return parsed.success ? parsed.data : undefined;
 }
 

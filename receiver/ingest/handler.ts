@@ -92,9 +92,13 @@ class Rejection extends Error {
   }
 }
 
-function methodNotAllowed(method: string): Rejection {
+const ALLOW = INGEST_METHODS.join(", ");
+const ALLOW_WITH_GET = `GET, ${ALLOW}`;
+
+/** 405 listing the methods the webhook takes: GET too when its handshake is a GET. */
+function methodNotAllowed(method: string, allowsGet = false): Rejection {
   return new Rejection(new MethodNotAllowedError(method), {
-    headers: { Allow: INGEST_METHODS.join(", ") },
+    headers: { Allow: allowsGet ? ALLOW_WITH_GET : ALLOW },
   });
 }
 
@@ -160,7 +164,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     const method = (req.method ?? "").toUpperCase();
     const isGet = method === "GET";
     if (!isGet && !(INGEST_METHODS as readonly string[]).includes(method)) {
-      throw methodNotAllowed(method);
+      throw methodNotAllowed(method, verifiersOf.get(webhookId)?.handshake?.responder.usesGet);
     }
     // GET is only ever a handshake, and only for providers that send one as a GET.
     if (isGet && verifiersOf.get(webhookId)?.handshake?.responder.usesGet !== true) {

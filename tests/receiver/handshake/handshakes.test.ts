@@ -304,6 +304,12 @@ describe("dropbox challenge", () => {
     expect(await handshakesCounted("dropbox", "dropbox")).toBe(before + 1);
   });
 
+  it("lists GET in the Allow header of a 405", async () => {
+    const answer = await send(url("dropbox"), { method: "DELETE" });
+    expect(answer.status).toBe(405);
+    expect(answer.headers["allow"]).toBe("GET, POST, PUT, PATCH");
+  });
+
   it("answers a GET without a challenge with 400 handshake_expected", async () => {
     const answer = await send(url("dropbox"), { method: "GET" });
     expect(answer.status).toBe(400);
