@@ -72,6 +72,11 @@ export interface HandshakeSettings {
   readonly secrets: readonly string[];
   /** Oldest accepted signed handshake, seconds. @default 300 */
   readonly toleranceSeconds: number;
+  /**
+   * Signature header when the `hmac` block is the same provider's preset
+   * with a `header` override (e.g. a proxy renames it); else the provider's.
+   */
+  readonly signatureHeader?: string;
 }
 
 function hmacSecrets(file: string, id: string, hmac: unknown): string[] | undefined {
@@ -81,6 +86,14 @@ function hmacSecrets(file: string, id: string, hmac: unknown): string[] | undefi
   });
   if (!parsed.success) throw issueToConfigError(file, [id, "hmac", "secret"], parsed.error);
   return parsed.data;
+}
+
+function hmacHeaderOverride(provider: HandshakeProvider, hmac: unknown): string | undefined {
+  if (hmac === null || typeof hmac !== "object") return undefined;
+  const block = hmac as { provider?: unknown; header?: unknown };
+  return block.provider === provider && typeof block.header === "string" && block.header !== ""
+    ? block.header.toLowerCase()
+    : undefined;
 }
 
 function hmacTolerance(hmac: unknown): number | undefined {
@@ -132,10 +145,12 @@ export function parseHandshakeBlock(
       `provider ${provider} does not timestamp its handshake`,
     );
   }
+  const signatureHeader = signed ? hmacHeaderOverride(provider, hmac) : undefined;
   return {
     provider,
     secrets,
     toleranceSeconds:
       parsed.data.tolerance_seconds ?? hmacTolerance(hmac) ?? DEFAULT_TOLERANCE_SECONDS,
+    ...(signatureHeader === undefined ? {} : { signatureHeader }),
   };
 }

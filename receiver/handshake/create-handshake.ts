@@ -14,9 +14,9 @@ export function createHandshake(settings: HandshakeSettings): Handshake {
   const verification = { keys, toleranceSeconds: settings.toleranceSeconds };
   switch (settings.provider) {
     case "slack":
-      return createSlackHandshake(verification);
+      return createSlackHandshake(verification, settings.signatureHeader);
     case "zoom":
-      return createZoomHandshake(verification);
+      return createZoomHandshake(verification, settings.signatureHeader);
     case "microsoft-graph":
       return createMicrosoftGraphHandshake();
     case "dropbox":

@@ -23,9 +23,16 @@ function nonEmptyString(value: unknown): value is string {
   return typeof value === "string" && value !== "";
 }
 
-/** Slack Events API `url_verification`: answers the `challenge` as text/plain. */
-export function createSlackHandshake(verification: V0Verification): Handshake {
+/**
+ * Slack Events API `url_verification`: answers the `challenge` as text/plain.
+ * @param signatureHeader lower-case header of the signature. @default "x-slack-signature"
+ */
+export function createSlackHandshake(
+  verification: V0Verification,
+  signatureHeader = "x-slack-signature",
+): Handshake {
   const marker = Buffer.from("url_verification");
+  const headers = { signature: signatureHeader, timestamp: "x-slack-request-timestamp" };
   return {
     provider: "slack",
     usesGet: false,
@@ -36,11 +43,7 @@ export function createSlackHandshake(verification: V0Verification): Handshake {
       if (event?.["type"] !== "url_verification" || !nonEmptyString(event["challenge"])) {
         return undefined;
       }
-      const key = verifyV0Signature(
-        request,
-        { signature: "x-slack-signature", timestamp: "x-slack-request-timestamp" },
-        verification,
-      );
+      const key = verifyV0Signature(request, headers, verification);
       if (key === undefined) return undefined;
       return { status: 200, headers: ECHO_HEADERS, body: event["challenge"] };
     },
@@ -51,9 +54,14 @@ export function createSlackHandshake(verification: V0Verification): Handshake {
  * Zoom `endpoint.url_validation`: answers `plainToken` with its
  * `encryptedToken`, the hex HMAC-SHA256 of it under the secret token that
  * signed the request.
+ * @param signatureHeader lower-case header of the signature. @default "x-zm-signature"
  */
-export function createZoomHandshake(verification: V0Verification): Handshake {
+export function createZoomHandshake(
+  verification: V0Verification,
+  signatureHeader = "x-zm-signature",
+): Handshake {
   const marker = Buffer.from("endpoint.url_validation");
+  const headers = { signature: signatureHeader, timestamp: "x-zm-request-timestamp" };
   return {
     provider: "zoom",
     usesGet: false,
@@ -68,11 +76,7 @@ export function createZoomHandshake(verification: V0Verification): Handshake {
           ? (payload as Record<string, unknown>)["plainToken"]
           : undefined;
       if (!nonEmptyString(plainToken)) return undefined;
-      const key = verifyV0Signature(
-        request,
-        { signature: "x-zm-signature", timestamp: "x-zm-request-timestamp" },
-        verification,
-      );
+      const key = verifyV0Signature(request, headers, verification);
       if (key === undefined) return undefined;
       const encryptedToken = createHmac("sha256", key).update(plainToken).digest("hex");
       return {

@@ -47,6 +47,19 @@ describe("handshake block", () => {
     });
   });
 
+  it("takes the signature header override of the same provider's hmac preset", () => {
+    const hook = parsed({
+      hmac: { provider: "zoom", secret: "s", header: "X-Proxied-Zm-Signature" },
+      handshake: { provider: "zoom" },
+    });
+    expect(hook.handshake?.signatureHeader).toBe("x-proxied-zm-signature");
+    const other = parsed({
+      hmac: { provider: "slack", secret: "s", header: "X-Other" },
+      handshake: { provider: "zoom" },
+    });
+    expect(other.handshake?.signatureHeader).toBeUndefined();
+  });
+
   it("prefers its own secret and substitutes variables in it", () => {
     const hook = parsed(
       { hmac: { secret: "hmac-secret" }, handshake: { provider: "zoom", secret: "{$ZOOM}" } },

@@ -86,6 +86,24 @@ describe("zoom", () => {
     expect(answer?.body).toBe(JSON.stringify({ plainToken: "p1", encryptedToken: hex("s", "p1") }));
   });
 
+  it("reads the signature from an overridden header", () => {
+    const moved = createHandshake({
+      provider: "zoom",
+      secrets: ["s"],
+      toleranceSeconds: 300,
+      signatureHeader: "x-proxied-signature",
+    });
+    const body = '{"payload":{"plainToken":"p2"},"event":"endpoint.url_validation"}';
+    const signature = `v0=${hex("s", `v0:${NOW_S}:${body}`)}`;
+    const request = (name: string) =>
+      ingestRequest({
+        headers: { "x-zm-request-timestamp": String(NOW_S), [name]: signature },
+        body,
+      });
+    expect(moved.answer(request("X-Proxied-Signature"))?.status).toBe(200);
+    expect(moved.answer(request("x-zm-signature"))).toBeUndefined();
+  });
+
   it("does not answer a validation without a plainToken", () => {
     expect(handshake.answer(request('{"payload":{},"event":"endpoint.url_validation"}'))).toBe(
       undefined,
