@@ -107,6 +107,12 @@ export function ingestLogRecord(event: ReceiverIngestEvent): LogRecord {
         msg: "webhook request aborted",
         fields: { ...base, reason: event.reason },
       };
+    case "handshake":
+      return {
+        level: "info",
+        msg: "handshake answered",
+        fields: { ...base, channel: event.channel, provider: event.provider },
+      };
   }
 }
 

@@ -108,6 +108,31 @@ describe("plain (unredacted) log records", () => {
   });
 });
 
+describe("the handshake record", () => {
+  it("names the webhook, channel and provider at info level", () => {
+    expect(
+      ingestLogRecord({
+        type: "handshake",
+        requestId: "req-2",
+        webhookId: "slack_events",
+        channel: "slack",
+        provider: "slack",
+        durationMs: 1.23456,
+      }),
+    ).toEqual({
+      level: "info",
+      msg: "handshake answered",
+      fields: {
+        request_id: "req-2",
+        webhook_id: "slack_events",
+        channel: "slack",
+        provider: "slack",
+        duration_ms: expect.any(Number),
+      },
+    });
+  });
+});
+
 describe("the accepted access line", () => {
   const event = {
     type: "accepted" as const,
