@@ -264,8 +264,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     async close() {
       stopRefreshing();
       polls.closeAll("receiver shutting down");
-      registry.evictAll("receiver shutting down");
-      websocket.close();
+      await registry.evictAll("receiver shutting down");
+      await websocket.close();
       await listener.close();
       await ingest.close();
       await throttle.close();
