@@ -14,6 +14,7 @@ import {
   acceptedLogLine,
   adminLogRecord,
   authThrottleLogRecord,
+  bufferLogRecord,
   ingestLogRecord,
   internalErrorLogRecord,
   type LogRecord,
@@ -160,7 +161,10 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       (record.plain === true ? plainLogger : logger)[record.level](record.fields, record.msg);
     const config = await loadReceiverConfig(flags.config ?? "webhooks.json", { env });
     const { url: bufferUrl, source } = resolveBufferUrl(flags.buffer, env);
-    buffer = await openStartupBuffer(bufferUrl, source);
+    // Events come only once the buffer is open (`buffer` is set by then).
+    buffer = await openStartupBuffer(bufferUrl, source, (event) =>
+      log(bufferLogRecord(event, buffer?.kind ?? "buffer")),
+    );
     const redisUrl = env["WEBHOOK_CONNECT_REDIS_URL"];
     const adminToken = env["WEBHOOK_CONNECT_ADMIN_TOKEN"];
     const trustedProxies = (env["WEBHOOK_CONNECT_TRUSTED_PROXIES"] ?? "")

@@ -3,7 +3,7 @@
  * data directory that is read-only, full or not a directory) becomes one
  * ConfigError line naming where the URL came from and the problem.
  */
-import type { Buffer } from "../buffer/buffer.js";
+import type { Buffer, BufferEvent } from "../buffer/buffer.js";
 import { createBufferFromUrl, parseBufferUrl } from "../buffer/index.js";
 import { ConfigError } from "../config/index.js";
 import { dataDirectoryProblem } from "./data-directory.js";
@@ -31,9 +31,13 @@ export function bufferStartupError(error: unknown, url: string, source: string):
 }
 
 /** Opens the buffer; throws a one-line ConfigError when it cannot. */
-export async function openStartupBuffer(url: string, source: string): Promise<Buffer> {
+export async function openStartupBuffer(
+  url: string,
+  source: string,
+  onEvent?: (event: BufferEvent) => void,
+): Promise<Buffer> {
   try {
-    return await createBufferFromUrl(url, source);
+    return await createBufferFromUrl(url, source, onEvent);
   } catch (error) {
     throw bufferStartupError(error, url, source);
   }

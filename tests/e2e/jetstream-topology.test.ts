@@ -467,6 +467,8 @@ describe("broker outage (private nats-server)", () => {
       expect(res.json?.["error"]).toBe("buffer_unavailable");
     }
     expect(await statusOf(`${receiver.url}/health`)).toBe(200);
+    // The operator reads why in the receiver's log.
+    await receiver.process.waitForOutput(/"msg":"buffer disconnected[^"]*"/, 5_000);
     // The app finishes the held deliveries while the broker is away: their
     // acks cannot be applied now, so the leases must still resolve later.
     releaseHeld();
@@ -481,6 +483,7 @@ describe("broker outage (private nats-server)", () => {
     );
     for (let i = 0; i < 10; i++) await post(JSON.stringify({ after: i }));
     expect(receiver.process.child.exitCode).toBeNull();
+    await receiver.process.waitForOutput(/"msg":"buffer reconnected"/, 5_000);
 
     buffer = await w.openBuffer();
     await drained(buffer, w.channel, undefined, [receiver.process, connector]);
