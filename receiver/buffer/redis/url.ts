@@ -1,0 +1,69 @@
+/**
+ * `redis://[user:pass@]host:port[/db][?options]` and `rediss://…` (TLS).
+ * The options say what a 200 waits for besides the XADD itself:
+ * - `wait_replicas=N`: `WAIT N` — N replicas have the write in memory;
+ * - `wait_aof=1`: `WAITAOF 1 N` — the write is fsynced to the local
+ *   append-only file (and to N replicas' files with `wait_replicas=N`);
+ *   needs Redis 7.2 or later with `appendonly yes`;
+ * - `wait_timeout_ms=MS`: longest wait for either (default 1000). A write
+ *   not confirmed in time is withdrawn and ingest answers 503.
+ * Everything else in the URL goes to the client as it is.
+ */
+import { ConfigError } from "../../config/config-error.js";
+
+/** Where the Redis buffer connects and what a publish waits for. */
+export interface RedisBufferTarget {
+  /** The connection URL without the buffer's own options. */
+  readonly url: string;
+  /** Replicas that must confirm a write (WAIT / WAITAOF). @default 0 */
+  readonly waitReplicas: number;
+  /** Wait for the local AOF fsync (WAITAOF 1). @default false */
+  readonly waitAof: boolean;
+  /** Longest wait for the confirmations. @default 1000 */
+  readonly waitTimeoutMs: number;
+}
+
+function count(value: string, source: string, key: string, min: number): number {
+  const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < min) {
+    throw new ConfigError(
+      source,
+      key,
+      `expected a whole number of at least ${min}, got '${value}'`,
+    );
+  }
+  return number;
+}
+
+/** Parses a Redis buffer URL; throws ConfigError naming the source for a bad one. */
+export function parseRedisBufferUrl(url: string, source: string): RedisBufferTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(source, "", `'${url}' is not a redis://host:port/db URL`);
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new ConfigError(source, "", `expected redis:// or rediss://, got '${parsed.protocol}'`);
+  }
+  if (parsed.hostname === "") throw new ConfigError(source, "", "redis:// URL needs a host");
+  const db = parsed.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d+$/.test(db)) {
+    throw new ConfigError(source, "", `the database in a redis:// URL is a number, got '${db}'`);
+  }
+  let waitReplicas = 0;
+  let waitAof = false;
+  let waitTimeoutMs = 1_000;
+  for (const [key, value] of [...parsed.searchParams]) {
+    if (key === "wait_replicas") waitReplicas = count(value, source, key, 0);
+    else if (key === "wait_aof") {
+      if (value !== "0" && value !== "1") {
+        throw new ConfigError(source, key, `expected 0 or 1, got '${value}'`);
+      }
+      waitAof = value === "1";
+    } else if (key === "wait_timeout_ms") waitTimeoutMs = count(value, source, key, 1);
+    else continue;
+    parsed.searchParams.delete(key);
+  }
+  return { url: parsed.toString(), waitReplicas, waitAof, waitTimeoutMs };
+}
