@@ -240,6 +240,7 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
     const lastAttempt = settings.maxDeliveryAttempts;
     const reason = `not acknowledged within ${settings.ackTimeoutSeconds} s on delivery attempt ${lastAttempt} of ${lastAttempt}`;
     const deadline = performance.now() + Math.max(0, request.waitMs);
+    const aborted = () => request.signal?.aborted === true;
     for (;;) {
       const wake = wakes.arm(request.channel);
       let reply: ReturnType<typeof readFetchReply>;
@@ -262,7 +263,7 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
         throw error;
       }
       const remaining = deadline - performance.now();
-      if (reply.deliveries.length > 0 || request.signal?.aborted === true || remaining <= 0) {
+      if (reply.deliveries.length > 0 || aborted() || remaining <= 0) {
         wake.cancel();
         return reply.deliveries;
       }
@@ -271,7 +272,8 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
         sleep = Math.min(sleep, Math.max(0, reply.nextRetryAt - now()) + 1);
       }
       await wake.wait(sleep, request.signal);
-      if (closed || redis.status !== "ready") return [];
+      // An aborted fetch leases nothing more: its caller has stopped listening.
+      if (closed || redis.status !== "ready" || aborted()) return [];
     }
   }
 
