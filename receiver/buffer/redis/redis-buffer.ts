@@ -115,7 +115,11 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
   const waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
 
   const redis: Redis = new RedisClient(options.url, connectionOptions(options));
-  redis.on("error", () => undefined);
+  // Failures surface as rejected commands; the last one explains a failed connect.
+  let lastError: Error | undefined;
+  redis.on("error", (error: Error) => {
+    lastError = error;
+  });
   try {
     await redis.connect();
     if (waitAof) {
@@ -127,7 +131,8 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
     const what = waitAof
       ? "Redis cannot confirm AOF fsyncs for wait_aof=1 (needs Redis 7.2 or later with appendonly yes)"
       : "Redis is not reachable";
-    throw new BufferUnavailableError(`${what}: ${(error as Error).message}`, error);
+    const reason = waitAof ? (error as Error) : (lastError ?? (error as Error));
+    throw new BufferUnavailableError(`${what}: ${reason.message}`, reason);
   }
   let connected = true;
   redis.on("close", () => {
