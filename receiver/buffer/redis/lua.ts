@@ -121,7 +121,8 @@ return {0, seq}
  * delivery counter.
  *
  * ARGV: prefix, group, consumer, now, max, ack timeout ms, max attempts,
- * ordered (1/0), reason for a lease that ran out on the last attempt.
+ * ordered (1/0), reason for a lease that ran out on the last attempt,
+ * reclaim interval ms.
  * Returns {message id, attempt, bytes, entry id}… followed by the due
  * time of the group's next retry (-1 when none).
  */
@@ -183,11 +184,12 @@ for _, id in ipairs(due) do
   end
 end
 
-if n < max then
-  local cursorKey = g
-  local cursor = redis.call('HGET', p .. 'cur', cursorKey) or '0-0'
+-- XAUTOCLAIM scans the PEL: at most once per reclaim interval per group,
+-- whichever receiver fetches first.
+if n < max and redis.call('SET', p .. 'ac:' .. g, '1', 'PX', ARGV[10], 'NX') then
+  local cursor = redis.call('HGET', p .. 'cur', g) or '0-0'
   local r = redis.call('XAUTOCLAIM', S, g, c, ackMs, cursor, 'COUNT', 100, 'JUSTID')
-  redis.call('HSET', p .. 'cur', cursorKey, r[1])
+  redis.call('HSET', p .. 'cur', g, r[1])
   for _, id in ipairs(r[2]) do
     if redis.call('ZSCORE', R, id) then
       park(id, nil)

@@ -21,6 +21,8 @@
  *            with the consumer `~retry` meanwhile);
  * - `ff`     hash `<group>\n<entry id>` → time of the first failed delivery;
  * - `rp`/`rpg` replays still unfinished (score: sequence) and their group;
+ * - `cur`    hash group → where the last XAUTOCLAIM scan of its PEL stopped;
+ * - `ac:<group>` present while the group's PEL was scanned recently;
  * - `cnt`    hash of counters `delivered`, `expired`, `deadLettered`;
  * - `dl`     the dead-letter stream;
  * - `n`      pub/sub channel announcing new or freed messages.

@@ -78,8 +78,9 @@ const DELAY_STEPS = 17;
 const SWEEP_BATCH = 500;
 
 /**
- * How long a waiting fetch sleeps before it looks again for leases that ran
- * out elsewhere (nothing announces those): a quarter of the lease, 50 ms to 1 s.
+ * How often a group's pending entries are scanned for leases that ran out
+ * (XAUTOCLAIM), and how long a waiting fetch sleeps before it looks again
+ * (nothing announces those): a quarter of the lease, 50 ms to 1 s.
  */
 function pollMs(ackMs: number): number {
   return Math.min(1_000, Math.max(50, Math.floor(ackMs / 4)));
@@ -261,6 +262,7 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
           lastAttempt,
           settings.ordered ? 1 : 0,
           reason,
+          pollMs(ackMs),
         ]);
         reply = readFetchReply(raw, request.group, at + ackMs);
       } catch (error) {
