@@ -15,6 +15,7 @@ import {
   channelPrefix,
   channelStream,
   createRedisBuffer,
+  PARKED_CONSUMER,
   type RedisBufferEvent,
   type RedisBufferOptions,
 } from "../../../receiver/buffer/redis/index.js";
@@ -154,6 +155,32 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
     await buffer.publish(channel.name, testMessage(channel));
     expect(await admin.xlen(stream)).toBeLessThan(150);
     expect((await buffer.stats(channel.name)).queued).toBe(1);
+  });
+
+  it("schedules a retry in the group's sorted set and counts attempts in the PEL", async () => {
+    const buffer = await openBuffer();
+    const channel = settings();
+    await buffer.ensureChannel(channel);
+    const [message] = await publishMany(buffer, channel, 1);
+    const [delivery] = await buffer.fetch(fetchRequest(channel, { consumerId: "c1" }));
+    const entryId = `${delivery!.message.sequence}-0`;
+    const stream = channelStream(channel.name);
+    expect(await admin.xpending(stream, "default", "-", "+", 10)).toEqual([
+      [entryId, "c1", expect.any(Number), 1],
+    ]);
+    const nackedAt = Date.now();
+    await buffer.nack(channel.name, "default", message!.messageId, {
+      retry: true,
+      reason: "503",
+      requestedDelayMs: 5_000,
+    });
+    // Parked with the consumer ~retry, attempt kept; due in the schedule.
+    expect(await admin.xpending(stream, "default", "-", "+", 10)).toEqual([
+      [entryId, PARKED_CONSUMER, expect.any(Number), 1],
+    ]);
+    const due = Number(await admin.zscore(`${channelPrefix(channel.name)}r:default`, entryId));
+    expect(due).toBeGreaterThanOrEqual(nackedAt + 5_000);
+    expect(due).toBeLessThanOrEqual(Date.now() + 5_000);
   });
 
   it("withdraws a write that WAIT could not confirm and refuses it", async () => {
