@@ -14,7 +14,7 @@
  * reconnects in the background.
  */
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster as ClusterClient, Redis, RedisOptions } from "ioredis";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
 import { encodeWebhookMessage } from "../../codec/webhook-message.js";
 import {
@@ -104,18 +104,51 @@ function connectionOptions(options: RedisBufferOptions): ClientOptions {
 }
 
 /**
+ * A cluster client over the node of the URL. It is handed out as a `Redis`:
+ * every call the buffer makes (scripts, key commands, pub/sub) has the same
+ * form on both, and the cluster routes each by its key's slot.
+ */
+function openCluster(
+  ClusterClass: typeof import("ioredis").Cluster,
+  options: RedisBufferOptions,
+): Redis {
+  const url = new URL(options.url);
+  const node = { host: url.hostname, port: Number(url.port === "" ? 6379 : url.port) };
+  const { lazyConnect, connectTimeout, commandTimeout, connectionName } =
+    connectionOptions(options);
+  const client = new ClusterClass([node], {
+    lazyConnect,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: (attempt: number) => Math.min(100 * attempt, 2_000),
+    redisOptions: {
+      ...(connectTimeout === undefined ? {} : { connectTimeout }),
+      ...(commandTimeout === undefined ? {} : { commandTimeout }),
+      ...(connectionName === undefined ? {} : { connectionName }),
+      maxRetriesPerRequest: 0,
+      ...(url.username === "" ? {} : { username: decodeURIComponent(url.username) }),
+      ...(url.password === "" ? {} : { password: decodeURIComponent(url.password) }),
+      ...(url.protocol === "rediss:" ? { tls: {} } : {}),
+    },
+  });
+  return client as unknown as Redis;
+}
+
+/**
  * Connects to Redis and opens the buffer; rejects with BufferUnavailableError
  * when Redis cannot be reached or cannot give the asked-for guarantees.
  */
 export async function createRedisBuffer(options: RedisBufferOptions): Promise<MessageBuffer> {
-  const { Redis: RedisClient } = await import("ioredis");
+  const { Redis: RedisClient, Cluster } = await import("ioredis");
   const emit = (event: RedisBufferEvent) => options.onEvent?.(event);
   const now = options.now ?? Date.now;
   const waitReplicas = options.waitReplicas ?? 0;
   const waitAof = options.waitAof ?? false;
   const waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
 
-  const redis: Redis = new RedisClient(options.url, connectionOptions(options));
+  const cluster = options.cluster ?? false;
+  const redis = cluster
+    ? openCluster(Cluster, options)
+    : new RedisClient(options.url, connectionOptions(options));
   // Failures surface as rejected commands; the last one explains a failed connect.
   let lastError: Error | undefined;
   redis.on("error", (error: Error) => {
@@ -144,7 +177,12 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
     if (!connected) emit({ type: "reconnected" });
     connected = true;
   });
-  const subscriber = redis.duplicate({ enableOfflineQueue: true });
+  // A connection of its own: one in subscriber mode takes no other commands.
+  const subscriber: Redis = cluster
+    ? ((redis as unknown as ClusterClient).duplicate(undefined, {
+        enableOfflineQueue: true,
+      }) as unknown as Redis)
+    : redis.duplicate({ enableOfflineQueue: true });
   subscriber.on("error", () => undefined);
   const wakes = createWakes(subscriber);
   const scripts: Scripts = createScripts(redis);

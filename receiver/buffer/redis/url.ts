@@ -7,6 +7,9 @@
  *   needs Redis 7.2 or later with `appendonly yes`;
  * - `wait_timeout_ms=MS`: longest wait for either (default 1000). A write
  *   not confirmed in time is withdrawn and ingest answers 503.
+ * And `cluster=1`: the URL names one node of a Redis Cluster; the client
+ * discovers the others and follows the slots (WAIT and WAITAOF are then
+ * refused: they confirm one node's writes, not a slot's).
  * Everything else in the URL goes to the client as it is.
  */
 import { ConfigError } from "../../config/config-error.js";
@@ -21,6 +24,8 @@ export interface RedisBufferTarget {
   readonly waitAof: boolean;
   /** Longest wait for the confirmations. @default 1000 */
   readonly waitTimeoutMs: number;
+  /** The URL names a node of a Redis Cluster. @default false */
+  readonly cluster: boolean;
 }
 
 function count(value: string, source: string, key: string, min: number): number {
@@ -54,6 +59,7 @@ export function parseRedisBufferUrl(url: string, source: string): RedisBufferTar
   let waitReplicas = 0;
   let waitAof = false;
   let waitTimeoutMs = 1_000;
+  let cluster = false;
   for (const [key, value] of [...parsed.searchParams]) {
     if (key === "wait_replicas") waitReplicas = count(value, source, key, 0);
     else if (key === "wait_aof") {
@@ -62,8 +68,23 @@ export function parseRedisBufferUrl(url: string, source: string): RedisBufferTar
       }
       waitAof = value === "1";
     } else if (key === "wait_timeout_ms") waitTimeoutMs = count(value, source, key, 1);
-    else continue;
+    else if (key === "cluster") {
+      if (value !== "0" && value !== "1") {
+        throw new ConfigError(source, key, `expected 0 or 1, got '${value}'`);
+      }
+      cluster = value === "1";
+    } else continue;
     parsed.searchParams.delete(key);
   }
-  return { url: parsed.toString(), waitReplicas, waitAof, waitTimeoutMs };
+  if (cluster && (waitReplicas > 0 || waitAof)) {
+    throw new ConfigError(
+      source,
+      "cluster",
+      "wait_replicas and wait_aof are not available with cluster=1 (WAIT confirms one node's writes)",
+    );
+  }
+  if (cluster && db !== "" && db !== "0") {
+    throw new ConfigError(source, "", "a Redis Cluster has only database 0");
+  }
+  return { url: parsed.toString(), waitReplicas, waitAof, waitTimeoutMs, cluster };
 }
