@@ -137,8 +137,7 @@ export async function replayDeadLetters(
       expiresAt,
       now,
     ]);
-    if (outcome === -1)
-      throw new Error(`group '${group}' does not exist in channel '${settings.name}'`);
+    // -1: the group does not exist (any more); the letter stays, as on the other backends.
     if (outcome === 1) replayed++;
   }
   return replayed;
