@@ -40,6 +40,9 @@ const available = await serviceAvailable("redis");
 const privateAvailable = redisServerAvailable();
 const run = randomUUID().slice(0, 8);
 
+/** The command rules README's Redis section gives for the receiver's ACL user. */
+const README_ACL = "+@read +@write +@scripting +@pubsub +@connection -@dangerous +info +wait";
+
 let count = 0;
 const created: string[] = [];
 const open: Buffer[] = [];
@@ -271,6 +274,51 @@ describe.skipIf(!privateAvailable)("redis buffer on a private redis-server", () 
       expect(keys.length).toBeGreaterThanOrEqual(10);
       const slots = new Set(keys.map(keySlot));
       expect(slots).toEqual(new Set([crc16(channel.name) % 16384]));
+    } finally {
+      await admin.quit();
+    }
+  });
+
+  it("works as a Redis ACL user limited to wc:* keys and channels (README's rule)", async () => {
+    const admin = new Redis(server.url);
+    const user = `relay-${run}`;
+    try {
+      await admin.call(
+        "ACL",
+        "SETUSER",
+        user,
+        "on",
+        ">relay-pw",
+        "resetkeys",
+        "~wc:*",
+        "resetchannels",
+        "&wc:*",
+        ...README_ACL.split(" "),
+      );
+      const buffer = await createRedisBuffer({
+        url: `redis://${user}:relay-pw@127.0.0.1:${new URL(server.url).port}`,
+      });
+      open.push(buffer);
+      const channel = settings({ maxDeliveryAttempts: 2 });
+      await buffer.ensureChannel(channel);
+      const waiting = buffer.fetch(fetchRequest(channel, { waitMs: 10_000 }));
+      await buffer.stats(channel.name);
+      const [first, second] = await publishMany(buffer, channel, 2);
+      expect(idsOf(await waiting)).toContain(first!.messageId);
+      await buffer.fetch(fetchRequest(channel));
+      expect(await buffer.ack(channel.name, "default", first!.messageId)).toBe("acked");
+      await buffer.nack(channel.name, "default", second!.messageId, { retry: false, reason: "x" });
+      expect(await buffer.replayDeadLetters(channel.name, {})).toBe(1);
+      expect(await buffer.purgeDeadLetters(channel.name, {})).toBe(0);
+      await buffer.release(channel.name, "default", "c1");
+      await buffer.setState(`acl/${run}`, "v");
+      expect(await buffer.getState(`acl/${run}`)).toBe("v");
+      expect(await buffer.stats(channel.name)).toMatchObject({ queued: 1, deadLettered: 1 });
+      await expect(buffer.ping()).resolves.toBeUndefined();
+      // And it can touch nothing else.
+      const other = new Redis(`redis://${user}:relay-pw@127.0.0.1:${new URL(server.url).port}`);
+      await expect(other.set("not-ours", "x")).rejects.toThrow(/NOPERM/);
+      await other.quit();
     } finally {
       await admin.quit();
     }
