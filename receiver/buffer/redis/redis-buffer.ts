@@ -228,23 +228,26 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
     await scripts.ENSURE_GROUP(channelStream(channel), [channelPrefix(channel), group]);
   }
 
-  /** Waits for the confirmations the URL asks for; withdraws the write when they do not come. */
-  async function confirm(channel: string, sequence: number): Promise<void> {
-    let confirmed: boolean;
+  const confirming = waitReplicas > 0 || waitAof;
+  const unconfirmed = `Redis did not confirm the write within ${waitTimeoutMs} ms (${waitAof ? "WAITAOF" : "WAIT"} ${waitReplicas})`;
+
+  /** Whether this connection's writes so far got the confirmations the URL asks for. */
+  async function confirmed(): Promise<boolean> {
     if (waitAof) {
       const [local, replicas] = (await redis.call("WAITAOF", 1, waitReplicas, waitTimeoutMs)) as [
         number,
         number,
       ];
-      confirmed = local >= 1 && replicas >= waitReplicas;
-    } else {
-      confirmed = (await redis.wait(waitReplicas, waitTimeoutMs)) >= waitReplicas;
+      return local >= 1 && replicas >= waitReplicas;
     }
-    if (confirmed) return;
+    return (await redis.wait(waitReplicas, waitTimeoutMs)) >= waitReplicas;
+  }
+
+  /** Waits for the confirmations; withdraws the message when they do not come. */
+  async function confirm(channel: string, sequence: number): Promise<void> {
+    if (await confirmed()) return;
     await scripts.WITHDRAW(channelStream(channel), [channelPrefix(channel), `${sequence}-0`]);
-    throw new BufferUnavailableError(
-      `Redis did not confirm the write within ${waitTimeoutMs} ms (${waitAof ? "WAITAOF" : "WAIT"} ${waitReplicas}); it was withdrawn`,
-    );
+    throw new BufferUnavailableError(`${unconfirmed}; it was withdrawn`);
   }
 
   async function store(
@@ -273,7 +276,7 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
     }
     if (code === 2) throw new QueueFullError(channel, settings.maxQueueSize);
     if (code === 3) throw new BufferUnavailableError(`channel '${channel}' has no groups in Redis`);
-    if (code === 0 && (waitReplicas > 0 || waitAof)) await confirm(channel, sequence);
+    if (code === 0 && confirming) await confirm(channel, sequence);
     return { sequence: BigInt(sequence), duplicate: code === 1 };
   }
 
@@ -459,6 +462,8 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
     setState: (key, value) =>
       guard("writing state", async () => {
         await redis.set(stateKey(key), value);
+        // Not withdrawn (the value may already be read elsewhere); the caller retries.
+        if (confirming && !(await confirmed())) throw new BufferUnavailableError(unconfirmed);
       }),
 
     ping: () =>

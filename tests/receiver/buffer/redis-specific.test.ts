@@ -18,6 +18,7 @@ import {
   PARKED_CONSUMER,
   type RedisBufferEvent,
   type RedisBufferOptions,
+  stateKey,
 } from "../../../receiver/buffer/redis/index.js";
 import { ConfigError } from "../../../receiver/config/config-error.js";
 import { BufferUnavailableError } from "../../../receiver/errors.js";
@@ -81,6 +82,7 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
 
   afterAll(async () => {
     for (const channel of created) await deleteMatching(admin, `${channelPrefix(channel)}*`);
+    await admin.del(stateKey(`wait/${run}`));
     await admin.quit();
   });
 
@@ -196,6 +198,9 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
     );
     expect(await buffer.stats(channel.name)).toMatchObject({ queued: 0, inFlight: 0 });
     expect(await buffer.fetch(fetchRequest(channel))).toEqual([]);
+    await expect(buffer.setState(`wait/${run}`, "v")).rejects.toBeInstanceOf(
+      BufferUnavailableError,
+    );
   });
 
   it("opens redis:// URLs and refuses bad buffer options with a ConfigError", async () => {
