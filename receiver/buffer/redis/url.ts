@@ -10,7 +10,7 @@
  * And `cluster=1`: the URL names one node of a Redis Cluster; the client
  * discovers the others and follows the slots (WAIT and WAITAOF are then
  * refused: they confirm one node's writes, not a slot's).
- * Everything else in the URL goes to the client as it is.
+ * `family=4|6` is left for the client; any other option is refused.
  */
 import { ConfigError } from "../../config/config-error.js";
 
@@ -40,6 +40,13 @@ function count(value: string, source: string, key: string, min: number): number 
   return number;
 }
 
+function flag(value: string, source: string, key: string): boolean {
+  if (value !== "0" && value !== "1") {
+    throw new ConfigError(source, key, `expected 0 or 1, got '${value}'`);
+  }
+  return value === "1";
+}
+
 /** Parses a Redis buffer URL; throws ConfigError naming the source for a bad one. */
 export function parseRedisBufferUrl(url: string, source: string): RedisBufferTarget {
   let parsed: URL;
@@ -62,18 +69,22 @@ export function parseRedisBufferUrl(url: string, source: string): RedisBufferTar
   let cluster = false;
   for (const [key, value] of [...parsed.searchParams]) {
     if (key === "wait_replicas") waitReplicas = count(value, source, key, 0);
-    else if (key === "wait_aof") {
-      if (value !== "0" && value !== "1") {
-        throw new ConfigError(source, key, `expected 0 or 1, got '${value}'`);
+    else if (key === "wait_aof") waitAof = flag(value, source, key);
+    else if (key === "wait_timeout_ms") waitTimeoutMs = count(value, source, key, 1);
+    else if (key === "cluster") cluster = flag(value, source, key);
+    else if (key === "family") {
+      // Left in the URL for the client: 4 or 6 picks the host name's address family.
+      if (value !== "4" && value !== "6") {
+        throw new ConfigError(source, key, `expected 4 or 6, got '${value}'`);
       }
-      waitAof = value === "1";
-    } else if (key === "wait_timeout_ms") waitTimeoutMs = count(value, source, key, 1);
-    else if (key === "cluster") {
-      if (value !== "0" && value !== "1") {
-        throw new ConfigError(source, key, `expected 0 or 1, got '${value}'`);
-      }
-      cluster = value === "1";
-    } else continue;
+      continue;
+    } else {
+      throw new ConfigError(
+        source,
+        key,
+        "unknown redis:// URL option (expected wait_replicas, wait_aof, wait_timeout_ms, cluster or family)",
+      );
+    }
     parsed.searchParams.delete(key);
   }
   if (cluster && (waitReplicas > 0 || waitAof)) {
