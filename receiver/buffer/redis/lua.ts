@@ -356,9 +356,13 @@ return out
 /**
  * Drops entries past their TTL for every group: from the oldest unfinished
  * entry on while they are expired (a channel's TTL is the same for all its
- * messages), and any replay. Also removes consumers (connections) that
- * hold nothing and were idle longer than the given time. ARGV: prefix,
- * now, most entries to look at, consumer idle ms. Returns how many expired.
+ * messages), and any replay. Returns leases that ran out to their group
+ * (parked, due now; dead-lettered on the last allowed attempt) even when
+ * nobody fetches, so stats and dead letters do not wait for a connector.
+ * Also removes consumers (connections) that hold nothing and were idle
+ * longer than the given time. ARGV: prefix, now, most entries to look at,
+ * consumer idle ms, ack timeout ms, max attempts, reason for a lease that
+ * ran out on the last attempt. Returns how many expired.
  */
 export const SWEEP = `${PRELUDE}
 local now = tonumber(ARGV[2])
@@ -376,8 +380,22 @@ for _, id in ipairs(redis.call('ZRANGE', p .. 'live', 0, tonumber(ARGV[3]) - 1))
   if not check(id) then break end
 end
 for _, id in ipairs(redis.call('ZRANGE', p .. 'rp', 0, tonumber(ARGV[3]) - 1)) do check(id) end
+local returned = 0
 if redis.call('EXISTS', S) == 1 then
   for _, g in ipairs(redis.call('SMEMBERS', p .. 'groups')) do
+    local R = p .. 'r:' .. g
+    local r = redis.call('XAUTOCLAIM', S, g, PARKED, ARGV[5], '0-0', 'COUNT', 100, 'JUSTID')
+    for _, id in ipairs(r[2]) do
+      if not redis.call('ZSCORE', R, id) then
+        local pe = redis.call('XPENDING', S, g, id, id, 1)
+        if #pe > 0 and pe[1][4] >= tonumber(ARGV[6]) then
+          deadLetter(g, id, entry(id), pe[1][4], ARGV[7], now)
+        elseif #pe > 0 then
+          redis.call('ZADD', R, now, id)
+          returned = returned + 1
+        end
+      end
+    end
     for _, info in ipairs(redis.call('XINFO', 'CONSUMERS', S, g)) do
       local f = fieldsOf(info)
       if f.pending == 0 and f.idle > tonumber(ARGV[4]) then
@@ -386,6 +404,7 @@ if redis.call('EXISTS', S) == 1 then
     end
   end
 end
+if returned > 0 then redis.call('PUBLISH', p .. 'n', '') end
 return n
 `;
 

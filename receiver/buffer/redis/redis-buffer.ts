@@ -58,7 +58,7 @@ export interface RedisBufferOptions extends BufferOptions, Partial<Omit<RedisBuf
   readonly connectTimeoutMs?: number;
   /** Timeout of one command or script. @default 5000 */
   readonly commandTimeoutMs?: number;
-  /** Interval of the expiry sweep and idle-consumer cleanup. @default 5000 */
+  /** Interval of the sweep: expiry, leases that ran out, idle consumers. @default 5000 */
   readonly sweepIntervalMs?: number;
   /** A connection idle this long with nothing leased is removed from its group. @default 3600000 */
   readonly idleConsumerMs?: number;
@@ -84,6 +84,12 @@ const SWEEP_BATCH = 500;
  */
 function pollMs(ackMs: number): number {
   return Math.min(1_000, Math.max(50, Math.floor(ackMs / 4)));
+}
+
+/** Why a message whose lease ran out on its last allowed attempt was dead-lettered. */
+function expiredLeaseReason(settings: ChannelSettings): string {
+  const last = settings.maxDeliveryAttempts;
+  return `not acknowledged within ${settings.ackTimeoutSeconds} s on delivery attempt ${last} of ${last}`;
 }
 
 /** ioredis options as set here (ioredis' own type trips exactOptionalPropertyTypes). */
@@ -191,13 +197,16 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
 
   const sweep = setInterval(() => {
     if (redis.status !== "ready") return;
-    for (const channel of channels.keys()) {
+    for (const [channel, settings] of channels) {
       scripts
         .SWEEP(channelStream(channel), [
           channelPrefix(channel),
           now(),
           SWEEP_BATCH,
           options.idleConsumerMs ?? 3_600_000,
+          Math.round(settings.ackTimeoutSeconds * 1000),
+          settings.maxDeliveryAttempts,
+          expiredLeaseReason(settings),
         ])
         .catch((error: unknown) => emit({ type: "backgroundError", task: "expiry sweep", error }));
     }
@@ -285,7 +294,7 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
     const ackMs = Math.round(settings.ackTimeoutSeconds * 1000);
     const max = settings.ordered ? 1 : Math.max(1, Math.floor(request.max));
     const lastAttempt = settings.maxDeliveryAttempts;
-    const reason = `not acknowledged within ${settings.ackTimeoutSeconds} s on delivery attempt ${lastAttempt} of ${lastAttempt}`;
+    const reason = expiredLeaseReason(settings);
     const deadline = performance.now() + Math.max(0, request.waitMs);
     const aborted = () => request.signal?.aborted === true;
     for (;;) {

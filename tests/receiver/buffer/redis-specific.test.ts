@@ -188,6 +188,43 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
     expect(due).toBeLessThanOrEqual(Date.now() + 5_000);
   });
 
+  it("returns leases that ran out and dead-letters last attempts without any fetch", async () => {
+    const buffer = await openBuffer({ sweepIntervalMs: 100 });
+    const channel = settings({ ackTimeoutSeconds: 0.3, maxDeliveryAttempts: 2 });
+    await buffer.ensureChannel(channel);
+    const ids = (await publishMany(buffer, channel, 2)).map((message) => message.messageId);
+    expect(await buffer.fetch(fetchRequest(channel))).toHaveLength(2);
+    // Nothing announces a sweep: look at the numbers until they change (bounded).
+    const statsUntil = async (done: (stats: ChannelStats) => boolean) => {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const stats = await buffer.stats(channel.name);
+        if (done(stats) || Date.now() > deadline) return stats;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    expect(await statsUntil((stats) => stats.inFlight === 0)).toMatchObject({
+      queued: 2,
+      inFlight: 0,
+      groups: [
+        { group: "default", pending: 2, inFlight: 0, oldestUnackedAgeMs: expect.any(Number) },
+      ],
+    });
+    const again = await buffer.fetch(fetchRequest(channel));
+    expect(again.map((delivery) => delivery.deliveryAttempt)).toEqual([2, 2]);
+    expect(await statsUntil((stats) => stats.deadLettered === 2)).toMatchObject({
+      queued: 0,
+      inFlight: 0,
+      deadLettered: 2,
+      deadLetterQueued: 2,
+    });
+    const letters = await buffer.listDeadLetters(channel.name, { limit: 10, offset: 0 });
+    expect(letters.map((letter) => [letter.message.messageId, letter.attempts])).toEqual([
+      [ids[0], 2],
+      [ids[1], 2],
+    ]);
+  });
+
   it("withdraws a write that WAIT could not confirm and refuses it", async () => {
     // The shared server has no replicas, so WAIT 1 times out.
     const buffer = await openBuffer({ waitReplicas: 1, waitTimeoutMs: 100 });
