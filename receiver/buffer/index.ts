@@ -29,12 +29,16 @@ export async function createBufferFromUrl(
       const { createJetStreamBuffer } = await import("./jetstream/index.js");
       return createJetStreamBuffer({ ...events, servers: target.servers });
     }
-    case "redis":
+    case "redis": {
+      // Loaded only when used, like the NATS client.
+      const { createRedisBuffer, parseRedisBufferUrl } = await import("./redis/index.js");
+      return createRedisBuffer(parseRedisBufferUrl(target.url, source));
+    }
     case "rabbitmq":
       throw new ConfigError(
         source,
         "",
-        `the ${target.kind} buffer backend is not part of this release; use sqlite:PATH or nats://host:port`,
+        `the ${target.kind} buffer backend is not part of this release; use sqlite:PATH, nats://host:port or redis://host:port`,
       );
   }
 }
