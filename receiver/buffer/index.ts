@@ -32,7 +32,7 @@ export async function createBufferFromUrl(
     case "redis": {
       // Loaded only when used, like the NATS client.
       const { createRedisBuffer, parseRedisBufferUrl } = await import("./redis/index.js");
-      return createRedisBuffer(parseRedisBufferUrl(target.url, source));
+      return createRedisBuffer({ ...events, ...parseRedisBufferUrl(target.url, source) });
     }
     case "rabbitmq":
       throw new ConfigError(

@@ -24,6 +24,7 @@ import {
   WebhookConnectError,
 } from "../../errors.js";
 import {
+  type BufferEvent,
   type BufferFeatures,
   type BufferOptions,
   type ChannelSettings,
@@ -43,12 +44,8 @@ import type { RedisBufferTarget } from "./url.js";
 import { createWakes } from "./wake.js";
 
 /** Something the buffer noticed but could not report to a caller. */
-export type RedisBufferEvent =
-  | { readonly type: "backgroundError"; readonly task: string; readonly error: unknown }
-  /** The connection went down; calls reject until `reconnected`. */
-  | { readonly type: "disconnected" }
-  /** The connection is back. */
-  | { readonly type: "reconnected" };
+/** Events of the Redis buffer: those of every backend (it reports no `undecodable`). */
+export type RedisBufferEvent = BufferEvent;
 
 /** Options of createRedisBuffer. */
 export interface RedisBufferOptions extends BufferOptions, Partial<Omit<RedisBufferTarget, "url">> {
@@ -62,8 +59,6 @@ export interface RedisBufferOptions extends BufferOptions, Partial<Omit<RedisBuf
   readonly sweepIntervalMs?: number;
   /** A connection idle this long with nothing leased is removed from its group. @default 3600000 */
   readonly idleConsumerMs?: number;
-  /** Receives events nobody awaits. */
-  readonly onEvent?: (event: RedisBufferEvent) => void;
 }
 
 const FEATURES: BufferFeatures = Object.freeze({
