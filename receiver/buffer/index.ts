@@ -21,7 +21,7 @@ export async function createBufferFromUrl(url: string, source: string): Promise<
     case "nats": {
       // Loaded only when used: the NATS client costs about 13 MB of memory.
       const { createJetStreamBuffer } = await import("./jetstream/index.js");
-      return createJetStreamBuffer({ servers: target.servers });
+      return createJetStreamBuffer({ servers: target.servers, replicas: target.replicas });
     }
     case "redis":
     case "rabbitmq":
