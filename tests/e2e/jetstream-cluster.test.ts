@@ -148,6 +148,11 @@ describe("replicated streams on a 3-node JetStream cluster", () => {
     scenario = new Scenario();
     const s = scenario;
 
+    const single = await s.startReceiver(`${c.url}?replicas=1`);
+    expect(await replicasOf(nc!, channelStream(s.channel))).toMatchObject({ configured: 1 });
+    await single.process.stop("SIGTERM");
+
+    // More copies than servers: refused when creating and when scaling what exists.
     const tooMany = await s.spawnReceiver(`${c.url}?replicas=5`);
     expect(await tooMany.process.exited).toBe(2);
     const lines = tooMany.process.output().trim().split("\n");
@@ -155,20 +160,24 @@ describe("replicated streams on a 3-node JetStream cluster", () => {
     expect(lines[0]).toMatch(
       /^webhook-connect receiver: --buffer nats:\/\/.*\?replicas=5: replicas=5 needs 5 JetStream servers up in one NATS cluster, and NATS refused: /,
     );
-
-    const single = await s.startReceiver(`${c.url}?replicas=1`);
     expect(await replicasOf(nc!, channelStream(s.channel))).toMatchObject({ configured: 1 });
-    await single.process.stop("SIGTERM");
 
-    // The same channel on restart with three copies: existing streams and buckets scale.
-    await s.startReceiver(`${c.url}?replicas=3`);
-    for (const stream of [
+    // The same channel on restart with three copies: existing streams and buckets scale up,
+    // and back down on the next restart with one.
+    const streams = [
       channelStream(s.channel),
       deadLetterStream(s.channel),
       `KV_${STATE_BUCKET}`,
       `KV_${COUNTERS_BUCKET}`,
-    ]) {
+    ];
+    const triple = await s.startReceiver(`${c.url}?replicas=3`);
+    for (const stream of streams) {
       expect(await replicasOf(nc!, stream), stream).toMatchObject({ configured: 3, placed: 3 });
+    }
+    await triple.process.stop("SIGTERM");
+    await s.startReceiver(`${c.url}?replicas=1`);
+    for (const stream of streams) {
+      expect(await replicasOf(nc!, stream), stream).toMatchObject({ configured: 1 });
     }
   }, 30_000);
 

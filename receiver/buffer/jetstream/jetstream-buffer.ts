@@ -37,7 +37,12 @@ import { fetchDeliveries } from "./fetch.js";
 import { LeaseRegistry } from "./leases.js";
 import { COUNTERS_BUCKET, messageSubject, STATE_BUCKET, stateKey } from "./names.js";
 import { createPublisher } from "./publisher.js";
-import { ensureStreamReplicas, placing, ReplicasUnavailableError } from "./replicas.js";
+import {
+  assertClustered,
+  ensureStreamReplicas,
+  placing,
+  ReplicasUnavailableError,
+} from "./replicas.js";
 import { ackLease, nackLease, releaseLeases, serveSettlements, settleRemotely } from "./settle.js";
 import { readStats } from "./stats.js";
 import { ensureChannelStreams, ensureGroupConsumer } from "./topology.js";
@@ -96,6 +101,7 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
   let stateKv: KV;
   let ctx: JetStreamContext;
   try {
+    assertClustered(nc, replicas);
     const jsm = await jetstreamManager(nc, { timeout: requestTimeoutMs });
     const kvm = new Kvm(jetstream(nc, { timeout: requestTimeoutMs }));
     const kvOptions = {

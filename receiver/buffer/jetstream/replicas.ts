@@ -7,6 +7,7 @@
  * refusal becomes one error line at start-up.
  */
 import type { JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { BufferUnavailableError } from "../../errors.js";
 import { errCodeOf } from "./api.js";
 
@@ -29,6 +30,20 @@ export class ReplicasUnavailableError extends BufferUnavailableError {
     );
     this.name = "ReplicasUnavailableError";
     this.replicas = replicas;
+  }
+}
+
+/**
+ * Refuses more than one copy on a server outside a cluster: nats-server 2.9
+ * refuses to create such a stream but accepts the update of an existing one
+ * (and keeps one copy), so a changed `replicas` would silently do nothing.
+ */
+export function assertClustered(nc: NatsConnection, replicas: number): void {
+  if (replicas > 1 && (nc.info?.cluster ?? "") === "") {
+    throw new ReplicasUnavailableError(
+      replicas,
+      "replicas > 1 not supported in non-clustered mode",
+    );
   }
 }
 
