@@ -35,7 +35,10 @@ export interface ChaosRow {
   readonly duplicated: number;
   readonly unavailable: number;
   readonly other: number;
-  /** Seconds until ingest answered 200 again and new webhooks reached the target; undefined: never. */
+  /**
+   * Seconds until ingest answered 200 again and new webhooks reached the
+   * target, the longest over the row's faults; undefined: never.
+   */
   readonly recoverySeconds: number | undefined;
   readonly note: string;
 }
@@ -113,7 +116,7 @@ export class Ledger {
     return (Math.max(lastFailure, firstDelivery) - fault.recoverFrom) / 1000;
   }
 
-  /** When failed answers came after each fault, as seconds after it (for the progress log). */
+  /** Per fault: when failed answers came, as seconds after it, and its recovery (for the progress log). */
   failureWindows(): string[] {
     return this.faults.map((fault, index) => {
       const until = this.faults[index + 1]?.at ?? Number.POSITIVE_INFINITY;
@@ -124,7 +127,8 @@ export class Ledger {
         offsets.length === 0
           ? "no failed answers"
           : `${offsets.length} failed answers from +${Math.min(...offsets).toFixed(1)} s to +${Math.max(...offsets).toFixed(1)} s`;
-      return `${fault.row}: ${window}`;
+      const recovery = this.recovery(fault, until);
+      return `${fault.row}: ${window}, recovered ${recovery === undefined ? "never" : `in ${recovery.toFixed(1)} s`}`;
     });
   }
 
@@ -145,15 +149,20 @@ export class Ledger {
       }
       const answers = this.answers.filter((answer) => answer.row === fault);
       const faults = this.faults.filter((f) => f.row === fault);
-      let recoverySeconds: number | undefined = 0;
-      faults.forEach((f, index) => {
-        const until = faults[index + 1]?.at ?? Number.POSITIVE_INFINITY;
-        const seconds = this.recovery(f, until);
-        recoverySeconds =
-          seconds === undefined || recoverySeconds === undefined
-            ? undefined
-            : Math.max(recoverySeconds, seconds);
-      });
+      const seconds = faults.map((f, index) =>
+        this.recovery(f, faults[index + 1]?.at ?? Number.POSITIVE_INFINITY),
+      );
+      const recovered = seconds.filter((value): value is number => value !== undefined);
+      const recoverySeconds =
+        recovered.length < seconds.length || recovered.length === 0
+          ? undefined
+          : Math.max(...recovered);
+      const sorted = [...recovered].sort((x, y) => x - y);
+      const median = sorted[Math.floor(sorted.length / 2)];
+      const notes = [this.notes.get(fault) ?? ""];
+      if (faults.length > 1 && median !== undefined) {
+        notes.push(`recovery median ${median.toFixed(1)} s over ${faults.length} faults`);
+      }
       return {
         fault,
         accepted,
@@ -162,8 +171,8 @@ export class Ledger {
         duplicated,
         unavailable: answers.filter((answer) => answer.status === 503).length,
         other: answers.filter((answer) => answer.status !== 200 && answer.status !== 503).length,
-        recoverySeconds: faults.length === 0 ? undefined : recoverySeconds,
-        note: this.notes.get(fault) ?? "",
+        recoverySeconds,
+        note: notes.filter((text) => text !== "").join("; "),
       };
     });
   }
