@@ -16,7 +16,7 @@ import { startLoad } from "../load.js";
 import { startChaosTarget } from "../target.js";
 import { startTcpProxy } from "../tcp-proxy.js";
 import { ChaosWorld, hold } from "../world.js";
-import { type ChaosScenario, ScenarioSkipped, stopAndDrain } from "./scenario.js";
+import { type ChaosScenario, closeOnExit, ScenarioSkipped, stopAndDrain } from "./scenario.js";
 
 const ROWS = [
   "NATS cluster (R3): kill -9 the stream leader's node, restart it",
@@ -30,6 +30,7 @@ async function run(ledger: Ledger, log: (message: string) => void): Promise<void
     throw new ScenarioSkipped("nats-server is not installed (apt-get install nats-server)");
   }
   const cluster = await startNatsCluster(3);
+  const closeCluster = closeOnExit(() => cluster.close());
   const world = new ChaosWorld();
   const inspector = await connect({ servers: cluster.url.split(","), name: "chaos-inspector" });
   const target = await startChaosTarget(ledger);
@@ -101,7 +102,7 @@ async function run(ledger: Ledger, log: (message: string) => void): Promise<void
     await world.close();
     await target.close();
     await inspector.close();
-    await cluster.close();
+    await closeCluster();
   }
 }
 

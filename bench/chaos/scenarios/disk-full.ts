@@ -14,7 +14,7 @@ import type { Ledger } from "../ledger.js";
 import { startLoad } from "../load.js";
 import { startChaosTarget } from "../target.js";
 import { ChaosWorld, hold } from "../world.js";
-import { type ChaosScenario, ScenarioSkipped, stopAndDrain } from "./scenario.js";
+import { type ChaosScenario, closeOnExit, ScenarioSkipped, stopAndDrain } from "./scenario.js";
 
 const ROW = "SQLite: disk fills up for 10 s (16 MB tmpfs)";
 const MiB = 1024 * 1024;
@@ -53,6 +53,10 @@ function fill(path: string, dir: string, leave: number): number {
 
 async function run(ledger: Ledger, log: (message: string) => void): Promise<void> {
   const disk = mountTmpfs();
+  const unmount = closeOnExit(() => {
+    execFileSync("umount", ["-l", disk]);
+    rmSync(disk, { recursive: true, force: true });
+  });
   const world = new ChaosWorld();
   const target = await startChaosTarget(ledger);
   try {
@@ -79,8 +83,7 @@ async function run(ledger: Ledger, log: (message: string) => void): Promise<void
   } finally {
     await world.close();
     await target.close();
-    execFileSync("umount", ["-l", disk]);
-    rmSync(disk, { recursive: true, force: true });
+    await unmount();
   }
 }
 

@@ -9,7 +9,7 @@ import type { Ledger } from "../ledger.js";
 import { startLoad } from "../load.js";
 import { startChaosTarget } from "../target.js";
 import { ChaosWorld, hold } from "../world.js";
-import { type ChaosScenario, ScenarioSkipped, stopAndDrain } from "./scenario.js";
+import { type ChaosScenario, closeOnExit, ScenarioSkipped, stopAndDrain } from "./scenario.js";
 
 const ROW = "NATS single node: down 10 s (kill -9, then restart)";
 
@@ -18,6 +18,7 @@ async function run(ledger: Ledger, log: (message: string) => void): Promise<void
     throw new ScenarioSkipped("nats-server is not installed (apt-get install nats-server)");
   }
   const nats = await startNatsServer();
+  const closeNats = closeOnExit(() => nats.close());
   const world = new ChaosWorld();
   const target = await startChaosTarget(ledger);
   try {
@@ -38,7 +39,7 @@ async function run(ledger: Ledger, log: (message: string) => void): Promise<void
   } finally {
     await world.close();
     await target.close();
-    await nats.close();
+    await closeNats();
   }
 }
 

@@ -1,4 +1,5 @@
 /** What a chaos scenario is, and the steps they share. */
+import { onCleanup } from "../../lib/children.js";
 import type { Ledger } from "../ledger.js";
 import type { Load } from "../load.js";
 
@@ -38,4 +39,18 @@ export async function stopAndDrain(
   const drained = await ledger.drained(DRAIN_TIMEOUT_MS);
   if (!drained) log(`${ledger.missing().length} accepted webhooks still missing after the drain`);
   await new Promise((resolve) => setTimeout(resolve, 1_500));
+}
+
+/**
+ * Makes `close` run once, now or when the suite is interrupted (Ctrl-C):
+ * servers and mounts the scenario made outlive it otherwise.
+ */
+export function closeOnExit(close: () => Promise<void> | void): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const once = () => {
+    done ??= Promise.resolve().then(close);
+    return done;
+  };
+  onCleanup(once);
+  return once;
 }
