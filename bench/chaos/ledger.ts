@@ -11,6 +11,8 @@ export interface Answer {
   readonly at: number;
   readonly row: string;
   readonly status: number | "error";
+  /** A 503 without `Retry-After` (a defect: the sender cannot know when to come back). */
+  readonly bare503?: boolean;
 }
 
 /** An injected fault. */
@@ -55,10 +57,11 @@ export class Ledger {
   readonly deliveries = new Map<string, number[]>();
   private readonly notes = new Map<string, string>();
 
-  /** Records the answer to one webhook. */
-  answer(status: number | "error", messageId?: string): void {
+  /** Records the answer to one webhook; `retryAfter` is its `Retry-After` header, if any. */
+  answer(status: number | "error", messageId?: string, retryAfter?: string): void {
     const at = Date.now();
-    this.answers.push({ at, row: this.row, status });
+    const bare503 = status === 503 && !/^\d+$/.test(retryAfter ?? "");
+    this.answers.push({ at, row: this.row, status, ...(bare503 ? { bare503 } : {}) });
     if (status === 200 && messageId !== undefined) {
       this.accepted.set(messageId, { row: this.row, at });
     }
@@ -160,6 +163,8 @@ export class Ledger {
       const sorted = [...recovered].sort((x, y) => x - y);
       const median = sorted[Math.floor(sorted.length / 2)];
       const notes = [this.notes.get(fault) ?? ""];
+      const bare503 = answers.filter((answer) => answer.bare503 === true).length;
+      if (bare503 > 0) notes.push(`failed: ${bare503} 503s without Retry-After`);
       if (faults.length > 1 && median !== undefined) {
         notes.push(`recovery median ${median.toFixed(1)} s over ${faults.length} faults`);
       }

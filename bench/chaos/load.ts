@@ -40,7 +40,10 @@ export function startLoad(options: LoadOptions): Load {
   let sent = 0;
   let next = 0;
 
-  async function post(url: string, body: string): Promise<{ status: number; id?: string }> {
+  async function post(
+    url: string,
+    body: string,
+  ): Promise<{ status: number; id?: string; retryAfter?: string }> {
     const response = await request(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -50,7 +53,12 @@ export function startLoad(options: LoadOptions): Load {
       bodyTimeout: 20_000,
     });
     const text = await response.body.text();
-    if (response.statusCode !== 200) return { status: response.statusCode };
+    if (response.statusCode !== 200) {
+      const retryAfter = response.headers["retry-after"];
+      return typeof retryAfter === "string"
+        ? { status: response.statusCode, retryAfter }
+        : { status: response.statusCode };
+    }
     return { status: 200, id: (JSON.parse(text) as { message_id: string }).message_id };
   }
 
@@ -61,8 +69,8 @@ export function startLoad(options: LoadOptions): Load {
     for (let attempt = 0; attempt < urls.length; attempt++) {
       const url = urls[(first + attempt) % urls.length]!;
       try {
-        const { status, id } = await post(url, body);
-        options.ledger.answer(status, id);
+        const { status, id, retryAfter } = await post(url, body);
+        options.ledger.answer(status, id, retryAfter);
         return;
       } catch {
         // No answer from this receiver (killed, restarting): the next one gets the webhook.

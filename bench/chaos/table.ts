@@ -8,7 +8,7 @@ function count(n: number): string {
 /** true when the row is a pass: nothing lost and recovered (or skipped). */
 export function rowPassed(row: ChaosRow): boolean {
   if (row.note.startsWith("skipped")) return true;
-  return row.lost === 0 && row.recoverySeconds !== undefined && !row.note.startsWith("failed");
+  return row.lost === 0 && row.recoverySeconds !== undefined && !row.note.includes("failed");
 }
 
 /** The table, one line per row. */
