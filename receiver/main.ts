@@ -36,7 +36,8 @@ const usage = `usage: webhook-connect receiver [options]
   --host HOST            interface to bind (default: 0.0.0.0)
   --port PORT            port for ingest and streaming (default: 8000)
   --buffer URL           sqlite:PATH (default sqlite:./data/buffer.db), nats://host:port
-                         or redis://host:port[/db] (rediss:// for TLS)
+                         (nats://h1,h2,h3?replicas=3 for a cluster) or redis://host:port[/db]
+                         (rediss:// for TLS)
   --tls-cert FILE        PEM certificate (with --tls-key): HTTPS + HTTP/2 via ALPN
   --tls-key FILE         PEM private key
   --heartbeat SECONDS    server heartbeat interval (default: 15)

@@ -27,7 +27,11 @@ export async function createBufferFromUrl(
     case "nats": {
       // Loaded only when used: the NATS client costs about 13 MB of memory.
       const { createJetStreamBuffer } = await import("./jetstream/index.js");
-      return createJetStreamBuffer({ ...events, servers: target.servers });
+      return createJetStreamBuffer({
+        ...events,
+        servers: target.servers,
+        replicas: target.replicas,
+      });
     }
     case "redis": {
       // Loaded only when used, like the NATS client.
