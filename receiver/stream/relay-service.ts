@@ -46,9 +46,10 @@ import { welcomeOf } from "./welcome.js";
 export const remoteAddressKey = createContextKey<string>("", { description: "remote address" });
 
 /** How long a bidi client may take to send Hello. */
-const HELLO_TIMEOUT_MS = 10_000;
+export const HELLO_TIMEOUT_MS = 10_000;
 
-function connectErrorOf(error: unknown): ConnectError {
+/** The ConnectError a failure is answered with. */
+export function connectErrorOf(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof WebhookConnectError) {
     const metadata =
@@ -67,7 +68,8 @@ function protocolOf(ctx: HandlerContext): string {
   return "connect";
 }
 
-function validateHello(hello: Hello | undefined): Hello {
+/** The Hello of a call, or INVALID_ARGUMENT. */
+export function validateHello(hello: Hello | undefined): Hello {
   if (hello === undefined || hello.channel === "") {
     throw new ConnectError(
       "the first frame must be a Hello naming a channel",
@@ -95,6 +97,105 @@ function now(): Timestamp {
   return timestampFromMs(Date.now());
 }
 
+/** Who is calling, for opening a session. */
+export interface RelayCall {
+  /** The `Authorization` header. */
+  readonly authorization: string | null;
+  readonly origin: RequestOrigin;
+  /** `grpc`, `connect` or `grpc-web`. */
+  readonly protocol: string;
+  readonly remoteAddress: string;
+  /** Close the session when the client is silent for 3 heartbeats (bidi calls). */
+  readonly liveness: boolean;
+  /** The method, for error reports. */
+  readonly method: string;
+}
+
+/** Authorizes the Hello's channel and opens its session; throws a ConnectError. */
+export async function openRelaySession(
+  context: StreamContext,
+  hello: Hello,
+  call: RelayCall,
+): Promise<Session> {
+  try {
+    await authorizeChannelFresh(context, hello.channel, call.authorization, call.origin);
+    return await openSession({
+      buffer: context.buffer,
+      registry: context.registry,
+      channel: hello.channel,
+      group: hello.group,
+      connectorId: hello.connectorId,
+      protocol: call.protocol,
+      remoteAddress: call.remoteAddress,
+      maxInFlight: hello.maxInFlight,
+      heartbeatIntervalMs: context.heartbeatIntervalMs,
+      ...(call.liveness ? { livenessTimeoutMs: 3 * context.heartbeatIntervalMs } : {}),
+      ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
+    });
+  } catch (error) {
+    reportInternalError(context, `rpc ${call.method}`, error);
+    throw connectErrorOf(error);
+  }
+}
+
+async function applyNack(session: Session, nack: Nack) {
+  return session.nack(nack.messageId, {
+    retry: nack.retry,
+    reason: nack.reason,
+    ...(nack.delay === undefined
+      ? {}
+      : { delayMs: Number(nack.delay.seconds) * 1000 + nack.delay.nanos / 1e6 }),
+  });
+}
+
+/**
+ * Reads client frames of a bidi stream after Hello, handing notices to
+ * send back to `notify`, and closes the session when the client's side
+ * ends. A request stream that fails (a malformed or oversized frame) is
+ * recorded in `failure` before the session closes, so the call ends with
+ * that error rather than OK. Its own try/catch rather than a `.then`
+ * chain: an idle stream waits in here for its whole life.
+ */
+export async function readClientFrames(
+  iterator: AsyncIterator<ConnectRequest>,
+  session: Session,
+  notify: (frame: ConnectResponse["frame"]) => void,
+  failure: { error?: unknown },
+): Promise<void> {
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) break;
+      const frame = next.value.frame;
+      session.touch();
+      switch (frame.case) {
+        case "ack": {
+          for (const result of await session.ack(frame.value.messageIds)) {
+            if (!result.ok) notify(notice(Notice_Level.WARNING, result.messageId, result.error));
+          }
+          break;
+        }
+        case "nack": {
+          const result = await applyNack(session, frame.value);
+          if (!result.ok) notify(notice(Notice_Level.WARNING, result.messageId, result.error));
+          break;
+        }
+        case "heartbeat":
+          break;
+        default:
+          notify(
+            notice(Notice_Level.WARNING, "", `unexpected frame '${frame.case ?? "empty"}' ignored`),
+          );
+      }
+    }
+  } catch (error) {
+    failure.error = error;
+    session.close(`client stream failed: ${(error as Error).message}`);
+    return;
+  }
+  session.close("client closed the stream");
+}
+
 /** Serves RelayService on a router. */
 export function registerRelayService(router: ConnectRouter, context: StreamContext): PollSessions {
   const polls = createPollSessions(context);
@@ -111,29 +212,14 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     liveness: boolean,
     method: string,
   ): Promise<Session> {
-    try {
-      await authorizeChannelFresh(
-        context,
-        hello.channel,
-        ctx.requestHeader.get("authorization"),
-        originOfCall(ctx),
-      );
-      return await openSession({
-        buffer: context.buffer,
-        registry: context.registry,
-        channel: hello.channel,
-        group: hello.group,
-        connectorId: hello.connectorId,
-        protocol: protocolOf(ctx),
-        remoteAddress: ctx.values.get(remoteAddressKey),
-        maxInFlight: hello.maxInFlight,
-        heartbeatIntervalMs: context.heartbeatIntervalMs,
-        ...(liveness ? { livenessTimeoutMs: 3 * context.heartbeatIntervalMs } : {}),
-        ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
-      });
-    } catch (error) {
-      throw toConnectError(error, method);
-    }
+    return openRelaySession(context, hello, {
+      authorization: ctx.requestHeader.get("authorization"),
+      origin: originOfCall(ctx),
+      protocol: protocolOf(ctx),
+      remoteAddress: ctx.values.get(remoteAddressKey),
+      liveness,
+      method,
+    });
   }
 
   function frameOf(frame: SessionFrame): ConnectResponse["frame"] & SubscribeResponse["frame"] {
@@ -152,72 +238,6 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
   function subscribeResponseOf(frame: SessionFrame, binary: boolean): SubscribeResponse {
     if (binary && frame.kind === "message") return encodedSubscribeFrame(frame.delivery);
     return { $typeName: "webhookconnect.v1.SubscribeResponse", frame: frameOf(frame) };
-  }
-
-  async function applyNack(session: Session, nack: Nack) {
-    return session.nack(nack.messageId, {
-      retry: nack.retry,
-      reason: nack.reason,
-      ...(nack.delay === undefined
-        ? {}
-        : { delayMs: Number(nack.delay.seconds) * 1000 + nack.delay.nanos / 1e6 }),
-    });
-  }
-
-  /**
-   * Reads client frames of a bidi stream after Hello, queueing notices to
-   * send back, and closes the session when the client's side ends. A
-   * request stream that fails (a malformed or oversized frame) is recorded
-   * in `failure` before the session closes, so the call ends with that
-   * error rather than OK. Its own try/catch rather than a `.then` chain: an
-   * idle stream waits in here for its whole life.
-   */
-  async function readClientFrames(
-    iterator: AsyncIterator<ConnectRequest>,
-    session: Session,
-    notices: ConnectResponse["frame"][],
-    failure: { error?: unknown },
-  ): Promise<void> {
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done === true) break;
-        const frame = next.value.frame;
-        session.touch();
-        switch (frame.case) {
-          case "ack": {
-            for (const result of await session.ack(frame.value.messageIds)) {
-              if (!result.ok) {
-                notices.push(notice(Notice_Level.WARNING, result.messageId, result.error));
-              }
-            }
-            break;
-          }
-          case "nack": {
-            const result = await applyNack(session, frame.value);
-            if (!result.ok) {
-              notices.push(notice(Notice_Level.WARNING, result.messageId, result.error));
-            }
-            break;
-          }
-          case "heartbeat":
-            break;
-          default:
-            notices.push(
-              notice(
-                Notice_Level.WARNING,
-                "",
-                `unexpected frame '${frame.case ?? "empty"}' ignored`,
-              ),
-            );
-        }
-      }
-    } catch (error) {
-      failure.error = error;
-      session.close(`client stream failed: ${(error as Error).message}`);
-      return;
-    }
-    session.close("client closed the stream");
   }
 
   router.service(RelayService, {
@@ -243,7 +263,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       const notices: ConnectResponse["frame"][] = [];
       const failure: { error?: unknown } = {};
-      void readClientFrames(iterator, session, notices, failure);
+      void readClientFrames(iterator, session, (frame) => notices.push(frame), failure);
       try {
         yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
         const binary = usesBinaryCodec(ctx);
@@ -367,7 +387,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
 }
 
 /** The LEVEL_ERROR Notice sent before a call the receiver closes ends. */
-function closingNotice(closed: ServerClose) {
+export function closingNotice(closed: ServerClose) {
   return {
     case: "notice" as const,
     value: create(NoticeSchema, {

@@ -15,7 +15,11 @@
  *   do) or the HTTP/1.1 connection closed, so the rest is never read.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type Http2ServerResponse, constants as http2Constants } from "node:http2";
+import {
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  constants as http2Constants,
+} from "node:http2";
 import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import {
@@ -31,6 +35,7 @@ import type { AnyRequest, AnyResponse } from "../server/listener.js";
 import { originOfRequest } from "./connect-request.js";
 import type { PollSessions } from "./poll-sessions.js";
 import { registerRelayService, remoteAddressKey } from "./relay-service.js";
+import { directCallOf, serveDirect } from "./rpc-direct.js";
 import { MAX_RPC_MESSAGE_BYTES } from "./rpc-limits.js";
 import {
   malformedStreamMessages,
@@ -133,6 +138,22 @@ export function createRpcEndpoint(
 
   async function serve(handler: UniversalHandler, req: AnyRequest, res: AnyResponse) {
     const refused = await preAuthorize(req);
+    const direct = directCallOf(req as Http2ServerRequest, handler.method.name);
+    if (direct !== undefined) {
+      const finished = responseWritten(res);
+      const caller = { origin: originOfRequest(req), remoteAddress: remoteAddressOf(req) };
+      await serveDirect(
+        context,
+        direct,
+        caller,
+        req as Http2ServerRequest,
+        res as Http2ServerResponse,
+        refused,
+      );
+      await finished;
+      dropUnreadRequest(req, res);
+      return;
+    }
     const contextValues = createContextValues().set(remoteAddressKey, remoteAddressOf(req));
     let call: UniversalServerRequest = universalRequestFromNodeRequest(
       req as IncomingMessage,

@@ -231,8 +231,12 @@ for (const backend of e2eBackends) {
       await r.startReceiver();
       const targetA = `${target.url}/a`;
       const targetB = `${target.url}/b`;
-      r.startConnector(targetA, { id: "a" });
-      r.startConnector(targetB, { id: "b" });
+      const connectors = [
+        r.startConnector(targetA, { id: "a" }),
+        r.startConnector(targetB, { id: "b" }),
+      ];
+      // Both attached before the load starts, or a slow start of one is what is measured.
+      await Promise.all(connectors.map((c) => c.waitForOutput(/"msg":"connected"/, 20_000)));
       await mapLimit(
         Array.from({ length: 300 }, (_, i) => i),
         16,
