@@ -23,8 +23,11 @@ export async function createBufferFromUrl(url: string, source: string): Promise<
       const { createJetStreamBuffer } = await import("./jetstream/index.js");
       return createJetStreamBuffer({ servers: target.servers });
     }
+    case "rabbitmq": {
+      const { createRabbitMqBuffer } = await import("./rabbitmq/index.js");
+      return createRabbitMqBuffer({ url: target.url, queueType: target.queueType });
+    }
     case "redis":
-    case "rabbitmq":
       throw new ConfigError(
         source,
         "",

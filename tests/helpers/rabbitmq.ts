@@ -1,0 +1,69 @@
+/**
+ * RabbitMQ helpers for tests: the broker URL and cleanup of what a test's
+ * channels and state keys left on the shared broker.
+ */
+import { connect } from "amqplib";
+import {
+  type ChannelRecord,
+  channelExchange,
+  deadLetterQueue,
+  expiredQueue,
+  groupQueue,
+  metaQueue,
+  RETRY_DELAYS_MS,
+  retryQueue,
+  STATE_QUEUE,
+  withToken,
+} from "../../receiver/buffer/rabbitmq/index.js";
+
+/** The test broker. */
+export const RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
+
+/** Deletes the exchange and every queue of the channels. */
+export async function deleteRabbitMqChannels(channels: readonly string[]): Promise<void> {
+  const model = await connect(RABBITMQ_URL);
+  try {
+    const ch = await model.createChannel();
+    for (const channel of channels) {
+      const groups = new Set(["default"]);
+      for (;;) {
+        const message = await ch.get(metaQueue(channel), { noAck: true });
+        if (message === false) break;
+        const record = JSON.parse(message.content.toString("utf8")) as { value: ChannelRecord };
+        for (const group of record.value.groups) groups.add(group);
+      }
+      for (const group of groups) {
+        await ch.deleteQueue(groupQueue(channel, group));
+        for (const delay of RETRY_DELAYS_MS)
+          await ch.deleteQueue(retryQueue(channel, group, delay));
+      }
+      for (const queue of [deadLetterQueue(channel), expiredQueue(channel), metaQueue(channel)]) {
+        await ch.deleteQueue(queue);
+      }
+      await ch.deleteExchange(channelExchange(channel));
+    }
+    await ch.close();
+  } finally {
+    await model.close();
+  }
+}
+
+/** Removes the state keys starting with `prefix`. */
+export async function deleteRabbitMqStateKeys(prefix: string): Promise<void> {
+  const model = await connect(RABBITMQ_URL);
+  try {
+    await withToken<Record<string, string>, void>(
+      model,
+      STATE_QUEUE,
+      (values) => ({
+        next: Object.fromEntries(
+          Object.entries(values ?? {}).filter(([key]) => !key.startsWith(prefix)),
+        ),
+        result: undefined,
+      }),
+      5_000,
+    );
+  } finally {
+    await model.close();
+  }
+}
