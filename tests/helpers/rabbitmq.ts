@@ -10,7 +10,6 @@ import {
   expiredQueue,
   groupQueue,
   metaQueue,
-  RETRY_DELAYS_MS,
   retryQueue,
   STATE_QUEUE,
   withToken,
@@ -25,17 +24,19 @@ export async function deleteRabbitMqChannels(channels: readonly string[]): Promi
   try {
     const ch = await model.createChannel();
     for (const channel of channels) {
-      const groups = new Set(["default"]);
+      const groups = new Map<string, Set<number>>([["default", new Set()]]);
       for (;;) {
         const message = await ch.get(metaQueue(channel), { noAck: true });
         if (message === false) break;
-        const record = JSON.parse(message.content.toString("utf8")) as { value: ChannelRecord };
-        for (const group of record.value.groups) groups.add(group);
+        const { value } = JSON.parse(message.content.toString("utf8")) as { value: ChannelRecord };
+        for (const group of value.groups) groups.set(group, groups.get(group) ?? new Set());
+        for (const [group, delays] of Object.entries(value.retryDelays)) {
+          for (const delay of delays) groups.get(group)?.add(delay);
+        }
       }
-      for (const group of groups) {
+      for (const [group, delays] of groups) {
         await ch.deleteQueue(groupQueue(channel, group));
-        for (const delay of RETRY_DELAYS_MS)
-          await ch.deleteQueue(retryQueue(channel, group, delay));
+        for (const delay of delays) await ch.deleteQueue(retryQueue(channel, group, delay));
       }
       for (const queue of [deadLetterQueue(channel), expiredQueue(channel), metaQueue(channel)]) {
         await ch.deleteQueue(queue);

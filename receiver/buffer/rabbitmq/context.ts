@@ -23,6 +23,8 @@ export interface HeldRetry {
   readonly message: Message;
   /** Its reader generation. */
   readonly readerGeneration: number;
+  /** Serial of the consumer that received it. */
+  readonly consumer: number;
   /** Deliveries made so far. */
   readonly attempts: number;
   /** When it may be delivered again (ms since epoch). */
@@ -41,8 +43,6 @@ export interface GroupState {
   takenSequence: bigint;
   /** receivedAt of messages this process sent to a retry queue, by message id (for lag). */
   readonly retrying: Map<string, number>;
-  /** Ordered channels: a fetch is taking the next message. */
-  taking: boolean;
   /** Ordered channels: the message waiting for its retry. */
   held: HeldRetry | undefined;
   /** Wakes fetches waiting on an ordered group. */

@@ -1,22 +1,16 @@
 /**
- * Leasing messages for a fetch. Unordered groups take whatever is ready
- * (up to `max`) with `basic.get`; when nothing was, the fetch waits on the
- * group reader's consumer for up to the rest of `waitMs`, and once the
- * first message arrives it adds whatever else is ready — so a long-poll
- * returns as soon as the first message exists.
+ * Leasing messages for a fetch. Unordered groups take up to `max` from the
+ * group reader (waiting up to `waitMs` for a first one, then collecting
+ * whatever else is ready — so a long-poll returns as soon as the first
+ * message exists).
  *
- * Ordered groups have at most one message in flight in this process: a
- * fetch waits while a lease is out, and a message waiting for its retry is
- * delivered again (to whoever fetches) once its delay passed, before
- * anything behind it.
+ * Ordered groups read with a prefetch of 1, so the broker never hands
+ * this process a second message while one is leased or waits here for its
+ * retry; a message waiting for its retry is delivered again (to whoever
+ * fetches) once its delay passed, before anything behind it.
  */
 import type { Delivery, FetchRequest } from "../buffer.js";
-import {
-  type ChannelState,
-  type GroupState,
-  notifyChanged,
-  type RabbitMqContext,
-} from "./context.js";
+import type { ChannelState, GroupState, RabbitMqContext } from "./context.js";
 import { leaseDelivery } from "./settle.js";
 
 /** Leases up to `request.max` messages of an existing group. */
@@ -30,28 +24,16 @@ export async function fetchDeliveries(
   if (state.settings.ordered) return fetchOrdered(ctx, state, group, request, deadline);
   const max = Math.max(1, Math.floor(request.max));
   const out: Delivery[] = [];
-  const drain = async () => {
-    while (out.length < max) {
-      const got = await group.reader.get();
-      if (got === undefined) return;
+  for (;;) {
+    const taken = await group.reader.take(max - out.length, deadline, request.signal);
+    for (const got of taken) {
       const delivery = await leaseDelivery(ctx, state, group, got, request.consumerId);
       if (delivery !== undefined) out.push(delivery);
     }
-  };
-  const aborted = () => request.signal?.aborted === true;
-  await drain();
-  while (out.length === 0 && !aborted() && performance.now() < deadline) {
-    const got = await group.reader.wait(deadline, request.signal);
-    if (got === undefined) {
-      // Timed out, aborted, or the reader's channel was replaced: look again.
-      if (performance.now() < deadline && !aborted()) await drain();
-      continue;
-    }
-    const delivery = await leaseDelivery(ctx, state, group, got, request.consumerId);
-    if (delivery !== undefined) out.push(delivery);
-    if (out.length > 0) await drain();
+    // All taken were expired or dead-lettered: wait on for a usable one.
+    if (out.length > 0 || taken.length === 0) return out;
+    if (request.signal?.aborted === true) return out;
   }
-  return out;
 }
 
 /** Resolves when the group changes, `ms` passed, or `signal` aborts. */
@@ -76,57 +58,58 @@ async function fetchOrdered(
   request: FetchRequest,
   deadline: number,
 ): Promise<Delivery[]> {
-  const channel = state.settings.name;
+  const aborted = () => request.signal?.aborted === true;
   for (;;) {
-    if (request.signal?.aborted === true) return [];
+    if (aborted()) return [];
     const remaining = deadline - performance.now();
-    const busy = group.taking || ctx.leases.of(channel, group.name).length > 0;
-    if (!busy) {
-      const held = group.held;
-      if (held !== undefined) {
-        if (!group.reader.isCurrent(held.readerGeneration)) {
-          group.held = undefined;
-          continue;
-        }
-        const due = held.notBefore - ctx.now();
-        if (due <= 0) {
-          group.held = undefined;
-          const got = { message: held.message, generation: held.readerGeneration };
-          const delivery = await leaseDelivery(
-            ctx,
-            state,
-            group,
-            got,
-            request.consumerId,
-            held.attempts + 1,
-          );
-          if (delivery !== undefined) return [delivery];
-          continue;
-        }
-        if (remaining <= 0) return [];
-        await changed(group, Math.min(due, remaining), request.signal);
+    const held = group.held;
+    if (held !== undefined) {
+      if (!group.reader.isCurrent(held.readerGeneration)) {
+        group.held = undefined;
         continue;
       }
-      group.taking = true;
-      let delivery: Delivery | undefined;
-      let got: Awaited<ReturnType<typeof group.reader.get>>;
-      try {
-        got = await group.reader.get();
-        if (got === undefined && remaining > 0) {
-          got = await group.reader.wait(deadline, request.signal);
-        }
-        if (got !== undefined) {
-          delivery = await leaseDelivery(ctx, state, group, got, request.consumerId);
-        }
-      } finally {
-        group.taking = false;
-        notifyChanged(group);
+      const due = held.notBefore - ctx.now();
+      if (due <= 0) {
+        group.held = undefined;
+        const got = {
+          message: held.message,
+          generation: held.readerGeneration,
+          consumer: held.consumer,
+        };
+        const delivery = await leaseDelivery(
+          ctx,
+          state,
+          group,
+          got,
+          request.consumerId,
+          held.attempts + 1,
+        );
+        if (delivery !== undefined) return [delivery];
+        continue;
       }
-      if (delivery !== undefined) return [delivery];
-      if (got === undefined && performance.now() >= deadline) return [];
+      if (remaining <= 0) return [];
+      await changed(group, Math.min(due, remaining), request.signal);
       continue;
     }
-    if (remaining <= 0) return [];
-    await changed(group, remaining, request.signal);
+    // Wakes on a delivery; a retry nack of the lease in flight sets `held`
+    // and wakes `changed` instead, so wait for whichever comes first.
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    request.signal?.addEventListener("abort", stop, { once: true });
+    group.changed.add(stop);
+    let taken: Awaited<ReturnType<typeof group.reader.take>>;
+    try {
+      taken = await group.reader.take(1, deadline, controller.signal);
+    } finally {
+      group.changed.delete(stop);
+      request.signal?.removeEventListener("abort", stop);
+    }
+    const got = taken[0];
+    if (got !== undefined) {
+      const delivery = await leaseDelivery(ctx, state, group, got, request.consumerId);
+      if (delivery !== undefined) return [delivery];
+      continue;
+    }
+    if (aborted() || !controller.signal.aborted) return [];
   }
 }

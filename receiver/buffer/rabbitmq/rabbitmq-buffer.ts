@@ -81,6 +81,9 @@ const FEATURES: BufferFeatures = Object.freeze({
   durableAcrossRestart: true,
 });
 
+/** Largest prefetch of one group consumer. */
+const MAX_PREFETCH = 1_000;
+
 /** Message ids remembered per channel for idempotent re-publish. */
 const RECENT_IDS = 10_000;
 
@@ -168,9 +171,14 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     const group: GroupState = {
       name,
       reader: new GroupReader(() => conn.model(), groupQueue(channel, name), {
-        onUnclaimed: (got) => {
-          giveBack(ctx, state, group, got).catch(background("returning a delivery"));
-        },
+        onUnclaimed: (deliveries) => giveBack(ctx, state, group, deliveries),
+        prefetch: () =>
+          state.settings.ordered
+            ? { count: 1, grow: false }
+            : {
+                count: Math.min(MAX_PREFETCH, state.settings.maxInFlight),
+                grow: true,
+              },
         onLost: (generation) => {
           ctx.leases.dropWhere(
             (lease) => lease.reader === group.reader && lease.got.generation === generation,
@@ -181,7 +189,6 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
       retryDelays: new Set(),
       takenSequence: 0n,
       retrying: new Map(),
-      taking: false,
       held: undefined,
       changed: new Set(),
     };

@@ -149,6 +149,7 @@ function returnLease(
       group.held = {
         message: lease.got.message,
         readerGeneration: lease.got.generation,
+        consumer: lease.got.consumer,
         attempts: lease.attempt,
         notBefore,
       };
@@ -279,36 +280,42 @@ export function releaseLeases(
 }
 
 /**
- * Puts a delivery nobody claimed back into the group queue without
- * counting a failed delivery: republished with its attempts so far, then
- * acked. If that fails it is requeued (and counted) instead.
+ * Puts deliveries nobody leased back into the group queue without
+ * counting a failed delivery: republished with their attempts so far
+ * (confirmed), then acked. Any that cannot be republished are requeued
+ * (and counted) instead.
  */
 export async function giveBack(
   ctx: RabbitMqContext,
   state: ChannelState,
   group: GroupState,
-  got: Got,
+  deliveries: readonly Got[],
 ): Promise<void> {
-  try {
-    const stored = readStored(got.message);
-    const publisher = await ctx.conn.publisher();
-    await publishConfirmed(
-      publisher,
-      "",
-      groupQueue(state.settings.name, group.name),
-      got.message.content,
-      {
-        messageId: messageIdOf(got.message),
-        headers: storedHeaders({
-          ...stored,
-          priorAttempts: stored.priorAttempts + brokerRedeliveries(got.message),
-        }),
-      },
-      ctx.publishTimeoutMs,
-    );
-    group.reader.ack(got);
-  } catch (error) {
-    group.reader.requeue(got);
-    throw error;
-  }
+  const queue = groupQueue(state.settings.name, group.name);
+  const publisher = await ctx.conn.publisher().catch(() => undefined);
+  await Promise.all(
+    deliveries.map(async (got) => {
+      try {
+        if (publisher === undefined) throw new Error("no publisher channel");
+        const stored = readStored(got.message);
+        await publishConfirmed(
+          publisher,
+          "",
+          queue,
+          got.message.content,
+          {
+            messageId: messageIdOf(got.message),
+            headers: storedHeaders({
+              ...stored,
+              priorAttempts: stored.priorAttempts + brokerRedeliveries(got.message),
+            }),
+          },
+          ctx.publishTimeoutMs,
+        );
+        group.reader.ack(got);
+      } catch {
+        group.reader.requeue(got);
+      }
+    }),
+  );
 }

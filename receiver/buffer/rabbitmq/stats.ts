@@ -72,7 +72,7 @@ function groupStats(ctx: RabbitMqContext, state: ChannelState, counts: GroupCoun
   const channel = state.settings.name;
   const local = state.groups.get(counts.group);
   const leases = ctx.leases.of(channel, counts.group);
-  const stashed = local?.reader.stashed() ?? 0;
+  const stashed = local?.reader.buffered() ?? 0;
   const held = local?.held;
   const pending = counts.ready + counts.retrying + stashed + (held === undefined ? 0 : 1);
   let oldest = Number.POSITIVE_INFINITY;
