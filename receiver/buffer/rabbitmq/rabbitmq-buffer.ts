@@ -44,9 +44,10 @@ import { GroupReader } from "./group-reader.js";
 import { LeaseRegistry } from "./leases.js";
 import { ChannelMeta } from "./meta.js";
 import { channelExchange, groupQueue, STATE_QUEUE } from "./names.js";
+import { createPeers, type SettleRequest } from "./peers.js";
 import { publishConfirmed } from "./publish.js";
 import { ackLease, giveBack, nackLease, releaseLeases } from "./settle.js";
-import { drainExpired, readStats, refreshBacklog } from "./stats.js";
+import { drainExpired, localNumbers, readStats, refreshBacklog } from "./stats.js";
 import { withToken } from "./token.js";
 import {
   ensureChannelObjects,
@@ -70,6 +71,8 @@ export interface RabbitMqBufferOptions extends BufferOptions {
   readonly publishTimeoutMs?: number;
   /** AMQP heartbeat, in seconds: a silent broker counts as gone after two. @default 5 */
   readonly heartbeatSeconds?: number;
+  /** How long an ack or stats read waits for other receiver processes to answer. @default 500 */
+  readonly peerTimeoutMs?: number;
   /** Interval of the background work: counters, expired messages, backlog. @default 2000 */
   readonly sweepIntervalMs?: number;
   /** Receives events nobody awaits (connection changes, background failures). */
@@ -112,6 +115,24 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     emit,
   };
   let closed = false;
+  const peers = createPeers(
+    conn,
+    {
+      settle: (request) =>
+        ctx.channels.has(request.channel) ? settleHere(request) : Promise.resolve("not_found"),
+      numbers: (channel) => {
+        const state = ctx.channels.get(channel);
+        return state === undefined ? [] : localNumbers(ctx, state);
+      },
+    },
+    options.peerTimeoutMs ?? 500,
+  );
+  try {
+    await peers.ensure();
+  } catch (error) {
+    await conn.close();
+    throw new BufferUnavailableError(`RabbitMQ at ${redactUrl(options.url)} is not usable`, error);
+  }
 
   conn.onChange((connected) => {
     if (!connected) {
@@ -131,9 +152,10 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     if (!conn.connected()) return;
     for (const state of ctx.channels.values()) {
       void (async () => {
+        await peers.ensure();
         await state.meta.flush();
         await drainExpired(ctx, state);
-        await refreshBacklog(ctx, state);
+        await refreshBacklog(ctx, state, peers);
         trimPublished(state);
       })().catch(background("sweep"));
     }
@@ -203,7 +225,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     await ensureGroupQueue(conn.model(), state.settings.name, group, ctx.queueType);
     await state.meta.ensureGroups([group]);
     const opened = openGroup(state, group);
-    await refreshBacklog(ctx, state);
+    await refreshBacklog(ctx, state, peers);
     return opened;
   }
 
@@ -263,19 +285,29 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     }
   }
 
+  /** Settles a lease this process holds; "not_found" when it holds none. */
+  async function settleHere(request: SettleRequest): Promise<SettleOutcome> {
+    const state = requireChannel(ctx, request.channel);
+    const group = state.groups.get(request.group);
+    if (group === undefined) return "not_found";
+    const lease = ctx.leases.take(request.channel, request.group, request.messageId);
+    if (lease === undefined) return "not_found";
+    if (request.nack === undefined) return ackLease(state, group, lease);
+    return nackLease(ctx, state, group, lease, request.nack);
+  }
+
+  /** Settles here, or asks the process holding the lease. */
   async function settle(
     channel: string,
     group: string,
     messageId: string,
     nack: NackOptions | undefined,
   ): Promise<SettleOutcome> {
-    const state = requireChannel(ctx, channel);
-    const groupState = state.groups.get(group);
-    if (groupState === undefined) return "not_found";
-    const lease = ctx.leases.take(channel, group, messageId);
-    if (lease === undefined) return "not_found";
-    if (nack === undefined) return ackLease(state, groupState, lease);
-    return nackLease(ctx, state, groupState, lease, nack);
+    requireChannel(ctx, channel);
+    const request: SettleRequest =
+      nack === undefined ? { channel, group, messageId } : { channel, group, messageId, nack };
+    const outcome = await settleHere(request);
+    return outcome === "not_found" ? peers.settle(request) : outcome;
   }
 
   const buffer: Buffer = {
@@ -306,7 +338,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
           published: [],
         };
         for (const group of groups) openGroup(state, group);
-        await refreshBacklog(ctx, state);
+        await refreshBacklog(ctx, state, peers);
         ctx.channels.set(settings.name, state);
       }),
 
@@ -350,7 +382,8 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
         if (groupState !== undefined) releaseLeases(ctx, state, groupState, consumerId);
       }),
 
-    stats: (channel) => guard("reading stats", () => readStats(ctx, requireChannel(ctx, channel))),
+    stats: (channel) =>
+      guard("reading stats", () => readStats(ctx, requireChannel(ctx, channel), peers)),
 
     listDeadLetters: (channel, listOptions) =>
       guard("listing dead letters", () =>

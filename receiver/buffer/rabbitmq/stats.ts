@@ -5,9 +5,13 @@
  * group backlog: each group queue holds its own copy of a message until
  * that group finished it.
  *
- * Lag (`oldestUnackedAgeMs`) comes from what this receiver knows: its
- * leases, the messages it sent to retry, and — for ready messages — the
- * oldest of its recent publishes that this group has not taken yet.
+ * Leases and deliveries held by other receiver processes are unacked at
+ * the broker; those processes report them (peers.ts).
+ *
+ * Lag (`oldestUnackedAgeMs`) is the age of the oldest message held by any
+ * receiver, sent to retry by this one, or — for ready messages — the
+ * oldest of this receiver's recent publishes that the group has not
+ * taken yet.
  *
  * Every read also corrects this receiver's backlog (which limits
  * publishes) to the broker's numbers, unless a local change raced it.
@@ -17,6 +21,7 @@ import { expiredFromQueue, readStored } from "./codec.js";
 import { addBacklog, type ChannelState, type RabbitMqContext } from "./context.js";
 import type { ChannelRecord } from "./meta.js";
 import { deadLetterQueue, expiredQueue, groupOfQueue, groupQueue, retryQueue } from "./names.js";
+import type { LocalGroupNumbers, Peers } from "./peers.js";
 import { readyCount, withChannel } from "./topology.js";
 
 /** Most expired messages counted per drain. */
@@ -68,14 +73,49 @@ async function groupCounts(
   });
 }
 
-function groupStats(ctx: RabbitMqContext, state: ChannelState, counts: GroupCounts): GroupStats {
+/** This process's numbers of a channel, for its peers. */
+export function localNumbers(ctx: RabbitMqContext, state: ChannelState): LocalGroupNumbers[] {
+  const channel = state.settings.name;
+  return [...state.groups.values()].map((group) => {
+    const leases = ctx.leases.of(channel, group.name);
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const lease of leases) oldest = Math.min(oldest, lease.receivedAt);
+    if (group.held !== undefined) {
+      oldest = Math.min(oldest, readStored(group.held.message).receivedAt);
+    }
+    return {
+      group: group.name,
+      leased: leases.length,
+      held: group.reader.buffered() + (group.held === undefined ? 0 : 1),
+      oldestReceivedAt: oldest === Number.POSITIVE_INFINITY ? 0 : oldest,
+    };
+  });
+}
+
+function groupStats(
+  ctx: RabbitMqContext,
+  state: ChannelState,
+  counts: GroupCounts,
+  remote: readonly LocalGroupNumbers[][],
+): GroupStats {
   const channel = state.settings.name;
   const local = state.groups.get(counts.group);
   const leases = ctx.leases.of(channel, counts.group);
   const stashed = local?.reader.buffered() ?? 0;
   const held = local?.held;
-  const pending = counts.ready + counts.retrying + stashed + (held === undefined ? 0 : 1);
+  let remoteLeased = 0;
+  let remoteHeld = 0;
   let oldest = Number.POSITIVE_INFINITY;
+  for (const peer of remote) {
+    for (const numbers of peer) {
+      if (numbers.group !== counts.group) continue;
+      remoteLeased += numbers.leased;
+      remoteHeld += numbers.held;
+      if (numbers.oldestReceivedAt > 0) oldest = Math.min(oldest, numbers.oldestReceivedAt);
+    }
+  }
+  const pending =
+    counts.ready + counts.retrying + stashed + (held === undefined ? 0 : 1) + remoteHeld;
   for (const lease of leases) oldest = Math.min(oldest, lease.receivedAt);
   if (held !== undefined) oldest = Math.min(oldest, readStored(held.message).receivedAt);
   if (counts.retrying > 0 && local !== undefined) {
@@ -89,7 +129,7 @@ function groupStats(ctx: RabbitMqContext, state: ChannelState, counts: GroupCoun
   return {
     group: counts.group,
     pending,
-    inFlight: leases.length,
+    inFlight: leases.length + remoteLeased,
     oldestUnackedAgeMs:
       oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, ctx.now() - Math.round(oldest)),
   };
@@ -104,23 +144,33 @@ function correctBacklog(state: ChannelState, version: number, groups: readonly G
 }
 
 /** Re-reads group numbers from the broker and corrects the backlog. */
-export async function refreshBacklog(ctx: RabbitMqContext, state: ChannelState): Promise<void> {
+export async function refreshBacklog(
+  ctx: RabbitMqContext,
+  state: ChannelState,
+  peers: Peers | undefined,
+): Promise<void> {
   const version = state.version;
+  const remote = peers === undefined ? [] : await peers.numbers(state.settings.name);
   const { groups } = await groupCounts(ctx, state, undefined);
   correctBacklog(
     state,
     version,
-    groups.map((counts) => groupStats(ctx, state, counts)),
+    groups.map((counts) => groupStats(ctx, state, counts, remote)),
   );
 }
 
 /** Reads the numbers of a channel. */
-export async function readStats(ctx: RabbitMqContext, state: ChannelState): Promise<ChannelStats> {
+export async function readStats(
+  ctx: RabbitMqContext,
+  state: ChannelState,
+  peers: Peers,
+): Promise<ChannelStats> {
   await drainExpired(ctx, state);
   const record = await state.meta.read();
   const version = state.version;
+  const remote = await peers.numbers(state.settings.name);
   const { groups: counts, deadLetterQueued } = await groupCounts(ctx, state, record);
-  const groups = counts.map((entry) => groupStats(ctx, state, entry));
+  const groups = counts.map((entry) => groupStats(ctx, state, entry, remote));
   correctBacklog(state, version, groups);
   let queued = 0;
   let inFlight = 0;
