@@ -134,11 +134,12 @@ async function expireLease(
     });
     return;
   }
-  returnLease(state, group, lease, now);
+  returnLease(ctx, state, group, lease, now);
 }
 
 /** Gives a lease back for redelivery (ordered: kept here until `notBefore`) or at once. */
 function returnLease(
+  ctx: RabbitMqContext,
   state: ChannelState,
   group: GroupState,
   lease: Lease,
@@ -154,6 +155,11 @@ function returnLease(
         notBefore,
       };
     }
+  } else if (ctx.queueType === "classic") {
+    // A classic queue keeps no delivery count: republish with the attempts made.
+    republish(ctx, state, group, lease.got, lease.attempt).catch((error: unknown) =>
+      ctx.emit({ type: "backgroundError", task: "returning a lease", error }),
+    );
   } else {
     lease.reader.requeue(lease.got);
   }
@@ -229,7 +235,7 @@ export async function nackLease(
     }
     const delayMs = nackDelayMs(lease.attempt, options.requestedDelayMs ?? 0);
     if (settings.ordered) {
-      returnLease(state, group, lease, now + delayMs);
+      returnLease(ctx, state, group, lease, now + delayMs);
       return "requeued";
     }
     const bucket = retryDelayFor(delayMs);
@@ -275,15 +281,43 @@ export function releaseLeases(
   )) {
     ctx.leases.take(lease.channel, lease.group, lease.messageId);
     ctx.leases.noteFailure(lease.channel, lease.group, lease.messageId, ctx.now());
-    returnLease(state, group, lease, ctx.now());
+    returnLease(ctx, state, group, lease, ctx.now());
+  }
+}
+
+/**
+ * Publishes a delivery again at the end of its group queue with `attempts`
+ * deliveries counted (confirmed), then acks it; requeues it if that fails.
+ */
+async function republish(
+  ctx: RabbitMqContext,
+  state: ChannelState,
+  group: GroupState,
+  got: Got,
+  attempts: number,
+): Promise<void> {
+  try {
+    const publisher = await ctx.conn.publisher();
+    await publishConfirmed(
+      publisher,
+      "",
+      groupQueue(state.settings.name, group.name),
+      got.message.content,
+      {
+        messageId: messageIdOf(got.message),
+        headers: storedHeaders({ ...readStored(got.message), priorAttempts: attempts }),
+      },
+      ctx.publishTimeoutMs,
+    );
+    group.reader.ack(got);
+  } catch {
+    group.reader.requeue(got);
   }
 }
 
 /**
  * Puts deliveries nobody leased back into the group queue without
- * counting a failed delivery: republished with their attempts so far
- * (confirmed), then acked. Any that cannot be republished are requeued
- * (and counted) instead.
+ * counting a failed delivery: republished with their attempts so far.
  */
 export async function giveBack(
   ctx: RabbitMqContext,
@@ -291,31 +325,15 @@ export async function giveBack(
   group: GroupState,
   deliveries: readonly Got[],
 ): Promise<void> {
-  const queue = groupQueue(state.settings.name, group.name);
-  const publisher = await ctx.conn.publisher().catch(() => undefined);
   await Promise.all(
-    deliveries.map(async (got) => {
-      try {
-        if (publisher === undefined) throw new Error("no publisher channel");
-        const stored = readStored(got.message);
-        await publishConfirmed(
-          publisher,
-          "",
-          queue,
-          got.message.content,
-          {
-            messageId: messageIdOf(got.message),
-            headers: storedHeaders({
-              ...stored,
-              priorAttempts: stored.priorAttempts + brokerRedeliveries(got.message),
-            }),
-          },
-          ctx.publishTimeoutMs,
-        );
-        group.reader.ack(got);
-      } catch {
-        group.reader.requeue(got);
-      }
-    }),
+    deliveries.map((got) =>
+      republish(
+        ctx,
+        state,
+        group,
+        got,
+        readStored(got.message).priorAttempts + brokerRedeliveries(got.message),
+      ),
+    ),
   );
 }

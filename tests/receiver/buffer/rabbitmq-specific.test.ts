@@ -111,19 +111,27 @@ describe.skipIf(!available)("rabbitmq buffer", () => {
     ]);
   });
 
-  it("works on classic queues: retry, redelivery counting and dead letters", async () => {
+  it("works on classic queues: retry, expired leases and dead letters, attempts counted", async () => {
     const buffer = await openBuffer({ queueType: "classic" });
-    const channel = settings({ maxDeliveryAttempts: 2 });
+    const channel = settings({ maxDeliveryAttempts: 4, ackTimeoutSeconds: 0.5 });
     await buffer.ensureChannel(channel);
     const [message] = await publishMany(buffer, channel, 1);
     const id = message!.messageId;
-    expect(idsOf(await buffer.fetch(fetchRequest(channel)))).toEqual([id]);
+    const attempts = (deliveries: Awaited<ReturnType<Buffer["fetch"]>>) =>
+      deliveries.map((delivery) => [delivery.messageId, delivery.deliveryAttempt]);
+    expect(attempts(await buffer.fetch(fetchRequest(channel)))).toEqual([[id, 1]]);
     expect(await buffer.nack(channel.name, "default", id, { retry: true, reason: "503" })).toBe(
       "requeued",
     );
-    const again = await buffer.fetch(fetchRequest(channel, { waitMs: 5_000 }));
-    expect(again.map((delivery) => [delivery.messageId, delivery.deliveryAttempt])).toEqual([
+    expect(attempts(await buffer.fetch(fetchRequest(channel, { waitMs: 5_000 })))).toEqual([
       [id, 2],
+    ]);
+    // Not acked: each lease that runs out counts (a classic queue keeps no delivery count).
+    expect(attempts(await buffer.fetch(fetchRequest(channel, { waitMs: 5_000 })))).toEqual([
+      [id, 3],
+    ]);
+    expect(attempts(await buffer.fetch(fetchRequest(channel, { waitMs: 5_000 })))).toEqual([
+      [id, 4],
     ]);
     expect(await buffer.nack(channel.name, "default", id, { retry: true, reason: "503" })).toBe(
       "dead_lettered",
