@@ -15,6 +15,18 @@ function causeText(error: unknown): string {
   return code === undefined || (error as Error).message.includes(code) ? "" : ` (${code})`;
 }
 
+/** The URL as it may be shown: a password in it is replaced. */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === "") return url;
+    parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** Describes a failure of the buffer named by `url` as one start-up line. */
 export function bufferStartupError(error: unknown, url: string, source: string): ConfigError {
   if (error instanceof ConfigError) return error;
@@ -23,7 +35,7 @@ export function bufferStartupError(error: unknown, url: string, source: string):
   const problem = target.kind === "sqlite" ? dataDirectoryProblem(target.path) : undefined;
   const where = source === "--buffer" || source === "default" ? "--buffer" : source;
   return new ConfigError(
-    `${where} ${url}`,
+    `${where} ${shownUrl(url)}`,
     "",
     `${message}${causeText(error)}${problem === undefined ? "" : `: ${problem}`}`,
     { cause: error },

@@ -49,6 +49,18 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** The broker's reason for refusing a connection (bad login, unknown vhost), if it gave one. */
+function refusal(error: unknown): string {
+  const text = error instanceof Error ? error.message : "";
+  const match = /(ACCESS_REFUSED|NOT_ALLOWED) - ([^"]*)/.exec(text);
+  if (match !== null) return `: ${match[1]} - ${match[2]!.slice(0, 160)}`;
+  // The broker closes the connection instead of opening the vhost.
+  if (text.includes("Expected ConnectionOpenOk")) {
+    return ": the broker refused the vhost (it does not exist, or the user has no access to it)";
+  }
+  return "";
+}
+
 async function dial(options: ConnectionOptions): Promise<ChannelModel> {
   return connect(options.url, {
     timeout: options.connectTimeoutMs,
@@ -64,7 +76,7 @@ export async function openConnection(options: ConnectionOptions): Promise<Tracke
     current = await dial(options);
   } catch (error) {
     throw new BufferUnavailableError(
-      `cannot connect to RabbitMQ at ${redactUrl(options.url)}`,
+      `cannot connect to RabbitMQ at ${redactUrl(options.url)}${refusal(error)}`,
       error,
     );
   }

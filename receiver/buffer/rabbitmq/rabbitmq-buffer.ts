@@ -87,6 +87,12 @@ const FEATURES: BufferFeatures = Object.freeze({
 /** Largest prefetch of one group consumer. */
 const MAX_PREFETCH = 1_000;
 
+/** Messages per group whose receipt time is kept while they wait for a retry (for lag). */
+const MAX_RETRYING = 10_000;
+
+/** Every how many sweeps the channel's groups are re-read from its record. */
+const GROUP_RELOAD_SWEEPS = 10;
+
 /** Message ids remembered per channel for idempotent re-publish. */
 const RECENT_IDS = 10_000;
 
@@ -148,19 +154,34 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   const background = (task: string) => (error: unknown) =>
     emit({ type: "backgroundError", task, error });
 
+  let sweeps = 0;
   const sweep = setInterval(() => {
     if (!conn.connected()) return;
+    sweeps++;
     for (const state of ctx.channels.values()) {
       void (async () => {
         await peers.ensure();
         await state.meta.flush();
+        // Now and then, pick up groups other receivers created (for the queue limit).
+        if (sweeps % GROUP_RELOAD_SWEEPS === 0) {
+          for (const group of (await state.meta.read()).groups) openGroup(state, group);
+        }
         await drainExpired(ctx, state);
         await refreshBacklog(ctx, state, peers);
         trimPublished(state);
+        for (const group of state.groups.values()) trimRetrying(group);
       })().catch(background("sweep"));
     }
   }, options.sweepIntervalMs ?? 2_000);
   sweep.unref();
+
+  function trimRetrying(group: GroupState): void {
+    // Entries of messages another receiver took are never cleared here.
+    for (const key of group.retrying.keys()) {
+      if (group.retrying.size <= MAX_RETRYING) break;
+      group.retrying.delete(key);
+    }
+  }
 
   function trimPublished(state: ChannelState): void {
     let taken: bigint | undefined;

@@ -178,6 +178,23 @@ describe.skipIf(!available)("rabbitmq buffer", () => {
     expect(events).toEqual(["disconnected", "reconnected"]);
   });
 
+  it("says why the broker refused the connection, without the password", async () => {
+    const attempt = (url: string) =>
+      createRabbitMqBuffer({ url }).then(
+        () => {
+          throw new Error(`${url} was accepted`);
+        },
+        (error: unknown) => error as Error,
+      );
+    const badLogin = await attempt("amqp://guest:not-the-password@127.0.0.1:5672");
+    expect(badLogin).toBeInstanceOf(BufferUnavailableError);
+    expect(badLogin.message).toMatch(/ACCESS_REFUSED/);
+    expect(badLogin.message).not.toContain("not-the-password");
+    const badVhost = await attempt(`amqp://guest:guest@127.0.0.1:5672/no-such-vhost-${run}`);
+    expect(badVhost).toBeInstanceOf(BufferUnavailableError);
+    expect(badVhost.message).toMatch(/refused the vhost/);
+  });
+
   it("rejects with BufferUnavailableError when no broker answers", async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = createServer();
