@@ -12,6 +12,17 @@ import type { QueueType } from "./topology.js";
 export type RabbitMqBufferEvent =
   | { readonly type: "undecodable"; readonly channel: string; readonly group: string }
   | { readonly type: "backgroundError"; readonly task: string; readonly error: unknown }
+  /**
+   * A group queue exists with other arguments than the channel's settings
+   * ask for (its `ordered` changed): it is used as it is, so a now ordered
+   * channel keeps one message in flight per receiver, not across them.
+   */
+  | {
+      readonly type: "queueArgumentsKept";
+      readonly channel: string;
+      readonly group: string;
+      readonly ordered: boolean;
+    }
   /** The broker connection went down (or the broker blocked publishers); calls reject until `reconnected`. */
   | { readonly type: "disconnected" }
   /** The broker connection is back. */

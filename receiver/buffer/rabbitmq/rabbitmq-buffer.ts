@@ -240,10 +240,17 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     return group;
   }
 
+  async function declareGroupQueue(settings: ChannelSettings, group: string): Promise<void> {
+    const name = settings.name;
+    if (!(await ensureGroupQueue(conn.model(), name, group, ctx.queueType, settings.ordered))) {
+      emit({ type: "queueArgumentsKept", channel: name, group, ordered: settings.ordered });
+    }
+  }
+
   async function ensureGroupHere(state: ChannelState, group: string): Promise<GroupState> {
     const known = state.groups.get(group);
     if (known !== undefined) return known;
-    await ensureGroupQueue(conn.model(), state.settings.name, group, ctx.queueType);
+    await declareGroupQueue(state.settings, group);
     await state.meta.ensureGroups([group]);
     const opened = openGroup(state, group);
     await refreshBacklog(ctx, state, peers);
@@ -346,7 +353,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
         const meta = new ChannelMeta(conn, settings.name, ctx.publishTimeoutMs);
         const groups = await meta.ensureGroups([DEFAULT_GROUP]);
         for (const group of groups) {
-          await ensureGroupQueue(conn.model(), settings.name, group, ctx.queueType);
+          await declareGroupQueue(settings, group);
         }
         const state: ChannelState = {
           settings,

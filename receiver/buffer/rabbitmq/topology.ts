@@ -62,25 +62,43 @@ function typeArguments(type: QueueType): Record<string, unknown> {
   return type === "quorum" ? { "x-queue-type": "quorum" } : {};
 }
 
-/** Declares a group's queue and binds it, so it receives every later publish. */
-export function ensureGroupQueue(
+/**
+ * Declares a group's queue and binds it, so it receives every later
+ * publish. An ordered channel's queues have a single active consumer, so
+ * only one receiver at a time takes its messages (with prefetch 1: one
+ * message in flight across all receivers). Queue arguments cannot change:
+ * a queue declared before the channel's `ordered` changed is kept as it is,
+ * and this resolves false.
+ */
+export async function ensureGroupQueue(
   model: ChannelModel,
   channel: string,
   group: string,
   type: QueueType,
-): Promise<void> {
-  return withChannel(model, async (ch) => {
-    const queue = groupQueue(channel, group);
-    await ch.assertQueue(queue, {
-      durable: true,
-      arguments: {
-        ...typeArguments(type),
-        "x-dead-letter-exchange": "",
-        "x-dead-letter-routing-key": expiredQueue(channel),
-      },
+  ordered: boolean,
+): Promise<boolean> {
+  const queue = groupQueue(channel, group);
+  try {
+    await withChannel(model, async (ch) => {
+      await ch.assertQueue(queue, {
+        durable: true,
+        arguments: {
+          ...typeArguments(type),
+          "x-dead-letter-exchange": "",
+          "x-dead-letter-routing-key": expiredQueue(channel),
+          ...(ordered ? { "x-single-active-consumer": true } : {}),
+        },
+      });
     });
-    await ch.bindQueue(queue, channelExchange(channel), "");
-  });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 406) throw error;
+    // PRECONDITION_FAILED: it exists with other arguments; use it as it is.
+    await withChannel(model, (ch) => ch.checkQueue(queue));
+    await withChannel(model, (ch) => ch.bindQueue(queue, channelExchange(channel), ""));
+    return false;
+  }
+  await withChannel(model, (ch) => ch.bindQueue(queue, channelExchange(channel), ""));
+  return true;
 }
 
 /** Declares the retry queue of a group for one delay. */

@@ -89,6 +89,20 @@ describe.skipIf(!available)("rabbitmq buffer", () => {
     ]);
   });
 
+  it("keeps one message in flight across receivers on an ordered channel", async () => {
+    const a = await openBuffer();
+    const b = await openBuffer();
+    const channel = settings({ ordered: true });
+    await a.ensureChannel(channel);
+    await b.ensureChannel(channel);
+    const [m1, m2] = await publishMany(a, channel, 2);
+    expect(idsOf(await a.fetch(fetchRequest(channel)))).toEqual([m1!.messageId]);
+    // b's consumer stands by while a's is the queue's single active consumer.
+    expect(await b.fetch(fetchRequest(channel, { consumerId: "b", waitMs: 300 }))).toEqual([]);
+    expect(await b.ack(channel.name, "default", m1!.messageId)).toBe("acked");
+    expect(idsOf(await a.fetch(fetchRequest(channel, { waitMs: 5_000 })))).toEqual([m2!.messageId]);
+  });
+
   it("shares state values and groups between receivers", async () => {
     const a = await openBuffer();
     const b = await openBuffer();
