@@ -11,7 +11,7 @@
  */
 import type { Delivery, FetchRequest } from "../buffer.js";
 import type { ChannelState, GroupState, RabbitMqContext } from "./context.js";
-import { leaseDelivery } from "./settle.js";
+import { leaseDelivery } from "./lease-delivery.js";
 
 /** Leases up to `request.max` messages of an existing group. */
 export async function fetchDeliveries(

@@ -15,7 +15,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
 import { encodeWebhookMessage } from "../../codec/webhook-message.js";
-import { BufferUnavailableError, QueueFullError, WebhookConnectError } from "../../errors.js";
+import { BufferUnavailableError, WebhookConnectError } from "../../errors.js";
 import {
   type Buffer,
   type BufferFeatures,
@@ -24,30 +24,26 @@ import {
   DEFAULT_GROUP,
   type EncodedMessage,
   type NackOptions,
-  type PublishResult,
   type SettleOutcome,
 } from "../buffer.js";
-import { storedHeaders } from "./codec.js";
 import { openConnection, redactUrl } from "./connection.js";
 import {
-  addBacklog,
   type ChannelState,
   type GroupState,
-  queuedOf,
   type RabbitMqBufferEvent,
   type RabbitMqContext,
   requireChannel,
 } from "./context.js";
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from "./dead-letters.js";
 import { fetchDeliveries } from "./fetch.js";
-import { GroupReader } from "./group-reader.js";
+import { openGroup, trimPublished, trimRetrying } from "./groups.js";
 import { LeaseRegistry } from "./leases.js";
 import { ChannelMeta } from "./meta.js";
-import { channelExchange, groupQueue, STATE_QUEUE } from "./names.js";
+import { STATE_QUEUE } from "./names.js";
 import { createPeers, type SettleRequest } from "./peers.js";
-import { publishConfirmed } from "./publish.js";
-import { ackLease, giveBack, nackLease, releaseLeases } from "./settle.js";
+import { ackLease, nackLease, releaseLeases } from "./settle.js";
 import { drainExpired, localNumbers, readStats, refreshBacklog } from "./stats.js";
+import { storeMessage } from "./store.js";
 import { withToken } from "./token.js";
 import {
   ensureChannelObjects,
@@ -84,17 +80,8 @@ const FEATURES: BufferFeatures = Object.freeze({
   durableAcrossRestart: true,
 });
 
-/** Largest prefetch of one group consumer. */
-const MAX_PREFETCH = 1_000;
-
-/** Messages per group whose receipt time is kept while they wait for a retry (for lag). */
-const MAX_RETRYING = 10_000;
-
 /** Every how many sweeps the channel's groups are re-read from its record. */
 const GROUP_RELOAD_SWEEPS = 10;
-
-/** Message ids remembered per channel for idempotent re-publish. */
-const RECENT_IDS = 10_000;
 
 /** Opens the RabbitMQ buffer; rejects with BufferUnavailableError when the broker cannot be reached. */
 export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Promise<Buffer> {
@@ -164,7 +151,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
         await state.meta.flush();
         // Now and then, pick up groups other receivers created (for the queue limit).
         if (sweeps % GROUP_RELOAD_SWEEPS === 0) {
-          for (const group of (await state.meta.read()).groups) openGroup(state, group);
+          for (const group of (await state.meta.read()).groups) openGroup(ctx, state, group);
         }
         await drainExpired(ctx, state);
         await refreshBacklog(ctx, state, peers);
@@ -174,26 +161,6 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     }
   }, options.sweepIntervalMs ?? 2_000);
   sweep.unref();
-
-  function trimRetrying(group: GroupState): void {
-    // Entries of messages another receiver took are never cleared here.
-    for (const key of group.retrying.keys()) {
-      if (group.retrying.size <= MAX_RETRYING) break;
-      group.retrying.delete(key);
-    }
-  }
-
-  function trimPublished(state: ChannelState): void {
-    let taken: bigint | undefined;
-    for (const group of state.groups.values()) {
-      taken = taken === undefined || group.takenSequence < taken ? group.takenSequence : taken;
-    }
-    const published = state.published;
-    let drop = 0;
-    while (drop < published.length && published[drop]!.sequence <= (taken ?? 0n)) drop++;
-    drop = Math.max(drop, published.length - state.settings.maxQueueSize);
-    if (drop > 0) published.splice(0, drop);
-  }
 
   /** Runs `body`, mapping foreign failures to BufferUnavailableError. */
   async function guard<T>(what: string, body: () => Promise<T>): Promise<T> {
@@ -205,39 +172,6 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
       if (error instanceof WebhookConnectError) throw error;
       throw new BufferUnavailableError(`RabbitMQ failed while ${what}`, error);
     }
-  }
-
-  function openGroup(state: ChannelState, name: string): GroupState {
-    const existing = state.groups.get(name);
-    if (existing !== undefined) return existing;
-    const channel = state.settings.name;
-    const group: GroupState = {
-      name,
-      reader: new GroupReader(() => conn.model(), groupQueue(channel, name), {
-        onUnclaimed: (deliveries) => giveBack(ctx, state, group, deliveries),
-        prefetch: () =>
-          state.settings.ordered
-            ? { count: 1, grow: false }
-            : {
-                count: Math.min(MAX_PREFETCH, state.settings.maxInFlight),
-                grow: true,
-              },
-        onLost: (generation) => {
-          ctx.leases.dropWhere(
-            (lease) => lease.reader === group.reader && lease.got.generation === generation,
-          );
-          if (group.held?.readerGeneration === generation) group.held = undefined;
-        },
-      }),
-      retryDelays: new Set(),
-      takenSequence: 0n,
-      retrying: new Map(),
-      held: undefined,
-      changed: new Set(),
-    };
-    state.groups.set(name, group);
-    if (!state.backlog.has(name)) state.backlog.set(name, 0);
-    return group;
   }
 
   async function declareGroupQueue(settings: ChannelSettings, group: string): Promise<void> {
@@ -252,65 +186,9 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     if (known !== undefined) return known;
     await declareGroupQueue(state.settings, group);
     await state.meta.ensureGroups([group]);
-    const opened = openGroup(state, group);
+    const opened = openGroup(ctx, state, group);
     await refreshBacklog(ctx, state, peers);
     return opened;
-  }
-
-  async function publishStored(
-    channel: string,
-    messageId: string,
-    bytes: Uint8Array,
-    expiresAtMs: number,
-  ): Promise<PublishResult> {
-    const state = requireChannel(ctx, channel);
-    const earlier = state.recent.get(messageId);
-    if (earlier !== undefined) {
-      const first = await earlier.catch(() => undefined);
-      if (first !== undefined) return { sequence: first.sequence, duplicate: true };
-    }
-    const limit = state.settings.maxQueueSize;
-    if (queuedOf(state) + state.publishing >= limit) throw new QueueFullError(channel, limit);
-    const receivedAt = ctx.now();
-    state.publishing++;
-    const attempt = (async () => {
-      const sequence = await state.meta.nextSequence();
-      const publisher = await conn.publisher();
-      await publishConfirmed(
-        publisher,
-        channelExchange(channel),
-        "",
-        globalThis.Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-        {
-          messageId,
-          headers: storedHeaders({
-            sequence,
-            receivedAt,
-            expiresAt: expiresAtMs,
-            priorAttempts: 0,
-          }),
-          expiration: String(Math.max(1, Math.ceil(expiresAtMs - receivedAt))),
-        },
-        ctx.publishTimeoutMs,
-      );
-      return { sequence };
-    })();
-    state.recent.set(messageId, attempt);
-    if (state.recent.size > RECENT_IDS) {
-      const oldest = state.recent.keys().next().value;
-      if (oldest !== undefined) state.recent.delete(oldest);
-    }
-    try {
-      const { sequence } = await attempt;
-      for (const group of state.backlog.keys()) addBacklog(state, group, 1);
-      state.published.push({ sequence, receivedAt });
-      return { sequence, duplicate: false };
-    } catch (error) {
-      if (state.recent.get(messageId) === attempt) state.recent.delete(messageId);
-      throw error;
-    } finally {
-      state.publishing--;
-    }
   }
 
   /** Settles a lease this process holds; "not_found" when it holds none. */
@@ -365,7 +243,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
           recent: new Map(),
           published: [],
         };
-        for (const group of groups) openGroup(state, group);
+        for (const group of groups) openGroup(ctx, state, group);
         await refreshBacklog(ctx, state, peers);
         ctx.channels.set(settings.name, state);
       }),
@@ -377,7 +255,8 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
 
     publish: (channel: string, message: WebhookMessage) =>
       guard("storing the message", () =>
-        publishStored(
+        storeMessage(
+          ctx,
           channel,
           message.messageId,
           encodeWebhookMessage(message),
@@ -387,7 +266,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
 
     publishEncoded: (channel: string, message: EncodedMessage) =>
       guard("storing the message", () =>
-        publishStored(channel, message.messageId, message.bytes, message.expiresAtMs),
+        storeMessage(ctx, channel, message.messageId, message.bytes, message.expiresAtMs),
       ),
 
     fetch: (request) =>
