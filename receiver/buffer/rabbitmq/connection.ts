@@ -1,8 +1,9 @@
 /**
- * The AMQP connection of one buffer. It reconnects forever in the
- * background (500 ms doubling to 5 s) and tracks whether it is up right
- * now, so every call fails fast with BufferUnavailableError while the
- * broker is away instead of waiting in a client buffer (a publish that
+ * An AMQP connection of the buffer. It reconnects forever in the
+ * background (500 ms doubling to 5 s) and tracks whether it is up (and
+ * not blocked by a broker alarm) right now, so every call fails fast with
+ * BufferUnavailableError while the broker is away instead of waiting in a
+ * client buffer (a publish that
  * waited there could be stored after we told the sender it was not).
  * Each (re)connection has a generation number: channels and leases of an
  * older generation are gone with it (the broker requeued their deliveries).
@@ -22,6 +23,8 @@ export interface TrackedConnection {
   publisher(): Promise<ConfirmChannel>;
   /** Registers a callback run when the connection goes down or comes back. */
   onChange(listener: (connected: boolean) => void): void;
+  /** Registers a callback run when the broker blocks or unblocks this connection's publishes. */
+  onBlocked(listener: (blocked: boolean) => void): void;
   /** Closes for good. */
   close(): Promise<void>;
 }
@@ -81,11 +84,18 @@ export async function openConnection(options: ConnectionOptions): Promise<Tracke
     );
   }
   let up = true;
+  let blocked = false;
   let generation = 1;
   let closed = false;
   let publisher: Promise<ConfirmChannel> | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   const listeners: ((connected: boolean) => void)[] = [];
+  const blockedListeners: ((blocked: boolean) => void)[] = [];
+  const setBlocked = (value: boolean) => {
+    if (blocked === value) return;
+    blocked = value;
+    for (const listener of blockedListeners) listener(value);
+  };
 
   const set = (connected: boolean) => {
     if (up === connected) return;
@@ -99,11 +109,12 @@ export async function openConnection(options: ConnectionOptions): Promise<Tracke
     model.on("close", () => {
       if (model !== current) return;
       publisher = undefined;
+      setBlocked(false);
       set(false);
       if (!closed) reconnect(500);
     });
-    model.on("blocked", () => set(false));
-    model.on("unblocked", () => set(true));
+    model.on("blocked", () => setBlocked(true));
+    model.on("unblocked", () => setBlocked(false));
   };
 
   const reconnect = (delayMs: number) => {
@@ -136,6 +147,9 @@ export async function openConnection(options: ConnectionOptions): Promise<Tracke
         "RabbitMQ is not connected (reconnecting in the background)",
       );
     }
+    if (blocked) {
+      throw new BufferUnavailableError("RabbitMQ is blocking publishers (memory or disk alarm)");
+    }
   };
 
   return {
@@ -144,7 +158,7 @@ export async function openConnection(options: ConnectionOptions): Promise<Tracke
       return current;
     },
     generation: () => generation,
-    connected: () => up && !closed,
+    connected: () => up && !blocked && !closed,
     publisher() {
       assertUp();
       if (publisher === undefined) {
@@ -165,6 +179,9 @@ export async function openConnection(options: ConnectionOptions): Promise<Tracke
     },
     onChange(listener) {
       listeners.push(listener);
+    },
+    onBlocked(listener) {
+      blockedListeners.push(listener);
     },
     async close() {
       if (closed) return;

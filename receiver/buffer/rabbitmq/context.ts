@@ -23,8 +23,12 @@ export type RabbitMqBufferEvent =
       readonly group: string;
       readonly ordered: boolean;
     }
-  /** The broker connection went down (or the broker blocked publishers); calls reject until `reconnected`. */
+  /** A broker connection went down; calls reject until `reconnected`. */
   | { readonly type: "disconnected" }
+  /** The broker blocks publishes (memory or disk alarm): ingest is refused, delivery goes on. */
+  | { readonly type: "publishersBlocked" }
+  /** The broker accepts publishes again. */
+  | { readonly type: "publishersUnblocked" }
   /** The broker connection is back. */
   | { readonly type: "reconnected" };
 
@@ -82,8 +86,15 @@ export interface ChannelState {
 
 /** Shared state of one RabbitMQ buffer. */
 export interface RabbitMqContext {
-  /** The connection. */
+  /** The connection that consumes, acks and reads queue numbers. */
   readonly conn: TrackedConnection;
+  /**
+   * The connection that publishes (messages, retries, dead letters, shared
+   * records, peer requests). Apart, because a broker under a memory or disk
+   * alarm blocks every connection that publishes: consumers on the other
+   * one keep draining the queues meanwhile.
+   */
+  readonly pub: TrackedConnection;
   /** Leases held by this process. */
   readonly leases: LeaseRegistry;
   /** Channels ensured by this process. */

@@ -37,7 +37,7 @@ function withDeadLetters<R>(
 ): Promise<R> {
   const queue = deadLetterQueue(state.settings.name);
   return state.meta.update(async () => {
-    const channel = await ctx.conn.model().createConfirmChannel();
+    const channel = await ctx.pub.model().createConfirmChannel();
     channel.on("error", () => undefined);
     try {
       const entries: Entry[] = [];

@@ -26,7 +26,7 @@ import {
   type NackOptions,
   type SettleOutcome,
 } from "../buffer.js";
-import { openConnection, redactUrl } from "./connection.js";
+import { openConnection, redactUrl, type TrackedConnection } from "./connection.js";
 import {
   type ChannelState,
   type GroupState,
@@ -85,21 +85,34 @@ const GROUP_RELOAD_SWEEPS = 10;
 
 /** Opens the RabbitMQ buffer; rejects with BufferUnavailableError when the broker cannot be reached. */
 export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Promise<Buffer> {
-  const conn = await openConnection({
-    url: options.url,
-    name: options.name ?? "webhook-connect-receiver",
-    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
-    heartbeatSeconds: options.heartbeatSeconds ?? 5,
-  });
+  const connection = (role: string) =>
+    openConnection({
+      url: options.url,
+      name: `${options.name ?? "webhook-connect-receiver"} (${role})`,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+      heartbeatSeconds: options.heartbeatSeconds ?? 5,
+    });
+  const conn = await connection("consume");
+  let pub: TrackedConnection;
+  try {
+    pub = await connection("publish");
+  } catch (error) {
+    await conn.close();
+    throw error;
+  }
   const emit = (event: RabbitMqBufferEvent) => options.onEvent?.(event);
+  const unusable = async (error: unknown) => {
+    await Promise.all([conn.close(), pub.close()]);
+    return new BufferUnavailableError(`RabbitMQ at ${redactUrl(options.url)} is not usable`, error);
+  };
   try {
     await ensureStateQueue(conn.model());
   } catch (error) {
-    await conn.close();
-    throw new BufferUnavailableError(`RabbitMQ at ${redactUrl(options.url)} is not usable`, error);
+    throw await unusable(error);
   }
   const ctx: RabbitMqContext = {
     conn,
+    pub,
     leases: new LeaseRegistry(),
     channels: new Map(),
     queueType: options.queueType ?? "quorum",
@@ -109,7 +122,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   };
   let closed = false;
   const peers = createPeers(
-    conn,
+    pub,
     {
       settle: (request) =>
         ctx.channels.has(request.channel) ? settleHere(request) : Promise.resolve("not_found"),
@@ -123,10 +136,18 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   try {
     await peers.ensure();
   } catch (error) {
-    await conn.close();
-    throw new BufferUnavailableError(`RabbitMQ at ${redactUrl(options.url)} is not usable`, error);
+    throw await unusable(error);
   }
 
+  // One "disconnected" while either connection is down, one "reconnected" once both are back.
+  const up = { consume: true, publish: true };
+  let reported = true;
+  const report = () => {
+    const now = up.consume && up.publish;
+    if (now === reported) return;
+    reported = now;
+    emit({ type: now ? "reconnected" : "disconnected" });
+  };
   conn.onChange((connected) => {
     if (!connected) {
       // Every delivery of the old connection is back in its queue.
@@ -135,15 +156,21 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
         for (const group of state.groups.values()) group.held = undefined;
       }
     }
-    emit({ type: connected ? "reconnected" : "disconnected" });
+    up.consume = connected;
+    report();
   });
+  pub.onChange((connected) => {
+    up.publish = connected;
+    report();
+  });
+  pub.onBlocked((blocked) => emit({ type: blocked ? "publishersBlocked" : "publishersUnblocked" }));
 
   const background = (task: string) => (error: unknown) =>
     emit({ type: "backgroundError", task, error });
 
   let sweeps = 0;
   const sweep = setInterval(() => {
-    if (!conn.connected()) return;
+    if (!conn.connected() || !pub.connected()) return;
     sweeps++;
     for (const state of ctx.channels.values()) {
       void (async () => {
@@ -165,7 +192,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   /** Runs `body`, mapping foreign failures to BufferUnavailableError. */
   async function guard<T>(what: string, body: () => Promise<T>): Promise<T> {
     if (closed) throw new BufferUnavailableError("RabbitMQ buffer is closed");
-    if (!conn.connected()) conn.model();
+    conn.model();
     try {
       return await body();
     } catch (error) {
@@ -228,7 +255,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
           return;
         }
         await ensureChannelObjects(conn.model(), settings.name);
-        const meta = new ChannelMeta(conn, settings.name, ctx.publishTimeoutMs);
+        const meta = new ChannelMeta(pub, settings.name, ctx.publishTimeoutMs);
         const groups = await meta.ensureGroups([DEFAULT_GROUP]);
         for (const group of groups) {
           await declareGroupQueue(settings, group);
@@ -313,7 +340,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     getState: (key) =>
       guard("reading state", () =>
         withToken<Record<string, string>, string | undefined>(
-          conn.model(),
+          pub.model(),
           STATE_QUEUE,
           (values) => ({ result: values?.[key] }),
           ctx.publishTimeoutMs,
@@ -323,7 +350,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     setState: (key, value) =>
       guard("writing state", () =>
         withToken<Record<string, string>, void>(
-          conn.model(),
+          pub.model(),
           STATE_QUEUE,
           (values) => ({ next: { ...values, [key]: value }, result: undefined }),
           ctx.publishTimeoutMs,
@@ -332,6 +359,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
 
     ping: () =>
       guard("ping", async () => {
+        pub.model();
         await withChannel(conn.model(), async (channel) => {
           await channel.checkQueue(STATE_QUEUE);
         });
@@ -341,7 +369,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
       if (closed) return;
       closed = true;
       clearInterval(sweep);
-      if (conn.connected()) {
+      if (pub.connected()) {
         for (const state of ctx.channels.values()) await state.meta.flush().catch(() => undefined);
       }
       ctx.leases.clear();
@@ -349,7 +377,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
         for (const group of state.groups.values()) await group.reader.close();
       }
       ctx.channels.clear();
-      await conn.close();
+      await Promise.all([conn.close(), pub.close()]);
     },
   };
   return buffer;

@@ -61,7 +61,7 @@ export async function deadLetter(
 ): Promise<void> {
   const channel = state.settings.name;
   const messageId = messageIdOf(got.message);
-  const publisher = await ctx.conn.publisher();
+  const publisher = await ctx.pub.publisher();
   await publishConfirmed(
     publisher,
     "",
@@ -128,7 +128,7 @@ export async function nackLease(
       await state.meta.addRetryDelay(group.name, bucket);
       group.retryDelays.add(bucket);
     }
-    const publisher = await ctx.conn.publisher();
+    const publisher = await ctx.pub.publisher();
     await publishConfirmed(
       publisher,
       "",
@@ -181,7 +181,7 @@ async function republish(
   attempts: number,
 ): Promise<void> {
   try {
-    const publisher = await ctx.conn.publisher();
+    const publisher = await ctx.pub.publisher();
     await publishConfirmed(
       publisher,
       "",

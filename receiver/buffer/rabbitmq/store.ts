@@ -34,7 +34,7 @@ export async function storeMessage(
   state.publishing++;
   const attempt = (async () => {
     const sequence = await state.meta.nextSequence();
-    const publisher = await ctx.conn.publisher();
+    const publisher = await ctx.pub.publisher();
     await publishConfirmed(
       publisher,
       channelExchange(channel),
