@@ -57,8 +57,6 @@ export interface JetStreamBufferOptions extends BufferOptions {
   readonly settleTimeoutMs?: number;
   /** Interval of the background expiry sweep and lease pruning. @default 5000 */
   readonly sweepIntervalMs?: number;
-  /** Receives events nobody awaits (connection changes, background failures, undecodable messages). */
-  readonly onEvent?: (event: JetStreamBufferEvent) => void;
 }
 
 const FEATURES: BufferFeatures = Object.freeze({

@@ -1,36 +1,19 @@
 /** What the parts of the RabbitMQ buffer share. */
 import type { Message } from "amqplib";
 import { UnknownChannelError } from "../../errors.js";
-import type { ChannelSettings } from "../buffer.js";
+import type { BufferEvent, ChannelSettings } from "../buffer.js";
 import type { TrackedConnection } from "./connection.js";
 import type { GroupReader } from "./group-reader.js";
 import type { LeaseRegistry } from "./leases.js";
 import type { ChannelMeta } from "./meta.js";
 import type { QueueType } from "./topology.js";
 
-/** Something the buffer noticed but could not report to a caller. */
-export type RabbitMqBufferEvent =
-  | { readonly type: "undecodable"; readonly channel: string; readonly group: string }
-  | { readonly type: "backgroundError"; readonly task: string; readonly error: unknown }
-  /**
-   * A group queue exists with other arguments than the channel's settings
-   * ask for (its `ordered` changed): it is used as it is, so a now ordered
-   * channel keeps one message in flight per receiver, not across them.
-   */
-  | {
-      readonly type: "queueArgumentsKept";
-      readonly channel: string;
-      readonly group: string;
-      readonly ordered: boolean;
-    }
-  /** A broker connection went down; calls reject until `reconnected`. */
-  | { readonly type: "disconnected" }
-  /** The broker blocks publishes (memory or disk alarm): ingest is refused, delivery goes on. */
-  | { readonly type: "publishersBlocked" }
-  /** The broker accepts publishes again. */
-  | { readonly type: "publishersUnblocked" }
-  /** The broker connection is back. */
-  | { readonly type: "reconnected" };
+/**
+ * What the buffer reports outside calls: the seam's events. A broker alarm
+ * that blocks publishes is reported as `disconnected` (ingest answers 503
+ * until it lifts) and `reconnected`.
+ */
+export type RabbitMqBufferEvent = BufferEvent;
 
 /** A message waiting in this process for its retry (ordered channels only). */
 export interface HeldRetry {

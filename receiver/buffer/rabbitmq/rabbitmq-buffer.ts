@@ -39,7 +39,7 @@ import { fetchDeliveries } from "./fetch.js";
 import { openGroup, trimPublished, trimRetrying } from "./groups.js";
 import { LeaseRegistry } from "./leases.js";
 import { ChannelMeta } from "./meta.js";
-import { STATE_QUEUE } from "./names.js";
+import { groupQueue, STATE_QUEUE } from "./names.js";
 import { createPeers, type SettleRequest } from "./peers.js";
 import { ackLease, nackLease, releaseLeases } from "./settle.js";
 import { drainExpired, localNumbers, readStats, refreshBacklog } from "./stats.js";
@@ -139,11 +139,12 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     throw await unusable(error);
   }
 
-  // One "disconnected" while either connection is down, one "reconnected" once both are back.
-  const up = { consume: true, publish: true };
+  // One "disconnected" while either connection is down (or publishes are
+  // blocked by a broker alarm), one "reconnected" once all is well again.
+  const up = { consume: true, publish: true, unblocked: true };
   let reported = true;
   const report = () => {
-    const now = up.consume && up.publish;
+    const now = up.consume && up.publish && up.unblocked;
     if (now === reported) return;
     reported = now;
     emit({ type: now ? "reconnected" : "disconnected" });
@@ -163,7 +164,10 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     up.publish = connected;
     report();
   });
-  pub.onBlocked((blocked) => emit({ type: blocked ? "publishersBlocked" : "publishersUnblocked" }));
+  pub.onBlocked((blocked) => {
+    up.unblocked = !blocked;
+    report();
+  });
 
   const background = (task: string) => (error: unknown) =>
     emit({ type: "backgroundError", task, error });
@@ -204,7 +208,10 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   async function declareGroupQueue(settings: ChannelSettings, group: string): Promise<void> {
     const name = settings.name;
     if (!(await ensureGroupQueue(conn.model(), name, group, ctx.queueType, settings.ordered))) {
-      emit({ type: "queueArgumentsKept", channel: name, group, ordered: settings.ordered });
+      const error = new Error(
+        `queue ${groupQueue(name, group)} was created when the channel was ${settings.ordered ? "not " : ""}ordered and is used as it is; delete it (when empty) to apply ordered: ${settings.ordered}`,
+      );
+      emit({ type: "backgroundError", task: "declaring a group queue", error });
     }
   }
 
