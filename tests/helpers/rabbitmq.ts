@@ -9,6 +9,7 @@ import {
   deadLetterQueue,
   expiredQueue,
   groupQueue,
+  lockQueue,
   metaQueue,
   retryQueue,
   STATE_QUEUE,
@@ -38,7 +39,13 @@ export async function deleteRabbitMqChannels(channels: readonly string[]): Promi
         await ch.deleteQueue(groupQueue(channel, group));
         for (const delay of delays) await ch.deleteQueue(retryQueue(channel, group, delay));
       }
-      for (const queue of [deadLetterQueue(channel), expiredQueue(channel), metaQueue(channel)]) {
+      const meta = metaQueue(channel);
+      for (const queue of [
+        deadLetterQueue(channel),
+        expiredQueue(channel),
+        meta,
+        lockQueue(meta),
+      ]) {
         await ch.deleteQueue(queue);
       }
       await ch.deleteExchange(channelExchange(channel));

@@ -12,6 +12,6 @@ export {
   STATE_QUEUE,
 } from "./names.js";
 export { createRabbitMqBuffer, type RabbitMqBufferOptions } from "./rabbitmq-buffer.js";
-export { withToken } from "./token.js";
+export { lockQueue, withToken } from "./token.js";
 export type { QueueType } from "./topology.js";
 export { RETRY_DELAYS_MS } from "./topology.js";

@@ -1,14 +1,15 @@
 /**
  * Shared records kept as one persistent message in a classic durable
  * "token" queue, read and replaced under mutual exclusion across receiver
- * processes. The lock is an exclusive consumer: the broker grants it to
- * one channel at a time (others get ACCESS_REFUSED and retry), and the
- * holder receives the record. It publishes the new version (confirmed)
- * before it acks the old one, so a crash in between leaves both, and the
- * next holder keeps the one with the highest version. A crashed holder's
- * channel closes, which requeues the record and frees the lock.
+ * processes. The lock is an exclusive consumer on the record's lock queue
+ * (`<queue>:lock`, which never holds messages): the broker grants it to one
+ * channel at a time (others get ACCESS_REFUSED and retry) and frees it when
+ * that channel closes, also when its process crashed. The holder takes the
+ * record with `basic.get`, publishes the new version (confirmed) before it
+ * acks the old one, so a crash in between leaves both, and the next holder
+ * keeps the one with the highest version.
  */
-import type { ChannelModel, ConsumeMessage } from "amqplib";
+import type { ChannelModel, GetMessage } from "amqplib";
 import { publishConfirmed } from "./publish.js";
 
 /** A record with its version. */
@@ -47,16 +48,8 @@ export async function withToken<V, R>(
   for (let attempt = 0; ; attempt++) {
     const channel = await model.createConfirmChannel();
     channel.on("error", () => undefined);
-    const received: ConsumeMessage[] = [];
-    let consumerTag: string;
     try {
-      ({ consumerTag } = await channel.consume(
-        queue,
-        (message) => {
-          if (message !== null) received.push(message);
-        },
-        { exclusive: true, noAck: false },
-      ));
+      await channel.consume(lockQueue(queue), () => undefined, { exclusive: true, noAck: true });
     } catch (error) {
       await channel.close().catch(() => undefined);
       if (!isAccessRefused(error) || attempt >= MAX_ATTEMPTS) throw error;
@@ -64,10 +57,12 @@ export async function withToken<V, R>(
       continue;
     }
     try {
-      // The queue process delivers its ready messages before it answers
-      // this declare, and the two reach us in that order.
-      await channel.checkQueue(queue);
-      await channel.cancel(consumerTag);
+      const received: GetMessage[] = [];
+      for (;;) {
+        const message = await channel.get(queue, { noAck: false });
+        if (message === false) break;
+        received.push(message);
+      }
       let newest: Versioned<V> | undefined;
       for (const message of received) {
         const record = JSON.parse(message.content.toString("utf8")) as Versioned<V>;
@@ -99,4 +94,9 @@ export async function withToken<V, R>(
       await channel.close().catch(() => undefined);
     }
   }
+}
+
+/** The lock queue of a token queue. */
+export function lockQueue(queue: string): string {
+  return `${queue}:lock`;
 }

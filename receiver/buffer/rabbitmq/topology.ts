@@ -9,6 +9,7 @@
  * | `wc:<ch>:dead` | classic durable queue | dead letters with reason and attempts |
  * | `wc:<ch>:expired` | classic durable queue | messages the broker expired, until counted |
  * | `wc:<ch>:meta` | classic durable queue | the shared record (meta.ts) |
+ * | `wc:<ch>:meta:lock` | classic durable queue, always empty | its lock: an exclusive consumer (token.ts) |
  *
  * Declarations run on short-lived channels: a declaration that conflicts
  * with an existing queue closes its channel, never the shared ones.
@@ -23,6 +24,7 @@ import {
   retryQueue,
   STATE_QUEUE,
 } from "./names.js";
+import { lockQueue } from "./token.js";
 
 /** Queue type of group and retry queues. */
 export type QueueType = "quorum" | "classic";
@@ -44,7 +46,9 @@ export async function withChannel<T>(
 /** Declares the state token queue shared by all channels. */
 export function ensureStateQueue(model: ChannelModel): Promise<void> {
   return withChannel(model, async (channel) => {
-    await channel.assertQueue(STATE_QUEUE, { durable: true });
+    for (const queue of [STATE_QUEUE, lockQueue(STATE_QUEUE)]) {
+      await channel.assertQueue(queue, { durable: true });
+    }
   });
 }
 
@@ -52,7 +56,8 @@ export function ensureStateQueue(model: ChannelModel): Promise<void> {
 export function ensureChannelObjects(model: ChannelModel, channel: string): Promise<void> {
   return withChannel(model, async (ch) => {
     await ch.assertExchange(channelExchange(channel), "fanout", { durable: true });
-    for (const queue of [deadLetterQueue(channel), expiredQueue(channel), metaQueue(channel)]) {
+    const meta = metaQueue(channel);
+    for (const queue of [deadLetterQueue(channel), expiredQueue(channel), meta, lockQueue(meta)]) {
       await ch.assertQueue(queue, { durable: true });
     }
   });

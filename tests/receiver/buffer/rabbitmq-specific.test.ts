@@ -103,6 +103,15 @@ describe.skipIf(!available)("rabbitmq buffer", () => {
     expect(idsOf(await a.fetch(fetchRequest(channel, { waitMs: 5_000 })))).toEqual([m2!.messageId]);
   });
 
+  it("loses no write when receivers update shared state at the same time", async () => {
+    const a = await openBuffer();
+    const b = await openBuffer();
+    const keys = Array.from({ length: 10 }, (_, i) => `rq-${run}/concurrent-${i}`);
+    await Promise.all(keys.map((key, i) => (i % 2 === 0 ? a : b).setState(key, `v${i}`)));
+    const values = await Promise.all(keys.map((key) => a.getState(key)));
+    expect(values).toEqual(keys.map((_, i) => `v${i}`));
+  });
+
   it("shares state values and groups between receivers", async () => {
     const a = await openBuffer();
     const b = await openBuffer();
