@@ -13,7 +13,7 @@ import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { request } from "undici";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   AckRequestSchema,
   PullRequestSchema,
@@ -23,7 +23,7 @@ import type { ChannelStats, Buffer as RelayBuffer } from "../../receiver/buffer/
 import { createRabbitMqBuffer } from "../../receiver/buffer/rabbitmq/index.js";
 import { loadReceiverConfig } from "../../receiver/config/index.js";
 import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
-import { deleteRabbitMqChannels, RABBITMQ_URL } from "../helpers/rabbitmq.js";
+import { closeRabbitMqAdmin, deleteRabbitMqChannels, RABBITMQ_URL } from "../helpers/rabbitmq.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { type RecordedRequest, startTarget, type Target } from "../helpers/target.js";
 import { headerOf, mapLimit } from "./harness.js";
@@ -195,6 +195,8 @@ function countById(requests: readonly RecordedRequest[]): Map<string, number> {
   for (const req of requests) counts.set(idOf(req), (counts.get(idOf(req)) ?? 0) + 1);
   return counts;
 }
+
+afterAll(closeRabbitMqAdmin);
 
 describe("several receivers on one RabbitMQ", () => {
   let available = true;

@@ -2,7 +2,7 @@
  * RabbitMQ helpers for tests: the broker URL and cleanup of what a test's
  * channels and state keys left on the shared broker.
  */
-import { connect } from "amqplib";
+import { type ChannelModel, connect } from "amqplib";
 import {
   type ChannelRecord,
   channelExchange,
@@ -19,11 +19,32 @@ import {
 /** The test broker. */
 export const RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
 
+let admin: Promise<ChannelModel> | undefined;
+
+/** One connection for the cleanups of a test file; closed by closeRabbitMqAdmin. */
+function adminConnection(): Promise<ChannelModel> {
+  admin ??= connect(RABBITMQ_URL).then((model) => {
+    model.on("error", () => undefined);
+    model.on("close", () => {
+      admin = undefined;
+    });
+    return model;
+  });
+  return admin;
+}
+
+/** Closes the cleanup connection (call in afterAll). */
+export async function closeRabbitMqAdmin(): Promise<void> {
+  const model = await admin?.catch(() => undefined);
+  admin = undefined;
+  await model?.close().catch(() => undefined);
+}
+
 /** Deletes the exchange and every queue of the channels. */
 export async function deleteRabbitMqChannels(channels: readonly string[]): Promise<void> {
-  const model = await connect(RABBITMQ_URL);
+  const model = await adminConnection();
+  const ch = await model.createChannel();
   try {
-    const ch = await model.createChannel();
     for (const channel of channels) {
       const groups = new Map<string, Set<number>>([["default", new Set()]]);
       for (;;) {
@@ -50,28 +71,22 @@ export async function deleteRabbitMqChannels(channels: readonly string[]): Promi
       }
       await ch.deleteExchange(channelExchange(channel));
     }
-    await ch.close();
   } finally {
-    await model.close();
+    await ch.close().catch(() => undefined);
   }
 }
 
 /** Removes the state keys starting with `prefix`. */
 export async function deleteRabbitMqStateKeys(prefix: string): Promise<void> {
-  const model = await connect(RABBITMQ_URL);
-  try {
-    await withToken<Record<string, string>, void>(
-      model,
-      STATE_QUEUE,
-      (values) => ({
-        next: Object.fromEntries(
-          Object.entries(values ?? {}).filter(([key]) => !key.startsWith(prefix)),
-        ),
-        result: undefined,
-      }),
-      5_000,
-    );
-  } finally {
-    await model.close();
-  }
+  await withToken<Record<string, string>, void>(
+    await adminConnection(),
+    STATE_QUEUE,
+    (values) => ({
+      next: Object.fromEntries(
+        Object.entries(values ?? {}).filter(([key]) => !key.startsWith(prefix)),
+      ),
+      result: undefined,
+    }),
+    5_000,
+  );
 }

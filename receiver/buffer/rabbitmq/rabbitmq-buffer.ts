@@ -92,24 +92,28 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
       connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
       heartbeatSeconds: options.heartbeatSeconds ?? 5,
     });
-  const conn = await connection("consume");
-  let pub: TrackedConnection;
-  try {
-    pub = await connection("publish");
-  } catch (error) {
-    await conn.close();
-    throw error;
+  const [consuming, publishing] = await Promise.allSettled([
+    connection("consume"),
+    connection("publish"),
+  ]);
+  if (consuming.status === "rejected" || publishing.status === "rejected") {
+    for (const opened of [consuming, publishing]) {
+      if (opened.status === "fulfilled") await opened.value.close();
+    }
+    throw consuming.status === "rejected"
+      ? consuming.reason
+      : (publishing as PromiseRejectedResult).reason;
   }
+  const conn: TrackedConnection = consuming.value;
+  const pub: TrackedConnection = publishing.value;
   const emit = (event: RabbitMqBufferEvent) => options.onEvent?.(event);
   const unusable = async (error: unknown) => {
     await Promise.all([conn.close(), pub.close()]);
     return new BufferUnavailableError(`RabbitMQ at ${redactUrl(options.url)} is not usable`, error);
   };
-  try {
-    await ensureStateQueue(conn.model());
-  } catch (error) {
-    throw await unusable(error);
-  }
+  const stateQueue = ensureStateQueue(conn.model());
+  // Awaited below, together with the peer link.
+  stateQueue.catch(() => undefined);
   const ctx: RabbitMqContext = {
     conn,
     pub,
@@ -134,7 +138,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     options.peerTimeoutMs ?? 500,
   );
   try {
-    await peers.ensure();
+    await Promise.all([stateQueue, peers.ensure()]);
   } catch (error) {
     throw await unusable(error);
   }

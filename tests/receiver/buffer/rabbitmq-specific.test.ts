@@ -20,6 +20,7 @@ import {
   TEST_CHANNEL_DEFAULTS,
 } from "../../conformance/buffer-context.js";
 import {
+  closeRabbitMqAdmin,
   deleteRabbitMqChannels,
   deleteRabbitMqStateKeys,
   RABBITMQ_URL,
@@ -52,6 +53,7 @@ describe.skipIf(!available)("rabbitmq buffer", () => {
 
   afterAll(async () => {
     await deleteRabbitMqStateKeys(`rq-${run}/`);
+    await closeRabbitMqAdmin();
   });
 
   it("lets a second receiver settle leases the first handed out, with shared numbers", async () => {

@@ -8,6 +8,7 @@ import { createRabbitMqBuffer } from "../../../receiver/buffer/rabbitmq/index.js
 import { describeBufferConformance } from "../../conformance/buffer.conformance.js";
 import { RUN_ID } from "../../conformance/buffer-context.js";
 import {
+  closeRabbitMqAdmin,
   deleteRabbitMqChannels,
   deleteRabbitMqStateKeys,
   RABBITMQ_URL,
@@ -20,6 +21,7 @@ afterAll(async () => {
   if (!available) return;
   // The suite's state keys are `conformance/<run>/<pid>/<n>`.
   await deleteRabbitMqStateKeys(`conformance/${RUN_ID}/${process.pid}/`);
+  await closeRabbitMqAdmin();
 });
 
 describeBufferConformance({
