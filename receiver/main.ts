@@ -36,14 +36,15 @@ const usage = `usage: webhook-connect receiver [options]
   --host HOST            interface to bind (default: 0.0.0.0)
   --port PORT            port for ingest and streaming (default: 8000)
   --buffer URL           sqlite:PATH (default sqlite:./data/buffer.db), nats://host:port
-                         (nats://h1,h2,h3?replicas=3 for a cluster) or redis://host:port[/db]
-                         (rediss:// for TLS)
+                         (nats://h1,h2,h3?replicas=3 for a cluster), redis://host:port[/db]
+                         (rediss:// for TLS) or amqp://user:pass@host:5672/vhost (RabbitMQ;
+                         amqps:// for TLS)
   --tls-cert FILE        PEM certificate (with --tls-key): HTTPS + HTTP/2 via ALPN
   --tls-key FILE         PEM private key
   --heartbeat SECONDS    server heartbeat interval (default: 15)
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
 
-environment: WEBHOOK_CONNECT_BUFFER_URL (or WEBHOOK_CONNECT_NATS_URL),
+environment: WEBHOOK_CONNECT_BUFFER_URL (or WEBHOOK_CONNECT_NATS_URL, WEBHOOK_CONNECT_RABBITMQ_URL),
              WEBHOOK_CONNECT_REDIS_URL (shared rate limits; also the buffer when no other
              buffer URL is given), WEBHOOK_CONNECT_LOG_LEVEL,
              WEBHOOK_CONNECT_ADMIN_TOKEN (enables /admin/webhook-connect/*),

@@ -1,5 +1,4 @@
 /** The buffer room: the seam, the backends and URL-based selection. */
-import { ConfigError } from "../config/config-error.js";
 import type { Buffer, BufferEvent } from "./buffer.js";
 import { createSqliteBuffer } from "./sqlite/index.js";
 import { parseBufferUrl } from "./url.js";
@@ -38,11 +37,10 @@ export async function createBufferFromUrl(
       const { createRedisBuffer, parseRedisBufferUrl } = await import("./redis/index.js");
       return createRedisBuffer({ ...events, ...parseRedisBufferUrl(target.url, source) });
     }
-    case "rabbitmq":
-      throw new ConfigError(
-        source,
-        "",
-        `the ${target.kind} buffer backend is not part of this release; use sqlite:PATH, nats://host:port or redis://host:port`,
-      );
+    case "rabbitmq": {
+      // Loaded only when used, like the NATS client.
+      const { createRabbitMqBuffer } = await import("./rabbitmq/index.js");
+      return createRabbitMqBuffer({ ...events, url: target.url, queueType: target.queueType });
+    }
   }
 }

@@ -20,7 +20,13 @@ export type BufferTarget =
     }
   | NatsTarget
   | { readonly kind: "redis"; readonly url: string }
-  | { readonly kind: "rabbitmq"; readonly url: string };
+  | {
+      readonly kind: "rabbitmq";
+      /** The URL for the client, without our own options. */
+      readonly url: string;
+      /** `queue_type`: group and retry queues; classic where quorum queues are unavailable. */
+      readonly queueType: "quorum" | "classic";
+    };
 
 /**
  * Picks the buffer URL: the flag, else WEBHOOK_CONNECT_BUFFER_URL, else the
@@ -63,7 +69,7 @@ export function parseBufferUrl(url: string, source: string): BufferTarget {
       return { kind: "redis", url };
     case "amqp:":
     case "amqps:":
-      return { kind: "rabbitmq", url };
+      return parseAmqpUrl(parsed, source);
     default:
       throw new ConfigError(
         source,
@@ -126,4 +132,29 @@ function parseSqliteUrl(url: string, source: string): BufferTarget {
     }
   }
   return { kind: "sqlite", path, ...options };
+}
+
+/**
+ * `amqp://user:pass@host:port/vhost` (`amqps://` for TLS) with an optional
+ * `queue_type=quorum|classic`; the client's own options (`heartbeat`,
+ * `frameMax`, …) pass through.
+ */
+function parseAmqpUrl(parsed: URL, source: string): BufferTarget {
+  if (parsed.hostname === "") {
+    throw new ConfigError(
+      source,
+      "",
+      "amqp:// URL needs a host (amqp://user:pass@host:5672/vhost)",
+    );
+  }
+  let queueType: "quorum" | "classic" = "quorum";
+  const value = parsed.searchParams.get("queue_type");
+  if (value !== null) {
+    if (value !== "quorum" && value !== "classic") {
+      throw new ConfigError(source, "queue_type", `expected quorum or classic, got '${value}'`);
+    }
+    queueType = value;
+    parsed.searchParams.delete("queue_type");
+  }
+  return { kind: "rabbitmq", url: parsed.toString(), queueType };
 }
