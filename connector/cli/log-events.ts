@@ -30,7 +30,9 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
       if (event.fatal) {
         logger.error(
           { code: event.code, reason: event.message },
-          "the receiver refused this connector; check token and channel (retrying at the longest delay)",
+          event.code === "WC_ERR_CONNECTOR_PROXY"
+            ? "the forward proxy refused this connector; check the credentials in proxy_url (retrying at the longest delay)"
+            : "the receiver refused this connector; check token and channel (retrying at the longest delay)",
         );
       } else {
         logger.warn({ code: event.code, reason: event.message }, "connect failed");

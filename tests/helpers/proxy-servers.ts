@@ -1,0 +1,196 @@
+/**
+ * Real proxy software for tests (squid, tinyproxy, nginx, HAProxy,
+ * mitmproxy), each started on 127.0.0.1 and a free port with a config in a
+ * temporary folder. A missing binary fails loudly under CI=true; elsewhere
+ * the tests skip with a message saying what to install.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { freePort, tempDir } from "./processes.js";
+
+/** Proxy programs, where Debian installs them and the package that has them. */
+export const proxyPrograms = {
+  squid: { path: "/usr/sbin/squid", pkg: "squid" },
+  tinyproxy: { path: "/usr/bin/tinyproxy", pkg: "tinyproxy" },
+  nginx: { path: "/usr/sbin/nginx", pkg: "nginx-light" },
+  haproxy: { path: "/usr/sbin/haproxy", pkg: "haproxy" },
+  mitmdump: { path: "/usr/bin/mitmdump", pkg: "mitmproxy" },
+} as const;
+
+/** A proxy program name. */
+export type ProxyProgram = keyof typeof proxyPrograms;
+
+/**
+ * True when the program is installed. When it is not: throws under
+ * CI=true, otherwise prints what to install and returns false, so the
+ * caller can `describe.skipIf(!available)`.
+ */
+export function proxyProgramAvailable(name: ProxyProgram): boolean {
+  const { path, pkg } = proxyPrograms[name];
+  if (existsSync(path)) return true;
+  const message = `${name} is not installed (${path}); install it with: apt-get install -y ${pkg}`;
+  if (process.env["CI"] === "true") throw new Error(message);
+  console.warn(`skipping ${name} tests: ${message}`);
+  return false;
+}
+
+/** A running proxy process. */
+export interface ProxyServer {
+  /** `http://127.0.0.1:port`. */
+  readonly url: string;
+  readonly port: number;
+  /** Folder of its config and logs. */
+  readonly dir: string;
+  /** Its log (access log where the program has one) so far. */
+  log(): string;
+  /** Everything it printed so far. */
+  output(): string;
+  close(): Promise<void>;
+}
+
+function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error(`proxy exited before listening on ${port}:\n${output()}`));
+        return;
+      }
+      const socket = connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once("error", () => {
+        socket.destroy();
+        if (Date.now() > deadline)
+          reject(new Error(`proxy not listening on ${port}:\n${output()}`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+/** Spawns `command args` and waits for it to listen on `port`. */
+export async function startProxyProcess(
+  command: string,
+  args: string[],
+  options: { port: number; dir: string; logFile?: string; extraPorts?: number[] },
+): Promise<ProxyServer> {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    await waitForPort(options.port, child, () => output);
+    for (const extra of options.extraPorts ?? []) await waitForPort(extra, child, () => output);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return {
+    url: `http://127.0.0.1:${options.port}`,
+    port: options.port,
+    dir: options.dir,
+    output: () => output,
+    log: () =>
+      options.logFile !== undefined && existsSync(options.logFile)
+        ? readFileSync(options.logFile, "utf8")
+        : output,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** Options of the forward proxies. */
+export interface ForwardProxyOptions {
+  /** Require Basic authentication with these credentials. */
+  readonly credentials?: { readonly user: string; readonly password: string };
+  /** Refuse CONNECT to any port but 443 (squid's stock rule). */
+  readonly connectOnly443?: boolean;
+}
+
+/** Starts squid as a forward proxy (CONNECT to any port unless `connectOnly443`). */
+export async function startSquid(options: ForwardProxyOptions = {}): Promise<ProxyServer> {
+  const dir = tempDir("wc-squid-");
+  // squid drops root privileges to its `proxy` user, which must write the logs.
+  chmodSync(dir, 0o777);
+  const port = await freePort();
+  const lines = [
+    `http_port 127.0.0.1:${port}`,
+    `pid_filename ${join(dir, "squid.pid")}`,
+    `access_log stdio:${join(dir, "access.log")}`,
+    `cache_log ${join(dir, "cache.log")}`,
+    `coredump_dir ${dir}`,
+    "cache deny all",
+    "pinger_enable off",
+    "shutdown_lifetime 0 seconds",
+    "visible_hostname wc-test-squid",
+    "acl SSL_ports port 443",
+    "acl CONNECT method CONNECT",
+  ];
+  if (options.connectOnly443 === true) lines.push("http_access deny CONNECT !SSL_ports");
+  if (options.credentials !== undefined) {
+    const passwd = join(dir, "passwd");
+    const hash = execFileSync("openssl", ["passwd", "-apr1", options.credentials.password])
+      .toString()
+      .trim();
+    writeFileSync(passwd, `${options.credentials.user}:${hash}\n`);
+    chmodSync(passwd, 0o644);
+    lines.push(
+      `auth_param basic program /usr/lib/squid/basic_ncsa_auth ${passwd}`,
+      "auth_param basic realm wc-test",
+      "acl authenticated proxy_auth REQUIRED",
+      "http_access allow authenticated",
+    );
+  } else {
+    lines.push("http_access allow all");
+  }
+  lines.push("http_access deny all");
+  const config = join(dir, "squid.conf");
+  writeFileSync(config, `${lines.join("\n")}\n`);
+  return startProxyProcess(proxyPrograms.squid.path, ["-N", "-f", config], {
+    port,
+    dir,
+    logFile: join(dir, "access.log"),
+  });
+}
+
+/** Starts tinyproxy as a forward proxy (CONNECT to any port). */
+export async function startTinyproxy(options: ForwardProxyOptions = {}): Promise<ProxyServer> {
+  const dir = tempDir("wc-tinyproxy-");
+  chmodSync(dir, 0o777);
+  const port = await freePort();
+  const logFile = join(dir, "tinyproxy.log");
+  const lines = [
+    `Port ${port}`,
+    "Listen 127.0.0.1",
+    "Timeout 600",
+    `LogFile "${logFile}"`,
+    "LogLevel Info",
+    `PidFile "${join(dir, "tinyproxy.pid")}"`,
+    "MaxClients 100",
+    "Allow 127.0.0.1",
+  ];
+  if (options.connectOnly443 === true) lines.push("ConnectPort 443");
+  if (options.credentials !== undefined) {
+    lines.push(`BasicAuth ${options.credentials.user} ${options.credentials.password}`);
+  }
+  const config = join(dir, "tinyproxy.conf");
+  writeFileSync(config, `${lines.join("\n")}\n`);
+  return startProxyProcess(proxyPrograms.tinyproxy.path, ["-d", "-c", config], {
+    port,
+    dir,
+    logFile,
+  });
+}
