@@ -13,6 +13,13 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
       logger.debug({ attempt: event.attempt }, "connecting");
       return;
     case "connected":
+      // One line per transport `auto` left, with why, before the one it ended on.
+      for (const fallback of event.fallbacks) {
+        logger.warn(
+          { transport: fallback.transport, reason: fallback.reason, using: event.transport },
+          "transport failed; falling back",
+        );
+      }
       logger.info(
         {
           transport: event.transport,

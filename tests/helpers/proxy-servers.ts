@@ -194,3 +194,56 @@ export async function startTinyproxy(options: ForwardProxyOptions = {}): Promise
     logFile,
   });
 }
+
+/** Options of startMitmproxy. */
+export interface MitmproxyOptions {
+  /** Offer HTTP/2 to clients. @default false (the corporate downgrade to HTTP/1.1) */
+  readonly http2?: boolean;
+  /** Refuse WebSocket upgrades with 403, as some corporate policies do. @default false */
+  readonly blockWebSocket?: boolean;
+}
+
+/** A TLS-inspecting proxy: mitmdump, with its CA certificate file. */
+export interface TlsInspectingProxy extends ProxyServer {
+  /** PEM of the CA mitmproxy signs its certificates with. */
+  readonly caCertPath: string;
+}
+
+/**
+ * Starts mitmdump as a TLS-inspecting forward proxy: it answers CONNECT,
+ * terminates TLS with a certificate of its own CA, buffers whole responses
+ * (mitmproxy's default) and does not verify the receiver's certificate.
+ */
+export async function startMitmproxy(options: MitmproxyOptions = {}): Promise<TlsInspectingProxy> {
+  const dir = tempDir("wc-mitmproxy-");
+  const port = await freePort();
+  const addon = join(dir, "block_websocket.py");
+  writeFileSync(
+    addon,
+    [
+      "from mitmproxy import http",
+      "",
+      "def request(flow: http.HTTPFlow) -> None:",
+      '    if flow.request.headers.get("upgrade", "").lower() == "websocket":',
+      '        flow.response = http.Response.make(403, b"WebSocket is blocked by policy")',
+      "",
+    ].join("\n"),
+  );
+  const server = await startProxyProcess(
+    proxyPrograms.mitmdump.path,
+    [
+      "--listen-host",
+      "127.0.0.1",
+      "--listen-port",
+      String(port),
+      "--set",
+      `confdir=${dir}`,
+      "--set",
+      `http2=${options.http2 === true}`,
+      ...(options.blockWebSocket === true ? ["-s", addon] : []),
+      "--ssl-insecure",
+    ],
+    { port, dir },
+  );
+  return { ...server, caCertPath: join(dir, "mitmproxy-ca-cert.pem") };
+}
