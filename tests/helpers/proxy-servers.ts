@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { freePort, tempDir } from "./processes.js";
 
 /** Proxy programs, where Debian installs them and the package that has them. */
@@ -246,4 +247,79 @@ export async function startMitmproxy(options: MitmproxyOptions = {}): Promise<Tl
     { port, dir },
   );
   return { ...server, caCertPath: join(dir, "mitmproxy-ca-cert.pem") };
+}
+
+/**
+ * A shipped deploy config (docs/deploy/NAME) with its site-specific values
+ * replaced for a test. Every `from` must occur in the file, so the tested
+ * file cannot drift from the shipped one unnoticed.
+ */
+export function deployConfig(name: string, replacements: readonly [string, string][]): string {
+  const path = fileURLToPath(new URL(`../../docs/deploy/${name}`, import.meta.url));
+  let text = readFileSync(path, "utf8");
+  for (const [from, to] of replacements) {
+    if (!text.includes(from)) throw new Error(`docs/deploy/${name} no longer contains '${from}'`);
+    text = text.replaceAll(from, to);
+  }
+  return text;
+}
+
+/** Options of startNginx and startHaproxy. */
+export interface ReverseProxyOptions {
+  /** `host:port` of the receiver. */
+  readonly upstream: string;
+  /** Certificate and key the proxy presents. */
+  readonly cert: { readonly certPath: string; readonly keyPath: string };
+  /** Further replacements in the shipped config. */
+  readonly replace?: readonly [string, string][];
+}
+
+/** Starts nginx with docs/deploy/nginx.conf on 127.0.0.1 and a free port (TLS). */
+export async function startNginx(options: ReverseProxyOptions): Promise<ProxyServer> {
+  const dir = tempDir("wc-nginx-");
+  chmodSync(dir, 0o777);
+  const port = await freePort();
+  const text = deployConfig("nginx.conf", [
+    ["pid /run/nginx.pid;", `pid ${join(dir, "nginx.pid")};`],
+    ["error_log /var/log/nginx/error.log warn;", `error_log ${join(dir, "error.log")} warn;`],
+    [
+      "access_log /var/log/nginx/webhook-connect.log;",
+      `access_log ${join(dir, "access.log")};\n    client_body_temp_path ${join(dir, "body")};\n    proxy_temp_path ${join(dir, "proxy")};`,
+    ],
+    ["server 127.0.0.1:8000;", `server ${options.upstream};`],
+    ["listen 443 ssl http2;", `listen 127.0.0.1:${port} ssl http2;`],
+    ["/etc/ssl/webhook-connect/fullchain.pem", options.cert.certPath],
+    ["/etc/ssl/webhook-connect/privkey.pem", options.cert.keyPath],
+    ["worker_processes auto;", "worker_processes 1;"],
+    ...(options.replace ?? []),
+  ]);
+  const config = join(dir, "nginx.conf");
+  writeFileSync(config, text);
+  return startProxyProcess(
+    proxyPrograms.nginx.path,
+    ["-p", dir, "-c", config, "-g", "daemon off;"],
+    { port, dir, logFile: join(dir, "access.log") },
+  );
+}
+
+/** Starts HAProxy with docs/deploy/haproxy.cfg on 127.0.0.1 and a free port (TLS). */
+export async function startHaproxy(options: ReverseProxyOptions): Promise<ProxyServer> {
+  const dir = tempDir("wc-haproxy-");
+  const port = await freePort();
+  const pem = join(dir, "cert.pem");
+  writeFileSync(
+    pem,
+    Buffer.concat([readFileSync(options.cert.certPath), readFileSync(options.cert.keyPath)]),
+  );
+  const text = deployConfig("haproxy.cfg", [
+    [
+      "bind :443 ssl crt /etc/haproxy/certs/relay.example.com.pem",
+      `bind 127.0.0.1:${port} ssl crt ${pem}`,
+    ],
+    ["127.0.0.1:8000", options.upstream],
+    ...(options.replace ?? []),
+  ]);
+  const config = join(dir, "haproxy.cfg");
+  writeFileSync(config, text);
+  return startProxyProcess(proxyPrograms.haproxy.path, ["-f", config, "-db"], { port, dir });
 }
