@@ -21,7 +21,7 @@ import {
   startTinyproxy,
 } from "../helpers/proxy-servers.js";
 import { startTarget, type Target } from "../helpers/target.js";
-import { e2eBackends, Relay } from "./harness.js";
+import { e2eBackends, headerOf, Relay } from "./harness.js";
 
 const available = proxyProgramAvailable("squid") && proxyProgramAvailable("tinyproxy");
 const protocols = ["grpc", "connect", "websocket", "sse", "long_poll"] as const;
@@ -47,7 +47,7 @@ describe.skipIf(!available)("connector through forward proxies to a TLS receiver
       hook: {
         data_type: "blob",
         module: "webhook_connect",
-        "module-config": { channel: "fwd", channel_token: token },
+        "module-config": { channel: "fwd", channel_token: token, max_connections: 50 },
       },
     });
     const receiver = runCli(
@@ -198,23 +198,36 @@ describe.skipIf(!available)("connector through forward proxies to a TLS receiver
       .toBeGreaterThanOrEqual(protocols.length);
   });
 
-  it("goes direct when NO_PROXY matches the receiver by CIDR, and --proxy beats HTTPS_PROXY", async () => {
+  it("goes direct when NO_PROXY matches the receiver by CIDR, --proxy beats HTTPS_PROXY, and targets are never proxied", async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
+    // A proxy for the local http:// target too: deliveries must ignore it.
     const bypass = connector("no-proxy", {
       protocol: "grpc",
       group: "no-proxy",
-      env: { HTTPS_PROXY: dead, NO_PROXY: "example.com, 127.0.0.0/8" },
+      env: { HTTPS_PROXY: dead, HTTP_PROXY: dead, NO_PROXY: "example.com, 127.0.0.0/8" },
     });
-    await bypass.waitForOutput(/"msg":"connected"/);
-    expect(bypass.output()).toContain('"proxy":"none"');
     const explicit = connector("explicit", {
       protocol: "sse",
       group: "explicit",
-      env: { HTTPS_PROXY: dead },
+      env: { HTTPS_PROXY: dead, HTTP_PROXY: dead },
       args: ["--proxy", tinyproxy.url],
     });
+    await bypass.waitForOutput(/"msg":"connected"/);
+    expect(bypass.output()).toContain('"proxy":"none"');
     await explicit.waitForOutput(/"msg":"connected"/);
     expect(explicit.output()).toContain(`"proxy":"${tinyproxy.url}"`);
+    const body = Buffer.from("delivered without a proxy");
+    const id = await send(body);
+    const delivered = (name: string) =>
+      target.requests.find(
+        (r) => r.url === `/${name}` && headerOf(r.rawHeaders, "x-webhook-message-id") === id,
+      );
+    await expect
+      .poll(() => delivered("no-proxy")?.body.equals(body), { timeout: 10_000 })
+      .toBe(true);
+    await expect
+      .poll(() => delivered("explicit")?.body.equals(body), { timeout: 10_000 })
+      .toBe(true);
     await Promise.all([bypass.stop("SIGKILL"), explicit.stop("SIGKILL")]);
   });
 
