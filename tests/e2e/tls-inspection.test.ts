@@ -19,6 +19,8 @@ import {
   startMitmproxy,
   type TlsInspectingProxy,
 } from "../helpers/proxy-servers.js";
+import { startTarget } from "../helpers/target.js";
+import { headerOf } from "./harness.js";
 
 const available = proxyProgramAvailable("mitmdump");
 const OPEN_TIMEOUT_MS = 2_000;
@@ -128,6 +130,45 @@ describe.skipIf(!available)("connector through a TLS-inspecting proxy (mitmproxy
     // One open timeout, not one per transport: the HTTP/2 refusal is noticed at once.
     expect(Date.now() - started).toBeLessThan(OPEN_TIMEOUT_MS * 2 + 3_000);
     await deliversThrough(session);
+  });
+
+  it("trusts the inspecting proxy's CA from NODE_EXTRA_CA_CERTS (connector CLI, HTTPS_PROXY)", async () => {
+    const target = await startTarget();
+    const config = writeJson(dir, "connector.json", {
+      cloud_url: cloudUrl,
+      channel: "mitm",
+      token,
+      protocol: "websocket",
+      group: "extra-ca",
+      reconnect_delay: 0.2,
+      default_target: { url: `${target.url}/extra-ca` },
+    });
+    const connector = runCli(["connector", "--config", config], {
+      NODE_EXTRA_CA_CERTS: withWebSocket.caCertPath,
+      HTTPS_PROXY: withWebSocket.url,
+      NO_PROXY: "",
+      no_proxy: "",
+      https_proxy: "",
+    });
+    try {
+      const line = await connector.waitForOutput(/^.*"msg":"connected".*$/m);
+      expect(line).toContain('"transport":"websocket"');
+      const body = Buffer.from("through the inspecting proxy");
+      const sent = await request(`${cloudUrl}/webhook/hook`, {
+        method: "POST",
+        dispatcher: sender,
+        headers: { "content-type": "application/octet-stream" },
+        body,
+      });
+      expect(sent.statusCode).toBe(200);
+      const { message_id: id } = (await sent.body.json()) as { message_id: string };
+      const delivered = () =>
+        target.requests.find((r) => headerOf(r.rawHeaders, "x-webhook-message-id") === id);
+      await expect.poll(() => delivered()?.body.equals(body), { timeout: 10_000 }).toBe(true);
+    } finally {
+      await connector.stop("SIGKILL");
+      await target.close();
+    }
   });
 
   it("with WebSocket blocked, also leaves the buffered SSE stream and ends on long-poll", async () => {
