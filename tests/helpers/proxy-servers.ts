@@ -266,12 +266,16 @@ export function deployConfig(name: string, replacements: readonly [string, strin
 
 /** Options of startNginx and startHaproxy. */
 export interface ReverseProxyOptions {
-  /** `host:port` of the receiver. */
-  readonly upstream: string;
+  /** `host:port` of the receiver, or of each receiver. */
+  readonly upstream: string | readonly string[];
   /** Certificate and key the proxy presents. */
   readonly cert: { readonly certPath: string; readonly keyPath: string };
   /** Further replacements in the shipped config. */
   readonly replace?: readonly [string, string][];
+}
+
+function upstreams(options: ReverseProxyOptions): readonly string[] {
+  return typeof options.upstream === "string" ? [options.upstream] : options.upstream;
 }
 
 /** Starts nginx with docs/deploy/nginx.conf on 127.0.0.1 and a free port (TLS). */
@@ -286,7 +290,12 @@ export async function startNginx(options: ReverseProxyOptions): Promise<ProxySer
       "access_log /var/log/nginx/webhook-connect.log;",
       `access_log ${join(dir, "access.log")};\n    client_body_temp_path ${join(dir, "body")};\n    proxy_temp_path ${join(dir, "proxy")};`,
     ],
-    ["server 127.0.0.1:8000;", `server ${options.upstream};`],
+    [
+      "server 127.0.0.1:8000;",
+      upstreams(options)
+        .map((u) => `server ${u};`)
+        .join("\n        "),
+    ],
     ["listen 443 ssl http2;", `listen 127.0.0.1:${port} ssl http2;`],
     ["/etc/ssl/webhook-connect/fullchain.pem", options.cert.certPath],
     ["/etc/ssl/webhook-connect/privkey.pem", options.cert.keyPath],
@@ -316,7 +325,18 @@ export async function startHaproxy(options: ReverseProxyOptions): Promise<ProxyS
       "bind :443 ssl crt /etc/haproxy/certs/relay.example.com.pem",
       `bind 127.0.0.1:${port} ssl crt ${pem}`,
     ],
-    ["127.0.0.1:8000", options.upstream],
+    [
+      "server receiver1 127.0.0.1:8000 check",
+      upstreams(options)
+        .map((u, i) => `server receiver${i + 1} ${u} check`)
+        .join("\n    "),
+    ],
+    [
+      "server receiver1 127.0.0.1:8000 proto h2 check",
+      upstreams(options)
+        .map((u, i) => `server receiver${i + 1} ${u} proto h2 check`)
+        .join("\n    "),
+    ],
     ...(options.replace ?? []),
   ]);
   const config = join(dir, "haproxy.cfg");
