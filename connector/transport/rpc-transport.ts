@@ -67,17 +67,22 @@ function createRpcRelayTransport(
     },
   };
 
-  /** Session options with a fresh tunnel through the proxy, when there is one. */
-  async function connectionOptions(signal: AbortSignal): Promise<SecureClientSessionOptions> {
+  /**
+   * Session options with a fresh tunnel through the proxy, when there is
+   * one; `discard` closes the tunnel if the session never took it.
+   */
+  async function connectionOptions(
+    signal: AbortSignal,
+  ): Promise<{ sessionOptions: SecureClientSessionOptions; discard: () => void }> {
     const proxy = options.proxy;
-    if (proxy === undefined) return nodeOptions;
+    if (proxy === undefined) return { sessionOptions: nodeOptions, discard: () => undefined };
     const url = new URL(baseUrl);
     const secure = url.protocol === "https:";
     const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
     const tunnel = await openTunnel(proxy, url.hostname, port, signal);
     const socket = secure ? tlsOverTunnel(tunnel, url.hostname, options.tls, ["h2"]) : tunnel;
     let used = false;
-    return {
+    const sessionOptions: SecureClientSessionOptions = {
       ...nodeOptions,
       createConnection: () => {
         if (!used) {
@@ -90,20 +95,23 @@ function createRpcRelayTransport(
         return spent;
       },
     };
+    return {
+      sessionOptions,
+      discard: () => {
+        if (!used) socket.destroy();
+      },
+    };
   }
 
   async function openOnce(openOptions: OpenSessionOptions) {
-    await probeHttp2(
-      name,
-      baseUrl,
-      await connectionOptions(openOptions.signal),
-      openOptions.signal,
-    );
-    const sessionManager = new Http2SessionManager(
-      baseUrl,
-      {},
-      await connectionOptions(openOptions.signal),
-    );
+    const probe = await connectionOptions(openOptions.signal);
+    try {
+      await probeHttp2(name, baseUrl, probe.sessionOptions, openOptions.signal);
+    } finally {
+      probe.discard();
+    }
+    const connection = await connectionOptions(openOptions.signal);
+    const sessionManager = new Http2SessionManager(baseUrl, {}, connection.sessionOptions);
     const transport =
       name === "grpc"
         ? createGrpcTransport({ baseUrl, sessionManager })
@@ -115,7 +123,10 @@ function createRpcRelayTransport(
         createClient(LazyRelayService, transport).connect(requests, callOptions),
       token: options.token,
       options: openOptions,
-      dispose: () => sessionManager.abort(),
+      dispose: () => {
+        sessionManager.abort();
+        connection.discard();
+      },
     });
   }
 }
