@@ -63,8 +63,8 @@ export function connectToProxy(proxy: ForwardProxy, signal?: AbortSignal): Promi
 
 /**
  * Opens a CONNECT tunnel to `host:port` through the proxy. Resolves with
- * the socket once the proxy answered 2xx, paused, with nothing read past
- * the proxy's answer.
+ * the socket once the proxy answered 2xx, with nothing read past the
+ * proxy's answer.
  */
 export async function openTunnel(
   proxy: ForwardProxy,
@@ -85,7 +85,7 @@ export async function openTunnel(
     const cleanup = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-      socket.off("data", onData);
+      socket.off("readable", onReadable);
       socket.off("error", onError);
       socket.off("end", onEnd);
     };
@@ -103,14 +103,24 @@ export async function openTunnel(
       );
     const onEnd = () =>
       fail(new ProxyError(`proxy ${proxy.label} closed the connection on CONNECT ${authority}`));
-    const onData = (chunk: Buffer) => {
+    // Read in paused mode ('readable'), never flowing: once the listener is
+    // gone the socket is back in its initial mode, so whoever takes it next
+    // (TLS, HTTP/2, ws, undici) reads it as a fresh connection.
+    const onReadable = () => {
+      for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read()) {
+        if (onChunk(chunk)) return;
+      }
+    };
+    /** Handles one chunk of the answer; true once the answer is complete or failed. */
+    const onChunk = (chunk: Buffer): boolean => {
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf("\r\n\r\n");
       if (end === -1) {
         if (head.length > MAX_HEAD_BYTES) {
           fail(new ProxyError(`proxy ${proxy.label} sent an oversized answer to CONNECT`));
+          return true;
         }
-        return;
+        return false;
       }
       const statusLine = head.subarray(0, head.indexOf("\r\n")).toString("latin1");
       const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
@@ -118,7 +128,7 @@ export async function openTunnel(
         fail(
           new ProxyError(`proxy ${proxy.label} answered CONNECT with '${statusLine.slice(0, 80)}'`),
         );
-        return;
+        return true;
       }
       const status = Number(match[1]);
       const reason = match[2] ?? "";
@@ -131,7 +141,7 @@ export async function openTunnel(
             { status },
           ),
         );
-        return;
+        return true;
       }
       if (status < 200 || status > 299) {
         fail(
@@ -142,15 +152,15 @@ export async function openTunnel(
             },
           ),
         );
-        return;
+        return true;
       }
       cleanup();
-      socket.pause();
       const rest = head.subarray(end + 4);
       if (rest.length > 0) socket.unshift(rest);
       resolve(socket);
+      return true;
     };
-    socket.on("data", onData);
+    socket.on("readable", onReadable);
     socket.once("error", onError);
     socket.once("end", onEnd);
     if (signal?.aborted) {

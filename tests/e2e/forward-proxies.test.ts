@@ -270,13 +270,15 @@ describe.skipIf(!available)("connector through forward proxies to a TLS receiver
 describe.skipIf(!available)("connector through a forward proxy to a cleartext receiver", () => {
   let relay: Relay;
   let strict: ProxyServer;
+  let open: ProxyServer;
   let target: Target;
 
   beforeAll(async () => {
     relay = new Relay(e2eBackends.find((b) => b.name === "sqlite")!);
-    [strict, target] = await Promise.all([
+    [strict, open, target] = await Promise.all([
       // CONNECT only to 443: the receiver's port is reachable by absolute-form requests alone.
       startSquid({ credentials, connectOnly443: true }),
+      startTinyproxy(),
       startTarget(),
       relay.startReceiver(),
     ]);
@@ -284,7 +286,7 @@ describe.skipIf(!available)("connector through a forward proxy to a cleartext re
 
   afterAll(async () => {
     await relay?.close();
-    await Promise.all([strict?.close(), target?.close()]);
+    await Promise.all([strict?.close(), open?.close(), target?.close()]);
   });
 
   it("sends SSE, long-poll and Connect over HTTP/1.1 as absolute-form requests, and auto says why it fell back", async () => {
@@ -335,5 +337,45 @@ describe.skipIf(!available)("connector through a forward proxy to a cleartext re
           `POST http://127\\.0\\.0\\.1:${relay.port}/webhookconnect\\.v1\\.RelayService/Subscribe alice`,
         ),
       );
+  });
+
+  it("carries gRPC (h2c) and WebSocket (ws://) through CONNECT to a cleartext receiver", async () => {
+    const proxy = parseProxyUrl(open.url);
+    if ("problem" in proxy) throw new Error(proxy.problem);
+    const sessions = await Promise.all(
+      ["grpc", "websocket"].map((protocol) =>
+        createTransportForProtocol(protocol as "grpc" | "websocket", {
+          cloudUrl: relay.url,
+          token: relay.token,
+          proxy,
+        }).open({
+          hello: {
+            channel: relay.channel,
+            connectorId: protocol,
+            group: `clear-${protocol}`,
+            maxInFlight: 8,
+            clientVersion: "test",
+          },
+          signal: AbortSignal.timeout(15_000),
+        }),
+      ),
+    );
+    try {
+      const body = Buffer.from('{"through":"a cleartext tunnel"}');
+      const sent = await relay.send("json_hook", body);
+      expect(sent.status).toBe(200);
+      for (const session of sessions) {
+        for await (const message of session.messages) {
+          expect(session.ack(message.messageId)).toBe(true);
+          if (message.messageId === sent.json?.["message_id"]) {
+            expect(Buffer.from(message.body).equals(body), session.transport).toBe(true);
+            break;
+          }
+        }
+      }
+      expect(open.log()).toContain(`CONNECT 127.0.0.1:${relay.port}`);
+    } finally {
+      await Promise.all(sessions.map((session) => session.close()));
+    }
   });
 });
