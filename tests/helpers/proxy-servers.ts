@@ -75,13 +75,36 @@ function waitForPort(port: number, child: ChildProcess, output: () => string): P
   });
 }
 
-/** Spawns `command args` and waits for it to listen on `port`. */
+/** Process groups of the proxies started and not yet closed. */
+const running = new Set<number>();
+
+/** Signals a proxy's whole process group: nginx's workers outlive a killed master otherwise. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function killGroup(pid: number): void {
+  running.delete(pid);
+  signalGroup(pid, "SIGKILL");
+}
+
+// Also when a test file fails before its afterAll could close what it started.
+process.once("exit", () => {
+  for (const pid of [...running]) killGroup(pid);
+});
+
+/** Spawns `command args` in its own process group and waits for it to listen on `port`. */
 export async function startProxyProcess(
   command: string,
   args: string[],
   options: { port: number; dir: string; logFile?: string; extraPorts?: number[] },
 ): Promise<ProxyServer> {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  if (child.pid !== undefined) running.add(child.pid);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString("utf8");
@@ -94,7 +117,7 @@ export async function startProxyProcess(
     await waitForPort(options.port, child, () => output);
     for (const extra of options.extraPorts ?? []) await waitForPort(extra, child, () => output);
   } catch (error) {
-    child.kill("SIGKILL");
+    if (child.pid !== undefined) killGroup(child.pid);
     throw error;
   }
   return {
@@ -107,8 +130,14 @@ export async function startProxyProcess(
         ? readFileSync(options.logFile, "utf8")
         : output,
     async close() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      const pid = child.pid;
+      if (pid === undefined) return;
+      // SIGTERM first, so a master reaps its workers (no zombies); SIGKILL if it lingers.
+      signalGroup(pid, "SIGTERM");
+      const timer = setTimeout(() => killGroup(pid), 3_000);
       await exited;
+      clearTimeout(timer);
+      killGroup(pid);
     },
   };
 }
