@@ -13,6 +13,7 @@ export const connectorErrorCodes = [
   "WC_ERR_CONNECTOR_PROTOCOL",
   "WC_ERR_CONNECTOR_HEARTBEAT_TIMEOUT",
   "WC_ERR_CONNECTOR_TLS",
+  "WC_ERR_CONNECTOR_PROXY",
 ] as const;
 
 /** A stable connector error code. */
@@ -113,6 +114,25 @@ export class TlsFileError extends ConnectorError {
   constructor(message: string, cause?: unknown) {
     super("WC_ERR_CONNECTOR_TLS", message, { cause, fatal: true });
     this.name = "TlsFileError";
+  }
+}
+
+/**
+ * The forward proxy failed: unreachable, refused the credentials (407,
+ * fatal: an operator must fix them) or refused the tunnel. The message
+ * names the proxy (never its credentials), not the receiver.
+ */
+export class ProxyError extends ConnectorError {
+  /** HTTP status the proxy answered, or 0 when it did not answer. */
+  readonly status: number;
+
+  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+    super("WC_ERR_CONNECTOR_PROXY", message, {
+      cause: options.cause,
+      fatal: options.status === 407,
+    });
+    this.name = "ProxyError";
+    this.status = options.status ?? 0;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { pino } from "pino";
 import { ConfigError } from "../receiver/config/config-error.js";
-import { buildDeliverer, buildTransport, runnerOptions } from "./cli/build.js";
+import { buildDeliverer, buildTransport, connectorProxy, runnerOptions } from "./cli/build.js";
 import { logConnectorEvent, logModuleEvent } from "./cli/log-events.js";
 import { connectorVersion } from "./cli/version.js";
 import { connectorUsage, loadConnectorConfig } from "./config/index.js";
@@ -80,8 +80,10 @@ export async function runConnectorCli(
 
   let transport: Transport;
   let deliverer: Deliverer;
+  let proxy: ReturnType<typeof connectorProxy>;
   try {
-    transport = buildTransport(config);
+    proxy = connectorProxy(config, env);
+    transport = buildTransport(config, proxy);
     deliverer = await buildDeliverer(config, env, (event) => logModuleEvent(logger, event), stdout);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof TlsFileError) {
@@ -115,6 +117,7 @@ export async function runConnectorCli(
       channel: config.channel,
       group: config.group === "" ? "default" : config.group,
       protocol: config.protocol,
+      proxy: proxy?.label ?? "none",
       connector_id: config.connector_id,
       mode: deliveryModeOf(config),
       max_concurrent_requests: config.max_concurrent_requests,

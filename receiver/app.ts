@@ -185,6 +185,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     createVerifiers,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
     throttle,
+    trustedProxies: trusted.ranges,
   });
   const webhookStats = createWebhookStats(config.webhooks.keys());
   const onIngest = options.onIngestEvent;

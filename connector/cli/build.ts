@@ -9,13 +9,29 @@ import { createHttpTargetDeliverer } from "../delivery/http-target.js";
 import { createModuleDeliverer, type ModuleEventSink } from "../modules/index.js";
 import type { ConnectorEventListener } from "../runner/events.js";
 import type { ConnectorRunnerOptions } from "../runner/runner.js";
+import { type ForwardProxy, resolveForwardProxy } from "../transport/proxy.js";
 import { createTransportForProtocol } from "../transport/select.js";
 import { loadTlsOptions } from "../transport/tls.js";
 import type { Transport } from "../transport/transport.js";
 import { connectorVersion } from "./version.js";
 
+/**
+ * The forward proxy to the receiver: `proxy_url`, else HTTPS_PROXY /
+ * HTTP_PROXY from `env`; none when NO_PROXY (or `no_proxy`) matches.
+ */
+export function connectorProxy(
+  config: ConnectorConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): ForwardProxy | undefined {
+  return resolveForwardProxy(config.cloud_url, {
+    proxyUrl: config.proxy_url,
+    noProxy: config.no_proxy,
+    env,
+  });
+}
+
 /** Creates the transport for `config.protocol`, with the TLS files read. */
-export function buildTransport(config: ConnectorConfig): Transport {
+export function buildTransport(config: ConnectorConfig, proxy?: ForwardProxy): Transport {
   const tls = loadTlsOptions({
     verifySsl: config.verify_ssl,
     caCertPath: config.ca_cert_path,
@@ -26,6 +42,7 @@ export function buildTransport(config: ConnectorConfig): Transport {
     cloudUrl: config.cloud_url,
     token: config.token,
     tls,
+    proxy,
   });
 }
 

@@ -13,6 +13,13 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
       logger.debug({ attempt: event.attempt }, "connecting");
       return;
     case "connected":
+      // One line per transport `auto` left, with why, before the one it ended on.
+      for (const fallback of event.fallbacks) {
+        logger.warn(
+          { transport: fallback.transport, reason: fallback.reason, using: event.transport },
+          "transport failed; falling back",
+        );
+      }
       logger.info(
         {
           transport: event.transport,
@@ -30,7 +37,9 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
       if (event.fatal) {
         logger.error(
           { code: event.code, reason: event.message },
-          "the receiver refused this connector; check token and channel (retrying at the longest delay)",
+          event.code === "WC_ERR_CONNECTOR_PROXY"
+            ? "the forward proxy refused this connector; check the credentials in proxy_url (retrying at the longest delay)"
+            : "the receiver refused this connector; check token and channel (retrying at the longest delay)",
         );
       } else {
         logger.warn({ code: event.code, reason: event.message }, "connect failed");

@@ -54,6 +54,8 @@ export const configOptions: readonly ConfigOption[] = [
   top("ca_cert_path", "string"),
   top("client_cert_path", "string"),
   top("client_key_path", "string"),
+  { path: ["proxy_url"], env: ["CONNECTOR_PROXY_URL"], flag: "proxy", kind: "string" },
+  top("no_proxy", "string"),
   top("log_level", "string"),
   top("metrics_port", "integer"),
   top("metrics_host", "string"),

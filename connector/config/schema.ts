@@ -4,6 +4,7 @@
  */
 import { hostname } from "node:os";
 import { z } from "zod";
+import { parseProxyUrl } from "../transport/proxy.js";
 
 /** Webhook ids and channel names (SPEC §3.1). */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -95,6 +96,25 @@ export const connectorConfigSchema = z
     client_cert_path: z.string().min(1).optional(),
     /** PEM client key for mutual TLS; needs `client_cert_path`. */
     client_key_path: z.string().min(1).optional(),
+    /**
+     * Forward proxy for every connection to the receiver
+     * (`http://[user:password@]host:port`); overrides HTTPS_PROXY / HTTP_PROXY.
+     * @default the HTTPS_PROXY or HTTP_PROXY variable for cloud_url's scheme, else none
+     */
+    proxy_url: z
+      .string()
+      .min(1)
+      .superRefine((value, ctx) => {
+        const parsed = parseProxyUrl(value);
+        if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem });
+      })
+      .optional(),
+    /**
+     * Receiver hosts reached without the proxy: host names (suffix match),
+     * IPs, CIDR ranges, `*`; comma-separated. Overrides NO_PROXY.
+     * @default the NO_PROXY variable
+     */
+    no_proxy: z.string().optional(),
     /** Log level of the CLI. @default "info" */
     log_level: z.enum(logLevels).default("info"),
     /** Serve Prometheus metrics on this port (`GET /metrics`); none when unset. */

@@ -7,7 +7,7 @@
  * again — a proxy fixed or a network changed is noticed. When none opens,
  * the error lists every transport with its reason.
  */
-import { AllTransportsFailedError, isFatal, TransportError } from "../errors.js";
+import { AllTransportsFailedError, isFatal, ProxyError, TransportError } from "../errors.js";
 import type { RelaySession, SessionEnd, Transport, TransportFailure } from "./transport.js";
 
 /** Options of createAutoTransport. */
@@ -83,14 +83,25 @@ export function createAutoTransport(
         } catch (error) {
           const err = error instanceof Error ? error : new Error(String(error));
           failures.push({ transport: transport.name, error: err });
+          // The proxy refusing the credentials concerns no transport in particular.
+          if (err instanceof ProxyError && err.fatal) throw err;
           // A refused token or unknown channel is the same on every transport.
           if (isFatal(err)) break;
         }
       }
-      throw new AllTransportsFailedError(failures);
+      throw sameProxyFailure(failures) ?? new AllTransportsFailedError(failures);
     },
     async close() {
       await Promise.all(transports.map((t) => t.close()));
     },
   };
+}
+
+/** The proxy's error when every transport failed on it the same way (e.g. unreachable). */
+function sameProxyFailure(failures: readonly TransportFailure[]): ProxyError | undefined {
+  const first = failures[0]?.error;
+  if (!(first instanceof ProxyError)) return undefined;
+  return failures.every((f) => f.error instanceof ProxyError && f.error.message === first.message)
+    ? first
+    : undefined;
 }

@@ -5,12 +5,15 @@
 import { type Dispatcher, request } from "undici";
 import type { AckBatch } from "./ack-batcher.js";
 import { connectorErrorFromHttp } from "./http-errors.js";
+import type { ForwardProxy } from "./proxy.js";
 
 /** Where and as whom acks are sent. */
 export interface HttpAckTarget {
   readonly baseUrl: string;
   readonly token: string;
   readonly dispatcher: Dispatcher;
+  /** Forward proxy the dispatcher goes through, for its errors. */
+  readonly proxy?: ForwardProxy | undefined;
   readonly transport: string;
   readonly channel: string;
   readonly group: string;
@@ -46,5 +49,5 @@ export async function sendHttpAcks(target: HttpAckTarget, batch: AckBatch): Prom
   });
   const text = await response.body.text();
   if (response.statusCode === 200 || response.statusCode === 409) return;
-  throw connectorErrorFromHttp(target.transport, response.statusCode, text);
+  throw connectorErrorFromHttp(target.transport, response.statusCode, text, target.proxy);
 }

@@ -1,13 +1,21 @@
 /**
  * The undici dispatcher of the plain-HTTP transports (SSE, long-poll and
  * their acks): HTTP/1.1, the connector's TLS settings on every request,
- * and no idle timeouts of its own — streams are watched by heartbeats.
+ * through the forward proxy when one is configured, and no idle timeouts
+ * of its own — streams are watched by heartbeats.
  */
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
+import type { ForwardProxy } from "./proxy.js";
+import { createProxiedUndiciDispatcher } from "./proxy-agents.js";
 import type { TlsOptions } from "./tls.js";
 
 /** Creates the dispatcher for `baseUrl`. */
-export function createHttpAgent(baseUrl: string, tls: TlsOptions | undefined): Agent {
+export function createHttpAgent(
+  baseUrl: string,
+  tls: TlsOptions | undefined,
+  proxy?: ForwardProxy,
+): Dispatcher {
+  if (proxy !== undefined) return createProxiedUndiciDispatcher(baseUrl, tls, proxy);
   const secure = baseUrl.startsWith("https:");
   return new Agent({
     bodyTimeout: 0,

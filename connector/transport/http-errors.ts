@@ -4,7 +4,8 @@
  * token or an unknown channel the same way.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { ConnectorError } from "../errors.js";
+import { type ConnectorError, ProxyError } from "../errors.js";
+import type { ForwardProxy } from "./proxy.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
 
 function errorCodeOf(body: string): string | undefined {
@@ -29,12 +30,25 @@ export function codeFromHttp(status: number, body: string): Code {
   return Code.Unavailable;
 }
 
-/** The ConnectorError of a refused HTTP request on `transport`. */
+/**
+ * The ConnectorError of a refused HTTP request on `transport`. A 407
+ * comes from the forward proxy (absolute-form requests get the proxy's
+ * own answers), never from the receiver.
+ */
 export function connectorErrorFromHttp(
   transport: string,
   status: number,
   body: string,
+  proxy?: ForwardProxy,
 ): ConnectorError {
+  if (status === 407 && proxy !== undefined) {
+    return new ProxyError(
+      proxy.authorization === undefined
+        ? `proxy ${proxy.label} requires authentication (407); put the credentials in proxy_url as http://user:password@host:port`
+        : `proxy ${proxy.label} refused the credentials (407)`,
+      { status },
+    );
+  }
   const text = body.length > 200 ? `${body.slice(0, 200)}…` : body;
   return connectorErrorFromRpc(
     transport,

@@ -29,7 +29,7 @@ export interface LongPollTransportOptions extends HttpStreamTransportOptions {
 export function createLongPollTransport(options: LongPollTransportOptions): Transport {
   const name = "long_poll";
   const baseUrl = httpBaseUrl(options.cloudUrl);
-  const dispatcher = createHttpAgent(baseUrl, options.tls);
+  const dispatcher = createHttpAgent(baseUrl, options.tls, options.proxy);
   const openTimeoutMs = options.openTimeoutMs ?? 10_000;
   const pollWaitMs = options.pollWaitMs ?? 20_000;
   const auth = { authorization: `Bearer ${options.token}` };
@@ -56,7 +56,7 @@ export function createLongPollTransport(options: LongPollTransportOptions): Tran
         });
         const text = await response.body.text();
         if (response.statusCode !== 200 && response.statusCode !== 204) {
-          throw connectorErrorFromHttp(name, response.statusCode, text);
+          throw connectorErrorFromHttp(name, response.statusCode, text, options.proxy);
         }
         const id = response.headers["x-connection-id"];
         if (typeof id !== "string" || id === "") {
@@ -145,6 +145,7 @@ export function createLongPollTransport(options: LongPollTransportOptions): Tran
               baseUrl,
               token: options.token,
               dispatcher,
+              proxy: options.proxy,
               transport: name,
               channel: hello.channel,
               group: hello.group,

@@ -4,6 +4,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   type ConnectorError,
+  ProxyError,
   TooManyConnectionsError,
   TransportError,
   UnauthenticatedError,
@@ -12,6 +13,8 @@ import {
 
 /** Converts any error of a call on `transport` to a ConnectorError. */
 export function connectorErrorFromRpc(transport: string, error: unknown): ConnectorError {
+  const proxyError = proxyErrorIn(error);
+  if (proxyError !== undefined) return proxyError;
   const rpc = ConnectError.from(error);
   const text = rpc.rawMessage === "" ? Code[rpc.code] : rpc.rawMessage;
   switch (rpc.code) {
@@ -25,4 +28,12 @@ export function connectorErrorFromRpc(transport: string, error: unknown): Connec
     default:
       return new TransportError(transport, `${transport} ${Code[rpc.code]}: ${text}`, rpc);
   }
+}
+
+/** A ProxyError in the cause chain: the proxy's failure is reported as such, not as the call's. */
+function proxyErrorIn(error: unknown): ProxyError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof ProxyError) return e;
+  }
+  return undefined;
 }

@@ -1,9 +1,12 @@
 /**
  * The gRPC and Connect transports: the bidi `RelayService.Connect` call
  * over HTTP/2 — cleartext prior-knowledge h2c for `http://` cloud URLs,
- * TLS with ALPN for `https://`. Each session gets its own HTTP/2
- * connection, so a reconnect never reuses a half-dead one.
+ * TLS with ALPN for `https://`, through a CONNECT tunnel when a forward
+ * proxy is configured. Each session gets its own HTTP/2 connection, so a
+ * reconnect never reuses a half-dead one.
  */
+import type { SecureClientSessionOptions } from "node:http2";
+import { PassThrough } from "node:stream";
 import { createClient } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -13,6 +16,8 @@ import {
 import { probeHttp2 } from "./http2-probe.js";
 import { LazyRelayService } from "./lazy-frames.js";
 import { DEFAULT_OPEN_TIMEOUT_MS, openWithTimeout } from "./open-timeout.js";
+import type { ForwardProxy } from "./proxy.js";
+import { openTunnel, tlsOverTunnel } from "./proxy-tunnel.js";
 import { openRpcSession, type RpcSessionTuning } from "./rpc-session.js";
 import type { TlsOptions } from "./tls.js";
 import type { OpenSessionOptions, Transport } from "./transport.js";
@@ -29,6 +34,8 @@ export interface RpcRelayTransportOptions {
   readonly tuning?: RpcSessionTuning;
   /** Longest wait for the Welcome. @default 10000 */
   readonly openTimeoutMs?: number;
+  /** Forward proxy, reached with CONNECT. @default none (direct) */
+  readonly proxy?: ForwardProxy | undefined;
 }
 
 /** Maps a cloud URL to the HTTP base URL of RelayService. */
@@ -60,9 +67,51 @@ function createRpcRelayTransport(
     },
   };
 
+  /**
+   * Session options with a fresh tunnel through the proxy, when there is
+   * one; `discard` closes the tunnel if the session never took it.
+   */
+  async function connectionOptions(
+    signal: AbortSignal,
+  ): Promise<{ sessionOptions: SecureClientSessionOptions; discard: () => void }> {
+    const proxy = options.proxy;
+    if (proxy === undefined) return { sessionOptions: nodeOptions, discard: () => undefined };
+    const url = new URL(baseUrl);
+    const secure = url.protocol === "https:";
+    const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
+    const tunnel = await openTunnel(proxy, url.hostname, port, signal);
+    const socket = secure ? tlsOverTunnel(tunnel, url.hostname, options.tls, ["h2"]) : tunnel;
+    let used = false;
+    const sessionOptions: SecureClientSessionOptions = {
+      ...nodeOptions,
+      createConnection: () => {
+        if (!used) {
+          used = true;
+          return socket;
+        }
+        // A tunnel carries one connection; the session reconnects with a new one.
+        const spent = new PassThrough();
+        queueMicrotask(() => spent.destroy(new Error(`tunnel through ${proxy.label} closed`)));
+        return spent;
+      },
+    };
+    return {
+      sessionOptions,
+      discard: () => {
+        if (!used) socket.destroy();
+      },
+    };
+  }
+
   async function openOnce(openOptions: OpenSessionOptions) {
-    await probeHttp2(name, baseUrl, nodeOptions, openOptions.signal);
-    const sessionManager = new Http2SessionManager(baseUrl, {}, nodeOptions);
+    const probe = await connectionOptions(openOptions.signal);
+    try {
+      await probeHttp2(name, baseUrl, probe.sessionOptions, openOptions.signal);
+    } finally {
+      probe.discard();
+    }
+    const connection = await connectionOptions(openOptions.signal);
+    const sessionManager = new Http2SessionManager(baseUrl, {}, connection.sessionOptions);
     const transport =
       name === "grpc"
         ? createGrpcTransport({ baseUrl, sessionManager })
@@ -74,7 +123,10 @@ function createRpcRelayTransport(
         createClient(LazyRelayService, transport).connect(requests, callOptions),
       token: options.token,
       options: openOptions,
-      dispose: () => sessionManager.abort(),
+      dispose: () => {
+        sessionManager.abort();
+        connection.discard();
+      },
     });
   }
 }

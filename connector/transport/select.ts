@@ -14,6 +14,7 @@ import { ConfigError } from "../../receiver/config/config-error.js";
 import type { StreamProtocol } from "../config/schema.js";
 import { createAutoTransport } from "./auto-transport.js";
 import { createLongPollTransport } from "./long-poll-transport.js";
+import type { ForwardProxy } from "./proxy.js";
 import type { RpcSessionTuning } from "./rpc-session.js";
 import { createConnectRelayTransport, createGrpcRelayTransport } from "./rpc-transport.js";
 import { createSseTransport } from "./sse-transport.js";
@@ -30,6 +31,8 @@ export interface TransportFactoryOptions {
   readonly token: string;
   /** TLS options for every connection, acks included. */
   readonly tls?: TlsOptions;
+  /** Forward proxy of every connection to the receiver. @default none (direct) */
+  readonly proxy?: ForwardProxy | undefined;
   /** Ack batching and close timing of bidi sessions. */
   readonly tuning?: RpcSessionTuning;
   /** Longest wait for a Welcome on each transport. @default 10000 */

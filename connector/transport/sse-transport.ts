@@ -16,6 +16,7 @@ import { connectorErrorFromHttp } from "./http-errors.js";
 import { createHttpRelaySession } from "./http-session.js";
 import { messageFromJson } from "./json-message.js";
 import { startOpening } from "./open-timeout.js";
+import type { ForwardProxy } from "./proxy.js";
 import { parseSse, type SseEvent } from "./sse-parser.js";
 import { streamPath, streamQuery } from "./stream-query.js";
 import type { TlsOptions } from "./tls.js";
@@ -31,6 +32,8 @@ export interface HttpStreamTransportOptions {
   readonly tls?: TlsOptions;
   /** Longest wait for the `connected` event (a buffering proxy never passes it). @default 10000 */
   readonly openTimeoutMs?: number;
+  /** Forward proxy of every request. @default none (direct) */
+  readonly proxy?: ForwardProxy | undefined;
 }
 
 /** The welcome of a `connected` frame. */
@@ -62,7 +65,7 @@ function jsonOf(event: SseEvent): Record<string, unknown> {
 export function createSseTransport(options: HttpStreamTransportOptions): Transport {
   const name = "sse";
   const baseUrl = httpBaseUrl(options.cloudUrl);
-  const dispatcher = createHttpAgent(baseUrl, options.tls);
+  const dispatcher = createHttpAgent(baseUrl, options.tls, options.proxy);
   const openTimeoutMs = options.openTimeoutMs ?? 10_000;
   return {
     name,
@@ -80,7 +83,12 @@ export function createSseTransport(options: HttpStreamTransportOptions): Transpo
           headers: { authorization: `Bearer ${options.token}`, accept: "text/event-stream" },
         });
         if (response.statusCode !== 200) {
-          throw connectorErrorFromHttp(name, response.statusCode, await response.body.text());
+          throw connectorErrorFromHttp(
+            name,
+            response.statusCode,
+            await response.body.text(),
+            options.proxy,
+          );
         }
         events = parseSse(response.body);
         const first = await events.next();
@@ -138,6 +146,7 @@ export function createSseTransport(options: HttpStreamTransportOptions): Transpo
               baseUrl,
               token: options.token,
               dispatcher,
+              proxy: options.proxy,
               transport: name,
               channel: hello.channel,
               group: hello.group,

@@ -16,6 +16,7 @@ import { createFrameQueue } from "./frame-queue.js";
 import { createHttpRelaySession } from "./http-session.js";
 import { LazyRelayService, messageOf, type ServerResponse } from "./lazy-frames.js";
 import { startOpening } from "./open-timeout.js";
+import { createProxiedNodeAgent } from "./proxy-agents.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
 import { sessionNoticeOf } from "./rpc-session.js";
 import { type RpcRelayTransportOptions, rpcBaseUrl } from "./rpc-transport.js";
@@ -34,13 +35,14 @@ export const CONNECT_HTTP1 = "connect_http1";
 export function createConnectHttp1Transport(options: SubscribeTransportOptions): Transport {
   const name = CONNECT_HTTP1;
   const baseUrl = rpcBaseUrl(options.cloudUrl);
-  const transport = createConnectTransport({
-    baseUrl,
-    httpVersion: "1.1",
-    ...(baseUrl.startsWith("https:") && options.tls !== undefined
-      ? { nodeOptions: { ...options.tls } }
-      : {}),
-  });
+  const secure = baseUrl.startsWith("https:");
+  const nodeOptions = {
+    ...(secure && options.tls !== undefined ? { ...options.tls } : {}),
+    ...(options.proxy === undefined
+      ? {}
+      : { agent: createProxiedNodeAgent(baseUrl, options.tls, options.proxy) }),
+  };
+  const transport = createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions });
   const client = createClient(LazyRelayService, transport);
   const headers = { authorization: `Bearer ${options.token}` };
   const openTimeoutMs = options.openTimeoutMs ?? 10_000;

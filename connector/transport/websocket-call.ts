@@ -10,6 +10,8 @@ import WebSocket from "ws";
 import { ConnectRequestSchema } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { codeFromHttp } from "./http-errors.js";
 import { decodeConnectResponse, type ServerResponse } from "./lazy-frames.js";
+import type { ForwardProxy } from "./proxy.js";
+import { openTunnel, tlsOverTunnel } from "./proxy-tunnel.js";
 import type { BidiCall } from "./rpc-session.js";
 import type { TlsOptions } from "./tls.js";
 
@@ -22,14 +24,38 @@ const CLOSE_CODES: Record<number, Code> = {
   1013: Code.ResourceExhausted,
 };
 
-/** Creates a BidiCall that opens a WebSocket to `url` per call. */
-export function websocketBidiCall(url: string, tls: TlsOptions | undefined): BidiCall {
+/** Opens the CONNECT tunnel a WebSocket to `url` goes through; failures are ConnectErrors. */
+async function tunnelFor(
+  url: string,
+  tls: TlsOptions | undefined,
+  proxy: ForwardProxy,
+  signal: AbortSignal,
+) {
+  const target = new URL(url);
+  const secure = target.protocol === "wss:";
+  const port = target.port === "" ? (secure ? 443 : 80) : Number(target.port);
+  try {
+    const tunnel = await openTunnel(proxy, target.hostname, port, signal);
+    return secure ? tlsOverTunnel(tunnel, target.hostname, tls, ["http/1.1"]) : tunnel;
+  } catch (error) {
+    throw new ConnectError((error as Error).message, Code.Unavailable, undefined, undefined, error);
+  }
+}
+
+/** Creates a BidiCall that opens a WebSocket to `url` per call, through `proxy` when given. */
+export function websocketBidiCall(
+  url: string,
+  tls: TlsOptions | undefined,
+  proxy?: ForwardProxy,
+): BidiCall {
   return (requests, { signal, headers }) => ({
     async *[Symbol.asyncIterator]() {
+      const socket = proxy === undefined ? undefined : await tunnelFor(url, tls, proxy, signal);
       const ws = new WebSocket(url, [PROTO_SUBPROTOCOL], {
         headers,
         perMessageDeflate: false,
         ...(url.startsWith("wss:") && tls !== undefined ? tls : {}),
+        ...(socket === undefined ? {} : { createConnection: () => socket }),
       });
       const inbox: ServerResponse[] = [];
       let failure: ConnectError | undefined;

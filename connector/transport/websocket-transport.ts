@@ -5,6 +5,7 @@
  * HTTP/2. Same frames and session logic as gRPC.
  */
 import { DEFAULT_OPEN_TIMEOUT_MS, openWithTimeout } from "./open-timeout.js";
+import type { ForwardProxy } from "./proxy.js";
 import { openRpcSession, type RpcSessionTuning } from "./rpc-session.js";
 import { streamPath } from "./stream-query.js";
 import type { TlsOptions } from "./tls.js";
@@ -23,6 +24,8 @@ export interface WebSocketTransportOptions {
   readonly tuning?: RpcSessionTuning;
   /** Longest wait for the Welcome. @default 10000 */
   readonly openTimeoutMs?: number;
+  /** Forward proxy, reached with CONNECT (also for `ws://`). @default none (direct) */
+  readonly proxy?: ForwardProxy | undefined;
 }
 
 /** Maps a cloud URL to the WebSocket URL of a channel. */
@@ -47,6 +50,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Tr
           call: websocketBidiCall(
             websocketUrl(options.cloudUrl, openOptions.hello.channel),
             options.tls,
+            options.proxy,
           ),
           token: options.token,
           options: withTimeout,

@@ -3,6 +3,8 @@
  * validation blocks of a webhook entry into Verifiers.
  */
 export { createVerifiers } from "./create-verifiers.js";
+export type { AddressRange } from "./ip/address.js";
+export { clientAddressText } from "./ip/client-ip.js";
 export {
   type AuthThrottle,
   type AuthThrottleEvent,

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
-import type { AuthThrottle } from "../auth/index.js";
+import { type AddressRange, type AuthThrottle, clientAddressText } from "../auth/index.js";
 import type { CreateVerifiers } from "../auth/verifier.js";
 import type { Buffer as MessageBuffer } from "../buffer/buffer.js";
 import { encodeIngestedMessage } from "../codec/ingested-message.js";
@@ -62,6 +62,12 @@ export interface IngestHandlerOptions {
    * every refused guess (401 that is not a challenge). Scope: `webhook:<id>`.
    */
   readonly throttle?: AuthThrottle;
+  /**
+   * Reverse proxies whose X-Forwarded-For names the sender
+   * (`WEBHOOK_CONNECT_TRUSTED_PROXIES`): the message's `source_ip` is the
+   * sender's address, not the proxy's. @default none (the TCP peer)
+   */
+  readonly trustedProxies?: readonly AddressRange[];
 }
 
 /** The ingest endpoint. */
@@ -135,6 +141,13 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
   });
   const events = new EventEmitter<IngestEventMap>();
   const throttle = options.throttle;
+  const trustedProxies = options.trustedProxies ?? [];
+  // Only behind configured proxies is X-Forwarded-For read at all.
+  const peerOrForwarded =
+    trustedProxies.length === 0
+      ? undefined
+      : (req: AnyServerRequest, remoteAddress: string) =>
+          clientAddressText(remoteAddress, forwardedFor(req), trustedProxies);
   const scopes = new Map([...config.webhooks.keys()].map((id) => [id, `webhook:${id}`]));
 
   /**
@@ -249,7 +262,12 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       checkedIp = checked.sourceIp;
     }
 
-    const sourceIp = auth.sourceIp ?? checkedIp ?? request.remoteAddress;
+    const sourceIp =
+      auth.sourceIp ??
+      checkedIp ??
+      (peerOrForwarded === undefined
+        ? request.remoteAddress
+        : peerOrForwarded(req, request.remoteAddress));
     const stored = storedMessage(request, channel, webhookId, sourceIp);
     let published: Awaited<ReturnType<MessageBuffer["publish"]>>;
     const publishStartedAt = performance.now();

@@ -4,7 +4,13 @@
  * not itself a trusted proxy is the client (entries to its left were
  * written by the client and prove nothing).
  */
-import { type AddressBytes, type AddressRange, parseAddress, rangeContains } from "./address.js";
+import {
+  type AddressBytes,
+  type AddressRange,
+  formatAddress,
+  parseAddress,
+  rangeContains,
+} from "./address.js";
 
 /** The outcome of resolving a client address. */
 export type ClientAddress =
@@ -46,4 +52,18 @@ export function resolveClientAddress(
     if (!isTrusted(address, trustedProxies)) break;
   }
   return { ok: true, address: client };
+}
+
+/**
+ * The client address as text, for a receiver behind `trusted` reverse
+ * proxies: the peer when it is not one of them, else the right-most
+ * untrusted X-Forwarded-For entry; the peer when that header is invalid.
+ */
+export function clientAddressText(
+  remoteAddress: string,
+  forwardedFor: string | undefined,
+  trusted: readonly AddressRange[],
+): string {
+  const client = resolveClientAddress(remoteAddress, forwardedFor, trusted);
+  return client.ok ? formatAddress(client.address) : remoteAddress;
 }

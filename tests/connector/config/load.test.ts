@@ -255,3 +255,33 @@ describe("loadConnectorConfig errors (one line naming source, key and problem)",
     expect(error.keyPath).toBe("client_key_path");
   });
 });
+
+describe("connector config: forward proxy", () => {
+  it("sets proxy_url from --proxy over CONNECTOR_PROXY_URL and the file", () => {
+    const path = writeConfig({ ...base, proxy_url: "http://file:1", no_proxy: "a.example" });
+    expect(load(["--config", path])).toMatchObject({
+      proxy_url: "http://file:1",
+      no_proxy: "a.example",
+    });
+    const fromEnv = load(["--config", path], { CONNECTOR_PROXY_URL: "http://env:2" });
+    expect(fromEnv.proxy_url).toBe("http://env:2");
+    const fromFlag = load(["--config", path, "--proxy", "http://flag:3", "--no-proxy", "b"], {
+      CONNECTOR_PROXY_URL: "http://env:2",
+    });
+    expect(fromFlag).toMatchObject({ proxy_url: "http://flag:3", no_proxy: "b" });
+  });
+
+  it("refuses an unusable proxy_url naming the source, without echoing credentials", () => {
+    const path = writeConfig(base);
+    let error: unknown;
+    try {
+      load(["--config", path, "--proxy", "https://alice:hunter2@proxy:3128"]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(
+      "flag --proxy: proxy_url: unsupported proxy scheme 'https' (expected http://host:port)",
+    );
+  });
+});

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import { createVerifiers } from "../../../receiver/auth/index.js";
+import { createVerifiers, parseTrustedProxies } from "../../../receiver/auth/index.js";
 import type { CreateVerifiers, Verifier, VerifyResult } from "../../../receiver/auth/verifier.js";
 import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
 import { ConfigError } from "../../../receiver/config/index.js";
@@ -223,6 +223,32 @@ describe("ingest: verifier outcomes", () => {
     ]);
     expect((await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}")).status).toBe(200);
     expect((await storedMessages(buffer))[0]?.sourceIp).toBe("203.0.113.9");
+  });
+
+  it("takes source_ip from X-Forwarded-For only behind a trusted proxy (WEBHOOK_CONNECT_TRUSTED_PROXIES)", async () => {
+    const config = configOf({ hook: relayEntry({}, {}) });
+    buffer = await sqliteBufferFor(config);
+    const ranges = parseTrustedProxies(["127.0.0.0/8"]);
+    if (!("ranges" in ranges)) throw new Error("bad range");
+    server = await startIngestServer({ config, buffer, trustedProxies: ranges.ranges });
+    const forwarded = [
+      "Content-Type: application/json",
+      "X-Forwarded-For: 198.51.100.1, 203.0.113.7",
+    ];
+    const head = postHead("/webhook/hook", "{}", forwarded);
+    expect((await rawRequest(server.port, head, "{}")).status).toBe(200);
+    // The right-most untrusted entry: what the client wrote to its left proves nothing.
+    expect((await storedMessages(buffer))[0]?.sourceIp).toBe("203.0.113.7");
+  });
+
+  it("ignores X-Forwarded-For for source_ip when no proxy is trusted", async () => {
+    const { server, buffer } = await start(() => [], { hook: relayEntry({}, {}) });
+    const head = postHead("/webhook/hook", "{}", [
+      "Content-Type: application/json",
+      "X-Forwarded-For: 203.0.113.7",
+    ]);
+    expect((await rawRequest(server.port, head, "{}")).status).toBe(200);
+    expect((await storedMessages(buffer))[0]?.sourceIp).toBe("127.0.0.1");
   });
 
   it("fails closed when a verifier throws", async () => {

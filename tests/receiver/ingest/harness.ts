@@ -3,9 +3,11 @@
  * routing `/webhook/{id}` to the handler, and a raw HTTP/1.1 client that
  * controls every byte sent and sees every byte answered.
  */
+
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import { connect, type Socket } from "node:net";
+import type { AddressRange } from "../../../receiver/auth/index.js";
 import type { CreateVerifiers } from "../../../receiver/auth/verifier.js";
 import type { Buffer as MessageBuffer } from "../../../receiver/buffer/buffer.js";
 import { parseReceiverConfig, type ReceiverConfig } from "../../../receiver/config/index.js";
@@ -44,11 +46,13 @@ export async function startIngestServer(options: {
   config: ReceiverConfig;
   buffer: MessageBuffer;
   createVerifiers?: CreateVerifiers;
+  trustedProxies?: readonly AddressRange[];
 }): Promise<IngestServer> {
   const handler = createIngestHandler({
     config: options.config,
     buffer: options.buffer,
     createVerifiers: options.createVerifiers ?? noVerifiers,
+    ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
   });
   const sockets: Socket[] = [];
   const server: Server = createServer((req, res) => {

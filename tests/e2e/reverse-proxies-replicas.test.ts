@@ -1,0 +1,163 @@
+/**
+ * The shipped nginx and HAProxy configs in front of two receivers sharing
+ * a NATS JetStream buffer: the stream and the webhooks involve both
+ * replicas, a connector streaming through the proxy gets every webhook
+ * whichever replica stored it, and its acks (balanced like any request)
+ * settle them all.
+ */
+import { randomUUID } from "node:crypto";
+import { Agent, request } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createConnectHttp1Transport,
+  createSseTransport,
+  loadTlsOptions,
+  type RelaySession,
+  type Transport,
+} from "../../connector/transport/index.js";
+import { makeSelfSignedCert } from "../helpers/certs.js";
+import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import {
+  type ProxyServer,
+  proxyProgramAvailable,
+  startHaproxy,
+  startNginx,
+} from "../helpers/proxy-servers.js";
+import { serviceAvailable } from "../helpers/services.js";
+
+const available =
+  proxyProgramAvailable("nginx") &&
+  proxyProgramAvailable("haproxy") &&
+  (await serviceAvailable("nats"));
+const token = "replicas-channel-token";
+const adminToken = "replicas-admin-token";
+
+describe.skipIf(!available)("two receivers on JetStream behind nginx and HAProxy", () => {
+  const cert = makeSelfSignedCert("localhost");
+  const dir = tempDir("wc-replicas-");
+  const tls = loadTlsOptions({ caCertPath: cert.certPath });
+  const sender = new Agent({ connect: { ca: cert.cert } });
+  const channel = `replicas-${randomUUID().slice(0, 8)}`;
+  const receivers: RunningProcess[] = [];
+  const ports: number[] = [];
+  const proxies: Record<string, ProxyServer> = {};
+
+  beforeAll(async () => {
+    const config = writeJson(dir, "webhooks.json", {
+      hook: {
+        data_type: "blob",
+        module: "webhook_connect",
+        "module-config": { channel, channel_token: token },
+      },
+    });
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      ports.push(port);
+      const receiver = runCli(
+        [
+          "receiver",
+          "--config",
+          config,
+          "--host",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--buffer",
+          "nats://127.0.0.1:4222",
+          "--heartbeat",
+          "1",
+          "--log-level",
+          "info",
+        ],
+        { WEBHOOK_CONNECT_ADMIN_TOKEN: adminToken, WEBHOOK_CONNECT_TRUSTED_PROXIES: "127.0.0.1" },
+      );
+      receivers.push(receiver);
+      // One after the other: the first creates the channel's stream.
+      await receiver.waitForOutput(/receiver listening/);
+    }
+    const upstream = ports.map((p) => `127.0.0.1:${p}`);
+    [proxies["nginx"], proxies["haproxy"]] = await Promise.all([
+      startNginx({ upstream, cert }),
+      startHaproxy({ upstream, cert }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(receivers.map((r) => r.stop("SIGKILL")));
+    await Promise.all(Object.values(proxies).map((p) => p.close()));
+    await sender.close();
+  });
+
+  interface Stats {
+    readonly connected_clients: number;
+    readonly groups: readonly { group: string; pending: number; in_flight: number }[];
+  }
+
+  async function stats(replica: number): Promise<Stats> {
+    const response = await request(
+      `http://127.0.0.1:${ports[replica]}/admin/webhook-connect/channels/${channel}/stats`,
+      { headers: { authorization: `Bearer ${adminToken}` } },
+    );
+    return (await response.body.json()) as Stats;
+  }
+
+  /** Messages of `group` not yet acked, as the shared buffer counts them. */
+  async function unacked(group: string): Promise<number> {
+    const entry = (await stats(0)).groups.find((g) => g.group === group);
+    return entry === undefined ? -1 : entry.in_flight + entry.pending;
+  }
+
+  const factories: Record<string, (o: Parameters<typeof createSseTransport>[0]) => Transport> = {
+    sse: createSseTransport,
+    connect_http1: createConnectHttp1Transport,
+  };
+
+  for (const kind of ["nginx", "haproxy"]) {
+    for (const [name, factory] of Object.entries(factories)) {
+      it(`${kind}: ${name} receives every webhook whichever replica stored it, and its acks through the proxy settle them`, async () => {
+        const proxy = proxies[kind]!;
+        const url = proxy.url.replace("http:", "https:");
+        const transport = factory({ cloudUrl: url, token, tls });
+        const group = `${kind}-${name.replace("_", "-")}`;
+        let session: RelaySession | undefined;
+        try {
+          session = await transport.open({
+            hello: { channel, connectorId: group, group, maxInFlight: 16, clientVersion: "t" },
+            signal: AbortSignal.timeout(15_000),
+          });
+          const before = receivers.map((r) => r.output().split('"webhook accepted"').length);
+          const ids = new Set<string>();
+          for (let i = 0; i < 6; i++) {
+            const response = await request(`${url}/webhook/hook`, {
+              method: "POST",
+              dispatcher: sender,
+              headers: { "content-type": "text/plain" },
+              body: `${group} ${i}`,
+            });
+            expect(response.statusCode).toBe(200);
+            ids.add(((await response.body.json()) as { message_id: string }).message_id);
+          }
+          // Both replicas are involved: the stream on one, webhooks stored by the
+          // other (HAProxy's leastconn) or by both (nginx's round robin).
+          const involved = new Set<number>();
+          for (const [i, r] of receivers.entries()) {
+            if (r.output().split('"webhook accepted"').length > before[i]!) involved.add(i);
+            if ((await stats(i)).connected_clients > 0) involved.add(i);
+          }
+          expect([...involved].sort()).toEqual([0, 1]);
+          const seen = new Set<string>();
+          for await (const message of session.messages) {
+            if (ids.has(message.messageId)) seen.add(message.messageId);
+            expect(session.ack(message.messageId)).toBe(true);
+            if (seen.size === ids.size) break;
+          }
+          expect(seen.size).toBe(ids.size);
+          await expect.poll(() => unacked(group), { timeout: 10_000 }).toBe(0);
+        } finally {
+          await session?.close();
+          await transport.close();
+        }
+      });
+    }
+  }
+});
