@@ -53,6 +53,8 @@ export interface BenchOptions {
   readonly natsUrl: string;
   /** Shared Redis server. @default "redis://127.0.0.1:6379" */
   readonly redisUrl: string;
+  /** Shared RabbitMQ broker. @default "amqp://guest:guest@127.0.0.1:5672" */
+  readonly amqpUrl: string;
   /** Write `--cpu-prof` profiles of the receivers to bench/results/profiles/. @default false */
   readonly profile: boolean;
   /** Compile dist/ first (`tsc -p tsconfig.build.json`). @default true */
@@ -90,12 +92,13 @@ scenarios: ingest backlog live memory offline   (default: all, in this order)
   --connections N       load generator connections at saturation (default 50)
   --concurrency N       connector max_concurrent_requests (default 32)
   --max-wait S          longest drain / catch-up wait before reporting what arrived (default 20; quick 5)
-  --drain-backend B     backends 'backlog' drains on: all (default: sqlite, nats, redis), both
+  --drain-backend B     backends 'backlog' drains on: all (default: sqlite, nats, redis, rabbitmq), both
                         (sqlite, nats) or a comma-separated list; 'offline' runs on the first
   --loadgen L           saturating load generator of 'ingest' and the bare baselines:
                         wrk, undici or auto (default auto: wrk when on PATH, else undici)
   --nats-url URL        shared NATS server (default nats://127.0.0.1:4222)
   --redis-url URL       shared Redis server (default redis://127.0.0.1:6379)
+  --amqp-url URL        shared RabbitMQ broker (default amqp://guest:guest@127.0.0.1:5672)
   --profile             write receiver CPU profiles to bench/results/profiles/
   --no-build            use dist/ as it is`;
 
@@ -131,6 +134,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       loadgen: { type: "string" },
       "nats-url": { type: "string" },
       "redis-url": { type: "string" },
+      "amqp-url": { type: "string" },
       profile: { type: "boolean" },
       "no-build": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -166,6 +170,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     loadgen,
     natsUrl: values["nats-url"] ?? "nats://127.0.0.1:4222",
     redisUrl: values["redis-url"] ?? "redis://127.0.0.1:6379",
+    amqpUrl: values["amqp-url"] ?? "amqp://guest:guest@127.0.0.1:5672",
     profile: values.profile === true,
     build: values["no-build"] !== true,
     help: values.help === true,

@@ -9,12 +9,12 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, tempDir, writeJson } from "../../tests/helpers/processes.js";
-import { deleteRedisChannel } from "./brokers.js";
+import { deleteRabbitMqChannel, deleteRedisChannel } from "./brokers.js";
 import { type BenchChild, onCleanup, spawnNode } from "./children.js";
 import { deleteChannelStreams } from "./nats.js";
 
 /** Buffer backends the benchmarks compare, in the order they are run. */
-export const BACKENDS = ["sqlite", "nats", "redis"] as const;
+export const BACKENDS = ["sqlite", "nats", "redis", "rabbitmq"] as const;
 
 /** A buffer backend the benchmarks compare. */
 export type Backend = (typeof BACKENDS)[number];
@@ -35,6 +35,8 @@ export interface ReceiverPlan {
   readonly natsUrl: string;
   /** Redis URL for the `redis` backend. @default "redis://127.0.0.1:6379" */
   readonly redisUrl?: string;
+  /** Broker URL for the `rabbitmq` backend. @default "amqp://guest:guest@127.0.0.1:5672" */
+  readonly amqpUrl?: string;
   /** `webhook_connect` module-config overrides (max_queue_size, max_connections, …). */
   readonly channelSettings?: Readonly<Record<string, unknown>>;
   /** Directory for a `--cpu-prof` profile of the receiver, if profiling. */
@@ -76,6 +78,7 @@ export async function startRelay(plan: ReceiverPlan): Promise<RunningRelay> {
   const redisUrl = plan.redisUrl ?? "redis://127.0.0.1:6379";
   if (plan.backend === "nats") onCleanup(() => deleteChannelStreams(plan.natsUrl, [channel]));
   if (plan.backend === "redis") onCleanup(() => deleteRedisChannel(redisUrl, channel));
+  if (plan.backend === "rabbitmq") onCleanup(() => deleteRabbitMqChannel(channel));
   const token = `tok_${randomUUID()}`;
   const moduleConfig = { channel, channel_token: token, ...plan.channelSettings };
   const configPath = writeJson(dir, "webhooks.json", {
@@ -101,6 +104,7 @@ export async function startRelay(plan: ReceiverPlan): Promise<RunningRelay> {
     sqlite: `sqlite:${join(dir, "buffer.db")}`,
     nats: plan.natsUrl,
     redis: redisUrl,
+    rabbitmq: plan.amqpUrl ?? "amqp://guest:guest@127.0.0.1:5672",
   }[plan.backend];
   const receiver = spawnNode(`receiver (${plan.backend})`, {
     args: [

@@ -16,7 +16,8 @@ export type WorkerName =
   | "hmac-server"
   | "sqlite-anchor"
   | "jetstream-anchor"
-  | "redis-anchor";
+  | "redis-anchor"
+  | "rabbitmq-anchor";
 
 /** A running worker. */
 export interface Worker<Api> {

@@ -1,7 +1,7 @@
 /**
  * Scenario 2, backlog drain: N messages are ingested while no connector
  * runs, then one connector per transport drains them into the local
- * target, on each buffer backend (SQLite, JetStream, Redis). Baseline: the
+ * target, on each buffer backend (SQLite, JetStream, Redis, RabbitMQ). Baseline: the
  * same target fed by a direct POST loop with as many requests in flight as
  * the connector's `max_concurrent_requests`.
  */
@@ -109,6 +109,7 @@ async function drainOne(
     backend,
     natsUrl: options.natsUrl,
     redisUrl: options.redisUrl,
+    amqpUrl: options.amqpUrl,
     channelSettings: { max_queue_size: n * 2 + 1_000 },
     ...(context.profileDir === undefined ? {} : { profileDir: context.profileDir }),
   });

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../tests/helpers/processes.js";
-import { backendUnavailable, deleteRedisKeys } from "../lib/brokers.js";
+import { backendUnavailable, deleteRabbitMqQueue, deleteRedisKeys } from "../lib/brokers.js";
 import { onCleanup } from "../lib/children.js";
 import { describeLoad, type Measured } from "../lib/measure.js";
 import { createBenchStream } from "../lib/nats.js";
@@ -30,7 +30,7 @@ const LOADGEN_CPU_LIMIT = 80;
 
 /**
  * Issue #12 targets of the receiver with HMAC: ratio to bare Node and to
- * the backend's anchor (Redis has an anchor but no stated target).
+ * the backend's anchor (Redis and RabbitMQ have anchors but no stated target).
  */
 const targets: Readonly<
   Partial<Record<Backend, { readonly bare: number; readonly anchor: number }>>
@@ -129,6 +129,24 @@ async function anchorConfigs(
       samples: [],
     });
   }
+  if (usable.has("rabbitmq")) {
+    const queue = `bench.anchor.${randomUUID().slice(0, 8)}`;
+    onCleanup(() => deleteRabbitMqQueue(options.amqpUrl, queue));
+    const rabbitmq = await startWorker<AnchorApi>("rabbitmq-anchor", {
+      ...signing,
+      amqpUrl: options.amqpUrl,
+      queue,
+    });
+    configs.push({
+      label:
+        "RabbitMQ anchor: HMAC + persistent publish to a quorum queue, confirms per loop turn (anchor)",
+      url: `${rabbitmq.url}/webhook/x`,
+      serverPid: rabbitmq.pid,
+      anchorOf: "rabbitmq",
+      anchor: rabbitmq,
+      samples: [],
+    });
+  }
   return configs;
 }
 
@@ -144,6 +162,7 @@ async function receiverConfigs(
       backend,
       natsUrl: options.natsUrl,
       redisUrl: options.redisUrl,
+      amqpUrl: options.amqpUrl,
       channelSettings: { max_queue_size: 50_000_000 },
       ...(context.profileDir === undefined ? {} : { profileDir: context.profileDir }),
     });

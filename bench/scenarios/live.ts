@@ -227,6 +227,7 @@ async function liveLoad(
     backend,
     natsUrl: options.natsUrl,
     redisUrl: options.redisUrl,
+    amqpUrl: options.amqpUrl,
     channelSettings: { max_queue_size: 50_000_000 },
     ...(context.profileDir === undefined ? {} : { profileDir: context.profileDir }),
   });

@@ -5,7 +5,7 @@ import { parseBenchOptions } from "../../bench/lib/options.js";
 describe("parseBenchOptions", () => {
   it("drains on every backend and picks the load generator automatically by default", () => {
     const options = parseBenchOptions([]);
-    expect(options.drainBackends).toEqual(["sqlite", "nats", "redis"]);
+    expect(options.drainBackends).toEqual(["sqlite", "nats", "redis", "rabbitmq"]);
     expect(options.loadgen).toBe("auto");
   });
 
