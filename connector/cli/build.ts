@@ -41,6 +41,7 @@ export async function buildDeliverer(
       defaultTarget: config.default_target,
       targets: config.targets,
       connectionsPerOrigin: config.max_concurrent_requests,
+      forwardedProto: forwardedProtoOf(config.cloud_url),
     });
   }
   return createModuleDeliverer({
@@ -50,6 +51,16 @@ export async function buildDeliverer(
     onEvent: onModuleEvent,
     stdout,
   });
+}
+
+/**
+ * The scheme senders use: that of the receiver URL the connector uses
+ * (`wss:` counts as https). The receiver does not record the scheme of
+ * each request, and senders normally post to the same public URL.
+ */
+export function forwardedProtoOf(cloudUrl: string): "http" | "https" {
+  const protocol = new URL(cloudUrl).protocol;
+  return protocol === "https:" || protocol === "wss:" ? "https" : "http";
 }
 
 /** Runner options from the configuration (seconds become milliseconds). */

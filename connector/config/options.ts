@@ -68,6 +68,8 @@ export const configOptions: readonly ConfigOption[] = [
   target("retry_max_attempts", "integer"),
   target("retry_delay_seconds", "number"),
   target("retry_backoff_multiplier", "number"),
+  target("forward_query", "boolean"),
+  target("forwarded_headers", "boolean"),
 ];
 
 /** Keys holding file paths: relative values from a file resolve against its folder. */

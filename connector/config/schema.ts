@@ -43,6 +43,16 @@ export const targetSchema = z.strictObject({
   retry_delay_seconds: z.number().min(0).default(1),
   /** Factor applied to the delay after each retry. @default 2 */
   retry_backoff_multiplier: z.number().min(1).default(2),
+  /**
+   * Append the original query string to `url` (after `?`, or after `&`
+   * when `url` has a query of its own). @default true
+   */
+  forward_query: z.boolean().default(true),
+  /**
+   * Send `X-Forwarded-For` (the sender's address as the receiver saw it)
+   * and `X-Forwarded-Proto`, replacing any the sender sent. @default true
+   */
+  forwarded_headers: z.boolean().default(true),
 });
 
 /** A parsed HTTP-mode target. */

@@ -13,7 +13,7 @@ import { Pool } from "undici";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import type { TargetConfig } from "../config/schema.js";
 import type { Deliverer, DeliveryOutcome } from "./deliverer.js";
-import { buildForwardHeaders } from "./forward-headers.js";
+import { buildForwardHeaders, LOCAL_RETRY_OFFSET } from "./forward-headers.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { type SentRequest, sendRequest } from "./send-request.js";
 
@@ -31,12 +31,32 @@ export interface HttpTargetDelivererOptions {
    * is not held past the lease. @default 30000
    */
   readonly maxLocalRetryWaitMs?: number;
+  /**
+   * Scheme senders use to reach the receiver, sent as `X-Forwarded-Proto`
+   * by targets with `forwarded_headers`. @default "https"
+   */
+  readonly forwardedProto?: string;
+}
+
+/** Where a target's requests go, worked out once per target. */
+interface Destination {
+  readonly origin: string;
+  /** Path and query of the target URL. */
+  readonly path: string;
+  /** What joins the original query to `path`: `?`, or `&` when the target URL has a query. */
+  readonly joiner: string;
 }
 
 type Attempt =
-  | { readonly kind: "ok" }
-  | { readonly kind: "reject"; readonly reason: string }
-  | { readonly kind: "retryable"; readonly reason: string; readonly retryAfterMs?: number };
+  | { readonly kind: "ok"; readonly status: number }
+  | { readonly kind: "reject"; readonly reason: string; readonly status: number }
+  | {
+      readonly kind: "retryable";
+      readonly reason: string;
+      /** The target's status; absent after a timeout or network error. */
+      readonly status?: number;
+      readonly retryAfterMs?: number;
+    };
 
 const SHUTDOWN_REASON = "connector shutting down";
 /** How often the deadlines of attempts in flight are checked. */
@@ -53,6 +73,21 @@ const SHUTDOWN: DeliveryOutcome = { kind: "retry", reason: SHUTDOWN_REASON };
 export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): Deliverer {
   const pools = new Map<string, Pool>();
   const maxLocalWait = options.maxLocalRetryWaitMs ?? 30_000;
+  const forwardedProto = options.forwardedProto ?? "https";
+  const destinations = new Map<TargetConfig, Destination>();
+  const destinationOf = (target: TargetConfig): Destination => {
+    let destination = destinations.get(target);
+    if (destination === undefined) {
+      const url = new URL(target.url);
+      destination = {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        joiner: url.search === "" ? "?" : "&",
+      };
+      destinations.set(target, destination);
+    }
+    return destination;
+  };
   const poolFor = (origin: string) => {
     let pool = pools.get(origin);
     if (pool === undefined) {
@@ -94,7 +129,9 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
   async function attemptOnce(
     message: WebhookMessage,
     target: TargetConfig,
-    url: URL,
+    destination: Destination,
+    path: string,
+    headers: string[],
     signal: AbortSignal,
   ): Promise<Attempt> {
     const timeoutMs = target.timeout_seconds * 1_000;
@@ -106,10 +143,10 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
     const attempt: ActiveAttempt = {
       deadline: performance.now() + timeoutMs,
       timedOut: false,
-      request: sendRequest(poolFor(url.origin), {
-        path: `${url.pathname}${url.search}`,
+      request: sendRequest(poolFor(destination.origin), {
+        path,
         method: target.method ?? (message.method === "" ? "POST" : message.method),
-        headers: buildForwardHeaders(message, target.headers),
+        headers,
         body,
         timeoutMs,
       }),
@@ -119,16 +156,16 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
     ticker.unref?.();
     try {
       const { status, retryAfter } = await attempt.request.answer;
-      if (status >= 200 && status < 300) return { kind: "ok" };
+      if (status >= 200 && status < 300) return { kind: "ok", status };
       const reason = `target answered HTTP ${status}`;
       // 1xx/3xx are not a verdict on the message (undici follows no redirects): retry.
       if (status === 408 || status === 429 || status >= 500 || status < 400) {
         const retryAfterMs = parseRetryAfter(retryAfter);
         return retryAfterMs === undefined
-          ? { kind: "retryable", reason }
-          : { kind: "retryable", reason, retryAfterMs };
+          ? { kind: "retryable", reason, status }
+          : { kind: "retryable", reason, status, retryAfterMs };
       }
-      return { kind: "reject", reason };
+      return { kind: "reject", reason, status };
     } catch (error) {
       if (signal.aborted) return { kind: "retryable", reason: SHUTDOWN_REASON };
       if (attempt.timedOut) {
@@ -149,22 +186,36 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
           reason: `no target configured for webhook '${message.webhookId}'`,
         };
       }
-      const url = new URL(target.url);
+      const destination = destinationOf(target);
+      const path =
+        target.forward_query && message.query !== ""
+          ? `${destination.path}${destination.joiner}${message.query}`
+          : destination.path;
+      const headers = buildForwardHeaders(
+        message,
+        target.headers,
+        target.forwarded_headers ? { forwardedProto } : {},
+      );
       const attempts = target.retry_enabled ? target.retry_max_attempts : 1;
       let wait = target.retry_delay_seconds * 1_000;
       for (let attempt = 1; ; attempt++) {
         if (signal.aborted) return SHUTDOWN;
-        const result = await attemptOnce(message, target, url, signal);
-        if (result.kind === "ok") return { kind: "ack" };
-        if (result.kind === "reject") return result;
+        if (attempt > 1) headers[headers.length - LOCAL_RETRY_OFFSET] = String(attempt - 1);
+        const result = await attemptOnce(message, target, destination, path, headers, signal);
+        if (result.kind === "ok") return { kind: "ack", status: result.status, attempts: attempt };
+        if (result.kind === "reject") return { ...result, attempts: attempt };
         if (signal.aborted) return SHUTDOWN;
         const retryAfter = result.retryAfterMs;
         const giveUp =
           attempt >= attempts || (retryAfter !== undefined && retryAfter > maxLocalWait);
         if (giveUp) {
+          const detail =
+            result.status === undefined
+              ? { attempts: attempt }
+              : { attempts: attempt, status: result.status };
           return retryAfter === undefined
-            ? { kind: "retry", reason: result.reason }
-            : { kind: "retry", reason: result.reason, delayMs: retryAfter };
+            ? { kind: "retry", reason: result.reason, ...detail }
+            : { kind: "retry", reason: result.reason, ...detail, delayMs: retryAfter };
         }
         try {
           await delay(retryAfter ?? wait, undefined, { signal });

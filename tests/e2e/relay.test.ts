@@ -75,7 +75,8 @@ for (const backend of e2eBackends) {
         expect(headerOf(got!.rawHeaders, "x-webhook-id")).toBe(
           i % 2 === 0 ? "json_hook" : "blob_hook",
         );
-        expect(got!.url).toBe("/hooks");
+        // The original query (`?source=e2e`) is forwarded after the target path.
+        expect(got!.url).toBe("/hooks?source=e2e");
       }
     }, 120_000);
 
