@@ -3,10 +3,10 @@
  * receiver and delivers until SIGINT/SIGTERM. Owns the logger (pino, JSON
  * on stdout). User errors are one line on stderr and exit code 2.
  */
-import { pino } from "pino";
 import { ConfigError } from "../receiver/config/config-error.js";
 import { buildDeliverer, buildTransport, runnerOptions } from "./cli/build.js";
-import { logConnectorEvent, logModuleEvent } from "./cli/log-events.js";
+import { logModuleEvent } from "./cli/log-events.js";
+import { createConnectorTerminal } from "./cli/terminal.js";
 import { connectorVersion } from "./cli/version.js";
 import { connectorUsage, loadConnectorConfig } from "./config/index.js";
 import { type ConnectorConfig, deliveryModeOf } from "./config/schema.js";
@@ -73,10 +73,13 @@ export async function runConnectorCli(
     return EXIT_OK;
   }
   const { config } = loaded;
-  const logger = pino(
-    { level: config.log_level, base: { service: "webhook-connect-connector" } },
+  const terminal = createConnectorTerminal({
+    format: config.log_format,
+    level: config.log_level,
     stdout,
-  );
+    env,
+  });
+  const { logger } = terminal;
 
   let transport: Transport;
   let deliverer: Deliverer;
@@ -108,20 +111,18 @@ export async function runConnectorCli(
   io.signal?.addEventListener("abort", onExternalStop, { once: true });
   if (io.signal?.aborted) stop.abort();
 
-  logger.info(
-    {
-      version: connectorVersion(),
-      cloud_url: safeUrl(config.cloud_url),
-      channel: config.channel,
-      group: config.group === "" ? "default" : config.group,
-      protocol: config.protocol,
-      connector_id: config.connector_id,
-      mode: deliveryModeOf(config),
-      max_concurrent_requests: config.max_concurrent_requests,
-      config_file: loaded.configFile,
-    },
-    "connector starting",
-  );
+  terminal.starting({
+    version: connectorVersion(),
+    cloudUrl: safeUrl(config.cloud_url),
+    channel: config.channel,
+    group: config.group === "" ? "default" : config.group,
+    protocol: config.protocol,
+    connectorId: config.connector_id,
+    destinations: destinationsOf(config),
+    mode: deliveryModeOf(config),
+    maxConcurrentRequests: config.max_concurrent_requests,
+    configFile: loaded.configFile,
+  });
   const metrics = createConnectorMetrics((webhookId) => targetNameOf(config, webhookId));
   let metricsServer: MetricsServer | undefined;
   if (config.metrics_port !== undefined) {
@@ -143,9 +144,10 @@ export async function runConnectorCli(
   const runner = createConnectorRunner(
     runnerOptions(config, transport, deliverer, (event) => {
       metrics.observe(event);
-      logConnectorEvent(logger, event);
+      terminal.event(event);
     }),
   );
+  const stopDrainSummary = terminal.watchDrain(() => runner.inFlight);
   try {
     await runner.run(stop.signal);
     return EXIT_OK;
@@ -158,6 +160,7 @@ export async function runConnectorCli(
       process.off("SIGTERM", onSignal);
     }
     io.signal?.removeEventListener("abort", onExternalStop);
+    stopDrainSummary();
     await deliverer.close().catch(() => {});
     await transport.close().catch(() => {});
     await metricsServer?.close();
@@ -168,4 +171,19 @@ export async function runConnectorCli(
 function targetNameOf(config: ConnectorConfig, webhookId: string): string {
   if (config.webhooks_config !== undefined) return "modules";
   return config.targets?.[webhookId] === undefined ? "default" : webhookId;
+}
+
+/** Where messages go, for the start-up line: target URLs (credentials removed) or the modules config. */
+function destinationsOf(config: ConnectorConfig): { webhook: string; to: string }[] {
+  if (config.webhooks_config !== undefined) {
+    return [{ webhook: "*", to: `modules of ${config.webhooks_config}` }];
+  }
+  const out: { webhook: string; to: string }[] = [];
+  if (config.default_target !== undefined) {
+    out.push({ webhook: "*", to: safeUrl(config.default_target.url) });
+  }
+  for (const [webhook, target] of Object.entries(config.targets ?? {})) {
+    out.push({ webhook, to: safeUrl(target.url) });
+  }
+  return out;
 }

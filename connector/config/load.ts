@@ -4,7 +4,7 @@
  * file, which beats the schema default. Errors are one-line ConfigErrors
  * naming where the bad value came from.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError, formatKeyPath } from "../../receiver/config/config-error.js";
 import { MissingVariableError, substituteVariables } from "../../receiver/config/substitute.js";
@@ -119,7 +119,7 @@ export function loadConnectorConfig(
   const args = parseConnectorArgs(options.argv);
   if (args.help) return { help: true };
 
-  const configArg = args.config ?? envValue(CONFIG_OPTION, env)?.value;
+  const configArg = args.config ?? envValue(CONFIG_OPTION, env)?.value ?? defaultConfigFile(cwd);
   const configFile = configArg === undefined ? undefined : resolve(cwd, configArg);
   const fileLabel = configArg ?? "connector config";
   const merged: Json = configFile === undefined ? {} : readConfigFile(configFile, fileLabel, env);
@@ -144,6 +144,14 @@ export function loadConnectorConfig(
     if (given !== undefined) apply(option, given, `flag --${option.flag}`);
   }
 
+  for (const [key, placeholder] of required) {
+    if (merged[key] !== undefined) continue;
+    throw new ConfigError(
+      fileLabel,
+      key,
+      `is required: give --${key.replaceAll("_", "-")} ${placeholder}, set CONNECTOR_${key.toUpperCase()}, or put "${key}" in connector.json`,
+    );
+  }
   const result = connectorConfigSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -161,6 +169,13 @@ export function loadConnectorConfig(
   }
   return { config: deepFreeze(config), configFile, help: false };
 }
+
+/** Keys without a default, with the placeholder of their flag. */
+const required = [
+  ["cloud_url", "URL"],
+  ["channel", "NAME"],
+  ["token", "TOKEN"],
+] as const;
 
 const CONFIG_OPTION: ConfigOption = {
   path: [],
@@ -191,6 +206,11 @@ function describeIssue(issue: { code: string; message: string; keys?: readonly s
     return "is required";
   }
   return issue.message;
+}
+
+/** `./connector.json`, read when present and no config file is named. */
+function defaultConfigFile(cwd: string): string | undefined {
+  return existsSync(resolve(cwd, "connector.json")) ? "connector.json" : undefined;
 }
 
 function deepFreeze<T>(value: T): T {

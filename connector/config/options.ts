@@ -4,7 +4,7 @@
  */
 
 /** How a string from env or argv becomes a config value. */
-export type OptionKind = "string" | "integer" | "number" | "boolean" | "json";
+export type OptionKind = "string" | "integer" | "number" | "boolean" | "json" | "target";
 
 /** One key settable from env and flags. */
 export interface ConfigOption {
@@ -16,6 +16,8 @@ export interface ConfigOption {
   readonly flag: string;
   /** Conversion of the string value. */
   readonly kind: OptionKind;
+  /** Placeholder of the value in --help. @default derived from `kind` */
+  readonly placeholder?: string;
 }
 
 function top(key: string, kind: OptionKind, env?: readonly string[]): ConfigOption {
@@ -55,11 +57,19 @@ export const configOptions: readonly ConfigOption[] = [
   top("client_cert_path", "string"),
   top("client_key_path", "string"),
   top("log_level", "string"),
+  top("log_format", "string"),
   top("metrics_port", "integer"),
   top("metrics_host", "string"),
   top("webhooks_config", "string"),
   top("connections_config", "string"),
   top("targets", "json"),
+  {
+    path: ["default_target", "url"],
+    env: ["CONNECTOR_FORWARD_TO"],
+    flag: "forward-to",
+    kind: "target",
+    placeholder: "[http://]HOST:PORT/PATH",
+  },
   target("url", "string"),
   target("method", "string"),
   target("headers", "json"),
@@ -113,6 +123,8 @@ export function convertOptionValue(
       if (FALSE.has(lower)) return { value: false };
       return { problem: `expected true or false, got '${raw}'` };
     }
+    case "target":
+      return { value: targetUrlOf(raw) };
     case "json":
       try {
         return { value: JSON.parse(raw) as unknown };
@@ -120,4 +132,17 @@ export function convertOptionValue(
         return { problem: `expected JSON: ${(error as Error).message}` };
       }
   }
+}
+
+/**
+ * `--forward-to` as users type it: `localhost:3000/webhooks` (no scheme:
+ * http), a bare port (`3000`: localhost), or a full http(s) URL. Anything
+ * else is passed on unchanged for the schema to reject with its message.
+ */
+export function targetUrlOf(raw: string): string {
+  const text = raw.trim();
+  if (/^\d{1,5}$/.test(text)) return `http://localhost:${text}`;
+  if (/^:\d{1,5}(\/|$)/.test(text)) return `http://localhost${text}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
+  return `http://${text}`;
 }

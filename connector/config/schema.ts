@@ -21,6 +21,9 @@ export type StreamProtocol = (typeof protocols)[number];
 /** Levels accepted by `log_level` (pino's). */
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
+/** Values of `log_format`. */
+export const logFormats = ["auto", "pretty", "json"] as const;
+
 /** One HTTP-mode target. */
 export const targetSchema = z.strictObject({
   /** Where the message is sent, exactly as configured (path and query included). */
@@ -107,6 +110,12 @@ export const connectorConfigSchema = z
     client_key_path: z.string().min(1).optional(),
     /** Log level of the CLI. @default "info" */
     log_level: z.enum(logLevels).default("info"),
+    /**
+     * `pretty`: one coloured line per delivery, for a person at a terminal;
+     * `json`: JSON lines (pino); `auto`: pretty when stdout is a terminal.
+     * @default "auto"
+     */
+    log_format: z.enum(logFormats).default("auto"),
     /** Serve Prometheus metrics on this port (`GET /metrics`); none when unset. */
     metrics_port: z.number().int().min(0).max(65_535).optional(),
     /** Interface of the metrics server. @default "127.0.0.1" */
@@ -135,7 +144,7 @@ export const connectorConfigSchema = z
         code: "custom",
         path: [],
         message:
-          "no delivery mode: set default_target.url (or targets) for HTTP mode, or webhooks_config for module mode",
+          "no delivery mode: give --forward-to HOST:PORT/PATH (or set default_target.url or targets) for HTTP mode, or webhooks_config for module mode",
       });
     }
     if (config.connections_config !== undefined && !module) {

@@ -48,9 +48,20 @@ export async function freePort(): Promise<number> {
 
 /** Spawns `webhook-connect <args>` with extra environment variables. */
 export function runCli(args: string[], env: Record<string, string> = {}): RunningProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  return runProcess(process.execPath, [BIN, ...args], env);
+}
+
+/** Spawns any executable, collecting its output like runCli. */
+export function runProcess(
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): RunningProcess {
+  const child = spawn(file, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(cwd === undefined ? {} : { cwd }),
   });
   let output = "";
   const listeners = new Set<() => void>();
