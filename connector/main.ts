@@ -4,14 +4,21 @@
  * on stdout). User errors are one line on stderr and exit code 2.
  */
 import { ConfigError } from "../receiver/config/config-error.js";
-import { buildDeliverer, buildTransport, runnerOptions } from "./cli/build.js";
+import { buildDeliverer, buildTransport, forwardedProtoOf, runnerOptions } from "./cli/build.js";
 import { logModuleEvent } from "./cli/log-events.js";
 import { createConnectorTerminal } from "./cli/terminal.js";
 import { connectorVersion } from "./cli/version.js";
 import { connectorUsage, loadConnectorConfig } from "./config/index.js";
 import { type ConnectorConfig, deliveryModeOf } from "./config/schema.js";
 import type { Deliverer } from "./delivery/deliverer.js";
+import type { AttemptRecord } from "./delivery/http-target.js";
 import { TlsFileError } from "./errors.js";
+import {
+  isLoopback,
+  parseInspectAddress,
+  type RunningInspector,
+  startInspector,
+} from "./inspector/index.js";
 import { createConnectorMetrics, type MetricsServer, startMetricsServer } from "./metrics/index.js";
 import { createConnectorRunner } from "./runner/runner.js";
 import type { Transport } from "./transport/transport.js";
@@ -83,10 +90,52 @@ export async function runConnectorCli(
 
   let transport: Transport;
   let deliverer: Deliverer;
+  let inspector: RunningInspector | undefined;
+  const build = (onAttempt?: (record: AttemptRecord) => void) =>
+    buildDeliverer(config, env, (event) => logModuleEvent(logger, event), stdout, onAttempt);
   try {
     transport = buildTransport(config);
-    deliverer = await buildDeliverer(config, env, (event) => logModuleEvent(logger, event), stdout);
   } catch (error) {
+    if (error instanceof ConfigError || error instanceof TlsFileError) {
+      return userError(error.message);
+    }
+    throw error;
+  }
+  try {
+    if (config.inspect === "off") {
+      deliverer = await build();
+    } else {
+      const { host } = parseInspectAddress(config.inspect);
+      if (!isLoopback(host) && !config.inspect_allow_remote) {
+        await transport.close().catch(() => {});
+        return userError(
+          `--inspect ${config.inspect}: the inspector shows webhook bodies and can replay them; to serve it beyond this machine add --inspect-allow-remote true (or use 127.0.0.1)`,
+        );
+      }
+      try {
+        inspector = await startInspector({
+          config,
+          env,
+          buildDeliverer: build,
+          forwardedProto: forwardedProtoOf(config.cloud_url),
+        });
+      } catch (error) {
+        if (error instanceof ConfigError || error instanceof TlsFileError) throw error;
+        await transport.close().catch(() => {});
+        return userError(
+          `--inspect ${config.inspect}: cannot start the inspector (${(error as Error).message}); use another HOST:PORT or --inspect off`,
+        );
+      }
+      deliverer = inspector.deliverer;
+      if (!isLoopback(host)) {
+        logger.warn(
+          { url: inspector.url },
+          "the inspector listens beyond this machine: anyone who reaches it sees webhook bodies and can replay them",
+        );
+      }
+    }
+  } catch (error) {
+    await transport.close().catch(() => {});
     if (error instanceof ConfigError || error instanceof TlsFileError) {
       return userError(error.message);
     }
@@ -122,6 +171,8 @@ export async function runConnectorCli(
     mode: deliveryModeOf(config),
     maxConcurrentRequests: config.max_concurrent_requests,
     configFile: loaded.configFile,
+    inspector: inspector?.url,
+    historyFile: inspector?.historyFile,
   });
   const metrics = createConnectorMetrics((webhookId) => targetNameOf(config, webhookId));
   let metricsServer: MetricsServer | undefined;
@@ -136,6 +187,7 @@ export async function runConnectorCli(
     } catch (error) {
       await deliverer.close().catch(() => {});
       await transport.close().catch(() => {});
+      await inspector?.close().catch(() => {});
       return userError(
         `flag --metrics-port: cannot listen on ${config.metrics_host}:${config.metrics_port} (${(error as Error).message})`,
       );
@@ -163,6 +215,7 @@ export async function runConnectorCli(
     stopDrainSummary();
     await deliverer.close().catch(() => {});
     await transport.close().catch(() => {});
+    await inspector?.close().catch(() => {});
     await metricsServer?.close();
   }
 }

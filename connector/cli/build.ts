@@ -5,7 +5,7 @@
 import type { ConnectorConfig } from "../config/schema.js";
 import { deliveryModeOf } from "../config/schema.js";
 import type { Deliverer } from "../delivery/deliverer.js";
-import { createHttpTargetDeliverer } from "../delivery/http-target.js";
+import { type AttemptRecord, createHttpTargetDeliverer } from "../delivery/http-target.js";
 import { createModuleDeliverer, type ModuleEventSink } from "../modules/index.js";
 import type { ConnectorEventListener } from "../runner/events.js";
 import type { ConnectorRunnerOptions } from "../runner/runner.js";
@@ -35,6 +35,7 @@ export async function buildDeliverer(
   env: Readonly<Record<string, string | undefined>>,
   onModuleEvent: ModuleEventSink,
   stdout: NodeJS.WritableStream = process.stdout,
+  onAttempt?: (record: AttemptRecord) => void,
 ): Promise<Deliverer> {
   if (deliveryModeOf(config) === "http") {
     return createHttpTargetDeliverer({
@@ -42,6 +43,7 @@ export async function buildDeliverer(
       targets: config.targets,
       connectionsPerOrigin: config.max_concurrent_requests,
       forwardedProto: forwardedProtoOf(config.cloud_url),
+      ...(onAttempt === undefined ? {} : { onAttempt }),
     });
   }
   return createModuleDeliverer({

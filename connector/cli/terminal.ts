@@ -35,6 +35,10 @@ export interface StartInfo {
   readonly mode: "http" | "module";
   readonly maxConcurrentRequests: number;
   readonly configFile: string | undefined;
+  /** URL of the local inspector, when it runs. */
+  readonly inspector?: string | undefined;
+  /** Its history file. */
+  readonly historyFile?: string | undefined;
 }
 
 /** The connector's output. */
@@ -99,6 +103,8 @@ export function createConnectorTerminal(options: ConnectorTerminalOptions): Conn
             forward_to: Object.fromEntries(info.destinations.map((d) => [d.webhook, d.to])),
             max_concurrent_requests: info.maxConcurrentRequests,
             config_file: info.configFile,
+            inspector: info.inspector ?? "off",
+            history_file: info.historyFile,
           },
           "connector starting",
         );
@@ -150,6 +156,7 @@ function bannerLines(info: StartInfo, palette: Palette): string {
     const which = webhook === "*" ? "" : `${webhook} → `;
     lines.push(`  forward   ${which}${palette.cyan(to)}`);
   }
+  if (info.inspector !== undefined) lines.push(`  inspect   ${palette.cyan(info.inspector)}`);
   if (info.configFile !== undefined) lines.push(`  config    ${info.configFile}`);
   return `${lines.join("\n")}\n`;
 }

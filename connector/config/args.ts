@@ -69,6 +69,8 @@ const placeholders: Record<string, string> = {
   "target-url": "URL",
   "target-method": "METHOD",
   "heartbeat-timeout": "SECONDS",
+  inspect: "HOST:PORT|off",
+  "state-dir": "DIR",
 };
 
 function placeholderOf(option: ConfigOption): string {

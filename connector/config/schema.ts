@@ -120,6 +120,28 @@ export const connectorConfigSchema = z
     metrics_port: z.number().int().min(0).max(65_535).optional(),
     /** Interface of the metrics server. @default "127.0.0.1" */
     metrics_host: z.string().min(1).default("127.0.0.1"),
+    /**
+     * Where the local inspector listens (`HOST:PORT`; a taken port moves
+     * to the next free one), or `off`. @default "127.0.0.1:4040"
+     */
+    inspect: z
+      .string()
+      .regex(
+        /^(off|(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/,
+        "expected HOST:PORT (e.g. 127.0.0.1:4040) or off",
+      )
+      .default("127.0.0.1:4040"),
+    /** Allow the inspector on a non-loopback address (it shows bodies and can replay). @default false */
+    inspect_allow_remote: z.boolean().default(false),
+    /** Most deliveries the inspector's history keeps. @default 5000 */
+    inspect_max_deliveries: z.number().int().min(1).default(5000),
+    /** Most bytes (bodies and headers) the inspector's history keeps. @default 104857600 (100 MiB) */
+    inspect_max_bytes: z.number().int().min(1).default(104_857_600),
+    /**
+     * Folder of the connector's local state (the inspector's history).
+     * @default $XDG_STATE_HOME/webhook-connect, else ~/.local/state/webhook-connect
+     */
+    state_dir: z.string().min(1).optional(),
     /** HTTP mode: target of webhooks without an entry in `targets`. */
     default_target: targetSchema.optional(),
     /** HTTP mode: targets by webhook id. */

@@ -15,7 +15,7 @@ import type { TargetConfig } from "../config/schema.js";
 import type { Deliverer, DeliveryOutcome } from "./deliverer.js";
 import { buildForwardHeaders, LOCAL_RETRY_OFFSET } from "./forward-headers.js";
 import { parseRetryAfter } from "./retry-after.js";
-import { type SentRequest, sendRequest } from "./send-request.js";
+import { type SentRequest, sendRequest, type TargetAnswer } from "./send-request.js";
 
 /** Options of createHttpTargetDeliverer. */
 export interface HttpTargetDelivererOptions {
@@ -36,6 +36,35 @@ export interface HttpTargetDelivererOptions {
    * by targets with `forwarded_headers`. @default "https"
    */
   readonly forwardedProto?: string;
+  /**
+   * Called after every request with what the target answered (the
+   * inspector's history). When unset, responses are not kept at all.
+   * @default none
+   */
+  readonly onAttempt?: (record: AttemptRecord) => void;
+  /** Leading bytes of each response body passed to `onAttempt`. @default 65536 */
+  readonly captureBytes?: number;
+}
+
+/** One request to a target, as the inspector records it. */
+export interface AttemptRecord {
+  readonly messageId: string;
+  /** The full URL requested (target URL plus the forwarded query). */
+  readonly url: string;
+  readonly method: string;
+  /** 0 for the first request of a delivery, then 1, 2, … (X-Webhook-Local-Retry). */
+  readonly localRetry: number;
+  /** Wall-clock start, in ms since the epoch. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** The target's status, when it answered. */
+  readonly status?: number;
+  /** The target's response headers, when it answered. */
+  readonly headers?: readonly (readonly [string, string])[];
+  /** The first `captureBytes` of the target's response body, when it answered. */
+  readonly body?: Buffer;
+  /** Why there is no answer (timeout, network error, shutdown). */
+  readonly error?: string;
 }
 
 /** Where a target's requests go, worked out once per target. */
@@ -126,6 +155,10 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
     );
   };
 
+  const onAttempt = options.onAttempt;
+  const captureBytes = onAttempt === undefined ? undefined : (options.captureBytes ?? 65_536);
+
+  /** One request, reported to `onAttempt` when one is set. */
   async function attemptOnce(
     message: WebhookMessage,
     target: TargetConfig,
@@ -133,6 +166,40 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
     path: string,
     headers: string[],
     signal: AbortSignal,
+  ): Promise<Attempt> {
+    if (onAttempt === undefined)
+      return request(message, target, destination, path, headers, signal);
+    const box: { answer?: TargetAnswer } = {};
+    const startedAt = Date.now();
+    const started = performance.now();
+    const result = await request(message, target, destination, path, headers, signal, box);
+    const answer = box.answer;
+    onAttempt({
+      messageId: message.messageId,
+      url: `${destination.origin}${path}`,
+      method: target.method ?? (message.method === "" ? "POST" : message.method),
+      localRetry: Number(headers[headers.length - LOCAL_RETRY_OFFSET]),
+      startedAt,
+      durationMs: Math.round(performance.now() - started),
+      ...(answer === undefined
+        ? { error: result.kind === "ok" ? "" : result.reason }
+        : {
+            status: answer.status,
+            headers: answer.headers ?? [],
+            body: answer.body ?? Buffer.alloc(0),
+          }),
+    });
+    return result;
+  }
+
+  async function request(
+    message: WebhookMessage,
+    target: TargetConfig,
+    destination: Destination,
+    path: string,
+    headers: string[],
+    signal: AbortSignal,
+    box?: { answer?: TargetAnswer },
   ): Promise<Attempt> {
     const timeoutMs = target.timeout_seconds * 1_000;
     watchShutdown(signal);
@@ -149,13 +216,16 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
         headers,
         body,
         timeoutMs,
+        ...(captureBytes === undefined ? {} : { captureBytes }),
       }),
     };
     active.add(attempt);
     ticker ??= setInterval(checkDeadlines, DEADLINE_CHECK_MS);
     ticker.unref?.();
     try {
-      const { status, retryAfter } = await attempt.request.answer;
+      const answer = await attempt.request.answer;
+      if (box !== undefined) box.answer = answer;
+      const { status, retryAfter } = answer;
       if (status >= 200 && status < 300) return { kind: "ok", status };
       const reason = `target answered HTTP ${status}`;
       // 1xx/3xx are not a verdict on the message (undici follows no redirects): retry.

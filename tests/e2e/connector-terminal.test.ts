@@ -7,7 +7,7 @@
 
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, runProcess } from "../helpers/processes.js";
+import { connectorTestEnv, runCli, runProcess } from "../helpers/processes.js";
 import { startTarget, type Target } from "../helpers/target.js";
 import { e2eBackends, mapLimit, Relay } from "./harness.js";
 
@@ -139,5 +139,5 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Runs `command` under script(1), which gives it a pseudo-terminal. */
 function runScript(command: string) {
-  return runProcess("script", ["-qfec", command, "/dev/null"], {}, ROOT);
+  return runProcess("script", ["-qfec", command, "/dev/null"], connectorTestEnv(), ROOT);
 }

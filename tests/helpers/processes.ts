@@ -48,7 +48,15 @@ export async function freePort(): Promise<number> {
 
 /** Spawns `webhook-connect <args>` with extra environment variables. */
 export function runCli(args: string[], env: Record<string, string> = {}): RunningProcess {
-  return runProcess(process.execPath, [BIN, ...args], env);
+  return runProcess(process.execPath, [BIN, ...args], { ...connectorTestEnv(), ...env });
+}
+
+/**
+ * Environment that keeps a test's connector to itself: its own state
+ * folder (the inspector's history) and its inspector on a free port.
+ */
+export function connectorTestEnv(): Record<string, string> {
+  return { CONNECTOR_STATE_DIR: tempDir("wc-state-"), CONNECTOR_INSPECT: "127.0.0.1:0" };
 }
 
 /** Spawns any executable, collecting its output like runCli. */
