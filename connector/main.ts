@@ -12,7 +12,7 @@ import { connectorUsage, loadConnectorConfig } from "./config/index.js";
 import { type ConnectorConfig, deliveryModeOf } from "./config/schema.js";
 import type { Deliverer } from "./delivery/deliverer.js";
 import type { AttemptRecord } from "./delivery/http-target.js";
-import { TlsFileError } from "./errors.js";
+import { ConnectorRefusedError, TlsFileError } from "./errors.js";
 import {
   isLoopback,
   parseInspectAddress,
@@ -29,6 +29,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** Exit code of a bad configuration, flag or file. */
 export const EXIT_CONFIG = 2;
+/** Exit code of a connector the receiver refused at start-up (wrong token, unknown channel). */
+export const EXIT_REFUSED = 3;
 
 /** Where the CLI writes and how it is stopped; tests replace the defaults. */
 export interface ConnectorCliIo {
@@ -204,6 +206,12 @@ export async function runConnectorCli(
     await runner.run(stop.signal);
     return EXIT_OK;
   } catch (error) {
+    if (error instanceof ConnectorRefusedError) {
+      stderr.write(
+        `webhook-connect connector: ${safeUrl(config.cloud_url)} refused channel '${config.channel}' (${error.code}): ${refusalHint(error.code)}\n`,
+      );
+      return EXIT_REFUSED;
+    }
     logger.fatal({ err: error }, "connector failed");
     return EXIT_FAILURE;
   } finally {
@@ -239,4 +247,15 @@ function destinationsOf(config: ConnectorConfig): { webhook: string; to: string 
     out.push({ webhook, to: safeUrl(target.url) });
   }
   return out;
+}
+
+/** What to check after a refusal, by its code. */
+function refusalHint(code: string): string {
+  if (code === "WC_ERR_CONNECTOR_UNAUTHENTICATED") {
+    return "the token is not valid for this channel; check --token (CONNECTOR_TOKEN)";
+  }
+  if (code === "WC_ERR_CONNECTOR_UNKNOWN_CHANNEL") {
+    return "the receiver serves no such channel; check --channel (CONNECTOR_CHANNEL)";
+  }
+  return "check --token and --channel";
 }

@@ -93,6 +93,7 @@ export function runnerOptions(
       ? {}
       : { heartbeatTimeoutMs: config.heartbeat_timeout * 1_000 }),
     shutdownGraceMs: config.shutdown_grace_seconds * 1_000,
+    stopWhenRefusedAtStart: true,
     onEvent,
   };
 }

@@ -30,7 +30,7 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
       if (event.fatal) {
         logger.error(
           { code: event.code, reason: event.message },
-          "the receiver refused this connector; check token and channel (retrying at the longest delay)",
+          "the receiver refused this connector; check token and channel (retrying with backoff)",
         );
       } else {
         logger.warn({ code: event.code, reason: event.message }, "connect failed");
