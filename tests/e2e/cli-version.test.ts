@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/processes.js";
+import { e2eBackends, Relay } from "./harness.js";
 
 const version = (
   JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -44,5 +45,21 @@ describe("webhook-connect command line", () => {
     expect(output).toContain("--forward-to [http://]HOST:PORT/PATH");
     expect(output).toContain("--cloud-url URL");
     expect(output).toContain("Examples:");
+  });
+});
+
+describe("receiver start-up hint", () => {
+  it("prints the connector command for the real URL and each channel", async () => {
+    const relay = new Relay(e2eBackends.find((backend) => backend.name === "sqlite")!);
+    try {
+      const receiver = await relay.startReceiver();
+      await receiver.waitForOutput(/examples\/connector\.json/);
+      expect(receiver.output()).toContain(
+        `connect a connector: npx webhook-connect connector --cloud-url ${relay.url} --channel ${relay.channel} --token TOKEN --forward-to localhost:3000/webhooks`,
+      );
+      expect(receiver.output()).not.toContain(relay.token);
+    } finally {
+      await relay.close();
+    }
   });
 });

@@ -89,3 +89,51 @@ describe("one-line connector start", () => {
     );
   });
 });
+
+describe("connector config errors as precise as the receiver's", () => {
+  function fileProblem(text: string): ConfigError {
+    const cwd = mkdtempSync(join(tmpdir(), "wc-bad-"));
+    writeFileSync(join(cwd, "connector.json"), text);
+    return problem([], cwd);
+  }
+
+  it("gives the line and column of invalid JSON without echoing the text", () => {
+    const error = fileProblem(
+      '{\n  "cloud_url": "https://relay.example.com",\n  "token": "s3cret",,\n}\n',
+    );
+    expect(error.problem).toBe(
+      "invalid JSON at line 3, column 21: expected a property name in double quotes, found ','",
+    );
+    expect(error.message).not.toContain("s3cret");
+  });
+
+  it("names the allowed keys and the one meant for an unknown key", () => {
+    const error = fileProblem(
+      JSON.stringify({
+        cloud_url: "https://relay.example.com",
+        channel: "c",
+        tokne: "t",
+        token: "t",
+        default_target: { url: "http://localhost:3000" },
+      }),
+    );
+    expect(error.problem).toMatch(
+      /^unknown key 'tokne' \(did you mean 'token'\?\); allowed: cloud_url, channel, token, /,
+    );
+  });
+
+  it("lists a target's keys for an unknown key in default_target", () => {
+    const error = fileProblem(
+      JSON.stringify({
+        cloud_url: "https://relay.example.com",
+        channel: "c",
+        token: "t",
+        default_target: { url: "http://localhost:3000", timeout: 5 },
+      }),
+    );
+    expect(error.keyPath).toBe("default_target");
+    expect(error.problem).toContain(
+      "unknown key 'timeout'; allowed: url, method, headers, timeout_seconds",
+    );
+  });
+});
