@@ -88,6 +88,7 @@ export async function startInspector(options: StartInspectorOptions): Promise<Ru
     server = await startInspectorServer({
       host,
       port,
+      checkHost: isLoopback(host),
       store,
       replayer: createReplayer({
         store,

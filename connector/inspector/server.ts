@@ -18,6 +18,12 @@ export interface InspectorServerOptions {
   readonly port: number;
   readonly store: HistoryStore;
   readonly replayer: Replayer;
+  /**
+   * Answer only requests addressed to the inspector's own loopback names
+   * (against DNS rebinding). Off for a deliberate non-loopback binding,
+   * which is reached by names the connector cannot know. @default true
+   */
+  readonly checkHost?: boolean;
 }
 
 /** A running inspector. */
@@ -195,19 +201,18 @@ export async function startInspectorServer(
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const host = (req.headers.host ?? "").toLowerCase();
-    if (!ownHosts.has(host)) {
+    if (options.checkHost !== false && !ownHosts.has(host)) {
       send(res, 421, {
         error: "misdirected",
         message: `the inspector does not answer for host '${host}'`,
       });
       return;
     }
+    // Browsers send Origin on cross-site requests and on same-origin POSTs;
+    // "null" (sandboxed frames, file:) is foreign too.
     const origin = req.headers.origin;
-    if (
-      origin !== undefined &&
-      origin !== "null" &&
-      !ownHosts.has(origin.replace(/^https?:\/\//, "").toLowerCase())
-    ) {
+    const originHost = origin?.replace(/^https?:\/\//, "").toLowerCase();
+    if (originHost !== undefined && !ownHosts.has(originHost) && originHost !== host) {
       send(res, 403, { error: "forbidden", message: "cross-origin requests are not allowed" });
       return;
     }

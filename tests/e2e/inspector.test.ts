@@ -291,6 +291,12 @@ describe("inspector e2e", () => {
         })
       ).status,
     ).toBe(403);
+    const sandboxed = await api(inspector, "/api/replay", {
+      method: "POST",
+      body: { ids: [] },
+      headers: { origin: "null" },
+    });
+    expect(sandboxed.status).toBe(403);
     const page = await request(`${inspector}/`);
     expect(page.statusCode).toBe(200);
     expect(page.headers["content-security-policy"]).toContain("default-src 'self'");

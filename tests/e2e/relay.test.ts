@@ -242,8 +242,8 @@ for (const backend of e2eBackends) {
         },
       );
       await target.waitForRequests(300, 60_000);
-      const toA = target.requests.filter((q) => q.url === "/a").length;
-      const toB = target.requests.filter((q) => q.url === "/b").length;
+      const toA = target.requests.filter((q) => q.url === "/a?source=e2e").length;
+      const toB = target.requests.filter((q) => q.url === "/b?source=e2e").length;
       expect(toA + toB).toBe(300);
       expect(toA).toBeGreaterThanOrEqual(45);
       expect(toB).toBeGreaterThanOrEqual(45);

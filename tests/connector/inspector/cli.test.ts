@@ -1,4 +1,5 @@
 import { Writable } from "node:stream";
+import { request } from "undici";
 import { describe, expect, it } from "vitest";
 import { runConnectorCli } from "../../../connector/main.js";
 import { tempDir } from "../../helpers/processes.js";
@@ -70,6 +71,18 @@ describe("inspector binding", () => {
       { stdout: stdout.stream, signal: stop.signal, handleSignals: false },
     );
     await stdout.until(/the inspector listens beyond this machine/);
+    const start = JSON.parse(
+      stdout.text.split("\n").find((l) => l.includes("connector starting"))!,
+    ) as {
+      inspector: string;
+    };
+    const port = new URL(start.inspector).port;
+    // Reached by a name the connector cannot know: answered, not refused as misdirected.
+    const response = await request(`http://127.0.0.1:${port}/api/deliveries`, {
+      headers: { host: `workstation.lan:${port}` },
+    });
+    expect(response.statusCode).toBe(200);
+    await response.body.text();
     stop.abort();
     expect(await exit).toBe(0);
     expect(stdout.text).toMatch(/"level":40[^\n]*the inspector listens beyond this machine/);
