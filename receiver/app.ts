@@ -24,6 +24,7 @@ import {
   createIngestHandler,
   type IngestAbortedEvent,
   type IngestAcceptedEvent,
+  type IngestHandshakeEvent,
   type IngestRejectedEvent,
 } from "./ingest/index.js";
 import {
@@ -43,7 +44,8 @@ import { createWebSocketEndpoint } from "./stream/websocket-endpoint.js";
 export type ReceiverIngestEvent =
   | ({ readonly type: "accepted" } & IngestAcceptedEvent)
   | ({ readonly type: "rejected" } & IngestRejectedEvent)
-  | ({ readonly type: "aborted" } & IngestAbortedEvent);
+  | ({ readonly type: "aborted" } & IngestAbortedEvent)
+  | ({ readonly type: "handshake" } & IngestHandshakeEvent);
 
 /** Options of a receiver. */
 export interface ReceiverOptions {
@@ -201,6 +203,10 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     webhookStats.aborted(event.webhookId);
     onIngest?.({ type: "aborted", ...event });
   });
+  ingest.events.on("handshake", (event) => {
+    metrics.ingestHandshake(event);
+    onIngest?.({ type: "handshake", ...event });
+  });
   const onAdminEvent = options.onAdminEvent;
   const admin = createAdminHandler({
     adminToken: options.adminToken,
@@ -258,8 +264,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     async close() {
       stopRefreshing();
       polls.closeAll("receiver shutting down");
-      registry.evictAll("receiver shutting down");
-      websocket.close();
+      await registry.evictAll("receiver shutting down");
+      await websocket.close();
       await listener.close();
       await ingest.close();
       await throttle.close();

@@ -37,6 +37,11 @@ export const errorCodes = {
     wire: "not_relayed",
   },
   WC_ERR_INGEST_BAD_ENCODING: { http: 400, connect: Code.InvalidArgument, wire: "bad_encoding" },
+  WC_ERR_INGEST_HANDSHAKE_EXPECTED: {
+    http: 400,
+    connect: Code.InvalidArgument,
+    wire: "handshake_expected",
+  },
   WC_ERR_INGEST_SCHEMA: { http: 400, connect: Code.InvalidArgument, wire: "schema_validation" },
   WC_ERR_AUTH_FAILED: { http: 401, connect: Code.Unauthenticated, wire: "unauthorized" },
   WC_ERR_AUTH_UNAVAILABLE: {

@@ -14,6 +14,7 @@ import {
   acceptedLogLine,
   adminLogRecord,
   authThrottleLogRecord,
+  bufferLogRecord,
   ingestLogRecord,
   internalErrorLogRecord,
   type LogRecord,
@@ -34,19 +35,26 @@ const usage = `usage: webhook-connect receiver [options]
   --config FILE          webhooks.json (default: webhooks.json)
   --host HOST            interface to bind (default: 0.0.0.0)
   --port PORT            port for ingest and streaming (default: 8000)
-  --buffer URL           sqlite:PATH (default sqlite:./data/buffer.db) or nats://host:port
+  --buffer URL           sqlite:PATH (default sqlite:./data/buffer.db), nats://host:port
+                         (nats://h1,h2,h3?replicas=3 for a cluster) or redis://host:port[/db]
+                         (rediss:// for TLS)
   --tls-cert FILE        PEM certificate (with --tls-key): HTTPS + HTTP/2 via ALPN
   --tls-key FILE         PEM private key
   --heartbeat SECONDS    server heartbeat interval (default: 15)
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
 
 environment: WEBHOOK_CONNECT_BUFFER_URL (or WEBHOOK_CONNECT_NATS_URL),
-             WEBHOOK_CONNECT_REDIS_URL (shared rate limits), WEBHOOK_CONNECT_LOG_LEVEL,
+             WEBHOOK_CONNECT_REDIS_URL (shared rate limits; also the buffer when no other
+             buffer URL is given), WEBHOOK_CONNECT_LOG_LEVEL,
              WEBHOOK_CONNECT_ADMIN_TOKEN (enables /admin/webhook-connect/*),
              WEBHOOK_CONNECT_TRUSTED_PROXIES (proxies whose X-Forwarded-For names the client)`;
 
 /** The `service` field of every log line. */
 const SERVICE = "webhook-connect-receiver";
+/** Log lines gathered before a write to standard output. */
+const LOG_WRITE_BYTES = 8192;
+/** Longest a gathered log line waits for its write. */
+const LOG_FLUSH_MS = 50;
 
 /** Log paths redacted as a second line of defence (records never carry these). */
 const REDACT = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`]);
@@ -128,9 +136,15 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(level)) {
       throw new ConfigError("command line", "--log-level", `unknown level '${level}'`);
     }
-    // Asynchronous: lines written while a write is under way go out together
-    // in the next one, instead of one system call per accepted webhook.
-    const destination = pino.destination({ dest: 1, sync: false });
+    // Asynchronous and gathered: lines go out 8 KiB at a time, or 50 ms after
+    // they were written when traffic is light, instead of one system call per
+    // accepted webhook. What is still gathered at exit is flushed (flushLogs).
+    const destination = pino.destination({
+      dest: 1,
+      sync: false,
+      minLength: LOG_WRITE_BYTES,
+      periodicFlush: LOG_FLUSH_MS,
+    });
     flushLogs = () => {
       try {
         destination.flushSync();
@@ -150,7 +164,10 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       (record.plain === true ? plainLogger : logger)[record.level](record.fields, record.msg);
     const config = await loadReceiverConfig(flags.config ?? "webhooks.json", { env });
     const { url: bufferUrl, source } = resolveBufferUrl(flags.buffer, env);
-    buffer = await openStartupBuffer(bufferUrl, source);
+    // Events come only once the buffer is open (`buffer` is set by then).
+    buffer = await openStartupBuffer(bufferUrl, source, (event) =>
+      log(bufferLogRecord(event, buffer?.kind ?? "buffer")),
+    );
     const redisUrl = env["WEBHOOK_CONNECT_REDIS_URL"];
     const adminToken = env["WEBHOOK_CONNECT_ADMIN_TOKEN"];
     const trustedProxies = (env["WEBHOOK_CONNECT_TRUSTED_PROXIES"] ?? "")
@@ -205,6 +222,8 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       },
       "receiver listening",
     );
+    // At once, for whoever waits for it (not with the next 8 KiB of lines).
+    flushLogs();
     for (const [id, entry] of config.webhooks) {
       if (entry.channel !== undefined) {
         console.error(`ingest: ${receiver.url}/webhook/${id}  ->  channel '${entry.channel}'`);

@@ -4,7 +4,7 @@
  * shrinks every size for a smoke run of a few minutes.
  */
 import { parseArgs } from "node:util";
-import type { Backend } from "./relay.js";
+import { BACKENDS, type Backend } from "./relay.js";
 
 /** Parsed, frozen benchmark options. */
 export interface BenchOptions {
@@ -51,6 +51,8 @@ export interface BenchOptions {
   readonly loadgen: LoadgenChoice;
   /** Shared NATS server. @default "nats://127.0.0.1:4222" */
   readonly natsUrl: string;
+  /** Shared Redis server. @default "redis://127.0.0.1:6379" */
+  readonly redisUrl: string;
   /** Write `--cpu-prof` profiles of the receivers to bench/results/profiles/. @default false */
   readonly profile: boolean;
   /** Compile dist/ first (`tsc -p tsconfig.build.json`). @default true */
@@ -88,11 +90,12 @@ scenarios: ingest backlog live memory offline   (default: all, in this order)
   --connections N       load generator connections at saturation (default 50)
   --concurrency N       connector max_concurrent_requests (default 32)
   --max-wait S          longest drain / catch-up wait before reporting what arrived (default 20; quick 5)
-  --drain-backend B     sqlite, nats or both: backends 'backlog' drains on (default both);
-                        'offline' runs on the first (sqlite for both)
+  --drain-backend B     backends 'backlog' drains on: all (default: sqlite, nats, redis), both
+                        (sqlite, nats) or a comma-separated list; 'offline' runs on the first
   --loadgen L           saturating load generator of 'ingest' and the bare baselines:
                         wrk, undici or auto (default auto: wrk when on PATH, else undici)
   --nats-url URL        shared NATS server (default nats://127.0.0.1:4222)
+  --redis-url URL       shared Redis server (default redis://127.0.0.1:6379)
   --profile             write receiver CPU profiles to bench/results/profiles/
   --no-build            use dist/ as it is`;
 
@@ -127,6 +130,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       "drain-backend": { type: "string" },
       loadgen: { type: "string" },
       "nats-url": { type: "string" },
+      "redis-url": { type: "string" },
       profile: { type: "boolean" },
       "no-build": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -138,12 +142,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     }
   }
   const quick = values.quick === true;
-  const drainBackend = values["drain-backend"] ?? "both";
-  if (drainBackend !== "sqlite" && drainBackend !== "nats" && drainBackend !== "both") {
-    throw new Error("--drain-backend: expected sqlite, nats or both");
-  }
-  const drainBackends: readonly Backend[] =
-    drainBackend === "both" ? ["sqlite", "nats"] : [drainBackend as Backend];
+  const drainBackends = parseDrainBackends(values["drain-backend"] ?? "all");
   const loadgen = values.loadgen ?? "auto";
   if (loadgen !== "auto" && loadgen !== "wrk" && loadgen !== "undici") {
     throw new Error("--loadgen: expected wrk, undici or auto");
@@ -166,8 +165,23 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     drainBackends,
     loadgen,
     natsUrl: values["nats-url"] ?? "nats://127.0.0.1:4222",
+    redisUrl: values["redis-url"] ?? "redis://127.0.0.1:6379",
     profile: values.profile === true,
     build: values["no-build"] !== true,
     help: values.help === true,
   });
+}
+
+function parseDrainBackends(value: string): readonly Backend[] {
+  if (value === "all") return BACKENDS;
+  if (value === "both") return ["sqlite", "nats"];
+  const names = value.split(",").map((name) => name.trim());
+  for (const name of names) {
+    if (!(BACKENDS as readonly string[]).includes(name)) {
+      throw new Error(
+        `--drain-backend: unknown backend '${name}' (expected all, both or some of ${BACKENDS.join(", ")})`,
+      );
+    }
+  }
+  return names as Backend[];
 }

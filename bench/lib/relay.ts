@@ -9,11 +9,15 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, tempDir, writeJson } from "../../tests/helpers/processes.js";
+import { deleteRedisChannel } from "./brokers.js";
 import { type BenchChild, onCleanup, spawnNode } from "./children.js";
 import { deleteChannelStreams } from "./nats.js";
 
-/** Buffer backends the benchmarks compare. */
-export type Backend = "sqlite" | "nats";
+/** Buffer backends the benchmarks compare, in the order they are run. */
+export const BACKENDS = ["sqlite", "nats", "redis"] as const;
+
+/** A buffer backend the benchmarks compare. */
+export type Backend = (typeof BACKENDS)[number];
 
 /** The compiled CLI. */
 export const CLI = fileURLToPath(new URL("../../bin/webhook-connect.js", import.meta.url));
@@ -29,6 +33,8 @@ export interface ReceiverPlan {
   readonly backend: Backend;
   /** NATS URL for the `nats` backend. */
   readonly natsUrl: string;
+  /** Redis URL for the `redis` backend. @default "redis://127.0.0.1:6379" */
+  readonly redisUrl?: string;
   /** `webhook_connect` module-config overrides (max_queue_size, max_connections, …). */
   readonly channelSettings?: Readonly<Record<string, unknown>>;
   /** Directory for a `--cpu-prof` profile of the receiver, if profiling. */
@@ -67,7 +73,9 @@ export async function startRelay(plan: ReceiverPlan): Promise<RunningRelay> {
   const dir = tempDir("wc-bench-");
   onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
   const channel = `bench-${randomUUID().slice(0, 8)}`;
+  const redisUrl = plan.redisUrl ?? "redis://127.0.0.1:6379";
   if (plan.backend === "nats") onCleanup(() => deleteChannelStreams(plan.natsUrl, [channel]));
+  if (plan.backend === "redis") onCleanup(() => deleteRedisChannel(redisUrl, channel));
   const token = `tok_${randomUUID()}`;
   const moduleConfig = { channel, channel_token: token, ...plan.channelSettings };
   const configPath = writeJson(dir, "webhooks.json", {
@@ -89,7 +97,11 @@ export async function startRelay(plan: ReceiverPlan): Promise<RunningRelay> {
     mkdirSync(plan.profileDir, { recursive: true });
     nodeFlags.push("--cpu-prof", "--cpu-prof-dir", plan.profileDir);
   }
-  const bufferUrl = plan.backend === "sqlite" ? `sqlite:${join(dir, "buffer.db")}` : plan.natsUrl;
+  const bufferUrl = {
+    sqlite: `sqlite:${join(dir, "buffer.db")}`,
+    nats: plan.natsUrl,
+    redis: redisUrl,
+  }[plan.backend];
   const receiver = spawnNode(`receiver (${plan.backend})`, {
     args: [
       ...nodeFlags,

@@ -15,7 +15,8 @@ export type WorkerName =
   | "idle-clients"
   | "hmac-server"
   | "sqlite-anchor"
-  | "jetstream-anchor";
+  | "jetstream-anchor"
+  | "redis-anchor";
 
 /** A running worker. */
 export interface Worker<Api> {

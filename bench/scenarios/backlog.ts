@@ -1,14 +1,14 @@
 /**
  * Scenario 2, backlog drain: N messages are ingested while no connector
  * runs, then one connector per transport drains them into the local
- * target, on each buffer backend (SQLite, then JetStream). Baseline: the
+ * target, on each buffer backend (SQLite, JetStream, Redis). Baseline: the
  * same target fed by a direct POST loop with as many requests in flight as
  * the connector's `max_concurrent_requests`.
  */
 import { protocols, type StreamProtocol } from "../../connector/config/schema.js";
 import { transportFactories } from "../../connector/transport/index.js";
+import { backendUnavailable } from "../lib/brokers.js";
 import { type Loadgen, measureLoad, type TargetWorker } from "../lib/measure.js";
-import { natsReachable } from "../lib/nats.js";
 import type { BenchOptions } from "../lib/options.js";
 import { startCpuMeter } from "../lib/proc-stats.js";
 import { type Backend, ProtocolUnavailableError, startRelay, WEBHOOKS } from "../lib/relay.js";
@@ -108,6 +108,7 @@ async function drainOne(
   const relay = await startRelay({
     backend,
     natsUrl: options.natsUrl,
+    redisUrl: options.redisUrl,
     channelSettings: { max_queue_size: n * 2 + 1_000 },
     ...(context.profileDir === undefined ? {} : { profileDir: context.profileDir }),
   });
@@ -176,8 +177,9 @@ export const backlogScenario: Scenario = {
     const baseline = await directPostRate(context, loadgen, target, "backlog");
     const results = [];
     for (const backend of context.options.drainBackends) {
-      if (backend === "nats" && !(await natsReachable(context.options.natsUrl))) {
-        results.push(skip(context, "nats", `no NATS server at ${context.options.natsUrl}`));
+      const unavailable = await backendUnavailable(backend, context.options);
+      if (unavailable !== undefined) {
+        results.push(skip(context, backend, unavailable));
         continue;
       }
       for (const protocol of protocols) {

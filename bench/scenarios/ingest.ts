@@ -9,13 +9,15 @@
  * row with HMAC is compared with bare Node and with its backend's anchor.
  */
 
+import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../tests/helpers/processes.js";
+import { backendUnavailable, deleteRedisKeys } from "../lib/brokers.js";
 import { onCleanup } from "../lib/children.js";
 import { describeLoad, type Measured } from "../lib/measure.js";
-import { createBenchStream, natsReachable } from "../lib/nats.js";
-import { type Backend, SIGNING, startRelay, WEBHOOKS } from "../lib/relay.js";
+import { createBenchStream } from "../lib/nats.js";
+import { BACKENDS, type Backend, SIGNING, startRelay, WEBHOOKS } from "../lib/relay.js";
 import { type Saturator, startSaturator } from "../lib/saturate.js";
 import { medianBy } from "../lib/stats.js";
 import { type Check, formatCount, ratioAtLeast } from "../lib/table.js";
@@ -26,8 +28,13 @@ import type { Scenario, ScenarioContext } from "./scenario.js";
 /** The load generator above this CPU% may be what limits the bare baseline. */
 const LOADGEN_CPU_LIMIT = 80;
 
-/** Issue #12 targets of the receiver with HMAC: ratio to bare Node and to the backend's anchor. */
-const targets: Readonly<Record<Backend, { readonly bare: number; readonly anchor: number }>> = {
+/**
+ * Issue #12 targets of the receiver with HMAC: ratio to bare Node and to
+ * the backend's anchor (Redis has an anchor but no stated target).
+ */
+const targets: Readonly<
+  Partial<Record<Backend, { readonly bare: number; readonly anchor: number }>>
+> = {
   sqlite: { bare: 0.55, anchor: 0.9 },
   nats: { bare: 0.3, anchor: 0.9 },
 };
@@ -45,7 +52,10 @@ interface IngestConfig {
   readonly samples: Measured[];
 }
 
-async function anchorConfigs(context: ScenarioContext, natsUp: boolean): Promise<IngestConfig[]> {
+async function anchorConfigs(
+  context: ScenarioContext,
+  usable: ReadonlySet<Backend>,
+): Promise<IngestConfig[]> {
   const { options } = context;
   const signing = { signing: SIGNING };
   const bare = await startWorker<Record<string, never>>("bare-server");
@@ -86,7 +96,7 @@ async function anchorConfigs(context: ScenarioContext, natsUp: boolean): Promise
       samples: [],
     },
   ];
-  if (natsUp) {
+  if (usable.has("nats")) {
     const stream = await createBenchStream(options.natsUrl);
     const jetstream = await startWorker<AnchorApi>("jetstream-anchor", {
       ...signing,
@@ -102,17 +112,38 @@ async function anchorConfigs(context: ScenarioContext, natsUp: boolean): Promise
       samples: [],
     });
   }
+  if (usable.has("redis")) {
+    const key = `bench:anchor:${randomUUID().slice(0, 8)}`;
+    onCleanup(() => deleteRedisKeys(options.redisUrl, key));
+    const redis = await startWorker<AnchorApi>("redis-anchor", {
+      ...signing,
+      redisUrl: options.redisUrl,
+      key,
+    });
+    configs.push({
+      label: "Redis anchor: HMAC + XADD, pipelined per loop turn (anchor)",
+      url: `${redis.url}/webhook/x`,
+      serverPid: redis.pid,
+      anchorOf: "redis",
+      anchor: redis,
+      samples: [],
+    });
+  }
   return configs;
 }
 
-async function receiverConfigs(context: ScenarioContext, natsUp: boolean): Promise<IngestConfig[]> {
+async function receiverConfigs(
+  context: ScenarioContext,
+  usable: ReadonlySet<Backend>,
+): Promise<IngestConfig[]> {
   const { options } = context;
   const configs: IngestConfig[] = [];
-  for (const backend of ["sqlite", "nats"] as const) {
-    if (backend === "nats" && !natsUp) continue;
+  for (const backend of BACKENDS) {
+    if (!usable.has(backend)) continue;
     const relay = await startRelay({
       backend,
       natsUrl: options.natsUrl,
+      redisUrl: options.redisUrl,
       channelSettings: { max_queue_size: 50_000_000 },
       ...(context.profileDir === undefined ? {} : { profileDir: context.profileDir }),
     });
@@ -156,7 +187,7 @@ async function anchorNote(config: IngestConfig): Promise<string> {
   const stats: AnchorStats = await config.anchor.call("stats", null);
   if (stats.writes === 0) return "";
   const parts = [
-    `${(stats.stored / stats.writes).toFixed(1)} webhooks per ${config.anchorOf === "nats" ? "turn" : "commit"}`,
+    `${(stats.stored / stats.writes).toFixed(1)} webhooks per ${config.anchorOf === "sqlite" ? "commit" : "turn"}`,
     `${formatCount(stats.recordBytes)}-byte records`,
   ];
   if (stats.failed > 0) parts.push(`**${formatCount(stats.failed)} not stored (503)**`);
@@ -187,20 +218,25 @@ export const ingestScenario: Scenario = {
       connections: options.connections,
       log: context.log,
     });
-    const natsUp = await natsReachable(options.natsUrl);
-    if (!natsUp) {
+    const usable = new Set<Backend>();
+    for (const backend of BACKENDS) {
+      const unavailable = await backendUnavailable(backend, options);
+      if (unavailable === undefined) {
+        usable.add(backend);
+        continue;
+      }
       context.emit({
         scenario: "ingest",
-        configuration: "JetStream anchor, nats",
+        configuration: `${backend} and its anchor`,
         result: "skipped",
         baseline: "–",
-        notes: `no NATS server at ${options.natsUrl}`,
+        notes: unavailable,
         cpu: {},
       });
     }
     const configs = [
-      ...(await anchorConfigs(context, natsUp)),
-      ...(await receiverConfigs(context, natsUp)),
+      ...(await anchorConfigs(context, usable)),
+      ...(await receiverConfigs(context, usable)),
     ];
     const runOnce = (config: IngestConfig, ms: number) =>
       saturator.run(config.url, ms, { receiver: config.serverPid });
@@ -227,11 +263,11 @@ export const ingestScenario: Scenario = {
       const baseline = index === 0 ? undefined : bare;
       const anchor = config.targetOf === undefined ? undefined : anchors.get(config.targetOf);
       const checks: Check[] = [];
-      if (config.targetOf !== undefined) {
-        checks.push(ratioAtLeast(result / bare, targets[config.targetOf].bare, "bare"));
-        if (anchor !== undefined) {
-          checks.push(ratioAtLeast(result / anchor, targets[config.targetOf].anchor, "anchor"));
-        }
+      const target = config.targetOf === undefined ? undefined : targets[config.targetOf];
+      if (target !== undefined) {
+        checks.push(ratioAtLeast(result / bare, target.bare, "bare"));
+        if (anchor !== undefined)
+          checks.push(ratioAtLeast(result / anchor, target.anchor, "anchor"));
       }
       const extra = [
         index === 0 ? loadgenNote(saturator, median, options.connections) : "",

@@ -226,6 +226,7 @@ async function liveLoad(
   const relay = await startRelay({
     backend,
     natsUrl: options.natsUrl,
+    redisUrl: options.redisUrl,
     channelSettings: { max_queue_size: 50_000_000 },
     ...(context.profileDir === undefined ? {} : { profileDir: context.profileDir }),
   });

@@ -32,6 +32,7 @@ export const offlineScenario: Scenario = {
     const relay = await startRelay({
       backend,
       natsUrl: options.natsUrl,
+      redisUrl: options.redisUrl,
       channelSettings: { max_queue_size: 50_000_000 },
       ...(context.profileDir === undefined ? {} : { profileDir: context.profileDir }),
     });

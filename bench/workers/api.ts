@@ -111,7 +111,7 @@ export interface IdlePlan {
   readonly protocol: IdleProtocol;
   /** Streams to open. */
   readonly count: number;
-  /** HTTP/2 sessions the gRPC/Connect streams are spread over. @default 8 */
+  /** HTTP/2 sessions the gRPC/Connect streams are spread over. @default max(8, count / 50) */
   readonly sessions?: number;
 }
 

@@ -60,7 +60,9 @@ export async function openIdleRpcStreams(
   signal: AbortSignal,
 ): Promise<{ opened: number; errors: string[] }> {
   const baseUrl = plan.url;
-  const sessionCount = Math.max(1, plan.sessions ?? 8);
+  // The receiver allows 100 concurrent streams per HTTP/2 session (more wait
+  // on the client for a free slot): at most 50 per session, at least 8 sessions.
+  const sessionCount = Math.max(1, plan.sessions ?? Math.max(8, Math.ceil(plan.count / 50)));
   const clients = Array.from({ length: sessionCount }, () => {
     const sessionManager = new Http2SessionManager(baseUrl);
     signal.addEventListener("abort", () => sessionManager.abort(), { once: true });

@@ -79,7 +79,7 @@ export function runnerOptions(
       channel: config.channel,
       connectorId: config.connector_id,
       group: config.group,
-      // Twice the deliveries at once, so the next messages are already
+      // Four times the deliveries at once, so the next messages are already
       // here when a delivery finishes (the server caps it at the channel's
       // max_in_flight).
       maxInFlight: config.max_concurrent_requests * 4,

@@ -293,4 +293,17 @@ export interface Buffer {
 export interface BufferOptions {
   /** Clock in ms since epoch, replaceable in tests. @default Date.now */
   readonly now?: () => number;
+  /** Told what happens to the backend beside the calls made to it (logged by the receiver). */
+  readonly onEvent?: (event: BufferEvent) => void;
 }
+
+/** Something that happened to a backend outside any call (every backend reports these). */
+export type BufferEvent =
+  /** The connection to the broker went down; calls reject until `reconnected`. */
+  | { readonly type: "disconnected" }
+  /** The connection to the broker is back. */
+  | { readonly type: "reconnected" }
+  /** A background task (expiry sweep, counters, advisories) failed; it is retried. */
+  | { readonly type: "backgroundError"; readonly task: string; readonly error: unknown }
+  /** A stored message could not be decoded; it is skipped (and dead-lettered where possible). */
+  | { readonly type: "undecodable"; readonly channel: string; readonly streamSeq: number };

@@ -1,8 +1,9 @@
 /**
  * Buffer URLs (SPEC §2): `sqlite:PATH` (embedded default), `nats://host:port`
- * (JetStream), `redis://host:port/db`, `amqp://user:pass@host:port`.
+ * (JetStream, see nats-url.ts), `redis://host:port/db`, `amqp://user:pass@host:port`.
  */
 import { ConfigError } from "../config/config-error.js";
+import { isNatsUrl, type NatsTarget, parseNatsUrl } from "./nats-url.js";
 
 /** The embedded default. */
 export const DEFAULT_BUFFER_URL = "sqlite:./data/buffer.db";
@@ -17,7 +18,7 @@ export type BufferTarget =
       /** `min_free_bytes`: disk space kept free for leases, acks and dead letters. */
       readonly minFreeBytes?: number;
     }
-  | { readonly kind: "nats"; readonly servers: string[] }
+  | NatsTarget
   | { readonly kind: "redis"; readonly url: string }
   | { readonly kind: "rabbitmq"; readonly url: string };
 
@@ -45,6 +46,7 @@ export function resolveBufferUrl(
 /** Parses a buffer URL; throws ConfigError naming the source for a bad one. */
 export function parseBufferUrl(url: string, source: string): BufferTarget {
   if (url.startsWith("sqlite:")) return parseSqliteUrl(url, source);
+  if (isNatsUrl(url)) return parseNatsUrl(url, source);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -56,12 +58,6 @@ export function parseBufferUrl(url: string, source: string): BufferTarget {
     );
   }
   switch (parsed.protocol) {
-    case "nats:":
-    case "tls:":
-      return {
-        kind: "nats",
-        servers: url.split(",").map((server) => server.trim()),
-      };
     case "redis:":
     case "rediss:":
       return { kind: "redis", url };

@@ -46,8 +46,13 @@ export interface AttachedConnection {
     nacked: number;
     lastSeenAt: number;
   };
-  /** Closes the connection (really closes the transport). */
-  evict(reason: string): void;
+  /**
+   * Closes the connection (really closes the transport, after the closing
+   * Notice of `kind`: an operator's eviction by default, or shutdown).
+   */
+  evict(reason: string, kind?: "evicted" | "shutdown"): void;
+  /** Resolves with the reason once the connection closed (its leases released). */
+  readonly closed: Promise<string>;
 }
 
 /** Result of a token check. */
@@ -177,11 +182,28 @@ export class ChannelRegistry {
     return undefined;
   }
 
-  /** Closes every connection (shutdown). */
-  evictAll(reason: string): void {
+  /**
+   * Closes every connection (shutdown); resolves once they all closed, or
+   * after `graceMs`, so their closing notices can go out before the
+   * sockets do.
+   */
+  async evictAll(reason: string, graceMs = 1_000): Promise<void> {
+    const closing: Promise<string>[] = [];
     for (const attached of this.connections.values()) {
-      for (const connection of attached.values()) connection.evict(reason);
+      for (const connection of [...attached.values()]) {
+        connection.evict(reason, "shutdown");
+        closing.push(connection.closed);
+      }
     }
+    if (closing.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(closing),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }
 

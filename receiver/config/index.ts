@@ -5,6 +5,12 @@
 
 export type { RelaySource } from "./channels.js";
 export { ConfigError, formatKeyPath } from "./config-error.js";
+export {
+  HANDSHAKE_PROVIDERS,
+  type HandshakeProvider,
+  type HandshakeSettings,
+  parseHandshakeBlock,
+} from "./handshake.js";
 export { findJsonSyntaxError, type JsonSyntaxProblem } from "./json-syntax.js";
 export {
   type LoadReceiverConfigOptions,
@@ -12,6 +18,14 @@ export {
   parseReceiverConfig,
 } from "./load.js";
 export { isValidName, NAME_PATTERN, NAME_RULE } from "./names.js";
+export {
+  type CustomResponse,
+  compileTemplate,
+  parseResponseBlock,
+  RESPONSE_PLACEHOLDERS,
+  type ResponsePart,
+  type ResponsePlaceholder,
+} from "./response.js";
 export {
   type DataType,
   RELAY_MODULE,

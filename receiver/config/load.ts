@@ -7,9 +7,11 @@ import { readFile } from "node:fs/promises";
 import { deriveChannels, type RelaySource } from "./channels.js";
 import { ConfigError } from "./config-error.js";
 import { deepFreeze, frozenMap } from "./freeze.js";
+import { parseHandshakeBlock } from "./handshake.js";
 import { configErrorMap, issueToConfigError } from "./issues.js";
 import { findJsonSyntaxError } from "./json-syntax.js";
 import { isValidName, NAME_RULE } from "./names.js";
+import { parseResponseBlock } from "./response.js";
 import { RELAY_MODULE, relayModuleConfigSchema, webhookEntrySchema } from "./schema.js";
 import { MissingVariableError, substituteVariables } from "./substitute.js";
 import type { ChannelConfig, ReceiverConfig, WebhookEntry } from "./types.js";
@@ -68,6 +70,12 @@ function parseEntry(
     dataType: fields.data_type,
     module: fields.module,
     relayed,
+    handshake:
+      fields.handshake === undefined
+        ? undefined
+        : parseHandshakeBlock(file, id, fields.handshake, fields.hmac),
+    response:
+      fields.response === undefined ? undefined : parseResponseBlock(file, id, fields.response),
     raw: raw as Record<string, unknown>,
   };
   if (!relayed) return { entry: { ...entry, channel: undefined } };

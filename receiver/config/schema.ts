@@ -83,6 +83,10 @@ export const webhookEntrySchema = z
     recaptcha: rawBlock,
     rate_limit: rawBlock,
     json_schema: rawBlock,
+    /** Provider handshake answered by the receiver; validated in handshake.ts. */
+    handshake: rawBlock,
+    /** Custom answer to accepted webhooks; validated in response.ts. */
+    response: rawBlock,
   })
   .refine((entry) => entry.module !== undefined || entry.chain !== undefined, {
     error: `is required (e.g. "${RELAY_MODULE}")`,

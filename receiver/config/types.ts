@@ -1,5 +1,7 @@
 /** The loaded, validated and frozen receiver configuration. */
 import type { ChannelSettings } from "../buffer/buffer.js";
+import type { HandshakeSettings } from "./handshake.js";
+import type { CustomResponse } from "./response.js";
 import type { DataType } from "./schema.js";
 
 /** One webhook of webhooks.json. */
@@ -14,6 +16,10 @@ export interface WebhookEntry {
   readonly relayed: boolean;
   /** Channel the webhook feeds; set exactly when `relayed`. */
   readonly channel: string | undefined;
+  /** The provider handshake the receiver answers for this webhook, if configured. */
+  readonly handshake: HandshakeSettings | undefined;
+  /** The answer accepted webhooks get instead of the default JSON, if configured. */
+  readonly response: CustomResponse | undefined;
   /**
    * The whole entry after variable substitution, including its auth and
    * validation blocks as written; input to `createVerifiers`.

@@ -16,6 +16,20 @@ export class MethodNotAllowedError extends WebhookConnectError {
   }
 }
 
+/**
+ * 400: a GET to a webhook whose provider handshake uses GET, without what
+ * that handshake carries. GET is only ever answered as a handshake.
+ */
+export class HandshakeExpectedError extends WebhookConnectError {
+  constructor(provider: string, expected: string) {
+    super(
+      "WC_ERR_INGEST_HANDSHAKE_EXPECTED",
+      `GET is only answered as the ${provider} handshake: expected ${expected}`,
+    );
+    this.name = "HandshakeExpectedError";
+  }
+}
+
 /** 400: the webhook id in the path is not a valid name. */
 export class InvalidWebhookIdError extends WebhookConnectError {
   constructor() {

@@ -23,6 +23,20 @@ export interface IngestAcceptedEvent {
   readonly durationMs: number;
 }
 
+/** A provider handshake was answered by the receiver; nothing was stored. */
+export interface IngestHandshakeEvent {
+  /** Request id (echoed in the response). */
+  readonly requestId: string;
+  /** Webhook id from the path. */
+  readonly webhookId: string;
+  /** Channel of the webhook. */
+  readonly channel: string;
+  /** The provider whose handshake it was, e.g. `slack`. */
+  readonly provider: string;
+  /** Time from request start to the answer, in ms. */
+  readonly durationMs: number;
+}
+
 /** A webhook was answered with an error; nothing was stored. */
 export interface IngestRejectedEvent {
   /** Request id (echoed in the response). */
@@ -62,4 +76,5 @@ export interface IngestEventMap {
   accepted: [IngestAcceptedEvent];
   rejected: [IngestRejectedEvent];
   aborted: [IngestAbortedEvent];
+  handshake: [IngestHandshakeEvent];
 }

@@ -20,6 +20,7 @@ import { peerAddressOf } from "../server/listener.js";
 import { declaredLength, readBody } from "./body.js";
 import { checkJsonBody, checkJsonContentHeaders } from "./content.js";
 import {
+  HandshakeExpectedError,
   INGEST_METHODS,
   InternalIngestError,
   InvalidWebhookIdError,
@@ -32,9 +33,15 @@ import {
 import type { IngestEventMap } from "./events.js";
 import { buildMessage, storedMessage } from "./message.js";
 import { type AnyServerRequest, requestIdFor, toIngestRequest } from "./request.js";
-import { type AnyServerResponse, sendAccepted, sendError } from "./send.js";
+import {
+  type AnyServerResponse,
+  sendAccepted,
+  sendAnswer,
+  sendCustomAccepted,
+  sendError,
+} from "./send.js";
 import { buildVerifiers, closeVerifiers, type WebhookVerifiers } from "./verifiers.js";
-import { runVerifiers } from "./verify.js";
+import { runVerifiers, type VerificationFailure } from "./verify.js";
 
 /** Options of createIngestHandler. */
 export interface IngestHandlerOptions {
@@ -85,6 +92,16 @@ class Rejection extends Error {
   }
 }
 
+const ALLOW = INGEST_METHODS.join(", ");
+const ALLOW_WITH_GET = `GET, ${ALLOW}`;
+
+/** 405 listing the methods the webhook takes: GET too when its handshake is a GET. */
+function methodNotAllowed(method: string, allowsGet = false): Rejection {
+  return new Rejection(new MethodNotAllowedError(method), {
+    headers: { Allow: allowsGet ? ALLOW_WITH_GET : ALLOW },
+  });
+}
+
 function publishFailure(error: unknown): WebhookConnectError {
   if (error instanceof QueueFullError || error instanceof BufferUnavailableError) return error;
   return new InternalIngestError(error);
@@ -120,6 +137,21 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
   const throttle = options.throttle;
   const scopes = new Map([...config.webhooks.keys()].map((id) => [id, `webhook:${id}`]));
 
+  /**
+   * The Rejection of a failed check; a refused guess (a 401 that is not a
+   * challenge) first feeds the failed-authentication throttle.
+   */
+  async function refusal(
+    failure: VerificationFailure,
+    req: AnyServerRequest,
+    scope: string,
+  ): Promise<Rejection> {
+    if (throttle !== undefined && failure.error.httpStatus === 401 && !failure.challenge) {
+      await throttle.failed(scope, peerAddressOf(req), forwardedFor(req));
+    }
+    return new Rejection(failure.error, failure);
+  }
+
   async function ingest(
     req: AnyServerRequest,
     res: AnyServerResponse,
@@ -130,10 +162,13 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     requestId: string,
   ): Promise<void> {
     const method = (req.method ?? "").toUpperCase();
-    if (!(INGEST_METHODS as readonly string[]).includes(method)) {
-      throw new Rejection(new MethodNotAllowedError(method), {
-        headers: { Allow: INGEST_METHODS.join(", ") },
-      });
+    const isGet = method === "GET";
+    if (!isGet && !(INGEST_METHODS as readonly string[]).includes(method)) {
+      throw methodNotAllowed(method, verifiersOf.get(webhookId)?.handshake?.responder.usesGet);
+    }
+    // GET is only ever a handshake, and only for providers that send one as a GET.
+    if (isGet && verifiersOf.get(webhookId)?.handshake?.responder.usesGet !== true) {
+      throw methodNotAllowed(method);
     }
     if (!isValidName(webhookId)) throw new Rejection(new InvalidWebhookIdError());
     const entry = config.webhooks.get(webhookId);
@@ -174,18 +209,31 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     const body = await readBody(req, limit);
     const request = toIngestRequest(req, body, receivedAt);
 
+    if (verifiers.handshake !== undefined) {
+      const { responder, checks } = verifiers.handshake;
+      const answer = responder.answer(request);
+      if (answer === undefined && isGet) {
+        throw new Rejection(new HandshakeExpectedError(responder.provider, responder.expected));
+      }
+      if (answer !== undefined) {
+        let checked = runVerifiers(checks, request);
+        if (checked instanceof Promise) checked = await checked;
+        if (!checked.ok) throw await refusal(checked.failure, req, scope);
+        sendAnswer(res, answer.status, answer.headers, answer.body, requestId);
+        events.emit("handshake", {
+          requestId,
+          webhookId,
+          channel: channel.name,
+          provider: responder.provider,
+          durationMs: performance.now() - startedAt,
+        });
+        return;
+      }
+    }
+
     let auth = runVerifiers(verifiers.auth, request);
     if (auth instanceof Promise) auth = await auth;
-    if (!auth.ok) {
-      if (
-        throttle !== undefined &&
-        auth.failure.error.httpStatus === 401 &&
-        !auth.failure.challenge
-      ) {
-        await throttle.failed(scope, peerAddressOf(req), forwardedFor(req));
-      }
-      throw new Rejection(auth.failure.error, auth.failure);
-    }
+    if (!auth.ok) throw await refusal(auth.failure, req, scope);
     if (entry.dataType === "json") {
       checkJsonContentHeaders(
         single(req.headers["content-type"]),
@@ -230,7 +278,16 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       outcome: published.duplicate ? "duplicate" : "stored",
       durationMs: performance.now() - publishStartedAt,
     });
-    sendAccepted(res, stored.messageId, channel.name, requestId);
+    if (verifiers.response === undefined) {
+      sendAccepted(res, stored.messageId, channel.name, requestId);
+    } else {
+      sendCustomAccepted(
+        res,
+        verifiers.response,
+        { message_id: stored.messageId, channel: channel.name, webhook_id: webhookId },
+        requestId,
+      );
+    }
     events.emit("accepted", {
       requestId,
       traceparent: stored.traceparent,

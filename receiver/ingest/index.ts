@@ -25,6 +25,7 @@ export type {
   IngestAbortedEvent,
   IngestAcceptedEvent,
   IngestEventMap,
+  IngestHandshakeEvent,
   IngestRejectedEvent,
 } from "./events.js";
 export {

@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Http2ServerResponse } from "node:http2";
+import type { CustomResponse, ResponsePart, ResponsePlaceholder } from "../config/index.js";
 import { WebhookConnectError } from "../errors.js";
 
 /** A response of node:http or of node:http2's compatibility API. */
@@ -137,4 +138,62 @@ export function sendAccepted(
     ]);
   }
   res.end(body, "latin1");
+}
+
+/**
+ * Sends a complete answer given as status, headers and a UTF-8 body (a
+ * handshake's), with `Content-Length` and the request id added.
+ */
+export function sendAnswer(
+  res: AnyServerResponse,
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+  requestId: string,
+): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const payload = Buffer.from(body, "utf8");
+  res.writeHead(status, {
+    ...headers,
+    "Content-Length": payload.length,
+    "X-Request-Id": requestId,
+  });
+  res.end(payload);
+}
+
+function fill(
+  parts: readonly ResponsePart[],
+  values: Readonly<Record<ResponsePlaceholder, string>>,
+): string {
+  let text = "";
+  for (const part of parts) text += typeof part === "string" ? part : values[part.placeholder];
+  return text;
+}
+
+/**
+ * The answer of an accepted webhook whose entry has a `response` block:
+ * its status, headers and body with the placeholders filled, plus
+ * `X-Webhook-Message-Id` and `X-Request-Id`.
+ */
+export function sendCustomAccepted(
+  res: AnyServerResponse,
+  response: CustomResponse,
+  values: Readonly<Record<ResponsePlaceholder, string>>,
+  requestId: string,
+): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const headers: Record<string, string | number> = {};
+  for (const header of response.headers) headers[header.name] = fill(header.value, values);
+  const payload = Buffer.from(fill(response.body, values), "utf8");
+  if (response.status !== 204) headers["Content-Length"] = payload.length;
+  headers["X-Webhook-Message-Id"] = values.message_id;
+  headers["X-Request-Id"] = requestId;
+  res.writeHead(response.status, headers);
+  res.end(payload);
 }

@@ -1,13 +1,31 @@
 /** Builds every relayed webhook's verifiers once, at handler creation. */
 import type { CreateVerifiers, Verifier, VerifierFactoryOptions } from "../auth/verifier.js";
-import type { ReceiverConfig } from "../config/index.js";
+import type { CustomResponse, ReceiverConfig } from "../config/index.js";
+import { createHandshake, type Handshake } from "../handshake/index.js";
 
-/** A webhook's checks, split by when they run. */
+/** A webhook's provider handshake and the checks a handshake request must pass. */
+export interface HandshakeChecks {
+  /** Recognises, verifies and answers the provider's handshake. */
+  readonly responder: Handshake;
+  /**
+   * The webhook's checks minus `hmac` (the provider's own verification
+   * stands in for it; Dropbox, Graph and X sign no handshake) and minus
+   * `json_schema` (a handshake is not an event): an IP allow-list, a query
+   * token or a rate limit still apply.
+   */
+  readonly checks: readonly Verifier[];
+}
+
+/** A webhook's checks, split by when they run, and what it answers besides the default. */
 export interface WebhookVerifiers {
   /** Authentication checks; all must pass before anything else is looked at. */
   readonly auth: readonly Verifier[];
   /** Checks that run only for authenticated requests (`rate_limit`, `json_schema`). */
   readonly afterAuth: readonly Verifier[];
+  /** The provider handshake, for webhooks with a `handshake` block. */
+  readonly handshake: HandshakeChecks | undefined;
+  /** The custom answer to accepted webhooks, for webhooks with a `response` block. */
+  readonly response: CustomResponse | undefined;
 }
 
 /** Options passed through to the verifier factory. */
@@ -43,9 +61,22 @@ export function buildVerifiers(
         ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
       };
       const verifiers = createVerifiers(entry.id, entry.raw, factoryOptions);
+      const auth = verifiers.filter((verifier) => !verifier.afterAuth);
+      const afterAuth = verifiers.filter((verifier) => verifier.afterAuth);
       built.set(entry.id, {
-        auth: verifiers.filter((verifier) => !verifier.afterAuth),
-        afterAuth: verifiers.filter((verifier) => verifier.afterAuth),
+        auth,
+        afterAuth,
+        handshake:
+          entry.handshake === undefined
+            ? undefined
+            : {
+                responder: createHandshake(entry.handshake),
+                checks: [
+                  ...auth.filter((verifier) => verifier.method !== "hmac"),
+                  ...afterAuth.filter((verifier) => verifier.method !== "json_schema"),
+                ],
+              },
+        response: entry.response,
       });
     }
   } catch (error) {

@@ -32,6 +32,12 @@ export function defineMetrics(registry: Registry) {
       labelNames: ["webhook_id"] as const,
       registers,
     }),
+    handshakes: new Counter({
+      name: "webhook_connect_handshakes_total",
+      help: "Provider handshakes answered by the receiver (not stored), by webhook id and provider.",
+      labelNames: ["webhook_id", "provider"] as const,
+      registers,
+    }),
     ingestBytes: new Counter({
       name: "webhook_connect_ingest_bytes_total",
       help: "Body bytes of accepted webhooks.",

@@ -7,6 +7,7 @@ export {
   acceptedLogLine,
   adminLogRecord,
   authThrottleLogRecord,
+  bufferLogRecord,
   ingestLogRecord,
   internalErrorLogRecord,
   type LogRecord,

@@ -7,6 +7,7 @@
 import type { AdminEvent, ChannelTokenEvent } from "../admin/index.js";
 import type { ReceiverIngestEvent } from "../app.js";
 import type { AuthThrottleEvent } from "../auth/index.js";
+import type { BufferEvent } from "../buffer/buffer.js";
 import type { InternalErrorEvent } from "../server/router.js";
 import type { SessionEvent } from "../stream/session.js";
 
@@ -106,6 +107,12 @@ export function ingestLogRecord(event: ReceiverIngestEvent): LogRecord {
         level: "info",
         msg: "webhook request aborted",
         fields: { ...base, reason: event.reason },
+      };
+    case "handshake":
+      return {
+        level: "info",
+        msg: "handshake answered",
+        fields: { ...base, channel: event.channel, provider: event.provider },
       };
   }
 }
@@ -244,6 +251,32 @@ export function internalErrorLogRecord(event: InternalErrorEvent): LogRecord {
       ...(error instanceof Error && error.stack !== undefined ? { stack: error.stack } : {}),
     },
   };
+}
+
+/** Log record of a buffer event (connection changes, background failures). */
+export function bufferLogRecord(event: BufferEvent, backend: string): LogRecord {
+  switch (event.type) {
+    case "disconnected":
+      return {
+        level: "warn",
+        msg: "buffer disconnected; ingest answers 503 until it is back",
+        fields: { buffer: backend },
+      };
+    case "reconnected":
+      return { level: "info", msg: "buffer reconnected", fields: { buffer: backend } };
+    case "backgroundError":
+      return {
+        level: "error",
+        msg: "buffer background task failed; it is retried",
+        fields: { buffer: backend, task: event.task, error: errorMessage(event.error) },
+      };
+    case "undecodable":
+      return {
+        level: "error",
+        msg: "undecodable message in the buffer skipped",
+        fields: { buffer: backend, channel: event.channel, stream_seq: event.streamSeq },
+      };
+  }
 }
 
 /** Log record of a channel token event (never the token). */

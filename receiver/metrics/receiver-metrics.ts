@@ -10,6 +10,7 @@ import type { ReceiverConfig } from "../config/index.js";
 import type {
   IngestAbortedEvent,
   IngestAcceptedEvent,
+  IngestHandshakeEvent,
   IngestRejectedEvent,
   PublishObservation,
 } from "../ingest/index.js";
@@ -40,6 +41,8 @@ export interface ReceiverMetrics {
   ingestAccepted(event: IngestAcceptedEvent): void;
   /** Records an ingest error answer (and an auth failure for 401/403). */
   ingestRejected(event: IngestRejectedEvent): void;
+  /** Records a provider handshake answered by the receiver. */
+  ingestHandshake(event: IngestHandshakeEvent): void;
   /** Records an ingest request the client abandoned. */
   ingestAborted(event: IngestAbortedEvent): void;
   /** Records one publish to the buffer. */
@@ -135,6 +138,10 @@ export function createReceiverMetrics(options: ReceiverMetricsOptions): Receiver
       if (event.code === "WC_ERR_AUTH_FAILED" || event.code === "WC_ERR_AUTH_FORBIDDEN") {
         metrics.authFailures.inc({ method: event.verifier ?? "unknown" });
       }
+    },
+    ingestHandshake(event) {
+      // Only configured webhooks answer handshakes: the label set stays bounded.
+      metrics.handshakes.inc({ webhook_id: event.webhookId, provider: event.provider });
     },
     ingestAborted(event) {
       metrics.ingestAborted.inc({ webhook_id: webhookLabel(event.webhookId) });

@@ -184,13 +184,19 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   );
   h2.on("sessionError", () => undefined);
   let connectingAddress: string | undefined;
+  const h2Sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
     // 'session' is emitted synchronously inside emit("connection").
     if (connectingAddress !== undefined) sessionAddresses.set(session, connectingAddress);
+    h2Sessions.add(session);
+    session.once("close", () => h2Sessions.delete(session));
     session.setTimeout(limits.keepAliveTimeoutMs * 10, () => session.close());
     closeIdleSessions(session, limits);
   });
+  /** Sockets an HTTP/2 session runs on: closed by the session, not ended under it. */
+  const h2Sockets = new WeakSet<Socket>();
   const toH2 = (socket: Socket, transport: Duplex) => {
+    h2Sockets.add(socket);
     connectingAddress = socket.remoteAddress;
     try {
       h2.emit("connection", transport);
@@ -276,8 +282,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         for (const socket of sockets) socket.destroy();
       }, graceMs);
       deadline.unref();
+      // GOAWAY: a session finishes the streams it has (their trailers and
+      // closing notices go out), then closes its socket.
+      for (const session of h2Sessions) session.close();
       for (const socket of sockets) {
-        if (!socket.writableLength) socket.end();
+        if (!h2Sockets.has(socket) && !socket.writableLength) socket.end();
       }
       await closed;
       clearTimeout(deadline);

@@ -3,7 +3,7 @@
  * data directory that is read-only, full or not a directory) becomes one
  * ConfigError line naming where the URL came from and the problem.
  */
-import type { Buffer } from "../buffer/buffer.js";
+import type { Buffer, BufferEvent } from "../buffer/buffer.js";
 import { createBufferFromUrl, parseBufferUrl } from "../buffer/index.js";
 import { ConfigError } from "../config/index.js";
 import { dataDirectoryProblem } from "./data-directory.js";
@@ -15,6 +15,18 @@ function causeText(error: unknown): string {
   return code === undefined || (error as Error).message.includes(code) ? "" : ` (${code})`;
 }
 
+/** The URL as it may be printed: a password in it is masked. */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === "") return url;
+    parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** Describes a failure of the buffer named by `url` as one start-up line. */
 export function bufferStartupError(error: unknown, url: string, source: string): ConfigError {
   if (error instanceof ConfigError) return error;
@@ -23,7 +35,7 @@ export function bufferStartupError(error: unknown, url: string, source: string):
   const problem = target.kind === "sqlite" ? dataDirectoryProblem(target.path) : undefined;
   const where = source === "--buffer" || source === "default" ? "--buffer" : source;
   return new ConfigError(
-    `${where} ${url}`,
+    `${where} ${shownUrl(url)}`,
     "",
     `${message}${causeText(error)}${problem === undefined ? "" : `: ${problem}`}`,
     { cause: error },
@@ -31,9 +43,13 @@ export function bufferStartupError(error: unknown, url: string, source: string):
 }
 
 /** Opens the buffer; throws a one-line ConfigError when it cannot. */
-export async function openStartupBuffer(url: string, source: string): Promise<Buffer> {
+export async function openStartupBuffer(
+  url: string,
+  source: string,
+  onEvent?: (event: BufferEvent) => void,
+): Promise<Buffer> {
   try {
-    return await createBufferFromUrl(url, source);
+    return await createBufferFromUrl(url, source, onEvent);
   } catch (error) {
     throw bufferStartupError(error, url, source);
   }

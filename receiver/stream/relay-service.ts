@@ -32,6 +32,7 @@ import {
   usesBinaryCodec,
 } from "./encoded-frames.js";
 import { createPollSessions, type PollSessions } from "./poll-sessions.js";
+import type { ServerClose } from "./server-close.js";
 import { openSession, type Session, type SessionFrame, settleMessage } from "./session.js";
 import {
   authorizeChannelFresh,
@@ -251,6 +252,11 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           yield connectResponseOf(frame, binary);
         }
         if (failure.error instanceof ConnectError) throw failure.error;
+        const closed = session.serverClose;
+        if (closed !== undefined) {
+          yield { frame: closingNotice(closed) };
+          throw new ConnectError(closed.message, closed.connectCode);
+        }
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         session.close("stream ended");
@@ -265,6 +271,11 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
         yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
         const binary = usesBinaryCodec(ctx);
         for await (const frame of session.frames()) yield subscribeResponseOf(frame, binary);
+        const closed = session.serverClose;
+        if (closed !== undefined) {
+          yield { frame: closingNotice(closed) };
+          throw new ConnectError(closed.message, closed.connectCode);
+        }
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         session.close("stream ended");
@@ -353,6 +364,18 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     },
   });
   return polls;
+}
+
+/** The LEVEL_ERROR Notice sent before a call the receiver closes ends. */
+function closingNotice(closed: ServerClose) {
+  return {
+    case: "notice" as const,
+    value: create(NoticeSchema, {
+      level: Notice_Level.ERROR,
+      code: closed.code,
+      message: closed.message,
+    }),
+  };
 }
 
 function notice(level: Notice_Level, messageId: string, text: string | undefined) {

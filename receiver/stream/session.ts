@@ -11,6 +11,7 @@ import type { AttachedConnection, ChannelRegistry, ConnectionInfo } from "../cha
 import { groupName } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
 import { FrameQueue } from "./frame-queue.js";
+import { type ServerClose, type ServerCloseKind, serverClose } from "./server-close.js";
 
 /** What a transport sends to its client. */
 export type SessionFrame =
@@ -178,6 +179,7 @@ export class Session implements AttachedConnection {
   /** Why the pump stopped, when the buffer failed. */
   private failure: Error | undefined;
   private closeReason: string | undefined;
+  private closedByServer: ServerClose | undefined;
   private lastSeenAt: number;
   private delivered = 0;
   private acked = 0;
@@ -294,7 +296,7 @@ export class Session implements AttachedConnection {
   private static heartbeat(this: void, session: Session, queue: FrameQueue<SessionFrame>): void {
     const livenessMs = session.options.livenessTimeoutMs;
     if (livenessMs !== undefined && session.now() - session.lastSeenAt > livenessMs) {
-      session.close("heartbeat timeout: client silent");
+      session.closeByServer("heartbeat_timeout", "heartbeat timeout: client silent");
       return;
     }
     queue.push({ kind: "heartbeat", at: session.now() });
@@ -340,7 +342,7 @@ export class Session implements AttachedConnection {
       // Frames of fetches still out are dropped with the queue; their leases
       // go back with the session's release.
       if (!this.isClosed && this.failure !== undefined) {
-        this.close(`buffer error: ${this.failure.message}`);
+        this.closeByServer("buffer_error", `buffer error: ${this.failure.message}`);
       }
       queue.end();
     }
@@ -413,8 +415,25 @@ export class Session implements AttachedConnection {
     return result;
   }
 
-  /** Closes the session: the transport ends, leases go back to the group at once. */
-  evict(reason: string): void {
+  /**
+   * Closes the session: the transport ends (with the closing Notice of
+   * `kind`), leases go back to the group at once.
+   */
+  evict(reason: string, kind: "evicted" | "shutdown" = "evicted"): void {
+    this.closeByServer(kind, reason);
+  }
+
+  /**
+   * Why the receiver closed the session; undefined while it is open or
+   * when the client ended it. Set before `frames()` ends.
+   */
+  get serverClose(): ServerClose | undefined {
+    return this.closedByServer;
+  }
+
+  private closeByServer(kind: ServerCloseKind, reason: string): void {
+    if (this.closeReason !== undefined) return;
+    this.closedByServer = serverClose(kind, reason);
     this.close(reason);
   }
 

@@ -111,13 +111,10 @@ export async function serveSse(
         : out.write(event("heartbeat", heartbeatFrame(frame.at)));
     if (!ok) await drained(out);
   }
-  const reason = await session.closed;
+  await session.closed;
   if (!out.destroyed && !out.writableEnded) {
-    if (reason !== "client disconnected") {
-      out.write(
-        event("error", errorFrame("WC_ERR_STREAM_EVICTED", `connection closed: ${reason}`)),
-      );
-    }
+    const closed = session.serverClose;
+    if (closed !== undefined) out.write(event("error", errorFrame(closed.code, closed.message)));
     res.end();
   }
 }

@@ -36,8 +36,11 @@ export const JSON_SUBPROTOCOL = "webhookconnect.v1.json";
 export interface WebSocketEndpoint {
   /** Handles one HTTP/1.1 upgrade request (the listener's `onUpgrade`). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Closes every WebSocket (sessions are closed by the registry). */
-  close(): void;
+  /**
+   * Ends every WebSocket (sessions are closed by the registry): those
+   * already closing get `graceMs` to finish their closing handshake.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Largest client frame accepted (acks are small). */
@@ -87,7 +90,25 @@ export function createWebSocketEndpoint(
           },
         );
     },
-    close() {
+    async close(graceMs = 1_000) {
+      // Sockets already closing (their session was evicted) get `graceMs`
+      // to finish the closing handshake; the rest go at once.
+      const closing: Promise<void>[] = [];
+      for (const client of wss.clients) {
+        if (client.readyState !== client.CLOSING) {
+          client.terminate();
+          continue;
+        }
+        closing.push(new Promise((resolve) => client.once("close", () => resolve())));
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(closing),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
       for (const client of wss.clients) client.terminate();
       wss.close();
     },

@@ -91,10 +91,9 @@ export function serveJsonSocket(
       const ackTimeoutMs = (context.registry.get(channel)?.settings.ackTimeoutSeconds ?? 30) * 1000;
       send(connectedFrame(opened, context.heartbeatIntervalMs, ackTimeoutMs));
       void opened.closed.then((reason) => {
-        if (reason !== "client disconnected") {
-          send(errorFrame(reasonCode(reason), `connection closed by the receiver: ${reason}`));
-        }
-        closeWebSocket(ws, reason);
+        const closed = opened.serverClose;
+        if (closed !== undefined) send(errorFrame(closed.code, closed.message));
+        closeWebSocket(ws, reason, closed?.wsCode);
       });
       void (async () => {
         for await (const frame of opened.frames()) {
@@ -118,10 +117,4 @@ export function serveJsonSocket(
       openErrorClose(ws, error);
     },
   );
-}
-
-function reasonCode(reason: string): string {
-  return reason.startsWith("heartbeat timeout")
-    ? "WC_ERR_STREAM_HEARTBEAT_TIMEOUT"
-    : "WC_ERR_STREAM_EVICTED";
 }

@@ -180,10 +180,9 @@ export function serveProtoSocket(
       }),
     );
     void opened.closed.then((reason) => {
-      if (reason !== "client disconnected") {
-        send(notice(Notice_Level.ERROR, "WC_ERR_STREAM_EVICTED", `connection closed: ${reason}`));
-      }
-      closeWebSocket(ws, reason);
+      const closed = opened.serverClose;
+      if (closed !== undefined) send(notice(Notice_Level.ERROR, closed.code, closed.message));
+      closeWebSocket(ws, reason, closed?.wsCode);
     });
     for await (const frame of opened.frames()) {
       if (frame.kind === "message") {

@@ -27,6 +27,7 @@ const secrets = {
   SLACK_SIGNING_SECRET: "slack-secret",
   SW_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   GITLAB_TOKEN: "gl-token",
+  ZOOM_SECRET_TOKEN: "zoom-secret",
 };
 
 /** Webhooks a page's examples post to that its JSON block does not declare. */
@@ -37,6 +38,7 @@ const extraWebhooks: Record<string, Record<string, Record<string, unknown>>> = {
     slack: { hmac: { provider: "slack", secret: "{$SLACK_SIGNING_SECRET}" } },
     sw: { hmac: { provider: "standard-webhooks", secret: "{$SW_SECRET}" } },
     gl: { hmac: { provider: "gitlab", secret: "{$GITLAB_TOKEN}" } },
+    zoom: { hmac: { provider: "zoom", secret: "{$ZOOM_SECRET_TOKEN}" } },
   },
 };
 

@@ -348,14 +348,15 @@ describe("several receivers on one JetStream", () => {
       req.url === "/a?source=e2e-js" ? new Promise<never>(() => undefined) : { status: 200 },
     );
     const [a, b] = await Promise.all([w.startReceiver(), w.startReceiver()]);
-    // 3 deliveries at once and, with the connector's prefetch, 6 leases.
+    // 3 deliveries at once and, with the connector's prefetch (4 × its
+    // concurrency), 12 leases.
     await w.startConnector(a, `${target.url}/a`, {
       id: "doomed",
       maxConcurrent: 3,
       timeoutSeconds: 60,
     });
     const ids = await mapLimit(
-      Array.from({ length: 12 }, (_, i) => i),
+      Array.from({ length: 24 }, (_, i) => i),
       4,
       async (i) => {
         const res = await send(i % 2 === 0 ? a.url : b.url, "json_hook", JSON.stringify({ k: i }));
@@ -369,16 +370,16 @@ describe("several receivers on one JetStream", () => {
     buffer = await w.openBuffer();
     const leasedBuffer = buffer;
     await until(
-      "six leases held by the doomed receiver",
-      async () => (await leasedBuffer.stats(w.channel)).inFlight === 6,
+      "twelve leases held by the doomed receiver",
+      async () => (await leasedBuffer.stats(w.channel)).inFlight === 12,
       15_000,
     );
 
     expect(await a.process.stop("SIGKILL")).toBe("SIGKILL");
     expect(target.requests.filter((req) => req.url === "/b?source=e2e-js")).toHaveLength(0);
     await w.startConnector(b, `${target.url}/b`, { id: "rescuer" });
-    // 3 held at /a, then all 12 at /b: the 6 leased by A (3 held by its app,
-    // 3 prefetched) as attempt 2 after their leases ran out, the 6 never
+    // 3 held at /a, then all 24 at /b: the 12 leased by A (3 held by its app,
+    // 9 prefetched) as attempt 2 after their leases ran out, the 12 never
     // leased as attempt 1.
     await target.waitForRequests(3 + ids.length, 20_000);
     const rescued = target.requests.filter((req) => req.url === "/b?source=e2e-js");
@@ -389,8 +390,8 @@ describe("several receivers on one JetStream", () => {
     const firstAttempts = rescued.filter(
       (req) => headerOf(req.rawHeaders, "x-webhook-attempt") === "1",
     );
-    expect(secondAttempts).toHaveLength(6);
-    expect(firstAttempts).toHaveLength(6);
+    expect(secondAttempts).toHaveLength(12);
+    expect(firstAttempts).toHaveLength(12);
     for (const id of held) expect(secondAttempts.map(idOf)).toContain(id);
     const stats = await drained(buffer, w.channel, ids.length, w.processes);
     expect(stats).toMatchObject({ queued: 0, inFlight: 0, delivered: ids.length });
@@ -467,6 +468,8 @@ describe("broker outage (private nats-server)", () => {
       expect(res.json?.["error"]).toBe("buffer_unavailable");
     }
     expect(await statusOf(`${receiver.url}/health`)).toBe(200);
+    // The operator reads why in the receiver's log.
+    await receiver.process.waitForOutput(/"msg":"buffer disconnected[^"]*"/, 5_000);
     // The app finishes the held deliveries while the broker is away: their
     // acks cannot be applied now, so the leases must still resolve later.
     releaseHeld();
@@ -481,6 +484,7 @@ describe("broker outage (private nats-server)", () => {
     );
     for (let i = 0; i < 10; i++) await post(JSON.stringify({ after: i }));
     expect(receiver.process.child.exitCode).toBeNull();
+    await receiver.process.waitForOutput(/"msg":"buffer reconnected"/, 5_000);
 
     buffer = await w.openBuffer();
     await drained(buffer, w.channel, undefined, [receiver.process, connector]);

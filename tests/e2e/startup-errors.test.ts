@@ -156,6 +156,22 @@ describe("receiver start-up errors outside the config file", () => {
     expect(run.lines[0]).toContain("nats://127.0.0.1:1");
   });
 
+  it("reports an unreachable Redis buffer URL on one line, without its password", async () => {
+    const run = await failStart([
+      "--config",
+      config,
+      "--port",
+      "0",
+      "--buffer",
+      "redis://relay:s3cret-pw@127.0.0.1:1/0",
+    ]);
+    expect(run.code, run.output).toBe(2);
+    expect(run.lines, run.output).toEqual([expect.stringContaining("--buffer")]);
+    expect(run.lines[0]).toContain("redis://relay:***@127.0.0.1:1/0");
+    expect(run.lines[0]).toContain("ECONNREFUSED");
+    expect(run.output).not.toContain("s3cret-pw");
+  });
+
   it("names a data directory path that runs through a file", async () => {
     const run = await failStart([
       "--config",

@@ -67,10 +67,22 @@ export function natsServerAvailable(): boolean {
   return false;
 }
 
-function launch(binary: string, port: number, storeDir: string): Promise<ChildProcess> {
-  const child = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/**
+ * Starts nats-server with JetStream on 127.0.0.1:`port`, its store in
+ * `storeDir` and `extraArgs` (cluster settings); resolves once it accepts
+ * clients.
+ */
+export function launchNatsServer(
+  binary: string,
+  port: number,
+  storeDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<ChildProcess> {
+  const child = spawn(
+    binary,
+    ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, ...extraArgs],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let output = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -102,7 +114,8 @@ function launch(binary: string, port: number, storeDir: string): Promise<ChildPr
   });
 }
 
-function exitOf(child: ChildProcess): Promise<void> {
+/** Resolves when `child` has exited. */
+export function exitOf(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
@@ -115,7 +128,7 @@ export async function startNatsServer(): Promise<PrivateNatsServer> {
   const port = await freePort();
   const root = tempDir("wc-nats-");
   const storeDir = join(root, "store");
-  let child: ChildProcess | undefined = await launch(binary, port, storeDir);
+  let child: ChildProcess | undefined = await launchNatsServer(binary, port, storeDir);
 
   const server: PrivateNatsServer = {
     url: `nats://127.0.0.1:${port}`,
@@ -124,7 +137,7 @@ export async function startNatsServer(): Promise<PrivateNatsServer> {
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     async start() {
       if (server.running()) return;
-      child = await launch(binary, port, storeDir);
+      child = await launchNatsServer(binary, port, storeDir);
     },
     async stop(signal = "SIGTERM") {
       const current = child;

@@ -125,6 +125,16 @@ export const providerSchemes = {
   "standard-webhooks": standardWebhooks("webhook"),
   svix: standardWebhooks("svix"),
   gitlab: { kind: "token", header: "x-gitlab-token" },
+  zoom: {
+    kind: "hmac",
+    algorithm: "sha256",
+    encoding: "hex",
+    signatureHeader: "x-zm-signature",
+    signatureFormat: { kind: "prefixed", prefix: "v0=" },
+    basestring: "v0:{timestamp}:{body}",
+    timestamp: { header: "x-zm-request-timestamp", toleranceSeconds: 300 },
+    secretFormat: "text",
+  },
 } as const satisfies Record<string, ProviderScheme>;
 
 /** A provider preset name. */

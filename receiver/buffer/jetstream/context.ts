@@ -2,20 +2,15 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { UnknownChannelError } from "../../errors.js";
-import type { ChannelSettings } from "../buffer.js";
+import type { BufferEvent, ChannelSettings } from "../buffer.js";
 import type { TrackedConnection } from "./connection.js";
 import type { Counters } from "./counters.js";
 import type { LeaseRegistry } from "./leases.js";
 import type { Publisher } from "./publisher.js";
 
 /** Something the buffer noticed but could not report to a caller. */
-export type JetStreamBufferEvent =
-  | { readonly type: "undecodable"; readonly channel: string; readonly streamSeq: number }
-  | { readonly type: "backgroundError"; readonly task: string; readonly error: unknown }
-  /** The NATS connection went down; calls reject until `reconnected`. */
-  | { readonly type: "disconnected" }
-  /** The NATS connection is back. */
-  | { readonly type: "reconnected" };
+/** Events of the JetStream buffer: those of every backend. */
+export type JetStreamBufferEvent = BufferEvent;
 
 /** Shared state of one JetStream buffer. */
 export interface JetStreamContext {

@@ -10,3 +10,4 @@ export {
   STATE_BUCKET,
   stateKey,
 } from "./names.js";
+export { ReplicasUnavailableError } from "./replicas.js";

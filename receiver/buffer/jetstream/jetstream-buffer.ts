@@ -37,6 +37,12 @@ import { fetchDeliveries } from "./fetch.js";
 import { LeaseRegistry } from "./leases.js";
 import { COUNTERS_BUCKET, messageSubject, STATE_BUCKET, stateKey } from "./names.js";
 import { createPublisher } from "./publisher.js";
+import {
+  assertClustered,
+  ensureStreamReplicas,
+  placing,
+  ReplicasUnavailableError,
+} from "./replicas.js";
 import { ackLease, nackLease, releaseLeases, serveSettlements, settleRemotely } from "./settle.js";
 import { readStats } from "./stats.js";
 import { ensureChannelStreams, ensureGroupConsumer } from "./topology.js";
@@ -45,6 +51,12 @@ import { ensureChannelStreams, ensureGroupConsumer } from "./topology.js";
 export interface JetStreamBufferOptions extends BufferOptions {
   /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
   readonly servers: string | readonly string[];
+  /**
+   * Copies of every stream and KV bucket (1 to 5; more than one needs a
+   * JetStream cluster with at least that many servers). A changed number
+   * scales existing streams. @default 1
+   */
+  readonly replicas?: number;
   /** Connection name shown by the server. @default "webhook-connect-receiver" */
   readonly name?: string;
   /** Timeout of the first connect. @default 5000 */
@@ -57,8 +69,6 @@ export interface JetStreamBufferOptions extends BufferOptions {
   readonly settleTimeoutMs?: number;
   /** Interval of the background expiry sweep and lease pruning. @default 5000 */
   readonly sweepIntervalMs?: number;
-  /** Receives events nobody awaits (connection changes, background failures, undecodable messages). */
-  readonly onEvent?: (event: JetStreamBufferEvent) => void;
 }
 
 const FEATURES: BufferFeatures = Object.freeze({
@@ -78,6 +88,7 @@ const ENVELOPE_ALLOWANCE = 64 * 1024;
  */
 export async function createJetStreamBuffer(options: JetStreamBufferOptions): Promise<Buffer> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+  const replicas = options.replicas ?? 1;
   const conn = await openConnection({
     servers: options.servers,
     name: options.name ?? "webhook-connect-receiver",
@@ -88,11 +99,20 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
   let stateKv: KV;
   let ctx: JetStreamContext;
   try {
+    assertClustered(nc, replicas);
     const jsm = await jetstreamManager(nc, { timeout: requestTimeoutMs });
     const kvm = new Kvm(jetstream(nc, { timeout: requestTimeoutMs }));
-    const kvOptions = { history: 1, storage: StorageType.File, timeout: requestTimeoutMs };
-    stateKv = await kvm.create(STATE_BUCKET, kvOptions);
-    const countersKv = await kvm.create(COUNTERS_BUCKET, kvOptions);
+    const kvOptions = {
+      history: 1,
+      storage: StorageType.File,
+      timeout: requestTimeoutMs,
+      replicas,
+    };
+    stateKv = await placing(replicas, () => kvm.create(STATE_BUCKET, kvOptions));
+    const countersKv = await placing(replicas, () => kvm.create(COUNTERS_BUCKET, kvOptions));
+    for (const bucket of [STATE_BUCKET, COUNTERS_BUCKET]) {
+      await ensureStreamReplicas(jsm, `KV_${bucket}`, replicas);
+    }
     ctx = {
       conn,
       nc,
@@ -109,6 +129,7 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
     };
   } catch (error) {
     await nc.close().catch(() => undefined);
+    if (error instanceof ReplicasUnavailableError) throw error;
     throw new BufferUnavailableError("NATS JetStream is not available", error);
   }
   conn.onChange((connected) => emit({ type: connected ? "reconnected" : "disconnected" }));
@@ -173,7 +194,7 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
 
     ensureChannel: (settings: ChannelSettings) =>
       guard("creating the channel", async () => {
-        await ensureChannelStreams(ctx.jsm, settings);
+        await ensureChannelStreams(ctx.jsm, settings, replicas);
         await ensureGroupConsumer(ctx.jsm, settings, DEFAULT_GROUP);
         ctx.channels.set(settings.name, settings);
         if (!subscriptions.has(settings.name)) {

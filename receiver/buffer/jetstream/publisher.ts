@@ -96,6 +96,17 @@ export function createPublisher(conn: TrackedConnection, timeoutMs: number): Pub
   }
 
   nc.subscribe(`${inbox}.*`, { callback: (_error, msg) => settle(msg) });
+  // A PubAck owed on a connection that dropped (its server died) rarely
+  // arrives over the next one: answer those senders now rather than at the
+  // timeout. Not stored as far as we know; the sender retries.
+  conn.onChange((connected) => {
+    if (connected || waiting.size === 0) return;
+    const error = new BufferUnavailableError(
+      "NATS connection lost before the PubAck; the message may not be stored",
+    );
+    for (const pending of waiting.values()) pending.reject(error);
+    waiting.clear();
+  });
 
   function flush(): void {
     scheduled = false;

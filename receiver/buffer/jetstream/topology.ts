@@ -11,6 +11,9 @@
  *   (expiry.ts) drops and counts messages at their `expiresAt`; `max_age`
  *   is only the backstop when no replica runs, so expiries stay countable.
  * - Dead-letter stream `WCDL_<ch>`: limits retention, no age limit.
+ * - Both keep `replicas` copies (replicas.ts); a changed number on restart
+ *   scales the existing streams, and their consumers follow (they inherit
+ *   the stream's replicas).
  * - One durable pull consumer per group, explicit ack, `ack_wait` = the
  *   lease, `max_deliver` = maxDeliveryAttempts + 1 (fetch dead-letters the
  *   extra delivery itself, see fetch.ts; the server limit is a backstop that
@@ -37,6 +40,7 @@ import {
   deadLetterStream,
   deadLetterSubjects,
 } from "./names.js";
+import { placing } from "./replicas.js";
 
 /** Seconds the stream keeps a message past its TTL before JetStream drops it uncounted. */
 export const EXPIRY_GRACE_SECONDS = 300;
@@ -86,31 +90,42 @@ async function ensureStream(
   base: Partial<StreamConfig>,
   settable: Partial<StreamConfig>,
 ): Promise<void> {
+  const replicas = settable.num_replicas ?? 1;
+  let current: StreamConfig;
   try {
-    const info = await jsm.streams.info(name);
-    if (differs(info.config, settable)) await jsm.streams.update(name, settable);
+    current = (await jsm.streams.info(name)).config;
   } catch (error) {
     if (errCodeOf(error) !== ERR_STREAM_NOT_FOUND) throw error;
-    await jsm.streams.add({ ...base, ...settable, name });
+    await placing(replicas, () => jsm.streams.add({ ...base, ...settable, name }));
+    return;
+  }
+  if (differs(current, settable)) {
+    await placing(replicas, () => jsm.streams.update(name, settable));
   }
 }
 
-/** Creates or updates the channel stream and its dead-letter stream. */
+/**
+ * Creates or updates the channel stream and its dead-letter stream, each
+ * with `replicas` copies; throws ReplicasUnavailableError when the cluster
+ * cannot place them.
+ */
 export async function ensureChannelStreams(
   jsm: JetStreamManager,
   settings: ChannelSettings,
+  replicas: number,
 ): Promise<void> {
   await ensureStream(
     jsm,
     channelStream(settings.name),
-    { retention: RetentionPolicy.Interest, storage: StorageType.File, num_replicas: 1 },
-    channelStreamConfig(settings),
+    { retention: RetentionPolicy.Interest, storage: StorageType.File },
+    { ...channelStreamConfig(settings), num_replicas: replicas },
   );
   await ensureStream(
     jsm,
     deadLetterStream(settings.name),
-    { retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: 1 },
+    { retention: RetentionPolicy.Limits, storage: StorageType.File },
     {
+      num_replicas: replicas,
       subjects: [deadLetterSubjects(settings.name)],
       discard: DiscardPolicy.Old,
       max_age: 0,

@@ -177,7 +177,9 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
   const sweep = setInterval(() => {
     for (const channel of channels.values()) {
       settleChannel(ctx, channel).catch((error: unknown) => {
-        if (!closed && error instanceof BufferUnavailableError) events.emit("sweepFailed", error);
+        if (closed || !(error instanceof BufferUnavailableError)) return;
+        events.emit("sweepFailed", error);
+        options.onEvent?.({ type: "backgroundError", task: "expiry sweep", error });
       });
     }
   }, options.sweepIntervalMs ?? 1000);

@@ -107,6 +107,36 @@ describe("hmac provider slack", () => {
   });
 });
 
+describe("hmac provider zoom", () => {
+  // Zoom signs `v0:{x-zm-request-timestamp}:{raw body}` with the app's secret token.
+  const secret = "zoom-secret-token";
+  const body = '{"event":"meeting.started","payload":{"account_id":"abc","object":{"id":"85"}}}';
+  const timestamp = String(NOW_S - 10);
+  const signature = `v0=${hex(secret, `v0:${timestamp}:${body}`)}`;
+  const request = (headers: Record<string, string>, payload = body) =>
+    ingestRequest({ headers, body: payload });
+  const signed = { "x-zm-request-timestamp": timestamp, "x-zm-signature": signature };
+  const verifier = verifierFor({ provider: "zoom", secret });
+
+  it("accepts x-zm-signature over `v0:{timestamp}:{body}`", async () => {
+    expect(await verifier.verify(request(signed))).toEqual({ ok: true });
+  });
+
+  it("refuses a timestamp other than the signed one", async () => {
+    const moved = { ...signed, "x-zm-request-timestamp": String(NOW_S - 11) };
+    expect((await verifier.verify(request(moved))).ok).toBe(false);
+  });
+
+  it("refuses a signature older than 300 s", async () => {
+    const old = String(NOW_S - 301);
+    const headers = {
+      "x-zm-request-timestamp": old,
+      "x-zm-signature": `v0=${hex(secret, `v0:${old}:${body}`)}`,
+    };
+    expect((await verifier.verify(request(headers))).ok).toBe(false);
+  });
+});
+
 describe("hmac provider stripe", () => {
   const secret = "whsec_test_5WbX5kEWLlfzsGNjH64I8lOOqUB6e8FH";
   const body = '{"id":"evt_1","object":"event","type":"payment_intent.succeeded"}';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseBufferUrl } from "../../../receiver/buffer/index.js";
+import { parseRedisBufferUrl } from "../../../receiver/buffer/redis/index.js";
 import { ConfigError } from "../../../receiver/config/index.js";
 
 describe("buffer URLs", () => {
@@ -34,5 +35,48 @@ describe("buffer URLs", () => {
     expect(() => parseBufferUrl("sqlite:b.db?cache=1", "WEBHOOK_CONNECT_BUFFER_URL")).toThrow(
       /WEBHOOK_CONNECT_BUFFER_URL.*cache.*unknown sqlite: URL option/,
     );
+  });
+});
+
+describe("redis buffer URLs", () => {
+  it("takes the buffer's options out of the URL and leaves the rest to the client", () => {
+    expect(parseBufferUrl("rediss://u:p@cache:6380/2", "--buffer")).toEqual({
+      kind: "redis",
+      url: "rediss://u:p@cache:6380/2",
+    });
+    expect(
+      parseRedisBufferUrl(
+        "redis://cache:6379/1?wait_replicas=2&wait_aof=1&wait_timeout_ms=250&family=6",
+        "--buffer",
+      ),
+    ).toEqual({
+      url: "redis://cache:6379/1?family=6",
+      waitReplicas: 2,
+      waitAof: true,
+      waitTimeoutMs: 250,
+      cluster: false,
+    });
+    expect(parseRedisBufferUrl("redis://node-1:7000?cluster=1", "x")).toEqual({
+      url: "redis://node-1:7000",
+      waitReplicas: 0,
+      waitAof: false,
+      waitTimeoutMs: 1_000,
+      cluster: true,
+    });
+  });
+
+  it("names the option and the source of a bad value or an unknown option", () => {
+    const bad = (url: string) => () => parseRedisBufferUrl(url, "WEBHOOK_CONNECT_BUFFER_URL");
+    expect(bad("redis://h:6379?wait_replicas=-1")).toThrow(
+      /WEBHOOK_CONNECT_BUFFER_URL.*wait_replicas.*whole number/,
+    );
+    expect(bad("redis://h:6379?wait_aof=yes")).toThrow(/wait_aof.*0 or 1/);
+    expect(bad("redis://h:6379?wait_timeout_ms=0")).toThrow(/wait_timeout_ms.*at least 1/);
+    expect(bad("redis://h:6379?family=5")).toThrow(/family.*4 or 6/);
+    expect(bad("redis://h:6379?db=3")).toThrow(/db.*unknown redis:\/\/ URL option/);
+    expect(bad("redis://h:6379/x")).toThrow(/database .* is a number, got 'x'/);
+    expect(bad("redis://h:6379/1?cluster=1")).toThrow(/only database 0/);
+    expect(bad("redis://h:6379?cluster=1&wait_replicas=1")).toThrow(/not available with cluster=1/);
+    expect(bad("redis://h:6379?cluster=1")).not.toThrow();
   });
 });

@@ -6,6 +6,7 @@ import type { ReceiverIngestEvent } from "../../../receiver/app.js";
 import type { ConnectionInfo } from "../../../receiver/channels/index.js";
 import {
   acceptedLogLine,
+  bufferLogRecord,
   ingestLogRecord,
   REDACTED_KEYS,
   sessionLogLevel,
@@ -108,6 +109,31 @@ describe("plain (unredacted) log records", () => {
   });
 });
 
+describe("the handshake record", () => {
+  it("names the webhook, channel and provider at info level", () => {
+    expect(
+      ingestLogRecord({
+        type: "handshake",
+        requestId: "req-2",
+        webhookId: "slack_events",
+        channel: "slack",
+        provider: "slack",
+        durationMs: 1.23456,
+      }),
+    ).toEqual({
+      level: "info",
+      msg: "handshake answered",
+      fields: {
+        request_id: "req-2",
+        webhook_id: "slack_events",
+        channel: "slack",
+        provider: "slack",
+        duration_ms: expect.any(Number),
+      },
+    });
+  });
+});
+
 describe("the accepted access line", () => {
   const event = {
     type: "accepted" as const,
@@ -134,5 +160,33 @@ describe("the accepted access line", () => {
     expect(fast.endsWith("\n")).toBe(true);
     expect(fast).toBe(lines[0]);
     expect(JSON.parse(fast)).toEqual(JSON.parse(lines[0]!));
+  });
+});
+
+describe("buffer log records", () => {
+  it("says what happened to the backend, at a level an operator alerts on", () => {
+    expect(bufferLogRecord({ type: "disconnected" }, "nats")).toMatchObject({
+      level: "warn",
+      fields: { buffer: "nats" },
+    });
+    expect(bufferLogRecord({ type: "reconnected" }, "nats")).toMatchObject({
+      level: "info",
+      msg: "buffer reconnected",
+    });
+    expect(
+      bufferLogRecord(
+        { type: "backgroundError", task: "expiry sweep", error: new Error("disk I/O error") },
+        "sqlite",
+      ),
+    ).toEqual({
+      level: "error",
+      msg: "buffer background task failed; it is retried",
+      fields: { buffer: "sqlite", task: "expiry sweep", error: "Error: disk I/O error" },
+    });
+    expect(bufferLogRecord({ type: "undecodable", channel: "ch", streamSeq: 7 }, "nats")).toEqual({
+      level: "error",
+      msg: "undecodable message in the buffer skipped",
+      fields: { buffer: "nats", channel: "ch", stream_seq: 7 },
+    });
   });
 });
