@@ -77,6 +77,10 @@ export async function runConnectorCli(
     if (error instanceof ConfigError) return userError(error.message);
     throw error;
   }
+  if (loaded.help && loaded.version === true) {
+    stdout.write(`${connectorVersion().replace("/", " ")}\n`);
+    return EXIT_OK;
+  }
   if (loaded.help) {
     stdout.write(connectorUsage());
     return EXIT_OK;

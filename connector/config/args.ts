@@ -13,6 +13,8 @@ export interface ConnectorArgs {
   readonly config: string | undefined;
   /** `--help` / `-h` was given. */
   readonly help: boolean;
+  /** `--version` was given. */
+  readonly version: boolean;
   /** Values of the given config flags, by flag name without `--`. */
   readonly values: ReadonlyMap<string, string>;
 }
@@ -20,6 +22,7 @@ export interface ConnectorArgs {
 const parseOptions = {
   config: { type: "string", short: "c" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
   ...Object.fromEntries(configOptions.map((o) => [o.flag, { type: "string" }])),
 } as const satisfies Record<string, { type: "string" | "boolean"; short?: string }>;
 
@@ -47,6 +50,7 @@ export function parseConnectorArgs(argv: readonly string[]): ConnectorArgs {
   return {
     config: typeof config === "string" ? config : undefined,
     help: parsed.values.help === true,
+    version: parsed.values.version === true,
     values,
   };
 }
@@ -110,6 +114,7 @@ export function connectorUsage(): string {
     "",
     `  ${"-c, --config FILE".padEnd(50)} connector.json (env CONNECTOR_CONFIG)`,
     `  ${"-h, --help".padEnd(50)} print this help`,
+    `  ${"    --version".padEnd(50)} print the version`,
   ];
   for (const option of configOptions) {
     const flag = `    --${option.flag} ${placeholderOf(option)}`;

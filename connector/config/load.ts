@@ -37,6 +37,8 @@ export interface LoadedConnectorConfig {
 export interface HelpRequested {
   /** Always true. */
   readonly help: true;
+  /** Present when it was `--version` rather than `--help`. */
+  readonly version?: true;
 }
 
 type Json = Record<string, unknown>;
@@ -122,6 +124,7 @@ export function loadConnectorConfig(
   const cwd = options.cwd ?? process.cwd();
   const args = parseConnectorArgs(options.argv);
   if (args.help) return { help: true };
+  if (args.version) return { help: true, version: true };
 
   const configArg = args.config ?? envValue(CONFIG_OPTION, env)?.value ?? defaultConfigFile(cwd);
   const configFile = configArg === undefined ? undefined : resolve(cwd, configArg);

@@ -19,6 +19,10 @@ async function run(args: string[]) {
 describe("webhook-connect command line", () => {
   it("prints the version", async () => {
     expect(await run(["--version"])).toEqual({ code: 0, output: `webhook-connect ${version}\n` });
+    expect(await run(["connector", "--version"])).toEqual({
+      code: 0,
+      output: `webhook-connect ${version}\n`,
+    });
   });
 
   it.each([
