@@ -142,12 +142,14 @@ export function convertOptionValue(
 
 /**
  * `--forward-to` as users type it: `localhost:3000/webhooks` (no scheme:
- * http), a bare port (`3000`: localhost), or a full http(s) URL. Anything
+ * http), a bare port (`3000`, `3000/webhooks`: localhost), or a full
+ * http(s) URL. Anything
  * else is passed on unchanged for the schema to reject with its message.
  */
 export function targetUrlOf(raw: string): string {
   const text = raw.trim();
-  if (/^\d{1,5}$/.test(text)) return `http://localhost:${text}`;
+  // A bare port, alone or with a path: a numeric "host" is never meant (it would parse as an IPv4 address).
+  if (/^\d{1,5}(\/|$)/.test(text)) return `http://localhost:${text}`;
   if (/^:\d{1,5}(\/|$)/.test(text)) return `http://localhost${text}`;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
   return `http://${text}`;

@@ -30,6 +30,7 @@ describe("one-line connector start", () => {
     ["localhost:3000/webhooks", "http://localhost:3000/webhooks"],
     ["127.0.0.1:8080", "http://127.0.0.1:8080/"],
     ["3000", "http://localhost:3000/"],
+    ["3000/webhooks", "http://localhost:3000/webhooks"],
     [":3000/hooks", "http://localhost:3000/hooks"],
     ["https://app.internal/hooks?x=1", "https://app.internal/hooks?x=1"],
   ])("--forward-to %s targets %s", (given, url) => {
