@@ -306,7 +306,10 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
 function describe(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === "string" ? `${code} ${error.message}` : error.message;
+    // Node's messages often start with their code already ("connect ECONNREFUSED …" does not).
+    return typeof code === "string" && !error.message.includes(code)
+      ? `${code} ${error.message}`
+      : error.message;
   }
   return String(error);
 }

@@ -104,7 +104,9 @@ describe("HTTP target decision table", () => {
     track(() => deliverer.close());
     const outcome = await deliverer.deliver(makeMessage(), never);
     expect(outcome.kind).toBe("retry");
-    expect(outcome.kind === "retry" && outcome.reason).toMatch(/^target unreachable: ECONNREFUSED/);
+    expect(outcome.kind === "retry" && outcome.reason).toMatch(
+      /^target unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
+    );
   });
 
   it("waits retry_delay_seconds × retry_backoff_multiplier between attempts", async () => {
