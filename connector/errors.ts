@@ -83,10 +83,20 @@ export class AllTransportsFailedError extends ConnectorError {
   readonly failures: readonly { readonly transport: string; readonly error: Error }[];
 
   constructor(failures: readonly { readonly transport: string; readonly error: Error }[]) {
-    const summary = failures.map((f) => `${f.transport}: ${f.error.message}`).join("; ");
-    super("WC_ERR_CONNECTOR_TRANSPORT", `no transport could connect (${summary})`, {
+    // Transport errors often name their transport already ("grpc: …"): not twice.
+    const summary = failures
+      .map(({ transport, error }) =>
+        error.message.startsWith(`${transport}:`) || error.message.startsWith(`${transport} `)
+          ? error.message
+          : `${transport}: ${error.message}`,
+      )
+      .join("; ");
+    const fatal = failures.length > 0 && failures.every((f) => isFatal(f.error));
+    // A refusal is the same refusal whichever transport heard it: keep its code.
+    const code = fatal ? (failures[0]!.error as ConnectorError).code : "WC_ERR_CONNECTOR_TRANSPORT";
+    super(code, `no transport could connect (${summary})`, {
       cause: failures[0]?.error,
-      fatal: failures.length > 0 && failures.every((f) => isFatal(f.error)),
+      fatal,
     });
     this.name = "AllTransportsFailedError";
     this.failures = failures;
@@ -133,6 +143,18 @@ export class ProxyError extends ConnectorError {
     });
     this.name = "ProxyError";
     this.status = options.status ?? 0;
+  }
+}
+
+/**
+ * The receiver refused the connector before it was ever connected (wrong
+ * token, unknown channel): the CLI exits instead of retrying. `refusal`
+ * is the error that said so.
+ */
+export class ConnectorRefusedError extends ConnectorError {
+  constructor(readonly refusal: ConnectorError) {
+    super(refusal.code, refusal.message, { cause: refusal, fatal: true });
+    this.name = "ConnectorRefusedError";
   }
 }
 

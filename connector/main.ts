@@ -3,15 +3,28 @@
  * receiver and delivers until SIGINT/SIGTERM. Owns the logger (pino, JSON
  * on stdout). User errors are one line on stderr and exit code 2.
  */
-import { pino } from "pino";
 import { ConfigError } from "../receiver/config/config-error.js";
-import { buildDeliverer, buildTransport, connectorProxy, runnerOptions } from "./cli/build.js";
-import { logConnectorEvent, logModuleEvent } from "./cli/log-events.js";
+import {
+  buildDeliverer,
+  buildTransport,
+  connectorProxy,
+  forwardedProtoOf,
+  runnerOptions,
+} from "./cli/build.js";
+import { logModuleEvent } from "./cli/log-events.js";
+import { createConnectorTerminal } from "./cli/terminal.js";
 import { connectorVersion } from "./cli/version.js";
 import { connectorUsage, loadConnectorConfig } from "./config/index.js";
 import { type ConnectorConfig, deliveryModeOf } from "./config/schema.js";
 import type { Deliverer } from "./delivery/deliverer.js";
-import { TlsFileError } from "./errors.js";
+import type { AttemptRecord } from "./delivery/http-target.js";
+import { ConnectorRefusedError, TlsFileError } from "./errors.js";
+import {
+  isLoopback,
+  parseInspectAddress,
+  type RunningInspector,
+  startInspector,
+} from "./inspector/index.js";
 import { createConnectorMetrics, type MetricsServer, startMetricsServer } from "./metrics/index.js";
 import { createConnectorRunner } from "./runner/runner.js";
 import type { Transport } from "./transport/transport.js";
@@ -22,6 +35,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** Exit code of a bad configuration, flag or file. */
 export const EXIT_CONFIG = 2;
+/** Exit code of a connector the receiver refused at start-up (wrong token, unknown channel). */
+export const EXIT_REFUSED = 3;
 
 /** Where the CLI writes and how it is stopped; tests replace the defaults. */
 export interface ConnectorCliIo {
@@ -68,24 +83,73 @@ export async function runConnectorCli(
     if (error instanceof ConfigError) return userError(error.message);
     throw error;
   }
+  if (loaded.help && loaded.version === true) {
+    stdout.write(`${connectorVersion().replace("/", " ")}\n`);
+    return EXIT_OK;
+  }
   if (loaded.help) {
     stdout.write(connectorUsage());
     return EXIT_OK;
   }
   const { config } = loaded;
-  const logger = pino(
-    { level: config.log_level, base: { service: "webhook-connect-connector" } },
+  const terminal = createConnectorTerminal({
+    format: config.log_format,
+    level: config.log_level,
     stdout,
-  );
+    env,
+  });
+  const { logger } = terminal;
 
   let transport: Transport;
   let deliverer: Deliverer;
   let proxy: ReturnType<typeof connectorProxy>;
+  let inspector: RunningInspector | undefined;
+  const build = (onAttempt?: (record: AttemptRecord) => void) =>
+    buildDeliverer(config, env, (event) => logModuleEvent(logger, event), stdout, onAttempt);
   try {
     proxy = connectorProxy(config, env);
     transport = buildTransport(config, proxy);
-    deliverer = await buildDeliverer(config, env, (event) => logModuleEvent(logger, event), stdout);
   } catch (error) {
+    if (error instanceof ConfigError || error instanceof TlsFileError) {
+      return userError(error.message);
+    }
+    throw error;
+  }
+  try {
+    if (config.inspect === "off") {
+      deliverer = await build();
+    } else {
+      const { host } = parseInspectAddress(config.inspect);
+      if (!isLoopback(host) && !config.inspect_allow_remote) {
+        await transport.close().catch(() => {});
+        return userError(
+          `--inspect ${config.inspect}: the inspector shows webhook bodies and can replay them; to serve it beyond this machine add --inspect-allow-remote true (or use 127.0.0.1)`,
+        );
+      }
+      try {
+        inspector = await startInspector({
+          config,
+          env,
+          buildDeliverer: build,
+          forwardedProto: forwardedProtoOf(config.cloud_url),
+        });
+      } catch (error) {
+        if (error instanceof ConfigError || error instanceof TlsFileError) throw error;
+        await transport.close().catch(() => {});
+        return userError(
+          `--inspect ${config.inspect}: cannot start the inspector (${(error as Error).message}); use another HOST:PORT or --inspect off`,
+        );
+      }
+      deliverer = inspector.deliverer;
+      if (!isLoopback(host)) {
+        logger.warn(
+          { url: inspector.url },
+          "the inspector listens beyond this machine: anyone who reaches it sees webhook bodies and can replay them",
+        );
+      }
+    }
+  } catch (error) {
+    await transport.close().catch(() => {});
     if (error instanceof ConfigError || error instanceof TlsFileError) {
       return userError(error.message);
     }
@@ -110,21 +174,21 @@ export async function runConnectorCli(
   io.signal?.addEventListener("abort", onExternalStop, { once: true });
   if (io.signal?.aborted) stop.abort();
 
-  logger.info(
-    {
-      version: connectorVersion(),
-      cloud_url: safeUrl(config.cloud_url),
-      channel: config.channel,
-      group: config.group === "" ? "default" : config.group,
-      protocol: config.protocol,
-      proxy: proxy?.label ?? "none",
-      connector_id: config.connector_id,
-      mode: deliveryModeOf(config),
-      max_concurrent_requests: config.max_concurrent_requests,
-      config_file: loaded.configFile,
-    },
-    "connector starting",
-  );
+  terminal.starting({
+    version: connectorVersion(),
+    cloudUrl: safeUrl(config.cloud_url),
+    channel: config.channel,
+    group: config.group === "" ? "default" : config.group,
+    protocol: config.protocol,
+    proxy: proxy?.label ?? "none",
+    connectorId: config.connector_id,
+    destinations: destinationsOf(config),
+    mode: deliveryModeOf(config),
+    maxConcurrentRequests: config.max_concurrent_requests,
+    configFile: loaded.configFile,
+    inspector: inspector?.url,
+    historyFile: inspector?.historyFile,
+  });
   const metrics = createConnectorMetrics((webhookId) => targetNameOf(config, webhookId));
   let metricsServer: MetricsServer | undefined;
   if (config.metrics_port !== undefined) {
@@ -138,6 +202,7 @@ export async function runConnectorCli(
     } catch (error) {
       await deliverer.close().catch(() => {});
       await transport.close().catch(() => {});
+      await inspector?.close().catch(() => {});
       return userError(
         `flag --metrics-port: cannot listen on ${config.metrics_host}:${config.metrics_port} (${(error as Error).message})`,
       );
@@ -146,13 +211,20 @@ export async function runConnectorCli(
   const runner = createConnectorRunner(
     runnerOptions(config, transport, deliverer, (event) => {
       metrics.observe(event);
-      logConnectorEvent(logger, event);
+      terminal.event(event);
     }),
   );
+  const stopDrainSummary = terminal.watchDrain(() => runner.inFlight);
   try {
     await runner.run(stop.signal);
     return EXIT_OK;
   } catch (error) {
+    if (error instanceof ConnectorRefusedError) {
+      stderr.write(
+        `webhook-connect connector: ${safeUrl(config.cloud_url)} refused channel '${config.channel}' (${error.code}): ${refusalHint(error.code)}\n`,
+      );
+      return EXIT_REFUSED;
+    }
     logger.fatal({ err: error }, "connector failed");
     return EXIT_FAILURE;
   } finally {
@@ -161,8 +233,10 @@ export async function runConnectorCli(
       process.off("SIGTERM", onSignal);
     }
     io.signal?.removeEventListener("abort", onExternalStop);
+    stopDrainSummary();
     await deliverer.close().catch(() => {});
     await transport.close().catch(() => {});
+    await inspector?.close().catch(() => {});
     await metricsServer?.close();
   }
 }
@@ -171,4 +245,30 @@ export async function runConnectorCli(
 function targetNameOf(config: ConnectorConfig, webhookId: string): string {
   if (config.webhooks_config !== undefined) return "modules";
   return config.targets?.[webhookId] === undefined ? "default" : webhookId;
+}
+
+/** Where messages go, for the start-up line: target URLs (credentials removed) or the modules config. */
+function destinationsOf(config: ConnectorConfig): { webhook: string; to: string }[] {
+  if (config.webhooks_config !== undefined) {
+    return [{ webhook: "*", to: `modules of ${config.webhooks_config}` }];
+  }
+  const out: { webhook: string; to: string }[] = [];
+  if (config.default_target !== undefined) {
+    out.push({ webhook: "*", to: safeUrl(config.default_target.url) });
+  }
+  for (const [webhook, target] of Object.entries(config.targets ?? {})) {
+    out.push({ webhook, to: safeUrl(target.url) });
+  }
+  return out;
+}
+
+/** What to check after a refusal, by its code. */
+function refusalHint(code: string): string {
+  if (code === "WC_ERR_CONNECTOR_UNAUTHENTICATED") {
+    return "the token is not valid for this channel; check --token (CONNECTOR_TOKEN)";
+  }
+  if (code === "WC_ERR_CONNECTOR_UNKNOWN_CHANNEL") {
+    return "the receiver serves no such channel; check --channel (CONNECTOR_CHANNEL)";
+  }
+  return "check --token and --channel";
 }

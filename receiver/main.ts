@@ -230,9 +230,14 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
         console.error(`ingest: ${receiver.url}/webhook/${id}  ->  channel '${entry.channel}'`);
       }
     }
-    console.error(
-      "connect a connector: npx webhook-connect connector --config examples/connector.json",
-    );
+    // The command for this receiver's real URL and channels; the token stays a placeholder.
+    const cloudUrl = receiver.url.replace("://[::]:", "://[::1]:");
+    for (const channel of config.channels.keys()) {
+      console.error(
+        `connect a connector: npx webhook-connect connector --cloud-url ${cloudUrl} --channel ${channel} --token TOKEN --forward-to localhost:3000/webhooks`,
+      );
+    }
+    console.error("  (or with a config file: see examples/connector.json)");
     const signal = await stopSignal;
     logger.info({ signal }, "shutting down");
     await receiver.close();

@@ -110,6 +110,9 @@ export class ChaosWorld {
       max_reconnect_delay: 2,
       log_level: "info",
       default_target: { url: targetUrl, timeout_seconds: 10, retry_max_attempts: 2 },
+      // Each connector's inspector on its own free port, its history inside this world.
+      inspect: "127.0.0.1:0",
+      state_dir: `state-${name}`,
     });
     let child: BenchChild | undefined;
     const connector: ChaosConnector = {

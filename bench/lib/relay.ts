@@ -160,6 +160,9 @@ async function startConnector(
       "connector",
       "--config",
       configPath,
+      // The relay's throughput, as before the inspector existed; its history is a local extra.
+      "--inspect",
+      "off",
     ],
   });
   try {

@@ -5,7 +5,7 @@
 import type { ConnectorConfig } from "../config/schema.js";
 import { deliveryModeOf } from "../config/schema.js";
 import type { Deliverer } from "../delivery/deliverer.js";
-import { createHttpTargetDeliverer } from "../delivery/http-target.js";
+import { type AttemptRecord, createHttpTargetDeliverer } from "../delivery/http-target.js";
 import { createModuleDeliverer, type ModuleEventSink } from "../modules/index.js";
 import type { ConnectorEventListener } from "../runner/events.js";
 import type { ConnectorRunnerOptions } from "../runner/runner.js";
@@ -52,12 +52,15 @@ export async function buildDeliverer(
   env: Readonly<Record<string, string | undefined>>,
   onModuleEvent: ModuleEventSink,
   stdout: NodeJS.WritableStream = process.stdout,
+  onAttempt?: (record: AttemptRecord) => void,
 ): Promise<Deliverer> {
   if (deliveryModeOf(config) === "http") {
     return createHttpTargetDeliverer({
       defaultTarget: config.default_target,
       targets: config.targets,
       connectionsPerOrigin: config.max_concurrent_requests,
+      forwardedProto: forwardedProtoOf(config.cloud_url),
+      ...(onAttempt === undefined ? {} : { onAttempt }),
     });
   }
   return createModuleDeliverer({
@@ -67,6 +70,16 @@ export async function buildDeliverer(
     onEvent: onModuleEvent,
     stdout,
   });
+}
+
+/**
+ * The scheme senders use: that of the receiver URL the connector uses
+ * (`wss:` counts as https). The receiver does not record the scheme of
+ * each request, and senders normally post to the same public URL.
+ */
+export function forwardedProtoOf(cloudUrl: string): "http" | "https" {
+  const protocol = new URL(cloudUrl).protocol;
+  return protocol === "https:" || protocol === "wss:" ? "https" : "http";
 }
 
 /** Runner options from the configuration (seconds become milliseconds). */
@@ -97,6 +110,7 @@ export function runnerOptions(
       ? {}
       : { heartbeatTimeoutMs: config.heartbeat_timeout * 1_000 }),
     shutdownGraceMs: config.shutdown_grace_seconds * 1_000,
+    stopWhenRefusedAtStart: true,
     onEvent,
   };
 }

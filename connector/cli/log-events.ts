@@ -38,8 +38,8 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
         logger.error(
           { code: event.code, reason: event.message },
           event.code === "WC_ERR_CONNECTOR_PROXY"
-            ? "the forward proxy refused this connector; check the credentials in proxy_url (retrying at the longest delay)"
-            : "the receiver refused this connector; check token and channel (retrying at the longest delay)",
+            ? "the forward proxy refused this connector; check the credentials in proxy_url (retrying with backoff)"
+            : "the receiver refused this connector; check token and channel (retrying with backoff)",
         );
       } else {
         logger.warn({ code: event.code, reason: event.message }, "connect failed");
@@ -70,6 +70,11 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
           message_id: event.messageId,
           webhook_id: event.webhookId,
           delivery_attempt: event.deliveryAttempt,
+          method: event.method,
+          path: event.path,
+          query: event.query,
+          status: event.status,
+          attempts: event.attempts,
           duration_ms: event.durationMs,
         },
         "delivered",
@@ -82,6 +87,12 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
           message_id: event.messageId,
           webhook_id: event.webhookId,
           delivery_attempt: event.deliveryAttempt,
+          method: event.method,
+          path: event.path,
+          query: event.query,
+          status: event.status,
+          attempts: event.attempts,
+          duration_ms: event.durationMs,
           retry: event.retry,
           reason: event.reason,
           ...(event.delayMs === undefined ? {} : { delay_ms: event.delayMs }),

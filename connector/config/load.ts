@@ -4,13 +4,14 @@
  * file, which beats the schema default. Errors are one-line ConfigErrors
  * naming where the bad value came from.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError, formatKeyPath } from "../../receiver/config/config-error.js";
+import { findJsonSyntaxError } from "../../receiver/config/json-syntax.js";
 import { MissingVariableError, substituteVariables } from "../../receiver/config/substitute.js";
 import { parseConnectorArgs } from "./args.js";
 import { type ConfigOption, configOptions, convertOptionValue, pathKeys } from "./options.js";
-import { type ConnectorConfig, connectorConfigSchema } from "./schema.js";
+import { type ConnectorConfig, connectorConfigSchema, targetSchema } from "./schema.js";
 
 /** Inputs of loadConnectorConfig. */
 export interface LoadConnectorConfigOptions {
@@ -36,6 +37,8 @@ export interface LoadedConnectorConfig {
 export interface HelpRequested {
   /** Always true. */
   readonly help: true;
+  /** Present when it was `--version` rather than `--help`. */
+  readonly version?: true;
 }
 
 type Json = Record<string, unknown>;
@@ -53,12 +56,15 @@ function readConfigFile(path: string, label: string, env: LoadConnectorConfigOpt
     throw new ConfigError(label, "", `cannot read the file (${code})`, { cause: error });
   }
   let parsed: unknown;
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(source);
   } catch (error) {
-    throw new ConfigError(label, "", `invalid JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
+    // A stable line and column, without echoing the text (it may hold a token).
+    const found = findJsonSyntaxError(source);
+    const where = found === undefined ? "" : ` at line ${found.line}, column ${found.column}`;
+    const problem = found === undefined ? "" : `: ${found.problem}`;
+    throw new ConfigError(label, "", `invalid JSON${where}${problem}`, { cause: error });
   }
   if (!isObject(parsed))
     throw new ConfigError(label, "", "expected a JSON object at the top level");
@@ -118,8 +124,9 @@ export function loadConnectorConfig(
   const cwd = options.cwd ?? process.cwd();
   const args = parseConnectorArgs(options.argv);
   if (args.help) return { help: true };
+  if (args.version) return { help: true, version: true };
 
-  const configArg = args.config ?? envValue(CONFIG_OPTION, env)?.value;
+  const configArg = args.config ?? envValue(CONFIG_OPTION, env)?.value ?? defaultConfigFile(cwd);
   const configFile = configArg === undefined ? undefined : resolve(cwd, configArg);
   const fileLabel = configArg ?? "connector config";
   const merged: Json = configFile === undefined ? {} : readConfigFile(configFile, fileLabel, env);
@@ -144,11 +151,23 @@ export function loadConnectorConfig(
     if (given !== undefined) apply(option, given, `flag --${option.flag}`);
   }
 
+  for (const [key, placeholder] of required) {
+    if (merged[key] !== undefined) continue;
+    throw new ConfigError(
+      fileLabel,
+      key,
+      `is required: give --${key.replaceAll("_", "-")} ${placeholder}, set CONNECTOR_${key.toUpperCase()}, or put "${key}" in connector.json`,
+    );
+  }
   const result = connectorConfigSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const keyPath = formatKeyPath(issue.path);
-    throw new ConfigError(sourceOf(keyPath, sources, fileLabel), keyPath, describeIssue(issue));
+    throw new ConfigError(
+      sourceOf(keyPath, sources, fileLabel),
+      keyPath,
+      describeIssue(issue, issue.path),
+    );
   }
   const config = { ...result.data };
   if (configFile !== undefined) {
@@ -161,6 +180,13 @@ export function loadConnectorConfig(
   }
   return { config: deepFreeze(config), configFile, help: false };
 }
+
+/** Keys without a default, with the placeholder of their flag. */
+const required = [
+  ["cloud_url", "URL"],
+  ["channel", "NAME"],
+  ["token", "TOKEN"],
+] as const;
 
 const CONFIG_OPTION: ConfigOption = {
   path: [],
@@ -183,14 +209,27 @@ function sourceOf(keyPath: string, sources: ReadonlyMap<string, string>, fileLab
   return best ?? fileLabel;
 }
 
-function describeIssue(issue: { code: string; message: string; keys?: readonly string[] }) {
+function describeIssue(
+  issue: { code: string; message: string; keys?: readonly string[] },
+  path: readonly PropertyKey[],
+) {
   if (issue.code === "unrecognized_keys" && issue.keys !== undefined) {
-    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+    const allowed = allowedKeysAt(path);
+    const unknown = issue.keys.map((key) => {
+      const close = allowed.find((name) => editDistance(name, key) <= 2);
+      return close === undefined ? `'${key}'` : `'${key}' (did you mean '${close}'?)`;
+    });
+    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${unknown.join(", ")}; allowed: ${allowed.join(", ")}`;
   }
   if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
     return "is required";
   }
   return issue.message;
+}
+
+/** `./connector.json`, read when present and no config file is named. */
+function defaultConfigFile(cwd: string): string | undefined {
+  return existsSync(resolve(cwd, "connector.json")) ? "connector.json" : undefined;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -199,4 +238,25 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** The keys an object at `path` of connector.json may have. */
+function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  const target = path[0] === "default_target" || (path[0] === "targets" && path.length === 2);
+  return Object.keys(target ? targetSchema.shape : connectorConfigSchema.shape);
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
 }

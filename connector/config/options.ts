@@ -4,7 +4,7 @@
  */
 
 /** How a string from env or argv becomes a config value. */
-export type OptionKind = "string" | "integer" | "number" | "boolean" | "json";
+export type OptionKind = "string" | "integer" | "number" | "boolean" | "json" | "target";
 
 /** One key settable from env and flags. */
 export interface ConfigOption {
@@ -16,6 +16,8 @@ export interface ConfigOption {
   readonly flag: string;
   /** Conversion of the string value. */
   readonly kind: OptionKind;
+  /** Placeholder of the value in --help. @default derived from `kind` */
+  readonly placeholder?: string;
 }
 
 function top(key: string, kind: OptionKind, env?: readonly string[]): ConfigOption {
@@ -57,11 +59,24 @@ export const configOptions: readonly ConfigOption[] = [
   { path: ["proxy_url"], env: ["CONNECTOR_PROXY_URL"], flag: "proxy", kind: "string" },
   top("no_proxy", "string"),
   top("log_level", "string"),
+  top("log_format", "string"),
   top("metrics_port", "integer"),
   top("metrics_host", "string"),
+  top("inspect", "string"),
+  top("inspect_allow_remote", "boolean"),
+  top("inspect_max_deliveries", "integer"),
+  top("inspect_max_bytes", "integer"),
+  top("state_dir", "string"),
   top("webhooks_config", "string"),
   top("connections_config", "string"),
   top("targets", "json"),
+  {
+    path: ["default_target", "url"],
+    env: ["CONNECTOR_FORWARD_TO"],
+    flag: "forward-to",
+    kind: "target",
+    placeholder: "[http://]HOST:PORT/PATH",
+  },
   target("url", "string"),
   target("method", "string"),
   target("headers", "json"),
@@ -70,6 +85,8 @@ export const configOptions: readonly ConfigOption[] = [
   target("retry_max_attempts", "integer"),
   target("retry_delay_seconds", "number"),
   target("retry_backoff_multiplier", "number"),
+  target("forward_query", "boolean"),
+  target("forwarded_headers", "boolean"),
 ];
 
 /** Keys holding file paths: relative values from a file resolve against its folder. */
@@ -77,6 +94,7 @@ export const pathKeys = [
   "ca_cert_path",
   "client_cert_path",
   "client_key_path",
+  "state_dir",
   "webhooks_config",
   "connections_config",
 ] as const;
@@ -113,6 +131,8 @@ export function convertOptionValue(
       if (FALSE.has(lower)) return { value: false };
       return { problem: `expected true or false, got '${raw}'` };
     }
+    case "target":
+      return { value: targetUrlOf(raw) };
     case "json":
       try {
         return { value: JSON.parse(raw) as unknown };
@@ -120,4 +140,19 @@ export function convertOptionValue(
         return { problem: `expected JSON: ${(error as Error).message}` };
       }
   }
+}
+
+/**
+ * `--forward-to` as users type it: `localhost:3000/webhooks` (no scheme:
+ * http), a bare port (`3000`, `3000/webhooks`: localhost), or a full
+ * http(s) URL. Anything
+ * else is passed on unchanged for the schema to reject with its message.
+ */
+export function targetUrlOf(raw: string): string {
+  const text = raw.trim();
+  // A bare port, alone or with a path: a numeric "host" is never meant (it would parse as an IPv4 address).
+  if (/^\d{1,5}(\/|$)/.test(text)) return `http://localhost:${text}`;
+  if (/^:\d{1,5}(\/|$)/.test(text)) return `http://localhost${text}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
+  return `http://${text}`;
 }

@@ -22,6 +22,9 @@ export type StreamProtocol = (typeof protocols)[number];
 /** Levels accepted by `log_level` (pino's). */
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
+/** Values of `log_format`. */
+export const logFormats = ["auto", "pretty", "json"] as const;
+
 /** One HTTP-mode target. */
 export const targetSchema = z.strictObject({
   /** Where the message is sent, exactly as configured (path and query included). */
@@ -44,6 +47,16 @@ export const targetSchema = z.strictObject({
   retry_delay_seconds: z.number().min(0).default(1),
   /** Factor applied to the delay after each retry. @default 2 */
   retry_backoff_multiplier: z.number().min(1).default(2),
+  /**
+   * Append the original query string to `url` (after `?`, or after `&`
+   * when `url` has a query of its own). @default true
+   */
+  forward_query: z.boolean().default(true),
+  /**
+   * Send `X-Forwarded-For` (the sender's address as the receiver saw it)
+   * and `X-Forwarded-Proto`, replacing any the sender sent. @default true
+   */
+  forwarded_headers: z.boolean().default(true),
 });
 
 /** A parsed HTTP-mode target. */
@@ -117,10 +130,38 @@ export const connectorConfigSchema = z
     no_proxy: z.string().optional(),
     /** Log level of the CLI. @default "info" */
     log_level: z.enum(logLevels).default("info"),
+    /**
+     * `pretty`: one coloured line per delivery, for a person at a terminal;
+     * `json`: JSON lines (pino); `auto`: pretty when stdout is a terminal.
+     * @default "auto"
+     */
+    log_format: z.enum(logFormats).default("auto"),
     /** Serve Prometheus metrics on this port (`GET /metrics`); none when unset. */
     metrics_port: z.number().int().min(0).max(65_535).optional(),
     /** Interface of the metrics server. @default "127.0.0.1" */
     metrics_host: z.string().min(1).default("127.0.0.1"),
+    /**
+     * Where the local inspector listens (`HOST:PORT`; a taken port moves
+     * to the next free one), or `off`. @default "127.0.0.1:4040"
+     */
+    inspect: z
+      .string()
+      .regex(
+        /^(off|(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/,
+        "expected HOST:PORT (e.g. 127.0.0.1:4040) or off",
+      )
+      .default("127.0.0.1:4040"),
+    /** Allow the inspector on a non-loopback address (it shows bodies and can replay). @default false */
+    inspect_allow_remote: z.boolean().default(false),
+    /** Most deliveries the inspector's history keeps. @default 5000 */
+    inspect_max_deliveries: z.number().int().min(1).default(5000),
+    /** Most bytes (bodies and headers) the inspector's history keeps. @default 104857600 (100 MiB) */
+    inspect_max_bytes: z.number().int().min(1).default(104_857_600),
+    /**
+     * Folder of the connector's local state (the inspector's history).
+     * @default $XDG_STATE_HOME/webhook-connect, else ~/.local/state/webhook-connect
+     */
+    state_dir: z.string().min(1).optional(),
     /** HTTP mode: target of webhooks without an entry in `targets`. */
     default_target: targetSchema.optional(),
     /** HTTP mode: targets by webhook id. */
@@ -145,7 +186,7 @@ export const connectorConfigSchema = z
         code: "custom",
         path: [],
         message:
-          "no delivery mode: set default_target.url (or targets) for HTTP mode, or webhooks_config for module mode",
+          "no delivery mode: give --forward-to HOST:PORT/PATH (or set default_target.url or targets) for HTTP mode, or webhooks_config for module mode",
       });
     }
     if (config.connections_config !== undefined && !module) {

@@ -5,14 +5,26 @@
  */
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 
+/** What a delivery reports besides its verdict, for the terminal and the inspector. */
+export interface DeliveryDetail {
+  /** The HTTP status of the last attempt (HTTP mode, when the target answered). */
+  readonly status?: number;
+  /** Attempts made by this delivery, local retries included. */
+  readonly attempts?: number;
+}
+
 /** What happened to one delivery. */
 export type DeliveryOutcome =
   /** Delivered: ack. */
-  | { readonly kind: "ack" }
+  | ({ readonly kind: "ack" } & DeliveryDetail)
   /** Failed but may succeed later: nack retry=true, optionally after a delay. */
-  | { readonly kind: "retry"; readonly reason: string; readonly delayMs?: number }
+  | ({
+      readonly kind: "retry";
+      readonly reason: string;
+      readonly delayMs?: number;
+    } & DeliveryDetail)
   /** Will never succeed: nack retry=false (dead letter). */
-  | { readonly kind: "reject"; readonly reason: string };
+  | ({ readonly kind: "reject"; readonly reason: string } & DeliveryDetail);
 
 /** Delivers relayed messages to their local destination. */
 export interface Deliverer {

@@ -13,9 +13,9 @@ import { Pool } from "undici";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import type { TargetConfig } from "../config/schema.js";
 import type { Deliverer, DeliveryOutcome } from "./deliverer.js";
-import { buildForwardHeaders } from "./forward-headers.js";
+import { buildForwardHeaders, LOCAL_RETRY_OFFSET } from "./forward-headers.js";
 import { parseRetryAfter } from "./retry-after.js";
-import { type SentRequest, sendRequest } from "./send-request.js";
+import { type SentRequest, sendRequest, type TargetAnswer } from "./send-request.js";
 
 /** Options of createHttpTargetDeliverer. */
 export interface HttpTargetDelivererOptions {
@@ -31,12 +31,61 @@ export interface HttpTargetDelivererOptions {
    * is not held past the lease. @default 30000
    */
   readonly maxLocalRetryWaitMs?: number;
+  /**
+   * Scheme senders use to reach the receiver, sent as `X-Forwarded-Proto`
+   * by targets with `forwarded_headers`. @default "https"
+   */
+  readonly forwardedProto?: string;
+  /**
+   * Called after every request with what the target answered (the
+   * inspector's history). When unset, responses are not kept at all.
+   * @default none
+   */
+  readonly onAttempt?: (record: AttemptRecord) => void;
+  /** Leading bytes of each response body passed to `onAttempt`. @default 65536 */
+  readonly captureBytes?: number;
+}
+
+/** One request to a target, as the inspector records it. */
+export interface AttemptRecord {
+  readonly messageId: string;
+  /** The full URL requested (target URL plus the forwarded query). */
+  readonly url: string;
+  readonly method: string;
+  /** 0 for the first request of a delivery, then 1, 2, … (X-Webhook-Local-Retry). */
+  readonly localRetry: number;
+  /** Wall-clock start, in ms since the epoch. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** The target's status, when it answered. */
+  readonly status?: number;
+  /** The target's response headers, when it answered. */
+  readonly headers?: readonly (readonly [string, string])[];
+  /** The first `captureBytes` of the target's response body, when it answered. */
+  readonly body?: Buffer;
+  /** Why there is no answer (timeout, network error, shutdown). */
+  readonly error?: string;
+}
+
+/** Where a target's requests go, worked out once per target. */
+interface Destination {
+  readonly origin: string;
+  /** Path and query of the target URL. */
+  readonly path: string;
+  /** What joins the original query to `path`: `?`, or `&` when the target URL has a query. */
+  readonly joiner: string;
 }
 
 type Attempt =
-  | { readonly kind: "ok" }
-  | { readonly kind: "reject"; readonly reason: string }
-  | { readonly kind: "retryable"; readonly reason: string; readonly retryAfterMs?: number };
+  | { readonly kind: "ok"; readonly status: number }
+  | { readonly kind: "reject"; readonly reason: string; readonly status: number }
+  | {
+      readonly kind: "retryable";
+      readonly reason: string;
+      /** The target's status; absent after a timeout or network error. */
+      readonly status?: number;
+      readonly retryAfterMs?: number;
+    };
 
 const SHUTDOWN_REASON = "connector shutting down";
 /** How often the deadlines of attempts in flight are checked. */
@@ -53,6 +102,21 @@ const SHUTDOWN: DeliveryOutcome = { kind: "retry", reason: SHUTDOWN_REASON };
 export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): Deliverer {
   const pools = new Map<string, Pool>();
   const maxLocalWait = options.maxLocalRetryWaitMs ?? 30_000;
+  const forwardedProto = options.forwardedProto ?? "https";
+  const destinations = new Map<TargetConfig, Destination>();
+  const destinationOf = (target: TargetConfig): Destination => {
+    let destination = destinations.get(target);
+    if (destination === undefined) {
+      const url = new URL(target.url);
+      destination = {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        joiner: url.search === "" ? "?" : "&",
+      };
+      destinations.set(target, destination);
+    }
+    return destination;
+  };
   const poolFor = (origin: string) => {
     let pool = pools.get(origin);
     if (pool === undefined) {
@@ -91,11 +155,51 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
     );
   };
 
+  const onAttempt = options.onAttempt;
+  const captureBytes = onAttempt === undefined ? undefined : (options.captureBytes ?? 65_536);
+
+  /** One request, reported to `onAttempt` when one is set. */
   async function attemptOnce(
     message: WebhookMessage,
     target: TargetConfig,
-    url: URL,
+    destination: Destination,
+    path: string,
+    headers: string[],
     signal: AbortSignal,
+  ): Promise<Attempt> {
+    if (onAttempt === undefined)
+      return request(message, target, destination, path, headers, signal);
+    const box: { answer?: TargetAnswer } = {};
+    const startedAt = Date.now();
+    const started = performance.now();
+    const result = await request(message, target, destination, path, headers, signal, box);
+    const answer = box.answer;
+    onAttempt({
+      messageId: message.messageId,
+      url: `${destination.origin}${path}`,
+      method: target.method ?? (message.method === "" ? "POST" : message.method),
+      localRetry: Number(headers[headers.length - LOCAL_RETRY_OFFSET]),
+      startedAt,
+      durationMs: Math.round(performance.now() - started),
+      ...(answer === undefined
+        ? { error: result.kind === "ok" ? "" : result.reason }
+        : {
+            status: answer.status,
+            headers: answer.headers ?? [],
+            body: answer.body ?? Buffer.alloc(0),
+          }),
+    });
+    return result;
+  }
+
+  async function request(
+    message: WebhookMessage,
+    target: TargetConfig,
+    destination: Destination,
+    path: string,
+    headers: string[],
+    signal: AbortSignal,
+    box?: { answer?: TargetAnswer },
   ): Promise<Attempt> {
     const timeoutMs = target.timeout_seconds * 1_000;
     watchShutdown(signal);
@@ -106,29 +210,32 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
     const attempt: ActiveAttempt = {
       deadline: performance.now() + timeoutMs,
       timedOut: false,
-      request: sendRequest(poolFor(url.origin), {
-        path: `${url.pathname}${url.search}`,
+      request: sendRequest(poolFor(destination.origin), {
+        path,
         method: target.method ?? (message.method === "" ? "POST" : message.method),
-        headers: buildForwardHeaders(message, target.headers),
+        headers,
         body,
         timeoutMs,
+        ...(captureBytes === undefined ? {} : { captureBytes }),
       }),
     };
     active.add(attempt);
     ticker ??= setInterval(checkDeadlines, DEADLINE_CHECK_MS);
     ticker.unref?.();
     try {
-      const { status, retryAfter } = await attempt.request.answer;
-      if (status >= 200 && status < 300) return { kind: "ok" };
+      const answer = await attempt.request.answer;
+      if (box !== undefined) box.answer = answer;
+      const { status, retryAfter } = answer;
+      if (status >= 200 && status < 300) return { kind: "ok", status };
       const reason = `target answered HTTP ${status}`;
       // 1xx/3xx are not a verdict on the message (undici follows no redirects): retry.
       if (status === 408 || status === 429 || status >= 500 || status < 400) {
         const retryAfterMs = parseRetryAfter(retryAfter);
         return retryAfterMs === undefined
-          ? { kind: "retryable", reason }
-          : { kind: "retryable", reason, retryAfterMs };
+          ? { kind: "retryable", reason, status }
+          : { kind: "retryable", reason, status, retryAfterMs };
       }
-      return { kind: "reject", reason };
+      return { kind: "reject", reason, status };
     } catch (error) {
       if (signal.aborted) return { kind: "retryable", reason: SHUTDOWN_REASON };
       if (attempt.timedOut) {
@@ -149,22 +256,36 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
           reason: `no target configured for webhook '${message.webhookId}'`,
         };
       }
-      const url = new URL(target.url);
+      const destination = destinationOf(target);
+      const path =
+        target.forward_query && message.query !== ""
+          ? `${destination.path}${destination.joiner}${message.query}`
+          : destination.path;
+      const headers = buildForwardHeaders(
+        message,
+        target.headers,
+        target.forwarded_headers ? { forwardedProto } : {},
+      );
       const attempts = target.retry_enabled ? target.retry_max_attempts : 1;
       let wait = target.retry_delay_seconds * 1_000;
       for (let attempt = 1; ; attempt++) {
         if (signal.aborted) return SHUTDOWN;
-        const result = await attemptOnce(message, target, url, signal);
-        if (result.kind === "ok") return { kind: "ack" };
-        if (result.kind === "reject") return result;
+        if (attempt > 1) headers[headers.length - LOCAL_RETRY_OFFSET] = String(attempt - 1);
+        const result = await attemptOnce(message, target, destination, path, headers, signal);
+        if (result.kind === "ok") return { kind: "ack", status: result.status, attempts: attempt };
+        if (result.kind === "reject") return { ...result, attempts: attempt };
         if (signal.aborted) return SHUTDOWN;
         const retryAfter = result.retryAfterMs;
         const giveUp =
           attempt >= attempts || (retryAfter !== undefined && retryAfter > maxLocalWait);
         if (giveUp) {
+          const detail =
+            result.status === undefined
+              ? { attempts: attempt }
+              : { attempts: attempt, status: result.status };
           return retryAfter === undefined
-            ? { kind: "retry", reason: result.reason }
-            : { kind: "retry", reason: result.reason, delayMs: retryAfter };
+            ? { kind: "retry", reason: result.reason, ...detail }
+            : { kind: "retry", reason: result.reason, ...detail, delayMs: retryAfter };
         }
         try {
           await delay(retryAfter ?? wait, undefined, { signal });
@@ -185,7 +306,10 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
 function describe(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === "string" ? `${code} ${error.message}` : error.message;
+    // Node's messages often start with their code already ("connect ECONNREFUSED …" does not).
+    return typeof code === "string" && !error.message.includes(code)
+      ? `${code} ${error.message}`
+      : error.message;
   }
   return String(error);
 }

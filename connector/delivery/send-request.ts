@@ -13,6 +13,10 @@ export interface TargetAnswer {
   readonly status: number;
   /** The Retry-After header, if any. */
   readonly retryAfter: string | undefined;
+  /** The response headers, when the request asked to capture the response. */
+  readonly headers?: readonly (readonly [string, string])[];
+  /** The first `captureBytes` of the response body, when asked for. */
+  readonly body?: Buffer;
 }
 
 /** A request in flight that can be given up. */
@@ -31,6 +35,8 @@ export function sendRequest(
     readonly headers: string[];
     readonly body: Buffer;
     readonly timeoutMs: number;
+    /** Keep the response headers and this many leading body bytes. @default none kept */
+    readonly captureBytes?: number;
   },
 ): SentRequest {
   let controller: Dispatcher.DispatchController | undefined;
@@ -38,6 +44,10 @@ export function sendRequest(
   const answer = new Promise<TargetAnswer>((resolve, reject) => {
     let status = 0;
     let retryAfter: string | undefined;
+    const capture = request.captureBytes;
+    let headers: [string, string][] | undefined;
+    let chunks: Buffer[] | undefined;
+    let kept = 0;
     pool.dispatch(
       {
         path: request.path,
@@ -52,14 +62,29 @@ export function sendRequest(
           controller = started;
           if (abortedWith !== undefined) started.abort(abortedWith);
         },
-        onResponseStart(_controller, statusCode, headers) {
+        onResponseStart(_controller, statusCode, responseHeaders) {
           status = statusCode;
-          const value = headers["retry-after"];
+          const value = responseHeaders["retry-after"];
           retryAfter = Array.isArray(value) ? value[0] : value;
+          if (capture !== undefined) {
+            headers = [];
+            chunks = [];
+            for (const [name, values] of Object.entries(responseHeaders)) {
+              if (values === undefined) continue;
+              for (const one of Array.isArray(values) ? values : [values])
+                headers.push([name, one]);
+            }
+          }
         },
-        onResponseData() {},
+        onResponseData(_controller, chunk) {
+          if (chunks === undefined || capture === undefined || kept >= capture) return;
+          const part = chunk.subarray(0, capture - kept);
+          chunks.push(Buffer.from(part));
+          kept += part.length;
+        },
         onResponseEnd() {
-          resolve({ status, retryAfter });
+          if (headers === undefined || chunks === undefined) resolve({ status, retryAfter });
+          else resolve({ status, retryAfter, headers, body: Buffer.concat(chunks) });
         },
         onResponseError(_controller, error) {
           reject(error);

@@ -8,7 +8,7 @@
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import type { Deliverer, DeliveryOutcome } from "../delivery/deliverer.js";
 import type { RelaySession } from "../transport/transport.js";
-import type { ConnectorEventListener } from "./events.js";
+import type { ConnectorEventListener, DeliveryFacts } from "./events.js";
 import type { Slots } from "./slots.js";
 
 /** Options of createDeliveryTracker. */
@@ -75,15 +75,21 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
 
   const settle = (message: WebhookMessage, outcome: DeliveryOutcome, startedAt: number) => {
     const id = message.messageId;
-    const base = {
+    const base: DeliveryFacts = {
       messageId: id,
       webhookId: message.webhookId,
       deliveryAttempt: message.deliveryAttempt,
+      method: message.method,
+      path: message.path,
+      query: message.query,
+      ...(outcome.status === undefined ? {} : { status: outcome.status }),
+      ...(outcome.attempts === undefined ? {} : { attempts: outcome.attempts }),
     };
+    const durationMs = Math.round(performance.now() - startedAt);
     if (outcome.kind === "ack") {
       markDelivered(id);
       send((s) => s.ack(id));
-      emit({ type: "delivered", ...base, durationMs: Math.round(performance.now() - startedAt) });
+      emit({ type: "delivered", ...base, durationMs });
       return;
     }
     const retry = outcome.kind === "retry";
@@ -93,7 +99,7 @@ export function createDeliveryTracker(options: DeliveryTrackerOptions): Delivery
         ? { retry, reason: outcome.reason }
         : { retry, reason: outcome.reason, delayMs };
     send((s) => s.nack(id, nack));
-    emit({ type: "failed", ...base, ...nack });
+    emit({ type: "failed", ...base, ...nack, durationMs });
   };
 
   return {

@@ -15,6 +15,24 @@ export type DisconnectReason =
   /** The connector is shutting down. */
   | "shutdown";
 
+/** What `delivered` and `failed` say about the message and its delivery. */
+export interface DeliveryFacts {
+  readonly messageId: string;
+  readonly webhookId: string;
+  /** The buffer's delivery attempt (1 on the first delivery). */
+  readonly deliveryAttempt: number;
+  /** Method of the original request. */
+  readonly method: string;
+  /** Path of the original request (`/webhook/{id}`). */
+  readonly path: string;
+  /** Raw query of the original request, without `?`. */
+  readonly query: string;
+  /** HTTP status the target answered last (HTTP mode; absent after a timeout or network error). */
+  readonly status?: number;
+  /** Requests this delivery made (local retries included; HTTP mode). */
+  readonly attempts?: number;
+}
+
 /** Everything the runner reports. */
 export type ConnectorEvent =
   /** Opening a session. */
@@ -56,23 +74,18 @@ export type ConnectorEvent =
       readonly fatal: boolean;
     }
   /** A message was delivered and acked. */
-  | {
+  | ({
       readonly type: "delivered";
-      readonly messageId: string;
-      readonly webhookId: string;
-      readonly deliveryAttempt: number;
       readonly durationMs: number;
-    }
+    } & DeliveryFacts)
   /** A delivery failed and was nacked (`retry` false: dead-lettered). */
-  | {
+  | ({
       readonly type: "failed";
-      readonly messageId: string;
-      readonly webhookId: string;
-      readonly deliveryAttempt: number;
       readonly retry: boolean;
       readonly reason: string;
       readonly delayMs?: number;
-    }
+      readonly durationMs: number;
+    } & DeliveryFacts)
   /**
    * A message arrived again while its first delivery was still running, or
    * after it was delivered: it is acked once, not delivered twice.

@@ -8,7 +8,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import type { Deliverer } from "../delivery/deliverer.js";
-import { ConnectorError, HeartbeatTimeoutError, isFatal } from "../errors.js";
+import {
+  ConnectorError,
+  ConnectorRefusedError,
+  HeartbeatTimeoutError,
+  isFatal,
+} from "../errors.js";
 import type { RelaySession, SessionEnd, SessionHello, Transport } from "../transport/transport.js";
 import { createBackoff } from "./backoff.js";
 import { createDeliveryTracker, type DeliveryTracker } from "./deliveries.js";
@@ -46,6 +51,13 @@ export interface ConnectorRunnerOptions {
   readonly healthySessionMs?: number;
   /** Event sink. @default none */
   readonly onEvent?: ConnectorEventListener;
+  /**
+   * A refusal (wrong token, unknown channel) before the first session was
+   * open ends `run` with a ConnectorRefusedError instead of retrying;
+   * later refusals (a rotated token, say) are retried with backoff.
+   * @default false: every refusal is retried at the longest delay
+   */
+  readonly stopWhenRefusedAtStart?: boolean;
   /** Randomness of the jitter. @default Math.random */
   readonly random?: () => number;
 }
@@ -151,6 +163,7 @@ export function createConnectorRunner(options: ConnectorRunnerOptions): Connecto
     },
     async run(signal) {
       let drained = false;
+      let everConnected = false;
       while (!signal.aborted) {
         emit({ type: "connecting", attempt: backoff.attempts + 1 });
         const touch = { fn: () => {} };
@@ -173,9 +186,16 @@ export function createConnectorRunner(options: ConnectorRunnerOptions): Connecto
             fatal,
             error: err,
           });
-          await wait(fatal ? backoff.longest() : backoff.next(), fatal, signal);
+          if (fatal && !everConnected && options.stopWhenRefusedAtStart === true) {
+            await shutdown(undefined);
+            emit({ type: "stopped", abandoned });
+            throw new ConnectorRefusedError(err as ConnectorError);
+          }
+          const longest = fatal && options.stopWhenRefusedAtStart !== true;
+          await wait(longest ? backoff.longest() : backoff.next(), fatal, signal);
           continue;
         }
+        everConnected = true;
         const result = await runSession(session, touch, signal);
         if (signal.aborted) {
           drained = true;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { runConnectorCli } from "../../connector/main.js";
+import { connectorTestEnv } from "../helpers/processes.js";
 import { type FakeRelay, startFakeRelay } from "./helpers/fake-relay.js";
 import { makeMessage } from "./helpers/messages.js";
 import { startTargetServer, type TargetServer } from "./helpers/target-server.js";
@@ -139,6 +140,7 @@ describe("runConnectorCli", () => {
         ["--config", path, "--connector-id", "cli-test"],
         {
           RELAY_TOKEN: "tok-very-secret",
+          ...connectorTestEnv(),
         },
         { stdout: stdout.stream, signal: stop.signal, handleSignals: false },
       );
@@ -170,6 +172,7 @@ describe("runConnectorCli", () => {
           CONNECTOR_TOKEN: "tok-very-secret",
           CONNECTOR_PROTOCOL: "grpc",
           CONNECTOR_WEBHOOKS_CONFIG: webhooks,
+          ...connectorTestEnv(),
         },
         { stdout: stdout.stream, signal: stop.signal, handleSignals: false },
       );

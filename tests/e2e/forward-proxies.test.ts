@@ -318,7 +318,8 @@ describe.skipIf(!available)("connector through a forward proxy to a cleartext re
     expect(sent.status).toBe(200);
     await target.waitForRequests(cases.length);
     for (const { protocol } of cases) {
-      const got = target.requests.find((r) => r.url === `/${protocol}`);
+      // The harness sends to /webhook/json_hook?source=e2e; the query is forwarded.
+      const got = target.requests.find((r) => r.url === `/${protocol}?source=e2e`);
       expect(got?.body.equals(body)).toBe(true);
     }
     for (const { child } of running) {

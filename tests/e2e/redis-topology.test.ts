@@ -291,7 +291,8 @@ describe("several receivers on one Redis", () => {
     for (const { id, body, i } of first) {
       const got = byId.get(id);
       expect(got, `message ${i}`).toBeDefined();
-      expect(got!.url).toBe("/b");
+      // The original query (`?source=e2e-rd`) is forwarded after the target path.
+      expect(got!.url).toBe("/b?source=e2e-rd");
       expect(got!.body.equals(body), `body of message ${i}`).toBe(true);
       expect(got!.rawHeaders).toContain("X-Case-Kept");
       expect(headerOf(got!.rawHeaders, "X-Case-Kept")).toBe(`V-${i}`);
@@ -316,8 +317,8 @@ describe("several receivers on one Redis", () => {
     for (const id of [...first.map((f) => f.id), ...second]) expect(counts.get(id)).toBe(1);
     const secondIds = new Set(second);
     const late = target.requests.filter((req) => secondIds.has(idOf(req)));
-    expect(late.filter((req) => req.url === "/a").length).toBeGreaterThanOrEqual(20);
-    expect(late.filter((req) => req.url === "/b").length).toBeGreaterThanOrEqual(20);
+    expect(late.filter((req) => req.url === "/a?source=e2e-rd").length).toBeGreaterThanOrEqual(20);
+    expect(late.filter((req) => req.url === "/b?source=e2e-rd").length).toBeGreaterThanOrEqual(20);
     expect(stats).toMatchObject({ queued: 0, inFlight: 0, delivered: total + 1, deadLettered: 0 });
     expect(stats.groups).toEqual([
       { group: "default", pending: 0, inFlight: 0, oldestUnackedAgeMs: 0 },
@@ -368,7 +369,7 @@ describe("several receivers on one Redis", () => {
     target = await startTarget();
     // The app behind the first connector never answers: its leases stay unacked.
     target.reply((req) =>
-      req.url === "/a" ? new Promise<never>(() => undefined) : { status: 200 },
+      req.url === "/a?source=e2e-rd" ? new Promise<never>(() => undefined) : { status: 200 },
     );
     const [a, b] = await Promise.all([w.startReceiver(), w.startReceiver()]);
     // 3 deliveries at once and, with the connector's prefetch (max_in_flight
@@ -399,13 +400,13 @@ describe("several receivers on one Redis", () => {
     );
 
     expect(await a.process.stop("SIGKILL")).toBe("SIGKILL");
-    expect(target.requests.filter((req) => req.url === "/b")).toHaveLength(0);
+    expect(target.requests.filter((req) => req.url === "/b?source=e2e-rd")).toHaveLength(0);
     await w.startConnector(b, `${target.url}/b`, { id: "rescuer" });
     // 3 held at /a, then all 18 at /b: the 12 leased by A (3 held by its
     // app, 9 prefetched) as attempt 2 after their leases ran out (reclaimed
     // with XAUTOCLAIM), the 6 never leased as attempt 1.
     await target.waitForRequests(3 + ids.length, 20_000);
-    const rescued = target.requests.filter((req) => req.url === "/b");
+    const rescued = target.requests.filter((req) => req.url === "/b?source=e2e-rd");
     expect(new Set(rescued.map(idOf))).toEqual(new Set(ids));
     const secondAttempts = rescued.filter(
       (req) => headerOf(req.rawHeaders, "x-webhook-attempt") === "2",

@@ -75,7 +75,8 @@ for (const backend of e2eBackends) {
         expect(headerOf(got!.rawHeaders, "x-webhook-id")).toBe(
           i % 2 === 0 ? "json_hook" : "blob_hook",
         );
-        expect(got!.url).toBe("/hooks");
+        // The original query (`?source=e2e`) is forwarded after the target path.
+        expect(got!.url).toBe("/hooks?source=e2e");
       }
     }, 120_000);
 
@@ -245,8 +246,8 @@ for (const backend of e2eBackends) {
         },
       );
       await target.waitForRequests(300, 60_000);
-      const toA = target.requests.filter((q) => q.url === "/a").length;
-      const toB = target.requests.filter((q) => q.url === "/b").length;
+      const toA = target.requests.filter((q) => q.url === "/a?source=e2e").length;
+      const toB = target.requests.filter((q) => q.url === "/b?source=e2e").length;
       expect(toA + toB).toBe(300);
       expect(toA).toBeGreaterThanOrEqual(45);
       expect(toB).toBeGreaterThanOrEqual(45);

@@ -48,9 +48,28 @@ export async function freePort(): Promise<number> {
 
 /** Spawns `webhook-connect <args>` with extra environment variables. */
 export function runCli(args: string[], env: Record<string, string> = {}): RunningProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  return runProcess(process.execPath, [BIN, ...args], { ...connectorTestEnv(), ...env });
+}
+
+/**
+ * Environment that keeps a test's connector to itself: its own state
+ * folder (the inspector's history) and its inspector on a free port.
+ */
+export function connectorTestEnv(): Record<string, string> {
+  return { CONNECTOR_STATE_DIR: tempDir("wc-state-"), CONNECTOR_INSPECT: "127.0.0.1:0" };
+}
+
+/** Spawns any executable, collecting its output like runCli. */
+export function runProcess(
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): RunningProcess {
+  const child = spawn(file, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(cwd === undefined ? {} : { cwd }),
   });
   let output = "";
   const listeners = new Set<() => void>();

@@ -57,6 +57,8 @@ describe("loadConnectorConfig", () => {
       retry_max_attempts: 3,
       retry_delay_seconds: 1,
       retry_backoff_multiplier: 2,
+      forward_query: true,
+      forwarded_headers: true,
     });
   });
 

@@ -119,6 +119,76 @@ describe("HTTP target request", () => {
     expect(server.requests[0]!.url).toBe("/hooks?src=relay");
   });
 
+  it("appends the original query after the target URL's own query", async () => {
+    const { server, deliverer } = await setup(answer(200));
+    await deliverer.deliver(makeMessage({ query: "x=1&y=%20z" }), never);
+    expect(server.requests[0]!.url).toBe("/hooks?src=relay&x=1&y=%20z");
+  });
+
+  it("appends the original query with '?' to a target URL without one", async () => {
+    const server = await startTargetServer(answer(200));
+    const deliverer = createHttpTargetDeliverer({ defaultTarget: target(`${server.url}/plain`) });
+    track(
+      () => server.close(),
+      () => deliverer.close(),
+    );
+    await deliverer.deliver(makeMessage({ query: "a=b" }), never);
+    await deliverer.deliver(makeMessage({ query: "" }), never);
+    expect(server.requests.map((r) => r.url)).toEqual(["/plain?a=b", "/plain"]);
+  });
+
+  it("keeps the target URL as configured when forward_query is false", async () => {
+    const { server, deliverer } = await setup(answer(200), { forward_query: false });
+    await deliverer.deliver(makeMessage({ query: "x=1" }), never);
+    expect(server.requests[0]!.url).toBe("/hooks?src=relay");
+  });
+
+  it("sends X-Forwarded-For and X-Forwarded-Proto, replacing the sender's", async () => {
+    const { server, deliverer } = await setup(answer(200));
+    await deliverer.deliver(
+      makeMessage({
+        sourceIp: "203.0.113.9",
+        headers: [
+          ["X-Forwarded-For", "10.0.0.1"],
+          ["X-Forwarded-Proto", "http"],
+        ],
+      }),
+      never,
+    );
+    expect(headerValues(server.requests[0]!, "x-forwarded-for")).toEqual(["203.0.113.9"]);
+    expect(headerValues(server.requests[0]!, "x-forwarded-proto")).toEqual(["https"]);
+  });
+
+  it("adds no X-Forwarded-* and passes the sender's when forwarded_headers is false", async () => {
+    const { server, deliverer } = await setup(answer(200), { forwarded_headers: false });
+    await deliverer.deliver(
+      makeMessage({ sourceIp: "203.0.113.9", headers: [["X-Forwarded-For", "10.0.0.1"]] }),
+      never,
+    );
+    expect(headerValues(server.requests[0]!, "x-forwarded-for")).toEqual(["10.0.0.1"]);
+    expect(headerValues(server.requests[0]!, "x-forwarded-proto")).toEqual([]);
+  });
+
+  it("sends the buffer's attempt in X-Webhook-Attempt and counts local retries apart", async () => {
+    const { server, deliverer } = await setup((_req, res, index) => {
+      res.writeHead(index < 2 ? 500 : 200).end();
+    });
+    await deliverer.deliver(
+      makeMessage({ attempt: 4, headers: [["X-Webhook-Local-Retry", "9"]] }),
+      never,
+    );
+    expect(server.requests.map((r) => headerValues(r, "x-webhook-attempt"))).toEqual([
+      ["4"],
+      ["4"],
+      ["4"],
+    ]);
+    expect(server.requests.map((r) => headerValues(r, "x-webhook-local-retry"))).toEqual([
+      ["0"],
+      ["1"],
+      ["2"],
+    ]);
+  });
+
   it("uses the target's method when it sets one", async () => {
     const { server, deliverer } = await setup(answer(200), { method: "PUT" });
     await deliverer.deliver(makeMessage({ method: "POST" }), never);

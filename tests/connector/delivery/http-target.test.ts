@@ -17,7 +17,11 @@ closeAfterEach();
 describe("HTTP target decision table", () => {
   it.each([200, 201, 204, 299])("acks a %i after one attempt", async (status) => {
     const { server, deliverer } = await setup(answer(status));
-    expect(await deliverer.deliver(makeMessage(), never)).toEqual({ kind: "ack" });
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({
+      kind: "ack",
+      status,
+      attempts: 1,
+    });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -26,7 +30,12 @@ describe("HTTP target decision table", () => {
     async (status) => {
       const { server, deliverer } = await setup(answer(status), { retry_max_attempts: 3 });
       const outcome = await deliverer.deliver(makeMessage(), never);
-      expect(outcome).toEqual({ kind: "retry", reason: `target answered HTTP ${status}` });
+      expect(outcome).toEqual({
+        kind: "retry",
+        reason: `target answered HTTP ${status}`,
+        status,
+        attempts: 3,
+      });
       expect(server.requests).toHaveLength(3);
     },
   );
@@ -36,6 +45,8 @@ describe("HTTP target decision table", () => {
     expect(await deliverer.deliver(makeMessage(), never)).toEqual({
       kind: "reject",
       reason: `target answered HTTP ${status}`,
+      status,
+      attempts: 1,
     });
     expect(server.requests).toHaveLength(1);
   });
@@ -44,7 +55,11 @@ describe("HTTP target decision table", () => {
     const { server, deliverer } = await setup((_req, res, index) => {
       res.writeHead(index < 2 ? 503 : 200).end();
     });
-    expect(await deliverer.deliver(makeMessage(), never)).toEqual({ kind: "ack" });
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({
+      kind: "ack",
+      status: 200,
+      attempts: 3,
+    });
     expect(server.requests).toHaveLength(3);
   });
 
@@ -68,7 +83,11 @@ describe("HTTP target decision table", () => {
     );
     const started = performance.now();
     const outcome = await deliverer.deliver(makeMessage(), never);
-    expect(outcome).toEqual({ kind: "retry", reason: "target timed out after 0.2 s" });
+    expect(outcome).toEqual({
+      kind: "retry",
+      reason: "target timed out after 0.2 s",
+      attempts: 1,
+    });
     expect(performance.now() - started).toBeLessThan(1_500);
     expect(server.requests).toHaveLength(1);
   });
@@ -85,7 +104,9 @@ describe("HTTP target decision table", () => {
     track(() => deliverer.close());
     const outcome = await deliverer.deliver(makeMessage(), never);
     expect(outcome.kind).toBe("retry");
-    expect(outcome.kind === "retry" && outcome.reason).toMatch(/^target unreachable: ECONNREFUSED/);
+    expect(outcome.kind === "retry" && outcome.reason).toMatch(
+      /^target unreachable: connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
+    );
   });
 
   it("waits retry_delay_seconds × retry_backoff_multiplier between attempts", async () => {
@@ -113,7 +134,11 @@ describe("HTTP target decision table", () => {
       },
       { retry_delay_seconds: 0 },
     );
-    expect(await deliverer.deliver(makeMessage(), never)).toEqual({ kind: "ack" });
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({
+      kind: "ack",
+      status: 200,
+      attempts: 2,
+    });
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
   });
 
@@ -129,7 +154,11 @@ describe("HTTP target decision table", () => {
       },
       { retry_delay_seconds: 0 },
     );
-    expect(await deliverer.deliver(makeMessage(), never)).toEqual({ kind: "ack" });
+    expect(await deliverer.deliver(makeMessage(), never)).toEqual({
+      kind: "ack",
+      status: 200,
+      attempts: 2,
+    });
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
   });
 
@@ -140,6 +169,8 @@ describe("HTTP target decision table", () => {
     expect(await deliverer.deliver(makeMessage(), never)).toEqual({
       kind: "retry",
       reason: "target answered HTTP 503",
+      status: 503,
+      attempts: 1,
       delayMs: 120_000,
     });
   });

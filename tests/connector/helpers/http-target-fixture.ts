@@ -20,6 +20,8 @@ export function target(url: string, overrides: Partial<TargetConfig> = {}): Targ
     retry_max_attempts: 3,
     retry_delay_seconds: 0,
     retry_backoff_multiplier: 2,
+    forward_query: true,
+    forwarded_headers: true,
     ...overrides,
   };
 }

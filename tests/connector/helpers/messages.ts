@@ -15,6 +15,9 @@ export interface MessageFixture {
   readonly body?: Uint8Array | string;
   readonly attempt?: number;
   readonly traceparent?: string;
+  /** Raw query of the original request, without `?`. */
+  readonly query?: string;
+  readonly sourceIp?: string;
 }
 
 let next = 0;
@@ -33,6 +36,8 @@ export function makeMessage(fixture: MessageFixture = {}): WebhookMessage {
     deliveryAttempt: fixture.attempt ?? 1,
     method: fixture.method ?? "POST",
     path: `/webhook/${fixture.webhookId ?? "stripe"}`,
+    query: fixture.query ?? "",
+    sourceIp: fixture.sourceIp ?? "",
     headers: (fixture.headers ?? [["Content-Type", "application/json"]]).map(([name, value]) =>
       create(HeaderSchema, { name, value }),
     ),

@@ -83,6 +83,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       retry_max_attempts: 1,
       retry_delay_seconds: 0,
       retry_backoff_multiplier: 2,
+      forward_query: true,
+      forwarded_headers: true,
       ...options.targetConfig,
     },
   });
