@@ -1,6 +1,6 @@
 /**
  * Command line of `npm run bench`: which scenarios, how long, how big.
- * The defaults are the full run (under 10 minutes on 2 cores); `--quick`
+ * The defaults are the full run; `--quick`
  * shrinks every size for a smoke run of a few minutes.
  */
 import { parseArgs } from "node:util";

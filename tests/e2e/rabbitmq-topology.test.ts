@@ -279,7 +279,7 @@ describe("several receivers on one RabbitMQ", () => {
     for (const { id, body, i } of first) {
       const got = byId.get(id);
       expect(got, `message ${i}`).toBeDefined();
-      expect(got!.url).toBe("/b");
+      expect(got!.url).toBe("/b?source=e2e-rq");
       expect(got!.body.equals(body), `body of message ${i}`).toBe(true);
       expect(got!.rawHeaders).toContain("X-Case-Kept");
       expect(headerOf(got!.rawHeaders, "X-Case-Kept")).toBe(`V-${i}`);
@@ -304,8 +304,8 @@ describe("several receivers on one RabbitMQ", () => {
     for (const id of [...first.map((f) => f.id), ...second]) expect(counts.get(id)).toBe(1);
     const secondIds = new Set(second);
     const late = target.requests.filter((req) => secondIds.has(idOf(req)));
-    expect(late.filter((req) => req.url === "/a").length).toBeGreaterThanOrEqual(20);
-    expect(late.filter((req) => req.url === "/b").length).toBeGreaterThanOrEqual(20);
+    expect(late.filter((req) => req.url === "/a?source=e2e-rq").length).toBeGreaterThanOrEqual(20);
+    expect(late.filter((req) => req.url === "/b?source=e2e-rq").length).toBeGreaterThanOrEqual(20);
     expect(stats).toMatchObject({ queued: 0, inFlight: 0, delivered: total + 1, deadLettered: 0 });
     expect(stats.groups).toEqual([
       { group: "default", pending: 0, inFlight: 0, oldestUnackedAgeMs: 0 },
@@ -313,6 +313,40 @@ describe("several receivers on one RabbitMQ", () => {
     // Steady state: nothing is redelivered later.
     expect(target.requests).toHaveLength(total);
   }, 90_000);
+
+  it("keeps what arrives while the connector is offline and delivers it once it is back", async (ctx) => {
+    if (!available) ctx.skip();
+    world = new World(RABBITMQ_URL);
+    const w = world;
+    target = await startTarget();
+    const receiver = await w.startReceiver();
+    const first = await w.startConnector(receiver, target.url, { id: "laptop" });
+    const online = await send(receiver.url, "json_hook", '{"online":true}');
+    expect(online.status).toBe(200);
+    await target.waitForRequests(1, 15_000);
+
+    expect(await first.stop("SIGTERM")).not.toBeNull();
+    const offline = await mapLimit(
+      Array.from({ length: 20 }, (_, i) => i),
+      4,
+      async (i) => {
+        const res = await send(receiver.url, "json_hook", JSON.stringify({ offline: i }));
+        expect(res.status).toBe(200);
+        return res.json!["message_id"]!;
+      },
+    );
+    expect(target.requests).toHaveLength(1);
+
+    await w.startConnector(receiver, target.url, { id: "laptop" });
+    await target.waitForRequests(21, 20_000);
+    const counts = countById(target.requests);
+    for (const id of offline) expect(counts.get(id)).toBe(1);
+    buffer = await w.openBuffer();
+    expect(await drained(buffer, w.channel, undefined, w.processes)).toMatchObject({
+      queued: 0,
+      inFlight: 0,
+    });
+  }, 60_000);
 
   it("redelivers the leases of a receiver killed with SIGKILL through the other one", async (ctx) => {
     if (!available) ctx.skip();
@@ -322,7 +356,7 @@ describe("several receivers on one RabbitMQ", () => {
     target = await startTarget();
     // The app behind the first connector never answers: its leases stay unacked.
     target.reply((req) =>
-      req.url === "/a" ? new Promise<never>(() => undefined) : { status: 200 },
+      req.url === "/a?source=e2e-rq" ? new Promise<never>(() => undefined) : { status: 200 },
     );
     const [a, b] = await Promise.all([w.startReceiver(), w.startReceiver()]);
     // 3 deliveries at once and, with the connector's prefetch, 6 leases.
@@ -352,13 +386,13 @@ describe("several receivers on one RabbitMQ", () => {
     );
 
     expect(await a.process.stop("SIGKILL")).toBe("SIGKILL");
-    expect(target.requests.filter((req) => req.url === "/b")).toHaveLength(0);
+    expect(target.requests.filter((req) => req.url === "/b?source=e2e-rq")).toHaveLength(0);
     await w.startConnector(b, `${target.url}/b`, { id: "rescuer" });
     // 3 held at /a, then all 12 at /b: the 6 leased by A (3 held by its app,
     // 3 prefetched) as attempt 2 (the broker requeued them when A's
     // connection died), the 6 never leased as attempt 1.
     await target.waitForRequests(3 + ids.length, 20_000);
-    const rescued = target.requests.filter((req) => req.url === "/b");
+    const rescued = target.requests.filter((req) => req.url === "/b?source=e2e-rq");
     expect(new Set(rescued.map(idOf))).toEqual(new Set(ids));
     const secondAttempts = rescued.filter(
       (req) => headerOf(req.rawHeaders, "x-webhook-attempt") === "2",

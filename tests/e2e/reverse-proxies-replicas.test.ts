@@ -138,13 +138,17 @@ describe.skipIf(!available)("two receivers on JetStream behind nginx and HAProxy
             ids.add(((await response.body.json()) as { message_id: string }).message_id);
           }
           // Both replicas are involved: the stream on one, webhooks stored by the
-          // other (HAProxy's leastconn) or by both (nginx's round robin).
-          const involved = new Set<number>();
-          for (const [i, r] of receivers.entries()) {
-            if (r.output().split('"webhook accepted"').length > before[i]!) involved.add(i);
-            if ((await stats(i)).connected_clients > 0) involved.add(i);
-          }
-          expect([...involved].sort()).toEqual([0, 1]);
+          // other (HAProxy's leastconn) or by both (nginx's round robin). Access
+          // lines are written up to 50 ms after the answer, so they are polled.
+          const involved = async () => {
+            const found = new Set<number>();
+            for (const [i, r] of receivers.entries()) {
+              if (r.output().split('"webhook accepted"').length > before[i]!) found.add(i);
+              if ((await stats(i)).connected_clients > 0) found.add(i);
+            }
+            return [...found].sort();
+          };
+          await expect.poll(involved, { timeout: 5_000 }).toEqual([0, 1]);
           const seen = new Set<string>();
           for await (const message of session.messages) {
             if (ids.has(message.messageId)) seen.add(message.messageId);
