@@ -5,22 +5,20 @@
  * its connector holds leases, and a broker outage against a private
  * nats-server that is stopped and started again under a running receiver.
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
-import { request } from "undici";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   AckRequestSchema,
   PullRequestSchema,
   RelayService,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
-import type { ChannelStats, Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
+import type { Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
 import {
   COUNTERS_BUCKET,
   channelStream,
@@ -28,198 +26,50 @@ import {
   createJetStreamBuffer,
   deadLetterStream,
 } from "../../receiver/buffer/jetstream/index.js";
-import { loadReceiverConfig } from "../../receiver/config/index.js";
 import {
   natsServerAvailable,
   type PrivateNatsServer,
   startNatsServer,
 } from "../helpers/nats-server.js";
-import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
 import { serviceAvailable } from "../helpers/services.js";
-import { type RecordedRequest, startTarget, type Target } from "../helpers/target.js";
+import { startTarget, type Target } from "../helpers/target.js";
 import { headerOf, mapLimit } from "./harness.js";
+import {
+  countById,
+  drained,
+  idOf,
+  statusOf,
+  type TopologyBackend,
+  until,
+  World,
+  webhookSender,
+} from "./topology.js";
 
 const SHARED_NATS = "nats://127.0.0.1:4222";
 
-/** A receiver process of a world. */
-interface ReceiverProcess {
-  readonly process: RunningProcess;
-  readonly url: string;
-}
-
-/**
- * One scenario: a channel fed by a JSON and a blob webhook, receivers and
- * connectors on one NATS URL, and cleanup of everything it created.
- */
-class World {
-  readonly dir = tempDir("wc-e2e-js-");
-  readonly channel = `e2e-js-${randomUUID().slice(0, 8)}`;
-  readonly token = `tok_${randomUUID()}`;
-  readonly processes: RunningProcess[] = [];
-  readonly configPath: string;
-
-  constructor(
-    readonly natsUrl: string,
-    overrides: Record<string, unknown> = {},
-  ) {
-    const moduleConfig = { channel: this.channel, channel_token: this.token, ...overrides };
-    this.configPath = writeJson(this.dir, "webhooks.json", {
-      json_hook: { data_type: "json", module: "webhook_connect", "module-config": moduleConfig },
-      blob_hook: { data_type: "blob", module: "webhook_connect", "module-config": moduleConfig },
-    });
-  }
-
-  /** Starts a receiver process on its own port, sharing the NATS buffer. */
-  async startReceiver(): Promise<ReceiverProcess> {
-    const port = await freePort();
-    const child = runCli([
-      "receiver",
-      "--config",
-      this.configPath,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--buffer",
-      this.natsUrl,
-      "--heartbeat",
-      "1",
-    ]);
-    this.processes.push(child);
-    await child.waitForOutput(/receiver listening/);
-    return { process: child, url: `http://127.0.0.1:${port}` };
-  }
-
-  /** Starts a connector in HTTP mode attached to `receiver`; resolves once it is connected. */
-  async startConnector(
-    receiver: ReceiverProcess,
-    targetUrl: string,
-    options: { id: string; maxConcurrent?: number; timeoutSeconds?: number },
-  ): Promise<RunningProcess> {
-    const config = writeJson(this.dir, `connector-${options.id}.json`, {
-      cloud_url: receiver.url,
-      channel: this.channel,
-      token: this.token,
-      protocol: "grpc",
-      connector_id: options.id,
-      max_concurrent_requests: options.maxConcurrent ?? 16,
-      reconnect_delay: 0.2,
-      max_reconnect_delay: 1,
-      log_level: "info",
-      default_target: { url: targetUrl, timeout_seconds: options.timeoutSeconds ?? 10 },
-    });
-    const connector = runCli(["connector", "--config", config]);
-    this.processes.push(connector);
-    await connector.waitForOutput(/"msg":"connected"/);
-    return connector;
-  }
-
-  /** Opens the channel's buffer in-process with the receivers' exact settings. */
-  async openBuffer(): Promise<RelayBuffer> {
-    const buffer = await createJetStreamBuffer({ servers: this.natsUrl, name: "e2e-inspector" });
-    const config = await loadReceiverConfig(this.configPath);
-    for (const settings of config.channels.values()) await buffer.ensureChannel(settings);
-    return buffer;
-  }
-
-  /** Kills every process; on a server that outlives the test, deletes the channel's streams. */
-  async close(deleteStreams: boolean): Promise<void> {
-    await Promise.all(this.processes.map((p) => p.stop("SIGKILL")));
-    if (deleteStreams) {
-      const nc = await connect({ servers: this.natsUrl, name: "e2e-cleanup" });
+/** The JetStream buffer at `url` for a world; cleanup deletes the channel's streams and counters. */
+function natsBackend(url: string): TopologyBackend {
+  return {
+    tag: "js",
+    bufferUrl: url,
+    openBuffer: () => createJetStreamBuffer({ servers: url, name: "e2e-inspector" }),
+    async deleteChannel(channel) {
+      const nc = await connect({ servers: url, name: "e2e-cleanup" });
       try {
         const jsm = await jetstreamManager(nc);
-        for (const stream of [channelStream(this.channel), deadLetterStream(this.channel)]) {
+        for (const stream of [channelStream(channel), deadLetterStream(channel)]) {
           await jsm.streams.delete(stream).catch(() => undefined);
         }
         const counters = await new Kvm(nc).open(COUNTERS_BUCKET);
-        await counters.purge(countersKey(this.channel)).catch(() => undefined);
+        await counters.purge(countersKey(channel)).catch(() => undefined);
       } finally {
         await nc.close();
       }
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Posts a webhook to `baseUrl`. */
-async function send(
-  baseUrl: string,
-  webhookId: string,
-  body: Buffer | string,
-  headers: Record<string, string> = { "content-type": "application/json" },
-) {
-  const response = await request(`${baseUrl}/webhook/${webhookId}?source=e2e-js`, {
-    method: "POST",
-    headers,
-    body,
-  });
-  const text = await response.body.text();
-  return {
-    status: response.statusCode,
-    headers: response.headers,
-    json: text === "" ? undefined : (JSON.parse(text) as Record<string, string>),
+    },
   };
 }
 
-async function statusOf(url: string): Promise<number> {
-  const response = await request(url);
-  await response.body.dump();
-  return response.statusCode;
-}
-
-/**
- * Polls `probe` until it returns true, at most `timeoutMs`. Used only where
- * no event exists to await (broker-side numbers, readiness of a replica).
- */
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/**
- * Waits until the channel is drained: nothing queued or in flight and at
- * least `delivered` acks counted (bounded), then returns the stats. On a
- * timeout the error carries the last stats and the tail of `logs`.
- */
-async function drained(
-  buffer: RelayBuffer,
-  channel: string,
-  delivered?: number,
-  logs: readonly RunningProcess[] = [],
-) {
-  let last: ChannelStats | undefined;
-  await until(
-    "channel drained",
-    async () => {
-      last = await buffer.stats(channel);
-      return (
-        last.queued === 0 &&
-        last.inFlight === 0 &&
-        (delivered === undefined || last.delivered >= delivered)
-      );
-    },
-    20_000,
-  ).catch((error: unknown) => {
-    const tails = logs.map((p) => p.output().slice(-3000)).join("\n---\n");
-    throw new Error(`${(error as Error).message}; last stats ${JSON.stringify(last)}\n${tails}`);
-  });
-  return last!;
-}
-
-function idOf(req: RecordedRequest): string {
-  return headerOf(req.rawHeaders, "x-webhook-message-id") ?? "";
-}
-
-function countById(requests: readonly RecordedRequest[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const req of requests) counts.set(idOf(req), (counts.get(idOf(req)) ?? 0) + 1);
-  return counts;
-}
+const send = webhookSender("e2e-js");
 
 describe("several receivers on one JetStream", () => {
   let available = true;
@@ -242,7 +92,7 @@ describe("several receivers on one JetStream", () => {
 
   it("ingests on one receiver, delivers through a connector on the other, acks anywhere", async (ctx) => {
     if (!available) ctx.skip();
-    world = new World(SHARED_NATS, { max_in_flight: 32 });
+    world = new World(natsBackend(SHARED_NATS), { max_in_flight: 32 });
     const w = world;
     target = await startTarget();
     target.reply(async () => {
@@ -340,7 +190,7 @@ describe("several receivers on one JetStream", () => {
 
   it("redelivers the leases of a receiver killed with SIGKILL through the other one", async (ctx) => {
     if (!available) ctx.skip();
-    world = new World(SHARED_NATS, { ack_timeout_seconds: 2 });
+    world = new World(natsBackend(SHARED_NATS), { ack_timeout_seconds: 2 });
     const w = world;
     target = await startTarget();
     // The app behind the first connector never answers: its leases stay unacked.
@@ -423,7 +273,7 @@ describe("broker outage (private nats-server)", () => {
   it("answers 503 while NATS is down and delivers everything once it is back, without a restart", async (ctx) => {
     if (!available) ctx.skip();
     nats = await startNatsServer();
-    world = new World(nats.url, { ack_timeout_seconds: 2 });
+    world = new World(natsBackend(nats.url), { ack_timeout_seconds: 2 });
     const w = world;
     target = await startTarget();
     let releaseHeld: () => void = () => undefined;

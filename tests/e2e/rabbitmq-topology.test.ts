@@ -6,195 +6,45 @@
  * (the shared broker behind a TCP proxy that is taken down and brought back
  * under a running receiver).
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   AckRequestSchema,
   PullRequestSchema,
   RelayService,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
-import type { ChannelStats, Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
+import type { Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
 import { createRabbitMqBuffer } from "../../receiver/buffer/rabbitmq/index.js";
-import { loadReceiverConfig } from "../../receiver/config/index.js";
-import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
 import { closeRabbitMqAdmin, deleteRabbitMqChannels, RABBITMQ_URL } from "../helpers/rabbitmq.js";
 import { serviceAvailable } from "../helpers/services.js";
-import { type RecordedRequest, startTarget, type Target } from "../helpers/target.js";
+import { startTarget, type Target } from "../helpers/target.js";
 import { headerOf, mapLimit } from "./harness.js";
+import {
+  countById,
+  drained,
+  idOf,
+  statusOf,
+  type TopologyBackend,
+  until,
+  World,
+  webhookSender,
+} from "./topology.js";
 
-/** A receiver process of a world. */
-interface ReceiverProcess {
-  readonly process: RunningProcess;
-  readonly url: string;
-}
-
-/**
- * One scenario: a channel fed by a JSON and a blob webhook, receivers and
- * connectors on one broker URL, and cleanup of everything it created.
- */
-class World {
-  readonly dir = tempDir("wc-e2e-rq-");
-  readonly channel = `e2e-rq-${randomUUID().slice(0, 8)}`;
-  readonly token = `tok_${randomUUID()}`;
-  readonly processes: RunningProcess[] = [];
-  readonly configPath: string;
-
-  constructor(
-    readonly brokerUrl: string,
-    overrides: Record<string, unknown> = {},
-  ) {
-    const moduleConfig = { channel: this.channel, channel_token: this.token, ...overrides };
-    this.configPath = writeJson(this.dir, "webhooks.json", {
-      json_hook: { data_type: "json", module: "webhook_connect", "module-config": moduleConfig },
-      blob_hook: { data_type: "blob", module: "webhook_connect", "module-config": moduleConfig },
-    });
-  }
-
-  /** Starts a receiver process on its own port, sharing the RabbitMQ buffer. */
-  async startReceiver(): Promise<ReceiverProcess> {
-    const port = await freePort();
-    const child = runCli([
-      "receiver",
-      "--config",
-      this.configPath,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--buffer",
-      this.brokerUrl,
-      "--heartbeat",
-      "1",
-    ]);
-    this.processes.push(child);
-    await child.waitForOutput(/receiver listening/);
-    return { process: child, url: `http://127.0.0.1:${port}` };
-  }
-
-  /** Starts a connector in HTTP mode attached to `receiver`; resolves once it is connected. */
-  async startConnector(
-    receiver: ReceiverProcess,
-    targetUrl: string,
-    options: { id: string; maxConcurrent?: number; timeoutSeconds?: number },
-  ): Promise<RunningProcess> {
-    const config = writeJson(this.dir, `connector-${options.id}.json`, {
-      cloud_url: receiver.url,
-      channel: this.channel,
-      token: this.token,
-      protocol: "grpc",
-      connector_id: options.id,
-      max_concurrent_requests: options.maxConcurrent ?? 16,
-      reconnect_delay: 0.2,
-      max_reconnect_delay: 1,
-      log_level: "info",
-      default_target: { url: targetUrl, timeout_seconds: options.timeoutSeconds ?? 10 },
-    });
-    const connector = runCli(["connector", "--config", config]);
-    this.processes.push(connector);
-    await connector.waitForOutput(/"msg":"connected"/);
-    return connector;
-  }
-
-  /** Opens the channel's buffer in-process with the receivers' exact settings. */
-  async openBuffer(): Promise<RelayBuffer> {
-    const buffer = await createRabbitMqBuffer({ url: this.brokerUrl, name: "e2e-inspector" });
-    const config = await loadReceiverConfig(this.configPath);
-    for (const settings of config.channels.values()) await buffer.ensureChannel(settings);
-    return buffer;
-  }
-
-  /** Kills every process and deletes the channel's exchange and queues. */
-  async close(): Promise<void> {
-    await Promise.all(this.processes.map((p) => p.stop("SIGKILL")));
-    await deleteRabbitMqChannels([this.channel]);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Posts a webhook to `baseUrl`. */
-async function send(
-  baseUrl: string,
-  webhookId: string,
-  body: Buffer | string,
-  headers: Record<string, string> = { "content-type": "application/json" },
-) {
-  const response = await request(`${baseUrl}/webhook/${webhookId}?source=e2e-rq`, {
-    method: "POST",
-    headers,
-    body,
-  });
-  const text = await response.body.text();
+/** The RabbitMQ buffer at `url` for a world; cleanup deletes the channel's exchange and queues. */
+function rabbitBackend(url: string): TopologyBackend {
   return {
-    status: response.statusCode,
-    headers: response.headers,
-    json: text === "" ? undefined : (JSON.parse(text) as Record<string, string>),
+    tag: "rq",
+    bufferUrl: url,
+    openBuffer: () => createRabbitMqBuffer({ url, name: "e2e-inspector" }),
+    deleteChannel: (channel) => deleteRabbitMqChannels([channel]),
   };
 }
 
-async function statusOf(url: string): Promise<number> {
-  const response = await request(url);
-  await response.body.dump();
-  return response.statusCode;
-}
-
-/**
- * Polls `probe` until it returns true, at most `timeoutMs`. Used only where
- * no event exists to await (broker-side numbers, readiness of a replica).
- */
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/**
- * Waits until the channel is drained: nothing queued or in flight and at
- * least `delivered` acks counted (bounded), then returns the stats. On a
- * timeout the error carries the last stats and the tail of `logs`.
- */
-async function drained(
-  buffer: RelayBuffer,
-  channel: string,
-  delivered?: number,
-  logs: readonly RunningProcess[] = [],
-) {
-  let last: ChannelStats | undefined;
-  await until(
-    "channel drained",
-    async () => {
-      last = await buffer.stats(channel);
-      return (
-        last.queued === 0 &&
-        last.inFlight === 0 &&
-        (delivered === undefined || last.delivered >= delivered)
-      );
-    },
-    20_000,
-  ).catch((error: unknown) => {
-    const tails = logs.map((p) => p.output().slice(-3000)).join("\n---\n");
-    throw new Error(`${(error as Error).message}; last stats ${JSON.stringify(last)}\n${tails}`);
-  });
-  return last!;
-}
-
-function idOf(req: RecordedRequest): string {
-  return headerOf(req.rawHeaders, "x-webhook-message-id") ?? "";
-}
-
-function countById(requests: readonly RecordedRequest[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const req of requests) counts.set(idOf(req), (counts.get(idOf(req)) ?? 0) + 1);
-  return counts;
-}
+const send = webhookSender("e2e-rq");
 
 afterAll(closeRabbitMqAdmin);
 
@@ -219,7 +69,7 @@ describe("several receivers on one RabbitMQ", () => {
 
   it("ingests on one receiver, delivers through a connector on the other, acks anywhere", async (ctx) => {
     if (!available) ctx.skip();
-    world = new World(RABBITMQ_URL, { max_in_flight: 32 });
+    world = new World(rabbitBackend(RABBITMQ_URL), { max_in_flight: 32 });
     const w = world;
     target = await startTarget();
     target.reply(async () => {
@@ -316,7 +166,7 @@ describe("several receivers on one RabbitMQ", () => {
 
   it("keeps what arrives while the connector is offline and delivers it once it is back", async (ctx) => {
     if (!available) ctx.skip();
-    world = new World(RABBITMQ_URL);
+    world = new World(rabbitBackend(RABBITMQ_URL));
     const w = world;
     target = await startTarget();
     const receiver = await w.startReceiver();
@@ -351,7 +201,7 @@ describe("several receivers on one RabbitMQ", () => {
   it("redelivers the leases of a receiver killed with SIGKILL through the other one", async (ctx) => {
     if (!available) ctx.skip();
     // max_in_flight is each group consumer's prefetch: A holds its 6 leases and nothing more.
-    world = new World(RABBITMQ_URL, { ack_timeout_seconds: 2, max_in_flight: 6 });
+    world = new World(rabbitBackend(RABBITMQ_URL), { ack_timeout_seconds: 2, max_in_flight: 6 });
     const w = world;
     target = await startTarget();
     // The app behind the first connector never answers: its leases stay unacked.
@@ -434,7 +284,9 @@ describe("broker outage", () => {
     if (!available) ctx.skip();
     proxy = await startProxy(5672);
     const p = proxy;
-    world = new World(`amqp://guest:guest@127.0.0.1:${p.port}`, { ack_timeout_seconds: 2 });
+    world = new World(rabbitBackend(`amqp://guest:guest@127.0.0.1:${p.port}`), {
+      ack_timeout_seconds: 2,
+    });
     const w = world;
     target = await startTarget();
     let releaseHeld: () => void = () => undefined;
