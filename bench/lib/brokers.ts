@@ -9,6 +9,7 @@ import { connect } from "amqplib";
 import { Redis } from "ioredis";
 import { channelPrefix } from "../../receiver/buffer/redis/names.js";
 import { closeRabbitMqAdmin, deleteRabbitMqChannels } from "../../tests/helpers/rabbitmq.js";
+import { deleteRedisKeys } from "../../tests/helpers/redis.js";
 import { natsReachable } from "./nats.js";
 import type { BenchOptions } from "./options.js";
 import type { Backend } from "./relay.js";
@@ -32,15 +33,10 @@ export async function redisReachable(url: string): Promise<boolean> {
 }
 
 /** Deletes every key matching `pattern` (SCAN, so the server is not blocked). */
-export async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
+export async function deleteRedisKeysAt(url: string, pattern: string): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
+    await deleteRedisKeys(redis, pattern);
   } finally {
     redis.disconnect();
   }
@@ -48,7 +44,7 @@ export async function deleteRedisKeys(url: string, pattern: string): Promise<voi
 
 /** Deletes the keys of a channel of the Redis buffer. */
 export function deleteRedisChannel(url: string, channel: string): Promise<void> {
-  return deleteRedisKeys(url, `${channelPrefix(channel)}*`);
+  return deleteRedisKeysAt(url, `${channelPrefix(channel)}*`);
 }
 
 /** true when a RabbitMQ broker accepts a connection at `url` within two seconds. */

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../tests/helpers/processes.js";
-import { backendUnavailable, deleteRabbitMqQueue, deleteRedisKeys } from "../lib/brokers.js";
+import { backendUnavailable, deleteRabbitMqQueue, deleteRedisKeysAt } from "../lib/brokers.js";
 import { onCleanup } from "../lib/children.js";
 import { describeLoad, type Measured } from "../lib/measure.js";
 import { createBenchStream } from "../lib/nats.js";
@@ -114,7 +114,7 @@ async function anchorConfigs(
   }
   if (usable.has("redis")) {
     const key = `bench:anchor:${randomUUID().slice(0, 8)}`;
-    onCleanup(() => deleteRedisKeys(options.redisUrl, key));
+    onCleanup(() => deleteRedisKeysAt(options.redisUrl, key));
     const redis = await startWorker<AnchorApi>("redis-anchor", {
       ...signing,
       redisUrl: options.redisUrl,

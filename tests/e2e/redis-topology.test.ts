@@ -19,6 +19,7 @@ import {
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import type { Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
 import { channelPrefix, createRedisBuffer } from "../../receiver/buffer/redis/index.js";
+import { deleteRedisKeys } from "../helpers/redis.js";
 import {
   type PrivateRedisServer,
   redisServerAvailable,
@@ -49,8 +50,7 @@ function redisBackend(url: string): TopologyBackend {
     async deleteChannel(channel) {
       const redis = new Redis(url);
       try {
-        const keys = await redis.keys(`${channelPrefix(channel)}*`);
-        if (keys.length > 0) await redis.del(...keys);
+        await deleteRedisKeys(redis, `${channelPrefix(channel)}*`);
       } finally {
         await redis.quit();
       }

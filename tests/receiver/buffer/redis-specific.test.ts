@@ -29,6 +29,7 @@ import {
   TEST_CHANNEL_DEFAULTS,
   testMessage,
 } from "../../conformance/buffer-context.js";
+import { deleteRedisKeys } from "../../helpers/redis.js";
 import {
   type PrivateRedisServer,
   redisServerAvailable,
@@ -60,15 +61,6 @@ async function openBuffer(options: Partial<RedisBufferOptions> = {}): Promise<Bu
   return buffer;
 }
 
-async function deleteMatching(redis: Redis, pattern: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
-}
-
 afterEach(async () => {
   for (const buffer of open.splice(0)) await buffer.close();
 });
@@ -81,7 +73,7 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
   });
 
   afterAll(async () => {
-    for (const channel of created) await deleteMatching(admin, `${channelPrefix(channel)}*`);
+    for (const channel of created) await deleteRedisKeys(admin, `${channelPrefix(channel)}*`);
     await admin.del(stateKey(`wait/${run}`));
     await admin.quit();
   });

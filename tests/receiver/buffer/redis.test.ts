@@ -12,6 +12,7 @@ import {
 } from "../../../receiver/buffer/redis/index.js";
 import { describeBufferConformance } from "../../conformance/buffer.conformance.js";
 import { RUN_ID } from "../../conformance/buffer-context.js";
+import { deleteRedisKeys } from "../../helpers/redis.js";
 import { serviceAvailable } from "../../helpers/services.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -24,14 +25,8 @@ function adminConnection(): Redis {
 }
 
 /** Deletes every key matching `pattern`. */
-async function deleteMatching(pattern: string): Promise<void> {
-  const redis = adminConnection();
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
+function deleteMatching(pattern: string): Promise<void> {
+  return deleteRedisKeys(adminConnection(), pattern);
 }
 
 afterAll(async () => {
