@@ -46,7 +46,25 @@ import { welcomeOf } from "./welcome.js";
 export const remoteAddressKey = createContextKey<string>("", { description: "remote address" });
 
 /** How long a bidi client may take to send Hello. */
-export const HELLO_TIMEOUT_MS = 10_000;
+const HELLO_TIMEOUT_MS = 10_000;
+
+/** `first` (the read of a call's first message), or DEADLINE_EXCEEDED after HELLO_TIMEOUT_MS. */
+export async function withHelloTimeout<T>(first: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      first,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ConnectError("no Hello received in time", Code.DeadlineExceeded)),
+          HELLO_TIMEOUT_MS,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The ConnectError a failure is answered with. */
 export function connectErrorOf(error: unknown): ConnectError {
@@ -243,16 +261,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
   router.service(RelayService, {
     async *connect(requests, ctx) {
       const iterator = requests[Symbol.asyncIterator]();
-      let timer: NodeJS.Timeout | undefined;
-      const first = await Promise.race([
-        iterator.next(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new ConnectError("no Hello received in time", Code.DeadlineExceeded)),
-            HELLO_TIMEOUT_MS,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const first = await withHelloTimeout(iterator.next());
       const hello = validateHello(
         first.done !== true && first.value.frame.case === "hello"
           ? first.value.frame.value

@@ -33,10 +33,10 @@ import { connectMessageFrameBytes } from "./encoded-frames.js";
 import {
   closingNotice,
   connectErrorOf,
-  HELLO_TIMEOUT_MS,
   openRelaySession,
   readClientFrames,
   validateHello,
+  withHelloTimeout,
 } from "./relay-service.js";
 import { MAX_RPC_MESSAGE_BYTES } from "./rpc-limits.js";
 import type { Session } from "./session.js";
@@ -280,27 +280,9 @@ function decodeError(error: unknown): ConnectError {
   );
 }
 
-/** The first request message, within HELLO_TIMEOUT_MS. */
-async function firstMessage(reader: EnvelopeReader): Promise<Uint8Array | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      reader.next(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new ConnectError("no Hello received in time", Code.DeadlineExceeded)),
-          HELLO_TIMEOUT_MS,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** The Hello of the call's first message. */
 async function readHello(reader: EnvelopeReader, method: DirectCall["method"]): Promise<Hello> {
-  const bytes = await firstMessage(reader);
+  const bytes = await withHelloTimeout(reader.next());
   let hello: Hello | undefined;
   if (bytes !== undefined) {
     try {
