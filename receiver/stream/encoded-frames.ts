@@ -78,12 +78,30 @@ export function encodedPullResponse(
 
 /**
  * The bytes of a ConnectResponse whose frame is `message`, for transports
- * that write protobuf frames themselves (the protobuf WebSocket).
+ * that write protobuf frames themselves (the protobuf WebSocket, the direct
+ * HTTP/2 path), with `headroom` bytes left free in front for an envelope
+ * prefix, so the frame is built in one buffer with one copy of the message.
  */
-export function connectMessageFrameBytes(delivery: Delivery): Uint8Array {
-  const value = fieldValue(delivery);
-  const out = Buffer.allocUnsafe(1 + value.byteLength);
-  out[0] = (MESSAGE_FIELD << 3) | LENGTH_DELIMITED;
-  out.set(value, 1);
+export function connectMessageFrameBytes(delivery: Delivery, headroom = 0): Buffer {
+  if (delivery.encoded === undefined) {
+    const value = fieldValue(delivery);
+    const out = Buffer.allocUnsafe(headroom + 1 + value.byteLength);
+    out[headroom] = (MESSAGE_FIELD << 3) | LENGTH_DELIMITED;
+    out.set(value, headroom + 1);
+    return out;
+  }
+  const encoded = delivery.encoded;
+  const out = Buffer.allocUnsafe(
+    headroom + 1 + varintSize(encoded.byteLength) + encoded.byteLength,
+  );
+  let at = headroom;
+  out[at++] = (MESSAGE_FIELD << 3) | LENGTH_DELIMITED;
+  let length = encoded.byteLength;
+  while (length >= 0x80) {
+    out[at++] = (length % 0x80) | 0x80;
+    length = Math.floor(length / 0x80);
+  }
+  out[at++] = length;
+  out.set(encoded, at);
   return out;
 }

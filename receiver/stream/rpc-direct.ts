@@ -90,13 +90,21 @@ export function directCallOf(req: Http2ServerRequest, method: string): DirectCal
   return { method, wire };
 }
 
+/** Bytes of an envelope prefix: flags, then the big-endian payload length. */
+const PREFIX_BYTES = 5;
+
 /** One enveloped message: flags, big-endian length, payload. */
 function envelope(flags: number, payload: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + payload.byteLength);
-  out[0] = flags;
-  out.writeUInt32BE(payload.byteLength, 1);
-  out.set(payload, 5);
-  return out;
+  const out = Buffer.allocUnsafe(PREFIX_BYTES + payload.byteLength);
+  out.set(payload, PREFIX_BYTES);
+  return prefixed(flags, out);
+}
+
+/** Writes the envelope prefix into the first PREFIX_BYTES of `framed`. */
+function prefixed(flags: number, framed: Buffer): Buffer {
+  framed[0] = flags;
+  framed.writeUInt32BE(framed.byteLength - PREFIX_BYTES, 1);
+  return framed;
 }
 
 /**
@@ -211,9 +219,14 @@ class DirectWriter {
 
   /** Writes one frame; false when the stream wants `drained()` first. */
   frame(bytes: Uint8Array): boolean {
+    return this.framed(envelope(0, bytes));
+  }
+
+  /** Writes a frame built with PREFIX_BYTES of headroom (the prefix is filled in here). */
+  framed(buffer: Buffer): boolean {
     if (this.res.writableEnded || this.res.destroyed) return true;
     this.begin();
-    return this.res.write(envelope(0, bytes));
+    return this.res.write(prefixed(0, buffer));
   }
 
   /** Resolves when the stream takes writes again (or is gone). */
@@ -356,9 +369,11 @@ export async function serveDirect(
       void readClientFrames(clientFrames(reader), session, notify, failure);
     }
     for await (const frame of session.frames()) {
-      const bytes =
-        frame.kind === "message" ? connectMessageFrameBytes(frame.delivery) : heartbeatFrame();
-      if (!out.frame(bytes)) await out.drained();
+      const writable =
+        frame.kind === "message"
+          ? out.framed(connectMessageFrameBytes(frame.delivery, PREFIX_BYTES))
+          : out.frame(heartbeatFrame());
+      if (!writable) await out.drained();
     }
     if (failure.error !== undefined) {
       out.end(ConnectError.from(failure.error));
