@@ -3,7 +3,7 @@
  * receiver and delivers until SIGINT/SIGTERM. Owns the logger (pino, JSON
  * on stdout). User errors are one line on stderr and exit code 2.
  */
-import { ConfigError } from "../receiver/config/config-error.js";
+import { ConfigError } from "../config-file/index.js";
 import {
   buildDeliverer,
   buildTransport,

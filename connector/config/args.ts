@@ -4,7 +4,7 @@
  * counts only when it was given.
  */
 import { parseArgs } from "node:util";
-import { ConfigError } from "../../receiver/config/config-error.js";
+import { ConfigError } from "../../config-file/index.js";
 import { type ConfigOption, configOptions } from "./options.js";
 
 /** Parsed flags. */

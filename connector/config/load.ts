@@ -6,9 +6,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { ConfigError, formatKeyPath } from "../../receiver/config/config-error.js";
-import { findJsonSyntaxError } from "../../receiver/config/json-syntax.js";
-import { MissingVariableError, substituteVariables } from "../../receiver/config/substitute.js";
+import {
+  ConfigError,
+  findJsonSyntaxError,
+  formatKeyPath,
+  MissingVariableError,
+  substituteVariables,
+} from "../../config-file/index.js";
 import { parseConnectorArgs } from "./args.js";
 import { type ConfigOption, configOptions, convertOptionValue, pathKeys } from "./options.js";
 import { type ConnectorConfig, connectorConfigSchema, targetSchema } from "./schema.js";

@@ -6,7 +6,7 @@
  * `http://` proxies are supported (TLS to the receiver goes through a
  * CONNECT tunnel, so the proxy never sees the traffic in clear).
  */
-import { ConfigError } from "../../receiver/config/config-error.js";
+import { ConfigError } from "../../config-file/index.js";
 import { parseNoProxy } from "./no-proxy.js";
 
 /** A proxy the connector's connections to the receiver go through. */

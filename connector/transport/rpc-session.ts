@@ -17,9 +17,9 @@ import {
   type Notice,
   Notice_Level,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
+import { messageOf, type ServerResponse } from "../../wire/index.js";
 import { ProtocolError } from "../errors.js";
 import { createFrameQueue } from "./frame-queue.js";
-import { messageOf, type ServerResponse } from "./lazy-frames.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
 import {
   boundedNackReason,

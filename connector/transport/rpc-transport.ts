@@ -13,8 +13,8 @@ import {
   createGrpcTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
+import { LazyRelayService } from "../../wire/index.js";
 import { probeHttp2 } from "./http2-probe.js";
-import { LazyRelayService } from "./lazy-frames.js";
 import { DEFAULT_OPEN_TIMEOUT_MS, openWithTimeout } from "./open-timeout.js";
 import type { ForwardProxy } from "./proxy.js";
 import { openTunnel, tlsOverTunnel } from "./proxy-tunnel.js";

@@ -10,7 +10,7 @@
  * `auto` tries gRPC (HTTP/2 bidi), Connect over HTTP/1.1, WebSocket, SSE,
  * then long-poll.
  */
-import { ConfigError } from "../../receiver/config/config-error.js";
+import { ConfigError } from "../../config-file/index.js";
 import type { StreamProtocol } from "../config/schema.js";
 import { createAutoTransport } from "./auto-transport.js";
 import { createLongPollTransport } from "./long-poll-transport.js";

@@ -3,7 +3,7 @@
  * ConfigError that names the config file, the key path and what was expected.
  */
 import { z } from "zod";
-import { ConfigError, formatKeyPath } from "../config/config-error.js";
+import { ConfigError, formatKeyPath } from "../../config-file/index.js";
 import type { VerifierFactoryOptions } from "./verifier.js";
 
 /** Where a block lives: the config file plus the key path of the block. */

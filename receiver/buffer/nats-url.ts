@@ -4,7 +4,7 @@
  * options after the last server. `replicas` is the number of copies of
  * every stream and KV bucket the buffer creates, 1 to 5 (JetStream's limit).
  */
-import { ConfigError } from "../config/config-error.js";
+import { ConfigError } from "../../config-file/index.js";
 
 /** Stream replicas when the URL does not say. */
 export const DEFAULT_REPLICAS = 1;

@@ -2,7 +2,7 @@
  * Buffer URLs (SPEC §2): `sqlite:PATH` (embedded default), `nats://host:port`
  * (JetStream, see nats-url.ts), `redis://host:port/db`, `amqp://user:pass@host:port`.
  */
-import { ConfigError } from "../config/config-error.js";
+import { ConfigError } from "../../config-file/index.js";
 import { isNatsUrl, type NatsTarget, parseNatsUrl } from "./nats-url.js";
 
 /** The embedded default. */

@@ -2,7 +2,7 @@
  * Derives channels from the relayed entries. Several webhooks may feed one
  * channel, but they must agree on every channel setting, token included.
  */
-import { ConfigError } from "./config-error.js";
+import { ConfigError } from "../../config-file/index.js";
 import type { RelayModuleConfig } from "./schema.js";
 import type { ChannelConfig } from "./types.js";
 

@@ -5,7 +5,7 @@
  * secret is written once.
  */
 import { z } from "zod";
-import { ConfigError } from "./config-error.js";
+import { ConfigError } from "../../config-file/index.js";
 import { configErrorMap, issueToConfigError } from "./issues.js";
 import { positiveSeconds } from "./values.js";
 

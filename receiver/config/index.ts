@@ -3,15 +3,21 @@
  * substitution and the config error every start-up failure is reported with.
  */
 
+export {
+  ConfigError,
+  findJsonSyntaxError,
+  formatKeyPath,
+  type JsonSyntaxProblem,
+  MissingVariableError,
+  substituteVariables,
+} from "../../config-file/index.js";
 export type { RelaySource } from "./channels.js";
-export { ConfigError, formatKeyPath } from "./config-error.js";
 export {
   HANDSHAKE_PROVIDERS,
   type HandshakeProvider,
   type HandshakeSettings,
   parseHandshakeBlock,
 } from "./handshake.js";
-export { findJsonSyntaxError, type JsonSyntaxProblem } from "./json-syntax.js";
 export {
   type LoadReceiverConfigOptions,
   loadReceiverConfig,
@@ -33,5 +39,4 @@ export {
   relayModuleConfigSchema,
   webhookEntrySchema,
 } from "./schema.js";
-export { MissingVariableError, substituteVariables } from "./substitute.js";
 export type { ChannelConfig, ReceiverConfig, WebhookEntry } from "./types.js";

@@ -1,6 +1,6 @@
 /** Turns the first zod issue of a failed parse into a one-line ConfigError. */
 import type { z } from "zod";
-import { ConfigError, formatKeyPath } from "./config-error.js";
+import { ConfigError, formatKeyPath } from "../../config-file/index.js";
 
 /** Per-parse messages for issues whose schema sets none; never quotes the input. */
 export function configErrorMap(issue: z.core.$ZodRawIssue): string | undefined {

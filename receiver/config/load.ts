@@ -4,16 +4,19 @@
  * naming the file, the key path and the problem (SPEC §2, §3.1).
  */
 import { readFile } from "node:fs/promises";
+import {
+  ConfigError,
+  findJsonSyntaxError,
+  MissingVariableError,
+  substituteVariables,
+} from "../../config-file/index.js";
 import { deriveChannels, type RelaySource } from "./channels.js";
-import { ConfigError } from "./config-error.js";
 import { deepFreeze, frozenMap } from "./freeze.js";
 import { parseHandshakeBlock } from "./handshake.js";
 import { configErrorMap, issueToConfigError } from "./issues.js";
-import { findJsonSyntaxError } from "./json-syntax.js";
 import { isValidName, NAME_RULE } from "./names.js";
 import { parseResponseBlock } from "./response.js";
 import { RELAY_MODULE, relayModuleConfigSchema, webhookEntrySchema } from "./schema.js";
-import { MissingVariableError, substituteVariables } from "./substitute.js";
 import type { ChannelConfig, ReceiverConfig, WebhookEntry } from "./types.js";
 
 /** Options of the loader. */

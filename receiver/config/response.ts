@@ -5,7 +5,7 @@
  * `{webhook_id}` in the body and header values are replaced per message.
  */
 import { z } from "zod";
-import { ConfigError } from "./config-error.js";
+import { ConfigError } from "../../config-file/index.js";
 import { configErrorMap, issueToConfigError } from "./issues.js";
 
 /** The placeholders a custom response may use. */

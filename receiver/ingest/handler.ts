@@ -5,10 +5,10 @@
  */
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
+import { encodeIngestedMessage } from "../../wire/index.js";
 import { type AddressRange, type AuthThrottle, clientAddressText } from "../auth/index.js";
 import type { CreateVerifiers } from "../auth/verifier.js";
 import type { Buffer as MessageBuffer } from "../buffer/buffer.js";
-import { encodeIngestedMessage } from "../codec/ingested-message.js";
 import { isValidName, type ReceiverConfig } from "../config/index.js";
 import {
   AuthThrottledError,

@@ -1,8 +1,8 @@
 /** The relayed message of an accepted request (SPEC §3.2, proto). */
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Header, WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+import type { IngestedFields } from "../../wire/index.js";
 import type { IngestRequest } from "../auth/verifier.js";
-import type { IngestedFields } from "../codec/ingested-message.js";
 import { newMessageId } from "./message-id.js";
 import { headerPairs } from "./request.js";
 import { traceparentFor } from "./traceparent.js";

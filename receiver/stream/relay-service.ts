@@ -4,7 +4,7 @@
  * long-poll `Pull`, all over the shared Session.
  */
 import { create } from "@bufbuild/protobuf";
-import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { durationMs, type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   Code,
   ConnectError,
@@ -23,14 +23,13 @@ import {
   RelayService,
   type SubscribeResponse,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
-import type { RequestOrigin } from "../auth/index.js";
-import { connectCodeOf, WebhookConnectError } from "../errors.js";
 import {
   encodedConnectFrame,
   encodedPullResponse,
   encodedSubscribeFrame,
-  usesBinaryCodec,
-} from "./encoded-frames.js";
+} from "../../wire/index.js";
+import type { RequestOrigin } from "../auth/index.js";
+import { connectCodeOf, WebhookConnectError } from "../errors.js";
 import { createPollSessions, type PollSessions } from "./poll-sessions.js";
 import type { ServerClose } from "./server-close.js";
 import { openSession, type Session, type SessionFrame, settleMessage } from "./session.js";
@@ -41,6 +40,14 @@ import {
   type StreamContext,
 } from "./stream-context.js";
 import { welcomeOf } from "./welcome.js";
+
+/**
+ * Whether the call's codec is binary protobuf (not JSON): pre-encoded frames
+ * ride in `$unknown`, which JSON codecs ignore, so only binary calls get them.
+ */
+function usesBinaryCodec(ctx: HandlerContext): boolean {
+  return !(ctx.requestHeader.get("content-type") ?? "").toLowerCase().includes("json");
+}
 
 /** Context key carrying the client's remote address into handlers. */
 export const remoteAddressKey = createContextKey<string>("", { description: "remote address" });
@@ -160,9 +167,7 @@ async function applyNack(session: Session, nack: Nack) {
   return session.nack(nack.messageId, {
     retry: nack.retry,
     reason: nack.reason,
-    ...(nack.delay === undefined
-      ? {}
-      : { delayMs: Number(nack.delay.seconds) * 1000 + nack.delay.nanos / 1e6 }),
+    ...(nack.delay === undefined ? {} : { delayMs: durationMs(nack.delay) }),
   });
 }
 
@@ -337,10 +342,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
         );
       }
       for (const nack of request.nacks) {
-        const delayMs =
-          nack.delay === undefined
-            ? undefined
-            : Number(nack.delay.seconds) * 1000 + nack.delay.nanos / 1e6;
+        const delayMs = nack.delay === undefined ? undefined : durationMs(nack.delay);
         const options = {
           retry: nack.retry,
           reason: nack.reason,
@@ -368,10 +370,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           ctx.requestHeader.get("authorization"),
           originOfCall(ctx),
         );
-        const timeoutMs =
-          request.timeout === undefined
-            ? 30_000
-            : Number(request.timeout.seconds) * 1000 + request.timeout.nanos / 1e6;
+        const timeoutMs = request.timeout === undefined ? 30_000 : durationMs(request.timeout);
         const result = await polls.pull({
           hello,
           connectionId: request.connectionId,

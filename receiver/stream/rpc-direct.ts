@@ -28,8 +28,8 @@ import {
   type Hello,
   SubscribeRequestSchema,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
+import { connectMessageFrameBytes } from "../../wire/index.js";
 import type { RequestOrigin } from "../auth/index.js";
-import { connectMessageFrameBytes } from "./encoded-frames.js";
 import {
   closingNotice,
   connectErrorOf,

@@ -5,7 +5,7 @@
  * networks that pass WebSockets but break HTTP/2.
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { durationMs, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { RawData, WebSocket } from "ws";
 import {
   type ConnectRequest,
@@ -16,8 +16,8 @@ import {
   Notice_Level,
   NoticeSchema,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
+import { connectMessageFrameBytes } from "../../wire/index.js";
 import { WebhookConnectError } from "../errors.js";
-import { connectMessageFrameBytes } from "./encoded-frames.js";
 import { applyClientFrame, type ClientFrame } from "./json-frames.js";
 import { openSession, type Session } from "./session.js";
 import { reportInternalError, type StreamContext } from "./stream-context.js";
@@ -51,9 +51,7 @@ function clientFrameOf(request: ConnectRequest): ClientFrame | undefined {
         messageId: frame.value.messageId,
         retry: frame.value.retry,
         reason: frame.value.reason,
-        ...(delay === undefined
-          ? {}
-          : { delayMs: Number(delay.seconds) * 1000 + delay.nanos / 1e6 }),
+        ...(delay === undefined ? {} : { delayMs: durationMs(delay) }),
       };
     }
     case "heartbeat":

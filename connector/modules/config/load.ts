@@ -5,8 +5,11 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { ConfigError } from "../../../receiver/config/config-error.js";
-import { MissingVariableError, substituteVariables } from "../../../receiver/config/substitute.js";
+import {
+  ConfigError,
+  MissingVariableError,
+  substituteVariables,
+} from "../../../config-file/index.js";
 import {
   type ConnectionType,
   connectionSchemas,

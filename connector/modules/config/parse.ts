@@ -3,7 +3,7 @@
  * line naming the file, the key path and what was expected.
  */
 import type { z } from "zod";
-import { ConfigError, formatKeyPath } from "../../../receiver/config/config-error.js";
+import { ConfigError, formatKeyPath } from "../../../config-file/index.js";
 
 /** Where a value sits: the file it came from and its key path inside the file. */
 export interface ConfigLocation {

@@ -6,7 +6,7 @@
  */
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { decodeWebhookMessage, encodeWebhookMessage } from "../../codec/webhook-message.js";
+import { decodeWebhookMessage, encodeWebhookMessage } from "../../../wire/index.js";
 import type { DeadLetter } from "../buffer.js";
 
 /** Header naming the only group a replayed message is for. */

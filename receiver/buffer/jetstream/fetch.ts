@@ -15,7 +15,7 @@
  * for exactly this) is dead-lettered and terminated.
  */
 import type { Msg } from "@nats-io/transport-node";
-import { withDeliveryFields } from "../../codec/delivery-fields.js";
+import { withDeliveryFields } from "../../../wire/index.js";
 import type { Delivery, FetchRequest } from "../buffer.js";
 import { unavailable } from "./api.js";
 import { decodeMessage, expiresAtMs, TARGET_GROUP_HEADER } from "./codec.js";

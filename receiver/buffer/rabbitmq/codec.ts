@@ -7,7 +7,7 @@
  */
 import type { Message, MessageProperties } from "amqplib";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { decodeWebhookMessage } from "../../codec/webhook-message.js";
+import { decodeWebhookMessage } from "../../../wire/index.js";
 import type { DeadLetter } from "../buffer.js";
 
 /** Headers of a stored message. */

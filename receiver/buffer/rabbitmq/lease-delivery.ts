@@ -6,7 +6,7 @@
  * ack timeout: a lease that runs out is returned (settle.ts), or
  * dead-lettered when it was the last allowed attempt.
  */
-import { withDeliveryFields } from "../../codec/delivery-fields.js";
+import { withDeliveryFields } from "../../../wire/index.js";
 import type { Delivery } from "../buffer.js";
 import { brokerRedeliveries, decodeStored, messageIdOf, readStored } from "./codec.js";
 import { addBacklog, type ChannelState, type GroupState, type RabbitMqContext } from "./context.js";

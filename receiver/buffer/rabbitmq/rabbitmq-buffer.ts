@@ -14,7 +14,7 @@
 
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { encodeWebhookMessage } from "../../codec/webhook-message.js";
+import { encodeWebhookMessage } from "../../../wire/index.js";
 import { BufferUnavailableError, WebhookConnectError } from "../../errors.js";
 import {
   type Buffer,

@@ -9,7 +9,7 @@
  */
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Redis } from "ioredis";
-import { decodeWebhookMessage, encodeWebhookMessage } from "../../codec/webhook-message.js";
+import { decodeWebhookMessage, encodeWebhookMessage } from "../../../wire/index.js";
 import type { ChannelSettings, DeadLetter, DeadLetterFilter } from "../buffer.js";
 import { channelPrefix, channelStream, deadLetterStream } from "./names.js";
 import type { Scripts } from "./scripts.js";

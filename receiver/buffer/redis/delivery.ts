@@ -1,7 +1,6 @@
 /** Turning the fetch script's reply into deliveries. */
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { withDeliveryFields } from "../../codec/delivery-fields.js";
-import { decodeWebhookMessage } from "../../codec/webhook-message.js";
+import { decodeWebhookMessage, withDeliveryFields } from "../../../wire/index.js";
 import type { Delivery } from "../buffer.js";
 
 /** A leased message; decoded only when `message` is read. */

@@ -16,7 +16,7 @@
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Cluster as ClusterClient, Redis, RedisOptions } from "ioredis";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { encodeWebhookMessage } from "../../codec/webhook-message.js";
+import { encodeWebhookMessage } from "../../../wire/index.js";
 import {
   BufferUnavailableError,
   QueueFullError,

@@ -12,7 +12,7 @@
  * refused: they confirm one node's writes, not a slot's).
  * `family=4|6` is left for the client; any other option is refused.
  */
-import { ConfigError } from "../../config/config-error.js";
+import { ConfigError } from "../../../config-file/index.js";
 
 /** Where the Redis buffer connects and what a publish waits for. */
 export interface RedisBufferTarget {

@@ -2,11 +2,11 @@
  * Storage form of a message: the protobuf bytes of the WebhookMessage as
  * accepted, with sequence and delivery attempt left out (they are not
  * known at ingest, and the attempt changes per delivery). A delivery is the
- * stored bytes with those two fields appended (receiver/codec/delivery-fields.ts).
+ * stored bytes with those two fields appended (wire/delivery-fields.ts).
  */
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { decodeWebhookMessage, encodeWebhookMessage } from "../../codec/webhook-message.js";
+import { decodeWebhookMessage, encodeWebhookMessage } from "../../../wire/index.js";
 
 /** Encodes a message for storage, with `expiresAt` set to `expiresAtMs`. */
 export function encodeMessage(message: WebhookMessage, expiresAtMs: number): Uint8Array {

@@ -4,7 +4,7 @@
  * from the log when it is no longer cached). Asked for by stats only.
  */
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { decodeWebhookMessage } from "../../codec/webhook-message.js";
+import { decodeWebhookMessage } from "../../../wire/index.js";
 import type { ConsumerGroup } from "./consumer-group.js";
 import type { LogChannel } from "./log-channel.js";
 import { type LogContext, skipsFor } from "./log-context.js";

@@ -4,8 +4,7 @@
  * bytes (from the cache, or read back from the log in the same round).
  */
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { withDeliveryFields } from "../../codec/delivery-fields.js";
-import { decodeWebhookMessage } from "../../codec/webhook-message.js";
+import { decodeWebhookMessage, withDeliveryFields } from "../../../wire/index.js";
 import type { Delivery, FetchRequest } from "../buffer.js";
 import type { ConsumerGroup, Outstanding } from "./consumer-group.js";
 import type { LogChannel } from "./log-channel.js";

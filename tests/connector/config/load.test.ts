@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { loadConnectorConfig } from "../../../connector/config/load.js";
 import type { ConnectorConfig } from "../../../connector/config/schema.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wc-connector-config-"));
 let counter = 0;

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { loadConnectorConfig } from "../../../connector/config/load.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 
 const required = ["--cloud-url", "https://relay.example.com", "--channel", "demo", "--token", "t"];
 const empty = mkdtempSync(join(tmpdir(), "wc-one-line-"));

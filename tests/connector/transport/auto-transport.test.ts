@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { AllTransportsFailedError, TransportError } from "../../../connector/errors.js";
 import { createAutoTransport } from "../../../connector/transport/auto-transport.js";
 import {
@@ -7,7 +8,6 @@ import {
 } from "../../../connector/transport/rpc-transport.js";
 import { createTransportForProtocol } from "../../../connector/transport/select.js";
 import type { Transport } from "../../../connector/transport/transport.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 import { useRelaySessions } from "../helpers/relay-sessions.js";
 
 const { relay, open, openOptions } = useRelaySessions();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { parseNoProxy } from "../../../connector/transport/no-proxy.js";
 import { parseProxyUrl, resolveForwardProxy } from "../../../connector/transport/proxy.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 
 describe("NO_PROXY rules", () => {
   it("matches a host name and its subdomains, with or without a leading dot", () => {

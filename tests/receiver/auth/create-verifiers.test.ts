@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { createVerifiers } from "../../../receiver/auth/index.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 import { testOptions } from "./request-fixture.js";
 
 describe("createVerifiers", () => {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { parseAuthParams } from "../../../receiver/auth/auth-params.js";
 import { digestResponse } from "../../../receiver/auth/digest/digest-auth.js";
 import type { Verifier } from "../../../receiver/auth/verifier.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 import { buildVerifier } from "./build.js";
 import { ingestRequest, NOW_MS, testOptions } from "./request-fixture.js";
 

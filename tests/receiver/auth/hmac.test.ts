@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { createVerifiers } from "../../../receiver/auth/index.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 import { ingestRequest, testOptions } from "./request-fixture.js";
 
 const body = '{"id":"evt_1","amount":1200}';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../receiver/config/config-error.js";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { buildVerifier } from "./build.js";
 import { ingestRequest } from "./request-fixture.js";
 

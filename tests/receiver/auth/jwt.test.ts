@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { exportJWK, type JWTPayload, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../../receiver/config/config-error.js";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { buildVerifier } from "./build.js";
 import { type FixtureServer, startFixtureServer } from "./http-fixture.js";
 import { ingestRequest, NOW_S } from "./request-fixture.js";

@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../../receiver/config/config-error.js";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { buildVerifier } from "./build.js";
 import { type FixtureServer, startFixtureServer } from "./http-fixture.js";
 import { ingestRequest, NOW_MS, NOW_S, testOptions } from "./request-fixture.js";

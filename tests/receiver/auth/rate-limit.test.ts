@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import { createVerifiers } from "../../../receiver/auth/index.js";
 import type { Verifier } from "../../../receiver/auth/verifier.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 import { serviceAvailable } from "../../helpers/services.js";
 import { buildVerifier } from "./build.js";
 import { ingestRequest, NOW_MS, testOptions } from "./request-fixture.js";

@@ -8,10 +8,10 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import type { Buffer, ChannelSettings } from "../../../receiver/buffer/buffer.js";
 import { createBufferFromUrl } from "../../../receiver/buffer/index.js";
 import { createRedisBuffer } from "../../../receiver/buffer/redis/index.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 import {
   fetchRequest,
   idsOf,

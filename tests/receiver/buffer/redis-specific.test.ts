@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../../config-file/config-error.js";
 import type { Buffer, ChannelSettings, ChannelStats } from "../../../receiver/buffer/buffer.js";
 import { createBufferFromUrl } from "../../../receiver/buffer/index.js";
 import {
@@ -20,7 +21,6 @@ import {
   type RedisBufferOptions,
   stateKey,
 } from "../../../receiver/buffer/redis/index.js";
-import { ConfigError } from "../../../receiver/config/config-error.js";
 import { BufferUnavailableError } from "../../../receiver/errors.js";
 import {
   fetchRequest,

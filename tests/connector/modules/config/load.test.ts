@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { ConfigError } from "../../../../config-file/config-error.js";
 import { createModuleDeliverer } from "../../../../connector/modules/index.js";
-import { ConfigError } from "../../../../receiver/config/config-error.js";
 import { deliverFrom, jsonMessage, never, tempDir, writeConfigs } from "../helpers.js";
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError } from "../../../../receiver/config/config-error.js";
+import { ConfigError } from "../../../../config-file/config-error.js";
 import { type FakeHttp, startFakeHttp } from "../fake-http.js";
 import { blobMessage, deliverFrom, jsonMessage, never, type TestDeliverer } from "../helpers.js";
 

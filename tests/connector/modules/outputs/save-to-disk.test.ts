@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigError } from "../../../../receiver/config/config-error.js";
+import { ConfigError } from "../../../../config-file/config-error.js";
 import {
   blobMessage,
   deliverFrom,

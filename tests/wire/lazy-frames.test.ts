@@ -1,17 +1,13 @@
 import { create, equals, toBinary } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import {
-  decodeConnectResponse,
-  LazyRelayService,
-  messageOf,
-} from "../../../connector/transport/lazy-frames.js";
-import { HeaderSchema, WebhookMessageSchema } from "../../../gen/webhookconnect/v1/message_pb.js";
+import { HeaderSchema, WebhookMessageSchema } from "../../gen/webhookconnect/v1/message_pb.js";
 import {
   ConnectResponseSchema,
   Notice_Level,
   RelayService,
-} from "../../../gen/webhookconnect/v1/relay_pb.js";
+} from "../../gen/webhookconnect/v1/relay_pb.js";
+import { decodeConnectResponse, LazyRelayService, messageOf } from "../../wire/lazy-frames.js";
 
 const message = create(WebhookMessageSchema, {
   messageId: "msg-1",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findJsonSyntaxError } from "../../../receiver/config/index.js";
+import { findJsonSyntaxError } from "../../receiver/config/index.js";
 
 describe("findJsonSyntaxError", () => {
   it.each([

@@ -19,6 +19,16 @@ export function varintSize(value: number): number {
   return size;
 }
 
+/** Writes `value` as an unsigned varint at `at` (0 ≤ value < 2^53); returns the offset after it. */
+export function writeVarint(out: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    out[at++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  out[at++] = value;
+  return at;
+}
+
 /** Bytes of a 64-bit two's-complement varint of `value`. */
 export function bigVarintSize(value: bigint): number {
   let rest = BigInt.asUintN(64, value);

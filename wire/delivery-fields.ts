@@ -4,16 +4,7 @@
  * order and takes the last value of a repeated scalar, so the stored bytes
  * go to the wire as they are, whatever sequence and attempt they held.
  */
-import { varintSize } from "./proto-writer.js";
-
-function writeVarint(out: Uint8Array, at: number, value: number): number {
-  while (value >= 0x80) {
-    out[at++] = (value % 0x80) | 0x80;
-    value = Math.floor(value / 0x80);
-  }
-  out[at++] = value;
-  return at;
-}
+import { varintSize, writeVarint } from "./proto-writer.js";
 
 /** `stored` followed by `sequence` and `attempt` as fields 6 and 7. */
 export function withDeliveryFields(stored: Uint8Array, sequence: number, attempt: number): Buffer {

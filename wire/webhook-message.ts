@@ -10,11 +10,11 @@
  * last), and `decodeWebhookMessage` reads anything a protobuf encoder may
  * produce: fields in any order, repeated scalars (the last wins), split
  * sub-messages (merged), packed or not, and unknown fields (kept in
- * `$unknown` like protobuf-es). tests/receiver/codec checks both against
+ * `$unknown` like protobuf-es). tests/wire checks both against
  * protobuf-es on generated messages.
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Header, WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+import type { Header, WebhookMessage } from "../gen/webhookconnect/v1/message_pb.js";
 import { bigVarintSize, signedSize, utf8Length, varintSize, Writer } from "./proto-writer.js";
 
 const LENGTH_DELIMITED = 2;

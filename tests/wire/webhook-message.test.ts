@@ -6,13 +6,13 @@ import {
   HeaderSchema,
   type WebhookMessage,
   WebhookMessageSchema,
-} from "../../../gen/webhookconnect/v1/message_pb.js";
+} from "../../gen/webhookconnect/v1/message_pb.js";
 import {
   decodeWebhookMessage,
   encodeWebhookMessage,
   encodeWebhookMessageField,
   MessageDecodeError,
-} from "../../../receiver/codec/webhook-message.js";
+} from "../../wire/webhook-message.js";
 
 /** A small seeded PRNG (mulberry32) so failures reproduce. */
 function prng(seed: number) {

@@ -5,14 +5,11 @@
  */
 import { toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { WebhookMessageSchema } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { encodeMessage } from "../../../receiver/buffer/sqlite/codec.js";
-import {
-  encodeIngestedMessage,
-  type IngestedFields,
-} from "../../../receiver/codec/ingested-message.js";
-import { encodeWebhookMessage } from "../../../receiver/codec/webhook-message.js";
-import { buildMessage } from "../../../receiver/ingest/message.js";
+import { WebhookMessageSchema } from "../../gen/webhookconnect/v1/message_pb.js";
+import { encodeMessage } from "../../receiver/buffer/sqlite/codec.js";
+import { buildMessage } from "../../receiver/ingest/message.js";
+import { encodeIngestedMessage, type IngestedFields } from "../../wire/ingested-message.js";
+import { encodeWebhookMessage } from "../../wire/webhook-message.js";
 
 function prng(seed: number) {
   let state = seed >>> 0;

@@ -4,7 +4,7 @@
  * delivered WebhookMessage) the connector instead reads `ConnectResponse`
  * and `SubscribeResponse` through a copy of their schema whose field 2 is
  * declared `bytes` — the same wire form as an embedded message — and decodes
- * those bytes with the direct codec (receiver/codec/webhook-message.ts).
+ * those bytes with the direct codec (webhook-message.ts).
  * Welcome, heartbeat and notice frames decode as before.
  */
 import { create, createFileRegistry, type DescMessage, fromBinary } from "@bufbuild/protobuf";
@@ -13,13 +13,13 @@ import {
   FieldDescriptorProto_Type,
   FileDescriptorProtoSchema,
 } from "@bufbuild/protobuf/wkt";
-import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+import type { WebhookMessage } from "../gen/webhookconnect/v1/message_pb.js";
 import {
   type ConnectResponse,
   file_webhookconnect_v1_relay,
   RelayService,
-} from "../../gen/webhookconnect/v1/relay_pb.js";
-import { decodeWebhookMessage } from "../../receiver/codec/webhook-message.js";
+} from "../gen/webhookconnect/v1/relay_pb.js";
+import { decodeWebhookMessage } from "./webhook-message.js";
 
 /** A server frame whose message may still be its encoded bytes. */
 export type ServerFrame = ConnectResponse["frame"] | { case: "message"; value: Uint8Array };

@@ -6,47 +6,44 @@
  * those of a frame whose `message` is set. JSON codecs ignore `$unknown`, so
  * these frames are only for binary (protobuf) requests.
  */
-import type { HandlerContext } from "@connectrpc/connect";
+
+import type { WebhookMessage } from "../gen/webhookconnect/v1/message_pb.js";
 import type {
   ConnectResponse,
   PullResponse,
   SubscribeResponse,
-} from "../../gen/webhookconnect/v1/relay_pb.js";
-import type { Delivery } from "../buffer/buffer.js";
-import { varintSize } from "../codec/proto-writer.js";
-import { encodeWebhookMessageField } from "../codec/webhook-message.js";
+} from "../gen/webhookconnect/v1/relay_pb.js";
+import { varintSize, writeVarint } from "./proto-writer.js";
+import { encodeWebhookMessageField } from "./webhook-message.js";
 
 /** Field number of `message` in ConnectResponse/SubscribeResponse and `messages` in PullResponse. */
 const MESSAGE_FIELD = 2;
 const LENGTH_DELIMITED = 2;
 
-/** Whether the call's codec is binary protobuf (not JSON). */
-export function usesBinaryCodec(ctx: HandlerContext): boolean {
-  return !(ctx.requestHeader.get("content-type") ?? "").toLowerCase().includes("json");
+/**
+ * A message to send: the WebhookMessage, and the bytes a buffer stored for it
+ * when it has them (a delivery from the buffer is one).
+ */
+export interface EncodableMessage {
+  readonly message: WebhookMessage;
+  readonly encoded?: Uint8Array | undefined;
 }
 
 /** Bytes of a message as the value of a length-delimited field (its length, then itself). */
-function fieldValue(delivery: Delivery): Uint8Array {
+function fieldValue(delivery: EncodableMessage): Uint8Array {
   if (delivery.encoded === undefined) return encodeWebhookMessageField(delivery.message);
   const encoded = delivery.encoded;
   const out = Buffer.allocUnsafe(varintSize(encoded.byteLength) + encoded.byteLength);
-  let at = 0;
-  let length = encoded.byteLength;
-  while (length >= 0x80) {
-    out[at++] = (length % 0x80) | 0x80;
-    length = Math.floor(length / 0x80);
-  }
-  out[at++] = length;
-  out.set(encoded, at);
+  out.set(encoded, writeVarint(out, 0, encoded.byteLength));
   return out;
 }
 
-function encodedField(delivery: Delivery) {
+function encodedField(delivery: EncodableMessage) {
   return { no: MESSAGE_FIELD, wireType: LENGTH_DELIMITED, data: fieldValue(delivery) };
 }
 
 /** A bidi-stream message frame with `message` pre-encoded. */
-export function encodedConnectFrame(delivery: Delivery): ConnectResponse {
+export function encodedConnectFrame(delivery: EncodableMessage): ConnectResponse {
   return {
     $typeName: "webhookconnect.v1.ConnectResponse",
     frame: { case: undefined },
@@ -55,7 +52,7 @@ export function encodedConnectFrame(delivery: Delivery): ConnectResponse {
 }
 
 /** A server-stream message frame with `message` pre-encoded. */
-export function encodedSubscribeFrame(delivery: Delivery): SubscribeResponse {
+export function encodedSubscribeFrame(delivery: EncodableMessage): SubscribeResponse {
   return {
     $typeName: "webhookconnect.v1.SubscribeResponse",
     frame: { case: undefined },
@@ -66,7 +63,7 @@ export function encodedSubscribeFrame(delivery: Delivery): SubscribeResponse {
 /** A long-poll answer with every message pre-encoded. */
 export function encodedPullResponse(
   connectionId: string,
-  deliveries: readonly Delivery[],
+  deliveries: readonly EncodableMessage[],
 ): PullResponse {
   return {
     $typeName: "webhookconnect.v1.PullResponse",
@@ -82,7 +79,7 @@ export function encodedPullResponse(
  * HTTP/2 path), with `headroom` bytes left free in front for an envelope
  * prefix, so the frame is built in one buffer with one copy of the message.
  */
-export function connectMessageFrameBytes(delivery: Delivery, headroom = 0): Buffer {
+export function connectMessageFrameBytes(delivery: EncodableMessage, headroom = 0): Buffer {
   if (delivery.encoded === undefined) {
     const value = fieldValue(delivery);
     const out = Buffer.allocUnsafe(headroom + 1 + value.byteLength);
@@ -94,14 +91,7 @@ export function connectMessageFrameBytes(delivery: Delivery, headroom = 0): Buff
   const out = Buffer.allocUnsafe(
     headroom + 1 + varintSize(encoded.byteLength) + encoded.byteLength,
   );
-  let at = headroom;
-  out[at++] = (MESSAGE_FIELD << 3) | LENGTH_DELIMITED;
-  let length = encoded.byteLength;
-  while (length >= 0x80) {
-    out[at++] = (length % 0x80) | 0x80;
-    length = Math.floor(length / 0x80);
-  }
-  out[at++] = length;
-  out.set(encoded, at);
+  out[headroom] = (MESSAGE_FIELD << 3) | LENGTH_DELIMITED;
+  out.set(encoded, writeVarint(out, headroom + 1, encoded.byteLength));
   return out;
 }

@@ -3,7 +3,7 @@
  * the bytes `encodeWebhookMessage` would write for the WebhookMessage the
  * ingest handler used to build (sequence and attempt unset, expiry set),
  * without building that object first. Each accepted webhook is encoded
- * once, on the receiver's busiest path; tests/receiver/codec compares the
+ * once, on the receiver's busiest path; tests/wire compares the
  * two encoders byte for byte.
  */
 import { utf8Length, varintSize, Writer } from "./proto-writer.js";
