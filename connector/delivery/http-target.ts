@@ -5,13 +5,15 @@
  * can verify the provider's signature as if the provider called it.
  *
  * Decision table: 2xx → ack; 408, 429, 3xx, 5xx, timeout, network error →
- * local retries when `retry_enabled` (honouring Retry-After), then retry;
- * other 4xx (410 included) → reject.
+ * local retries when `retry_enabled` (honouring Retry-After, else waiting
+ * by the connector's backoff policy), then retry; other 4xx (410 included)
+ * → reject. The `http_webhook` output module delivers through this too.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { Pool } from "undici";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import type { TargetConfig } from "../config/schema.js";
+import { type BackoffPolicy, backoffDelayMs } from "./backoff-policy.js";
 import type { Deliverer, DeliveryOutcome } from "./deliverer.js";
 import { buildForwardHeaders, LOCAL_RETRY_OFFSET } from "./forward-headers.js";
 import { parseRetryAfter } from "./retry-after.js";
@@ -28,9 +30,12 @@ export interface HttpTargetDelivererOptions {
   /**
    * Longest Retry-After the deliverer waits for locally; a longer one ends
    * local retries and is passed to the server as the nack delay, so a slot
-   * is not held past the lease. @default 30000
+   * is not held past the lease. Also the cap of the backoff between local
+   * retries. @default 30000
    */
   readonly maxLocalRetryWaitMs?: number;
+  /** Randomness of the backoff's jitter, in [0, 1). @default Math.random */
+  readonly random?: () => number;
   /**
    * Scheme senders use to reach the receiver, sent as `X-Forwarded-Proto`
    * by targets with `forwarded_headers`. @default "https"
@@ -267,7 +272,12 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
         target.forwarded_headers ? { forwardedProto } : {},
       );
       const attempts = target.retry_enabled ? target.retry_max_attempts : 1;
-      let wait = target.retry_delay_seconds * 1_000;
+      const backoff: BackoffPolicy = {
+        initialMs: target.retry_delay_seconds * 1_000,
+        multiplier: target.retry_backoff_multiplier,
+        maxMs: maxLocalWait,
+        ...(options.random === undefined ? {} : { random: options.random }),
+      };
       for (let attempt = 1; ; attempt++) {
         if (signal.aborted) return SHUTDOWN;
         if (attempt > 1) headers[headers.length - LOCAL_RETRY_OFFSET] = String(attempt - 1);
@@ -288,11 +298,11 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
             : { kind: "retry", reason: result.reason, ...detail, delayMs: retryAfter };
         }
         try {
-          await delay(retryAfter ?? wait, undefined, { signal });
+          // The target's own Retry-After wins over our backoff, as in undici's RetryHandler.
+          await delay(retryAfter ?? backoffDelayMs(backoff, attempt), undefined, { signal });
         } catch {
           return SHUTDOWN;
         }
-        wait *= target.retry_backoff_multiplier;
       }
     },
     async close() {

@@ -1,4 +1,10 @@
-/** Delivery of relayed messages: the Deliverer seam and HTTP mode. */
+/** Delivery of relayed messages: the Deliverer seam, HTTP mode and the connector's backoff policy. */
+export {
+  type BackoffPolicy,
+  backoffDelayMs,
+  jitterDelayMs,
+  nominalDelayMs,
+} from "./backoff-policy.js";
 export type { Deliverer, DeliveryOutcome } from "./deliverer.js";
 export { buildForwardHeaders } from "./forward-headers.js";
 export { createHttpTargetDeliverer, type HttpTargetDelivererOptions } from "./http-target.js";

@@ -1,8 +1,10 @@
 /**
- * Reconnect delays: exponential from `initialMs` by `multiplier` up to
- * `maxMs`, each with ±`jitter` so a fleet of connectors does not
- * reconnect in lockstep after a receiver restart.
+ * Reconnect delays: the connector's backoff policy (delivery's
+ * backoff-policy.ts: exponential, capped, ±jitter) with a count of
+ * failures since the last healthy session, so a fleet of connectors does
+ * not reconnect in lockstep after a receiver restart.
  */
+import { type BackoffPolicy, backoffDelayMs, jitterDelayMs } from "../delivery/index.js";
 
 /** Options of createBackoff. */
 export interface BackoffOptions {
@@ -32,20 +34,16 @@ export interface Backoff {
 
 /** Creates a Backoff. */
 export function createBackoff(options: BackoffOptions): Backoff {
-  const jitter = options.jitter ?? 0.2;
-  const random = options.random ?? Math.random;
+  const policy: BackoffPolicy = options;
   let attempts = 0;
-  const spread = (ms: number) =>
-    Math.min(options.maxMs, Math.max(0, Math.round(ms * (1 - jitter + 2 * jitter * random()))));
   return {
     next() {
-      const base = Math.min(options.maxMs, options.initialMs * options.multiplier ** attempts);
       attempts++;
-      return spread(base);
+      return backoffDelayMs(policy, attempts);
     },
     longest() {
       attempts++;
-      return spread(options.maxMs);
+      return jitterDelayMs(policy, options.maxMs);
     },
     reset() {
       attempts = 0;

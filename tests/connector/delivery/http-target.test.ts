@@ -117,11 +117,48 @@ describe("HTTP target decision table", () => {
         res.writeHead(500).end();
       },
       { retry_delay_seconds: 0.1, retry_backoff_multiplier: 3, retry_max_attempts: 3 },
+      // random() = 0.5 puts the jitter at the middle: the nominal delays exactly.
+      { random: () => 0.5 },
     );
     await deliverer.deliver(makeMessage(), never);
     expect(times).toHaveLength(3);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(95);
     expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(295);
+  });
+
+  it("spreads the waits between attempts by the backoff's jitter", async () => {
+    const times: number[] = [];
+    const { deliverer } = await setup(
+      (_req, res) => {
+        times.push(performance.now());
+        res.writeHead(500).end();
+      },
+      { retry_delay_seconds: 0.2, retry_max_attempts: 2 },
+      // The top of the ±20 % spread: 240 ms, well past the nominal 200 ms.
+      { random: () => 0.999 },
+    );
+    await deliverer.deliver(makeMessage(), never);
+    expect(times).toHaveLength(2);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(235);
+  });
+
+  it("caps the wait between attempts at maxLocalRetryWaitMs", async () => {
+    const server = await startTargetServer(answer(500));
+    const deliverer = createHttpTargetDeliverer({
+      // Uncapped, the wait would be a minute and the test would time out.
+      defaultTarget: target(server.url, { retry_delay_seconds: 60, retry_max_attempts: 2 }),
+      maxLocalRetryWaitMs: 200,
+      random: () => 0.5,
+    });
+    track(
+      () => server.close(),
+      () => deliverer.close(),
+    );
+    expect(await deliverer.deliver(makeMessage(), never)).toMatchObject({
+      kind: "retry",
+      attempts: 2,
+    });
+    expect(server.requests).toHaveLength(2);
   });
 
   it("honours Retry-After in seconds between local attempts", async () => {

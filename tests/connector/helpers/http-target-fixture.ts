@@ -7,7 +7,10 @@ import type { ServerResponse } from "node:http";
 import { afterEach } from "vitest";
 import type { TargetConfig } from "../../../connector/config/schema.js";
 import type { Deliverer } from "../../../connector/delivery/deliverer.js";
-import { createHttpTargetDeliverer } from "../../../connector/delivery/http-target.js";
+import {
+  createHttpTargetDeliverer,
+  type HttpTargetDelivererOptions,
+} from "../../../connector/delivery/http-target.js";
 import { startTargetServer, type TargetServer } from "./target-server.js";
 
 /** A target config with fast test defaults (no retry delay). */
@@ -40,13 +43,18 @@ export function closeAfterEach(): void {
   });
 }
 
-/** Starts a target with `handler` and a deliverer to `/hooks?src=relay` on it. */
+/**
+ * Starts a target with `handler` and a deliverer to `/hooks?src=relay` on
+ * it; `options` are further deliverer options (e.g. an injected `random`).
+ */
 export async function setup(
   handler: Parameters<typeof startTargetServer>[0],
   overrides: Partial<TargetConfig> = {},
+  options: Omit<HttpTargetDelivererOptions, "defaultTarget"> = {},
 ): Promise<{ server: TargetServer; deliverer: Deliverer }> {
   const server = await startTargetServer(handler);
   const deliverer = createHttpTargetDeliverer({
+    ...options,
     defaultTarget: target(`${server.url}/hooks?src=relay`, overrides),
   });
   cleanups.push(
