@@ -100,6 +100,8 @@ interface ActiveAttempt {
   readonly deadline: number;
   timedOut: boolean;
   readonly request: SentRequest;
+  /** The delivery's signal: its abort gives up this attempt (and no other delivery's). */
+  readonly signal: AbortSignal;
 }
 const SHUTDOWN: DeliveryOutcome = { kind: "retry", reason: SHUTDOWN_REASON };
 
@@ -154,7 +156,9 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
     signal.addEventListener(
       "abort",
       () => {
-        for (const attempt of active) attempt.request.abort(new Error(SHUTDOWN_REASON));
+        for (const attempt of active) {
+          if (attempt.signal === signal) attempt.request.abort(new Error(SHUTDOWN_REASON));
+        }
       },
       { once: true },
     );
@@ -215,6 +219,7 @@ export function createHttpTargetDeliverer(options: HttpTargetDelivererOptions): 
     const attempt: ActiveAttempt = {
       deadline: performance.now() + timeoutMs,
       timedOut: false,
+      signal,
       request: sendRequest(poolFor(destination.origin), {
         path,
         method: target.method ?? (message.method === "" ? "POST" : message.method),

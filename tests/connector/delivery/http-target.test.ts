@@ -229,6 +229,21 @@ describe("HTTP target decision table", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it("aborting one delivery's signal gives up only that delivery's request", async () => {
+    const held: (() => void)[] = [];
+    const { server, deliverer } = await setup((_req, res) => {
+      held.push(() => res.writeHead(200).end());
+    });
+    const first = new AbortController();
+    const aborted = deliverer.deliver(makeMessage(), first.signal);
+    const other = deliverer.deliver(makeMessage(), new AbortController().signal);
+    await server.waitForRequests(2);
+    first.abort();
+    expect(await aborted).toEqual({ kind: "retry", reason: "connector shutting down" });
+    for (const release of held) release();
+    expect(await other).toEqual({ kind: "ack", status: 200, attempts: 1 });
+  });
+
   it("returns retry at once when aborted during a retry wait", async () => {
     const { server, deliverer } = await setup(answer(500), {
       retry_delay_seconds: 60,
