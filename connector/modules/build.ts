@@ -29,6 +29,8 @@ export interface BuildEnvironment {
   readonly record: CompletionRecord;
   readonly stdout: NodeJS.WritableStream;
   readonly emit: ModuleEventSink;
+  /** Randomness of the chain retries' backoff jitter. @default Math.random */
+  readonly random?: (() => number) | undefined;
 }
 
 /** The runners plus every module created, so they can be closed. */
@@ -101,7 +103,7 @@ function createModule(spec: ModuleSpec, env: BuildEnvironment): OutputModule {
 function singleRunner(module: OutputModule): EntryRunner {
   return async (message, signal) => {
     try {
-      await abortable(module.deliver(message), signal);
+      await abortable(module.deliver(message, signal), signal);
       return ACK;
     } catch (error) {
       return failureOutcome(error);
@@ -153,6 +155,7 @@ function buildEntry(
     config: entry["chain-config"] ?? chainConfigSchema.parse({}),
     record: env.record,
     emit: env.emit,
+    random: env.random,
   });
 }
 

@@ -27,6 +27,8 @@ export interface ModuleDelivererOptions {
   readonly stdout?: NodeJS.WritableStream | undefined;
   /** Bounds of the record of completed chain items. */
   readonly completionRecord?: CompletionRecordOptions | undefined;
+  /** Randomness of the chain retries' backoff jitter, in [0, 1). @default Math.random */
+  readonly random?: (() => number) | undefined;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function createModuleDeliverer(options: ModuleDelivererOptions): Pr
     record: new CompletionRecord(options.completionRecord),
     stdout: options.stdout ?? process.stdout,
     emit,
+    random: options.random,
   });
   let closed = false;
 

@@ -9,12 +9,18 @@ import { ModuleDeliveryError } from "./output-module.js";
 /** The ack outcome. */
 export const ACK: DeliveryOutcome = Object.freeze({ kind: "ack" });
 
-/** The outcome for a failed delivery: retry when retryable, reject otherwise. */
+/**
+ * The outcome for a failed delivery: retry when retryable (with the delay
+ * the destination asked for as the nack's, as in HTTP mode), reject
+ * otherwise.
+ */
 export function failureOutcome(error: unknown): DeliveryOutcome {
   const failure = toDeliveryError("delivery failed", error);
-  return failure.retryable
+  if (!failure.retryable) return { kind: "reject", reason: failure.message };
+  const delayMs = failure.retryAfterMs;
+  return delayMs === undefined
     ? { kind: "retry", reason: failure.message }
-    : { kind: "reject", reason: failure.message };
+    : { kind: "retry", reason: failure.message, delayMs };
 }
 
 /** Thrown by {@link abortable} when the signal fires first. */

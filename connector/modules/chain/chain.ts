@@ -31,6 +31,8 @@ export interface ChainRunnerOptions {
   /** Shared record of completed (message_id, item) pairs. */
   readonly record: CompletionRecord;
   readonly emit: ModuleEventSink;
+  /** Randomness of the retry backoff's jitter. @default Math.random */
+  readonly random?: (() => number) | undefined;
 }
 
 /** Delivers a message through a chain. */
@@ -63,8 +65,9 @@ export function createChainRunner(options: ChainRunnerOptions): ChainRunner {
       return undefined;
     }
     try {
-      await runWithRetry(() => item.module.deliver(message), {
+      await runWithRetry((itemSignal) => item.module.deliver(message, itemSignal), {
         retry: item.retry,
+        random: options.random,
         timeoutMs,
         signal,
         what: `chain item ${index} (${item.moduleName})`,
@@ -114,7 +117,12 @@ export function createChainRunner(options: ChainRunnerOptions): ChainRunner {
     if (failures.length === 0) return ACK;
     if (config.continue_on_error && !signal.aborted) return ACK;
     // Retry when any failure may heal; only an all-permanent set dead-letters.
-    return failureOutcome(failures.find((f) => f.retryable) ?? failures[0]);
+    const retryable = failures.filter((f) => f.retryable);
+    if (retryable.length === 0) return failureOutcome(failures[0]);
+    const outcome = failureOutcome(retryable[0]);
+    // Redelivery runs every failed item again: wait for the longest delay any of them asked for.
+    const asked = retryable.flatMap((f) => (f.retryAfterMs === undefined ? [] : [f.retryAfterMs]));
+    return asked.length === 0 ? outcome : { ...outcome, delayMs: Math.max(...asked) };
   }
 
   return config.execution === "parallel" ? parallel : sequential;

@@ -107,11 +107,12 @@ export interface TestDeliverer {
   readonly close: () => Promise<void>;
 }
 
-/** Builds a deliverer from inline webhooks/connections objects. */
+/** Builds a deliverer from inline webhooks/connections objects; `random` feeds the retry jitter. */
 export async function deliverFrom(
   webhooks: unknown,
   connections?: unknown,
   env: Record<string, string> = {},
+  random?: () => number,
 ): Promise<TestDeliverer> {
   const dir = await tempDir();
   const paths = await writeConfigs(dir.path, webhooks, connections);
@@ -123,6 +124,7 @@ export async function deliverFrom(
       env,
       onEvent: (event) => events.push(event),
       stdout: output,
+      random,
     });
     return {
       deliverer,
