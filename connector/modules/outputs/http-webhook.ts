@@ -1,16 +1,23 @@
 /**
- * `http_webhook`: forwards the original body bytes to an HTTP endpoint with
- * the original Content-Type, relay headers (`X-Webhook-Message-Id`,
- * `X-Webhook-Id`, `X-Webhook-Attempt`) and optionally the original request
- * headers. 2xx succeeds; 408, 429, 5xx, timeouts and network errors are
- * retryable; any other status is permanent.
+ * `http_webhook`: forwards the original body bytes to an HTTP endpoint
+ * through the HTTP-mode deliverer — one request builder, one hop-by-hop
+ * list, one response classification for both paths: 2xx succeeds; 3xx,
+ * 408, 429, 5xx, timeouts and network errors are retryable (with the
+ * target's Retry-After passed on); any other status is permanent. What is
+ * particular to the module is its config and which original headers it
+ * offers: by default only the Content-Type.
  */
-import { Agent, request } from "undici";
+import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
-import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
+import {
+  type Header,
+  HeaderSchema,
+  type WebhookMessage,
+} from "../../../gen/webhookconnect/v1/message_pb.js";
+import type { TargetConfig } from "../../config/schema.js";
+import { createHttpTargetDeliverer } from "../../delivery/index.js";
 import { childLocation, configError, parseConfig } from "../config/parse.js";
 import { boolLike, nonEmpty, secondsLike } from "../config/values.js";
-import { toDeliveryError } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import { ModuleDeliveryError, type OutputModule } from "../output-module.js";
 
@@ -37,55 +44,49 @@ export const httpWebhookOptionsSchema = z.strictObject({
   allowed_hosts: z.array(nonEmpty).optional(),
 });
 
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-  "content-length",
-  "expect",
-]);
+type HttpWebhookOptions = z.output<typeof httpWebhookOptionsSchema>;
 
-/** The request headers sent for `message`, as ordered name/value pairs. */
-export function outgoingHeaders(
-  message: WebhookMessage,
-  options: z.output<typeof httpWebhookOptionsSchema>,
-): Array<[string, string]> {
-  const custom = new Set(Object.keys(options.headers).map((name) => name.toLowerCase()));
-  const allowed = options.allowed_headers?.map((name) => name.toLowerCase());
-  const out: Array<[string, string]> = [];
-  const relay: Array<[string, string]> = [
-    ["X-Webhook-Message-Id", message.messageId],
-    ["X-Webhook-Id", message.webhookId],
-    ["X-Webhook-Attempt", String(message.deliveryAttempt)],
-  ];
-  const taken = new Set([...custom, ...relay.map(([name]) => name.toLowerCase())]);
-  let hasContentType = false;
-  if (options.forward_headers) {
-    for (const { name, value } of message.headers) {
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) || taken.has(lower)) continue;
-      if (allowed !== undefined && !allowed.includes(lower) && lower !== "content-type") continue;
-      if (lower === "content-type") hasContentType = true;
-      out.push([name, value]);
-    }
-  }
-  if (!hasContentType && !custom.has("content-type") && message.contentType !== "") {
-    out.push(["Content-Type", message.contentType]);
-  }
-  out.push(...relay);
-  for (const [name, value] of Object.entries(options.headers)) out.push([name, value]);
-  return out;
+/** The module's config as an HTTP-mode target. */
+export function httpWebhookTarget(url: URL, options: HttpWebhookOptions): TargetConfig {
+  return {
+    url: url.toString(),
+    method: options.method,
+    headers: options.headers,
+    timeout_seconds: options.timeout,
+    // One attempt per call: a chain item's `retry` block and redelivery do the retrying.
+    retry_enabled: false,
+    retry_max_attempts: 1,
+    retry_delay_seconds: 0,
+    retry_backoff_multiplier: 1,
+    // The module posts to its URL exactly as configured.
+    forward_query: false,
+    // Module mode does not know the scheme senders used; a sender's own X-Forwarded-* may pass.
+    forwarded_headers: false,
+  };
 }
 
-function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
+/**
+ * `message` with the original headers the module offers for forwarding:
+ * all of them with `forward_headers`, only `allowed_headers` when given,
+ * and always the Content-Type (the message's `content_type` when no
+ * header carries it). Hop-by-hop headers are dropped later, by the
+ * HTTP-mode request builder.
+ */
+export function offeredMessage(
+  message: WebhookMessage,
+  options: HttpWebhookOptions,
+): WebhookMessage {
+  const allowed = options.allowed_headers?.map((name) => name.toLowerCase());
+  const offered = (lower: string) =>
+    lower === "content-type" ||
+    (options.forward_headers && (allowed === undefined || allowed.includes(lower)));
+  const kept: Header[] = message.headers.filter((h) => offered(h.name.toLowerCase()));
+  const hasContentType = kept.some((h) => h.name.toLowerCase() === "content-type");
+  if (hasContentType && kept.length === message.headers.length) return message;
+  if (!hasContentType && message.contentType !== "") {
+    kept.push(create(HeaderSchema, { name: "Content-Type", value: message.contentType }));
+  }
+  return { ...message, headers: kept };
 }
 
 function createHttpWebhook(build: ModuleBuildContext): OutputModule {
@@ -105,38 +106,24 @@ function createHttpWebhook(build: ModuleBuildContext): OutputModule {
       `host '${url.hostname}' is not in allowed_hosts`,
     );
   }
-  const timeoutMs = Math.round(options.timeout * 1000);
-  const agent = new Agent({ connect: { timeout: timeoutMs }, keepAliveTimeout: 10_000 });
-  const target = url.toString();
+  const target = httpWebhookTarget(url, options);
+  const deliverer = createHttpTargetDeliverer({ defaultTarget: target });
+  // Callers that pass no signal (tests, replays) get one that never aborts.
+  const never = new AbortController().signal;
+  const what = `http_webhook: ${options.method} ${target.url}`;
 
   return {
     name: "http_webhook",
-    async deliver(message) {
-      const headers = outgoingHeaders(message, options).flat();
-      let status: number;
-      try {
-        const response = await request(target, {
-          method: options.method,
-          headers,
-          body: message.body,
-          dispatcher: agent,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        status = response.statusCode;
-        await response.body.dump();
-      } catch (error) {
-        throw toDeliveryError(`http_webhook: ${options.method} ${target} failed`, error, true);
-      }
-      if (status >= 200 && status < 300) return;
-      throw new ModuleDeliveryError(
-        `http_webhook: ${options.method} ${target} answered ${status}`,
-        {
-          retryable: isRetryableStatus(status),
-        },
-      );
+    async deliver(message, signal) {
+      const outcome = await deliverer.deliver(offeredMessage(message, options), signal ?? never);
+      if (outcome.kind === "ack") return;
+      throw new ModuleDeliveryError(`${what}: ${outcome.reason}`, {
+        retryable: outcome.kind === "retry",
+        retryAfterMs: outcome.kind === "retry" ? outcome.delayMs : undefined,
+      });
     },
     async close() {
-      await agent.close();
+      await deliverer.close();
     },
   };
 }

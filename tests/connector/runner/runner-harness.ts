@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { TargetConfig } from "../../../connector/config/schema.js";
+import type { Deliverer } from "../../../connector/delivery/deliverer.js";
 import { createHttpTargetDeliverer } from "../../../connector/delivery/http-target.js";
 import {
   type ConnectorRunnerOptions,
@@ -47,6 +48,8 @@ export interface HarnessOptions {
   readonly targetConfig?: Partial<TargetConfig>;
   readonly runner?: Partial<ConnectorRunnerOptions>;
   readonly transport?: (relay: FakeRelay) => Transport;
+  /** Another deliverer (module mode, say) for the target at `targetUrl`. @default HTTP mode */
+  readonly deliverer?: (targetUrl: string) => Promise<Deliverer>;
 }
 
 /** A running harness. */
@@ -74,20 +77,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     (options.protocol === "connect"
       ? createConnectRelayTransport(transportOptions)
       : createGrpcRelayTransport(transportOptions));
-  const deliverer = createHttpTargetDeliverer({
-    defaultTarget: {
-      url: `${target.url}/hook`,
-      headers: {},
-      timeout_seconds: 10,
-      retry_enabled: false,
-      retry_max_attempts: 1,
-      retry_delay_seconds: 0,
-      retry_backoff_multiplier: 2,
-      forward_query: true,
-      forwarded_headers: true,
-      ...options.targetConfig,
-    },
-  });
+  const deliverer = options.deliverer
+    ? await options.deliverer(target.url)
+    : createHttpTargetDeliverer({
+        defaultTarget: {
+          url: `${target.url}/hook`,
+          headers: {},
+          timeout_seconds: 10,
+          retry_enabled: false,
+          retry_max_attempts: 1,
+          retry_delay_seconds: 0,
+          retry_backoff_multiplier: 2,
+          forward_query: true,
+          forwarded_headers: true,
+          ...options.targetConfig,
+        },
+      });
   const log = createEventLog();
   const runner = createConnectorRunner({
     transport,
