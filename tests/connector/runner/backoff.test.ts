@@ -47,4 +47,17 @@ describe("createBackoff", () => {
     });
     expect(backoff.longest()).toBe(60_000);
   });
+
+  it("keeps Math.random's reconnect delays within ±20 % and under the maximum", () => {
+    const backoff = createBackoff({ initialMs: 1_000, maxMs: 3_000, multiplier: 2 });
+    const delays = [1, 2, 3, 4].map(() => backoff.next());
+    expect(delays[0]).toBeGreaterThanOrEqual(800);
+    expect(delays[0]).toBeLessThanOrEqual(1_200);
+    expect(delays[1]).toBeGreaterThanOrEqual(1_600);
+    expect(delays[1]).toBeLessThanOrEqual(2_400);
+    for (const capped of delays.slice(2)) {
+      expect(capped).toBeGreaterThanOrEqual(2_400);
+      expect(capped).toBeLessThanOrEqual(3_000);
+    }
+  });
 });
