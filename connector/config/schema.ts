@@ -39,11 +39,17 @@ export const targetSchema = z.strictObject({
   headers: z.record(z.string().min(1), z.string()).default({}),
   /** Time limit of each attempt, in seconds. @default 30 */
   timeout_seconds: z.number().positive().default(30),
-  /** Retry 408/429/5xx/timeouts/network errors locally before nacking. @default true */
+  /**
+   * Retry 3xx/408/429/5xx/timeouts/network errors locally before nacking,
+   * waiting as Retry-After says when the target sends one. @default true
+   */
   retry_enabled: z.boolean().default(true),
   /** Total attempts per delivery when retries are enabled. @default 3 */
   retry_max_attempts: z.number().int().min(1).max(100).default(3),
-  /** Delay before the first local retry, in seconds. @default 1 */
+  /**
+   * Delay before the first local retry, in seconds; each wait is spread by
+   * ±20 % (jitter) and capped at 30 s. @default 1
+   */
   retry_delay_seconds: z.number().min(0).default(1),
   /** Factor applied to the delay after each retry. @default 2 */
   retry_backoff_multiplier: z.number().min(1).default(2),
