@@ -3,7 +3,6 @@
  * the channel's size limit, runs the webhook's verifiers, checks JSON
  * content, stores the message durably and only then answers 200.
  */
-import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import { encodeIngestedMessage } from "../../wire/index.js";
 import { type AddressRange, type AuthThrottle, clientAddressText } from "../auth/index.js";
@@ -30,7 +29,7 @@ import {
   RequestAbortedError,
   UnknownWebhookError,
 } from "./errors.js";
-import type { IngestEventMap } from "./events.js";
+import type { IngestEvent } from "./events.js";
 import { buildMessage, storedMessage } from "./message.js";
 import { type AnyServerRequest, requestIdFor, toIngestRequest } from "./request.js";
 import {
@@ -55,6 +54,11 @@ export interface IngestHandlerOptions {
   readonly redisUrl?: string;
   /** Clock in ms since epoch, replaceable in tests. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Told how each request ended: `accepted`, `rejected`, `aborted` or
+   * `handshake`, once per request. Must not throw.
+   */
+  readonly onEvent?: (event: IngestEvent) => void;
   /** Told about every publish to the buffer (how long it took, what became of it). */
   readonly onPublish?: (observation: PublishObservation) => void;
   /**
@@ -77,8 +81,6 @@ export interface IngestHandler {
    * was written (or the client went away). Never rejects for bad input.
    */
   handle(req: AnyServerRequest, res: AnyServerResponse, webhookId: string): Promise<void>;
-  /** `accepted`, `rejected` and `aborted` events. Listeners must not throw. */
-  readonly events: EventEmitter<IngestEventMap>;
   /** Closes the verifiers (timers, Redis connections). */
   close(): Promise<void>;
 }
@@ -139,7 +141,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     now,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
   });
-  const events = new EventEmitter<IngestEventMap>();
+  const onEvent = options.onEvent;
   const throttle = options.throttle;
   const trustedProxies = options.trustedProxies ?? [];
   // Only behind configured proxies is X-Forwarded-For read at all.
@@ -233,7 +235,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
         if (checked instanceof Promise) checked = await checked;
         if (!checked.ok) throw await refusal(checked.failure, req, scope);
         sendAnswer(res, answer.status, answer.headers, answer.body, requestId);
-        events.emit("handshake", {
+        onEvent?.({
+          type: "handshake",
           requestId,
           webhookId,
           channel: channel.name,
@@ -306,7 +309,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
         requestId,
       );
     }
-    events.emit("accepted", {
+    onEvent?.({
+      type: "accepted",
       requestId,
       traceparent: stored.traceparent,
       webhookId,
@@ -341,7 +345,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       headers: { ...details.headers, "X-Request-Id": requestId },
       closeConnection,
     });
-    events.emit("rejected", {
+    onEvent?.({
+      type: "rejected",
       requestId,
       webhookId,
       channel,
@@ -355,7 +360,6 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
   }
 
   return {
-    events,
     async handle(req, res, webhookId) {
       const startedAt = performance.now();
       const receivedAt = now();
@@ -366,7 +370,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       } catch (thrown) {
         if (thrown instanceof RequestAbortedError) {
           if (!res.writableEnded) res.destroy();
-          events.emit("aborted", {
+          onEvent?.({
+            type: "aborted",
             requestId,
             webhookId,
             reason: thrown.message,

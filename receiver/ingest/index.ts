@@ -24,7 +24,7 @@ export {
 export type {
   IngestAbortedEvent,
   IngestAcceptedEvent,
-  IngestEventMap,
+  IngestEvent,
   IngestHandshakeEvent,
   IngestRejectedEvent,
 } from "./events.js";
