@@ -2,7 +2,7 @@
 import type { Buffer } from "../buffer/buffer.js";
 import type { ChannelRegistry } from "../channels/index.js";
 import type { ChannelConfig, ReceiverConfig } from "../config/index.js";
-import type { AnyRequest } from "../server/listener.js";
+import type { AnyRequest } from "../server/http-types.js";
 import type { ChannelTokens } from "./channel-tokens.js";
 import type { WebhookStats } from "./webhook-stats.js";
 

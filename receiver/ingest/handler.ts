@@ -15,6 +15,7 @@ import {
   QueueFullError,
   WebhookConnectError,
 } from "../errors.js";
+import type { AnyRequest, AnyResponse } from "../server/http-types.js";
 import { peerAddressOf } from "../server/listener.js";
 import { declaredLength, readBody } from "./body.js";
 import { checkJsonBody, checkJsonContentHeaders } from "./content.js";
@@ -31,14 +32,8 @@ import {
 } from "./errors.js";
 import type { IngestEvent } from "./events.js";
 import { buildMessage, storedMessage } from "./message.js";
-import { type AnyServerRequest, requestIdFor, toIngestRequest } from "./request.js";
-import {
-  type AnyServerResponse,
-  sendAccepted,
-  sendAnswer,
-  sendCustomAccepted,
-  sendError,
-} from "./send.js";
+import { requestIdFor, toIngestRequest } from "./request.js";
+import { sendAccepted, sendAnswer, sendCustomAccepted, sendError } from "./send.js";
 import { buildVerifiers, closeVerifiers, type WebhookVerifiers } from "./verifiers.js";
 import { runVerifiers, type VerificationFailure } from "./verify.js";
 
@@ -80,7 +75,7 @@ export interface IngestHandler {
    * Answers one request to `/webhook/{webhookId}`; resolves once the answer
    * was written (or the client went away). Never rejects for bad input.
    */
-  handle(req: AnyServerRequest, res: AnyServerResponse, webhookId: string): Promise<void>;
+  handle(req: AnyRequest, res: AnyResponse, webhookId: string): Promise<void>;
   /** Closes the verifiers (timers, Redis connections). */
   close(): Promise<void>;
 }
@@ -119,7 +114,7 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
-function forwardedFor(req: AnyServerRequest): string | undefined {
+function forwardedFor(req: AnyRequest): string | undefined {
   return single(req.headers["x-forwarded-for"]);
 }
 
@@ -148,7 +143,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
   const peerOrForwarded =
     trustedProxies.length === 0
       ? undefined
-      : (req: AnyServerRequest, remoteAddress: string) =>
+      : (req: AnyRequest, remoteAddress: string) =>
           clientAddressText(remoteAddress, forwardedFor(req), trustedProxies);
   const scopes = new Map([...config.webhooks.keys()].map((id) => [id, `webhook:${id}`]));
 
@@ -158,7 +153,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
    */
   async function refusal(
     failure: VerificationFailure,
-    req: AnyServerRequest,
+    req: AnyRequest,
     scope: string,
   ): Promise<Rejection> {
     if (throttle !== undefined && failure.error.httpStatus === 401 && !failure.challenge) {
@@ -168,8 +163,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
   }
 
   async function ingest(
-    req: AnyServerRequest,
-    res: AnyServerResponse,
+    req: AnyRequest,
+    res: AnyResponse,
     webhookId: string,
     startedAt: number,
     receivedAt: number,
@@ -324,8 +319,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
   }
 
   function reject(
-    req: AnyServerRequest,
-    res: AnyServerResponse,
+    req: AnyRequest,
+    res: AnyResponse,
     webhookId: string,
     thrown: unknown,
     startedAt: number,

@@ -35,9 +35,8 @@ export {
   type PublishObservation,
 } from "./handler.js";
 export { JsonScan, type JsonScanResult, MAX_JSON_DEPTH, scanJson } from "./json-scan.js";
-export { type AnyServerRequest, remoteAddressOf } from "./request.js";
+export { remoteAddressOf } from "./request.js";
 export {
-  type AnyServerResponse,
   type SendOptions,
   sendError,
   sendJson,

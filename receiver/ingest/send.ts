@@ -4,13 +4,10 @@
  * WebhookConnectError; anything else is answered as a generic 500 so an
  * internal message never reaches the wire.
  */
-import type { ServerResponse } from "node:http";
 import type { Http2ServerResponse } from "node:http2";
 import type { CustomResponse, ResponsePart, ResponsePlaceholder } from "../config/index.js";
 import { WebhookConnectError } from "../errors.js";
-
-/** A response of node:http or of node:http2's compatibility API. */
-export type AnyServerResponse = ServerResponse | Http2ServerResponse;
+import type { AnyResponse } from "../server/http-types.js";
 
 /** Options of sendJson and sendError. */
 export interface SendOptions {
@@ -24,7 +21,7 @@ export interface SendOptions {
   readonly closeConnection?: boolean;
 }
 
-function isHttp2(res: AnyServerResponse): res is Http2ServerResponse {
+function isHttp2(res: AnyResponse): res is Http2ServerResponse {
   return "stream" in res;
 }
 
@@ -34,7 +31,7 @@ function isHttp2(res: AnyServerResponse): res is Http2ServerResponse {
  * failure rather than a truncated success).
  */
 export function sendJson(
-  res: AnyServerResponse,
+  res: AnyResponse,
   status: number,
   body: unknown,
   options: SendOptions = {},
@@ -44,7 +41,7 @@ export function sendJson(
 
 /** Like sendJson, for a body that is JSON text already. */
 export function sendJsonText(
-  res: AnyServerResponse,
+  res: AnyResponse,
   status: number,
   json: string,
   options: SendOptions = {},
@@ -81,7 +78,7 @@ export function sendJsonText(
  * has one, a `Retry-After` header. Errors that are not WebhookConnectErrors
  * become a generic `internal_error` 500.
  */
-export function sendError(res: AnyServerResponse, error: unknown, options: SendOptions = {}): void {
+export function sendError(res: AnyResponse, error: unknown, options: SendOptions = {}): void {
   if (!(error instanceof WebhookConnectError)) {
     sendJson(res, 500, { error: "internal_error", message: "internal error" }, options);
     return;
@@ -105,7 +102,7 @@ export function sendError(res: AnyServerResponse, error: unknown, options: SendO
  * the headers as one flat list for HTTP/1.1 (node:http's fast path).
  */
 export function sendAccepted(
-  res: AnyServerResponse,
+  res: AnyResponse,
   messageId: string,
   channel: string,
   requestId: string,
@@ -145,7 +142,7 @@ export function sendAccepted(
  * handshake's), with `Content-Length` and the request id added.
  */
 export function sendAnswer(
-  res: AnyServerResponse,
+  res: AnyResponse,
   status: number,
   headers: Readonly<Record<string, string>>,
   body: string,
@@ -179,7 +176,7 @@ function fill(
  * `X-Webhook-Message-Id` and `X-Request-Id`.
  */
 export function sendCustomAccepted(
-  res: AnyServerResponse,
+  res: AnyResponse,
   response: CustomResponse,
   values: Readonly<Record<ResponsePlaceholder, string>>,
   requestId: string,

@@ -4,7 +4,7 @@
  */
 import { WebhookConnectError } from "../errors.js";
 import { sendError, sendJson } from "../ingest/index.js";
-import type { AnyRequest, AnyResponse } from "./listener.js";
+import type { AnyRequest, AnyResponse } from "./http-types.js";
 
 /** Most request headers accepted (more → 431). */
 export const MAX_HEADER_COUNT = 100;

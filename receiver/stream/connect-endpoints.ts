@@ -5,7 +5,7 @@
  */
 import { WebhookConnectError } from "../errors.js";
 import { sendError } from "../ingest/index.js";
-import type { AnyRequest, AnyResponse } from "../server/listener.js";
+import type { AnyRequest, AnyResponse } from "../server/http-types.js";
 import { serveAck } from "./ack-endpoint.js";
 import { type ConnectEndpointOptions, splitUrl, streamPathOf } from "./connect-request.js";
 import { serveClosePoll, servePoll } from "./poll-endpoint.js";

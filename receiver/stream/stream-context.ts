@@ -10,7 +10,7 @@ import type { ChannelRegistry, TokenCheck } from "../channels/index.js";
 import { bearerToken } from "../channels/index.js";
 import { AuthThrottledError, WebhookConnectError } from "../errors.js";
 import { sendError } from "../ingest/index.js";
-import type { AnyResponse } from "../server/listener.js";
+import type { AnyResponse } from "../server/http-types.js";
 import type { InternalErrorEvent } from "../server/router.js";
 import type { SessionEvent } from "./session.js";
 
