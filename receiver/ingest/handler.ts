@@ -17,6 +17,8 @@ import {
 } from "../errors.js";
 import type { AnyRequest, AnyResponse } from "../server/http-types.js";
 import { peerAddressOf } from "../server/listener.js";
+import { sendError } from "../server/send.js";
+import { sendAccepted, sendAnswer, sendCustomAccepted } from "./answers.js";
 import { declaredLength, readBody } from "./body.js";
 import { checkJsonBody, checkJsonContentHeaders } from "./content.js";
 import {
@@ -33,7 +35,6 @@ import {
 import type { IngestEvent } from "./events.js";
 import { buildMessage, storedMessage } from "./message.js";
 import { requestIdFor, toIngestRequest } from "./request.js";
-import { sendAccepted, sendAnswer, sendCustomAccepted, sendError } from "./send.js";
 import { buildVerifiers, closeVerifiers, type WebhookVerifiers } from "./verifiers.js";
 import { runVerifiers, type VerificationFailure } from "./verify.js";
 

@@ -1,6 +1,6 @@
 /**
- * The ingest endpoint `/webhook/{id}` and the JSON error responses other
- * receiver rooms reuse.
+ * The ingest endpoint `/webhook/{id}`, its errors and events, and the JSON
+ * scanning and request reading other receiver rooms reuse.
  */
 
 export { byteOrderMarkLength } from "./content.js";
@@ -36,10 +36,4 @@ export {
 } from "./handler.js";
 export { JsonScan, type JsonScanResult, MAX_JSON_DEPTH, scanJson } from "./json-scan.js";
 export { remoteAddressOf } from "./request.js";
-export {
-  type SendOptions,
-  sendError,
-  sendJson,
-  sendJsonText,
-} from "./send.js";
 export { isValidTraceparent, newTraceparent } from "./traceparent.js";
