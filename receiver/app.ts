@@ -3,13 +3,7 @@
  * ingest, RelayService and the one-port listener. Used by main.ts and by
  * in-process tests.
  */
-import {
-  type AdminEvent,
-  type ChannelTokenEvent,
-  ChannelTokens,
-  createAdminHandler,
-  createWebhookStats,
-} from "./admin/index.js";
+import { type AdminEvent, createAdminHandler, createWebhookStats } from "./admin/index.js";
 import {
   type AuthThrottleEvent,
   type AuthThrottleLimits,
@@ -18,7 +12,7 @@ import {
   parseTrustedProxies,
 } from "./auth/index.js";
 import type { Buffer } from "./buffer/buffer.js";
-import { ChannelRegistry } from "./channels/index.js";
+import { ChannelRegistry, type ChannelTokenEvent, ChannelTokens } from "./channels/index.js";
 import { ConfigError, type ReceiverConfig } from "./config/index.js";
 import { createIngestHandler, type IngestEvent } from "./ingest/index.js";
 import {

@@ -4,9 +4,10 @@
  * (request, message, connection, traceparent) and never a token, a secret
  * or a body: only fields picked here reach a log line.
  */
-import type { AdminEvent, ChannelTokenEvent } from "../admin/index.js";
+import type { AdminEvent } from "../admin/index.js";
 import type { AuthThrottleEvent } from "../auth/index.js";
 import type { BufferEvent } from "../buffer/buffer.js";
+import type { ChannelTokenEvent } from "../channels/index.js";
 import type { IngestAcceptedEvent, IngestEvent } from "../ingest/index.js";
 import type { InternalErrorEvent } from "../server/router.js";
 import type { SessionEvent } from "../stream/session.js";
