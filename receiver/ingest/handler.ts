@@ -33,6 +33,7 @@ import {
   UnknownWebhookError,
 } from "./errors.js";
 import type { IngestEvent } from "./events.js";
+import type { IngestExchange } from "./exchange.js";
 import { buildMessage, storedMessage } from "./message.js";
 import { requestIdFor, toIngestRequest } from "./request.js";
 import { buildVerifiers, closeVerifiers, type WebhookVerifiers } from "./verifiers.js";
@@ -154,7 +155,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
    */
   async function refusal(
     failure: VerificationFailure,
-    req: AnyRequest,
+    { req }: IngestExchange,
     scope: string,
   ): Promise<Rejection> {
     if (throttle !== undefined && failure.error.httpStatus === 401 && !failure.challenge) {
@@ -163,15 +164,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     return new Rejection(failure.error, failure);
   }
 
-  async function ingest(
-    req: AnyRequest,
-    res: AnyResponse,
-    webhookId: string,
-    startedAt: number,
-    receivedAt: number,
-    context: { channel: string | undefined },
-    requestId: string,
-  ): Promise<void> {
+  async function ingest(exchange: IngestExchange): Promise<void> {
+    const { req, res, webhookId, requestId } = exchange;
     const method = (req.method ?? "").toUpperCase();
     const isGet = method === "GET";
     if (!isGet && !(INGEST_METHODS as readonly string[]).includes(method)) {
@@ -192,7 +186,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     if (channel === undefined || verifiers === undefined) {
       throw new InternalIngestError(new Error(`webhook '${webhookId}' has no channel state`));
     }
-    context.channel = channel.name;
+    exchange.channel = channel.name;
     const scope = scopes.get(webhookId)!;
     // A webhook without sender authentication has no secret to guess.
     if (throttle !== undefined && verifiers.auth.length > 0) {
@@ -218,7 +212,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       });
     }
     const body = await readBody(req, limit);
-    const request = toIngestRequest(req, body, receivedAt);
+    const request = toIngestRequest(req, body, exchange.receivedAt);
 
     if (verifiers.handshake !== undefined) {
       const { responder, checks } = verifiers.handshake;
@@ -229,7 +223,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       if (answer !== undefined) {
         let checked = runVerifiers(checks, request);
         if (checked instanceof Promise) checked = await checked;
-        if (!checked.ok) throw await refusal(checked.failure, req, scope);
+        if (!checked.ok) throw await refusal(checked.failure, exchange, scope);
         sendAnswer(res, answer.status, answer.headers, answer.body, requestId);
         onEvent?.({
           type: "handshake",
@@ -237,7 +231,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
           webhookId,
           channel: channel.name,
           provider: responder.provider,
-          durationMs: performance.now() - startedAt,
+          durationMs: performance.now() - exchange.startedAt,
         });
         return;
       }
@@ -245,7 +239,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
 
     let auth = runVerifiers(verifiers.auth, request);
     if (auth instanceof Promise) auth = await auth;
-    if (!auth.ok) throw await refusal(auth.failure, req, scope);
+    if (!auth.ok) throw await refusal(auth.failure, exchange, scope);
     if (entry.dataType === "json") {
       checkJsonContentHeaders(
         single(req.headers["content-type"]),
@@ -315,19 +309,12 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       sequence: published.sequence,
       bytes: body.length,
       sourceIp,
-      durationMs: performance.now() - startedAt,
+      durationMs: performance.now() - exchange.startedAt,
     });
   }
 
-  function reject(
-    req: AnyRequest,
-    res: AnyResponse,
-    webhookId: string,
-    thrown: unknown,
-    startedAt: number,
-    channel: string | undefined,
-    requestId: string,
-  ): void {
+  function reject(exchange: IngestExchange, thrown: unknown): void {
+    const { req, res, requestId } = exchange;
     const rejection =
       thrown instanceof Rejection
         ? thrown
@@ -344,38 +331,44 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     onEvent?.({
       type: "rejected",
       requestId,
-      webhookId,
-      channel,
+      webhookId: exchange.webhookId,
+      channel: exchange.channel,
       code: error.code,
       status: error.httpStatus,
       reason: details.reason ?? error.message,
       verifier: details.verifier,
       cause: error.cause ?? (error === thrown ? undefined : thrown),
-      durationMs: performance.now() - startedAt,
+      durationMs: performance.now() - exchange.startedAt,
     });
   }
 
   return {
     async handle(req, res, webhookId) {
-      const startedAt = performance.now();
-      const receivedAt = now();
-      const requestId = requestIdFor(req.headers["x-request-id"]);
-      const context: { channel: string | undefined } = { channel: undefined };
+      // Created once and handed to every step: the one object the handler adds per request.
+      const exchange: IngestExchange = {
+        req,
+        res,
+        webhookId,
+        startedAt: performance.now(),
+        receivedAt: now(),
+        requestId: requestIdFor(req.headers["x-request-id"]),
+        channel: undefined,
+      };
       try {
-        await ingest(req, res, webhookId, startedAt, receivedAt, context, requestId);
+        await ingest(exchange);
       } catch (thrown) {
         if (thrown instanceof RequestAbortedError) {
           if (!res.writableEnded) res.destroy();
           onEvent?.({
             type: "aborted",
-            requestId,
+            requestId: exchange.requestId,
             webhookId,
             reason: thrown.message,
-            durationMs: performance.now() - startedAt,
+            durationMs: performance.now() - exchange.startedAt,
           });
           return;
         }
-        reject(req, res, webhookId, thrown, startedAt, context.channel, requestId);
+        reject(exchange, thrown);
       }
     },
     async close() {
