@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { Buffer, ChannelSettings } from "../../../receiver/buffer/buffer.js";
+import type { Buffer, BufferEvent, ChannelSettings } from "../../../receiver/buffer/buffer.js";
+import { createBufferFromUrl } from "../../../receiver/buffer/index.js";
 import {
   createSqliteBuffer,
   SCHEMA_VERSION,
@@ -224,6 +225,20 @@ describe("sqlite buffer", () => {
     } finally {
       raw.close();
     }
+  });
+
+  it("reports no group commits to a receiver that opened it by URL", async () => {
+    const events: BufferEvent[] = [];
+    const buffer = track(
+      (await createBufferFromUrl(`sqlite:${freshPath()}`, "test", (event) =>
+        events.push(event),
+      )) as SqliteBuffer,
+    );
+    const channel = channelSettings();
+    await buffer.ensureChannel(channel);
+    // Resolves only after the round holding it committed.
+    await buffer.publish(channel.name, testMessage(channel));
+    expect(events).toEqual([]);
   });
 
   it("uses the injected clock for message expiry and leases", async () => {
