@@ -3,13 +3,7 @@
  * ingest, RelayService and the one-port listener. Used by main.ts and by
  * in-process tests.
  */
-import {
-  type AdminEvent,
-  type ChannelTokenEvent,
-  ChannelTokens,
-  createAdminHandler,
-  createWebhookStats,
-} from "./admin/index.js";
+import { type AdminEvent, createAdminHandler, createWebhookStats } from "./admin/index.js";
 import {
   type AuthThrottleEvent,
   type AuthThrottleLimits,
@@ -18,15 +12,9 @@ import {
   parseTrustedProxies,
 } from "./auth/index.js";
 import type { Buffer } from "./buffer/buffer.js";
-import { ChannelRegistry } from "./channels/index.js";
+import { ChannelRegistry, type ChannelTokenEvent, ChannelTokens } from "./channels/index.js";
 import { ConfigError, type ReceiverConfig } from "./config/index.js";
-import {
-  createIngestHandler,
-  type IngestAbortedEvent,
-  type IngestAcceptedEvent,
-  type IngestHandshakeEvent,
-  type IngestRejectedEvent,
-} from "./ingest/index.js";
+import { createIngestHandler, type IngestEvent } from "./ingest/index.js";
 import {
   createMetricsHandler,
   createReceiverMetrics,
@@ -39,13 +27,6 @@ import { createRpcEndpoint, RELAY_SERVICE_PATH } from "./stream/rpc-endpoint.js"
 import type { SessionEvent } from "./stream/session.js";
 import type { StreamContext } from "./stream/stream-context.js";
 import { createWebSocketEndpoint } from "./stream/websocket-endpoint.js";
-
-/** An ingest event (each carries the request id; accepted ones the traceparent). */
-export type ReceiverIngestEvent =
-  | ({ readonly type: "accepted" } & IngestAcceptedEvent)
-  | ({ readonly type: "rejected" } & IngestRejectedEvent)
-  | ({ readonly type: "aborted" } & IngestAbortedEvent)
-  | ({ readonly type: "handshake" } & IngestHandshakeEvent);
 
 /** Options of a receiver. */
 export interface ReceiverOptions {
@@ -65,8 +46,8 @@ export interface ReceiverOptions {
   readonly redisUrl?: string;
   /** Listener limits. */
   readonly limits?: Partial<ListenerLimits>;
-  /** Ingest events (accepted/rejected/aborted) with request id and traceparent. */
-  readonly onIngestEvent?: (event: ReceiverIngestEvent) => void;
+  /** Ingest events (accepted/rejected/aborted/handshake) with request id and traceparent. */
+  readonly onIngestEvent?: (event: IngestEvent) => void;
   /** Stream session events. */
   readonly onSessionEvent?: (event: SessionEvent) => void;
   /** `WEBHOOK_CONNECT_ADMIN_TOKEN`; without it the admin API answers 403. */
@@ -177,6 +158,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   };
   const rpc = createRpcEndpoint(context);
   const polls = rpc.polls;
+  const webhookStats = createWebhookStats(config.webhooks.keys());
+  const onIngest = options.onIngestEvent;
   const ingest = createIngestHandler({
     config,
     // Observed so publish latency is measured.
@@ -186,27 +169,27 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
     throttle,
     trustedProxies: trusted.ranges,
-  });
-  const webhookStats = createWebhookStats(config.webhooks.keys());
-  const onIngest = options.onIngestEvent;
-  ingest.events.on("accepted", (event) => {
-    metrics.ingestAccepted(event);
-    webhookStats.accepted(event.webhookId);
-    onIngest?.({ type: "accepted", ...event });
-  });
-  ingest.events.on("rejected", (event) => {
-    metrics.ingestRejected(event);
-    webhookStats.rejected(event.webhookId, event.status);
-    onIngest?.({ type: "rejected", ...event });
-  });
-  ingest.events.on("aborted", (event) => {
-    metrics.ingestAborted(event);
-    webhookStats.aborted(event.webhookId);
-    onIngest?.({ type: "aborted", ...event });
-  });
-  ingest.events.on("handshake", (event) => {
-    metrics.ingestHandshake(event);
-    onIngest?.({ type: "handshake", ...event });
+    onEvent: (event) => {
+      switch (event.type) {
+        case "accepted":
+          metrics.ingestAccepted(event);
+          webhookStats.accepted(event.webhookId);
+          break;
+        case "rejected":
+          metrics.ingestRejected(event);
+          webhookStats.rejected(event.webhookId, event.status);
+          break;
+        case "aborted":
+          metrics.ingestAborted(event);
+          webhookStats.aborted(event.webhookId);
+          break;
+        case "handshake":
+          metrics.ingestHandshake(event);
+          break;
+      }
+      // The handler's own event object, passed on as is: nothing is copied per webhook.
+      onIngest?.(event);
+    },
   });
   const onAdminEvent = options.onAdminEvent;
   const admin = createAdminHandler({

@@ -5,7 +5,8 @@
  * of the same table (receiver/errors.ts).
  */
 import { type ErrorCode, WebhookConnectError } from "../errors.js";
-import { type AnyServerResponse, sendError } from "../ingest/index.js";
+import type { AnyResponse } from "../server/http-types.js";
+import { sendError } from "../server/send.js";
 
 /** Codes of errors only the admin API answers with. */
 export type AdminErrorCode = Extract<
@@ -39,7 +40,7 @@ export function notFound(message: string): WebhookConnectError {
  * Answers an error as `{"error","message"}` JSON; returns the status sent.
  * Anything that is not a WebhookConnectError becomes a generic 500 (its message never reaches the wire).
  */
-export function sendAdminError(res: AnyServerResponse, error: unknown): number {
+export function sendAdminError(res: AnyResponse, error: unknown): number {
   sendError(res, error, error instanceof AdminRequestError ? { headers: error.headers } : {});
   return error instanceof WebhookConnectError ? error.httpStatus : 500;
 }

@@ -2,7 +2,7 @@
  * Reads the small JSON bodies of admin requests: at most MAX_ADMIN_BODY
  * bytes, an object at the top level, empty meaning `{}`.
  */
-import type { AnyRequest } from "../server/listener.js";
+import type { AnyRequest } from "../server/http-types.js";
 import { AdminRequestError, badRequest } from "./errors.js";
 
 /** Largest admin request body in bytes. */

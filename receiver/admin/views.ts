@@ -4,9 +4,8 @@
  */
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ChannelStats, DeadLetter, GroupStats } from "../buffer/buffer.js";
-import type { AttachedConnection } from "../channels/index.js";
+import type { AttachedConnection, TokenInfo } from "../channels/index.js";
 import type { ChannelConfig } from "../config/index.js";
-import type { TokenInfo } from "./channel-tokens.js";
 import type { WebhookCounters } from "./webhook-stats.js";
 
 /** ms since epoch → ISO 8601, or null. */

@@ -18,7 +18,14 @@ export async function createBufferFromUrl(
   switch (target.kind) {
     case "sqlite":
       return createSqliteBuffer({
-        ...events,
+        // Its group commits are for tests and benchmarks; the owner hears what every backend reports.
+        ...(onEvent === undefined
+          ? {}
+          : {
+              onEvent: (event) => {
+                if (event.type !== "commit") onEvent(event);
+              },
+            }),
         path: target.path,
         ...(target.maxBufferBytes === undefined ? {} : { maxBufferBytes: target.maxBufferBytes }),
         ...(target.minFreeBytes === undefined ? {} : { minFreeBytes: target.minFreeBytes }),

@@ -1,4 +1,12 @@
 export {
+  type ChannelTokenEvent,
+  ChannelTokens,
+  type ChannelTokensOptions,
+  generateChannelToken,
+  type RotationResult,
+  type TokenInfo,
+} from "./channel-tokens.js";
+export {
   type AttachedConnection,
   type ChannelDefinition,
   ChannelRegistry,
@@ -7,4 +15,5 @@ export {
   groupName,
   type TokenCheck,
 } from "./registry.js";
+export { tokenStateKey } from "./token-state.js";
 export { bearerToken, digestsEqual, secretDigest, secretsEqual } from "./tokens.js";

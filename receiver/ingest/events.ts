@@ -1,8 +1,13 @@
-/** Typed events of the ingest handler; main.ts turns them into logs and metrics. */
+/**
+ * Typed events of the ingest handler, one union discriminated by `type`;
+ * the receiver turns them into metrics and main.ts into log lines.
+ */
 import type { ErrorCode } from "../errors.js";
 
 /** A webhook was stored durably and answered 200. */
 export interface IngestAcceptedEvent {
+  /** Discriminant. */
+  readonly type: "accepted";
   /** Request id (a plain incoming `X-Request-Id`, else a new one; echoed in the response). */
   readonly requestId: string;
   /** W3C traceparent stored with the message. */
@@ -25,6 +30,8 @@ export interface IngestAcceptedEvent {
 
 /** A provider handshake was answered by the receiver; nothing was stored. */
 export interface IngestHandshakeEvent {
+  /** Discriminant. */
+  readonly type: "handshake";
   /** Request id (echoed in the response). */
   readonly requestId: string;
   /** Webhook id from the path. */
@@ -39,6 +46,8 @@ export interface IngestHandshakeEvent {
 
 /** A webhook was answered with an error; nothing was stored. */
 export interface IngestRejectedEvent {
+  /** Discriminant. */
+  readonly type: "rejected";
   /** Request id (echoed in the response). */
   readonly requestId: string;
   /** Webhook id from the path (may be invalid, it is what the client sent). */
@@ -61,6 +70,8 @@ export interface IngestRejectedEvent {
 
 /** The client went away before the request was complete; nothing was stored or answered. */
 export interface IngestAbortedEvent {
+  /** Discriminant. */
+  readonly type: "aborted";
   /** Request id. */
   readonly requestId: string;
   /** Webhook id from the path. */
@@ -71,10 +82,9 @@ export interface IngestAbortedEvent {
   readonly durationMs: number;
 }
 
-/** Event name → listener arguments, for `EventEmitter<IngestEventMap>`. */
-export interface IngestEventMap {
-  accepted: [IngestAcceptedEvent];
-  rejected: [IngestRejectedEvent];
-  aborted: [IngestAbortedEvent];
-  handshake: [IngestHandshakeEvent];
-}
+/** Any ingest event: what `IngestHandlerOptions.onEvent` is told, once per request. */
+export type IngestEvent =
+  | IngestAcceptedEvent
+  | IngestRejectedEvent
+  | IngestAbortedEvent
+  | IngestHandshakeEvent;

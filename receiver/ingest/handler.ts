@@ -3,7 +3,6 @@
  * the channel's size limit, runs the webhook's verifiers, checks JSON
  * content, stores the message durably and only then answers 200.
  */
-import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import { encodeIngestedMessage } from "../../wire/index.js";
 import { type AddressRange, type AuthThrottle, clientAddressText } from "../auth/index.js";
@@ -16,7 +15,10 @@ import {
   QueueFullError,
   WebhookConnectError,
 } from "../errors.js";
+import type { AnyRequest, AnyResponse } from "../server/http-types.js";
 import { peerAddressOf } from "../server/listener.js";
+import { sendError } from "../server/send.js";
+import { sendAccepted, sendAnswer, sendCustomAccepted } from "./answers.js";
 import { declaredLength, readBody } from "./body.js";
 import { checkJsonBody, checkJsonContentHeaders } from "./content.js";
 import {
@@ -30,16 +32,10 @@ import {
   RequestAbortedError,
   UnknownWebhookError,
 } from "./errors.js";
-import type { IngestEventMap } from "./events.js";
+import type { IngestEvent } from "./events.js";
+import type { IngestExchange } from "./exchange.js";
 import { buildMessage, storedMessage } from "./message.js";
-import { type AnyServerRequest, requestIdFor, toIngestRequest } from "./request.js";
-import {
-  type AnyServerResponse,
-  sendAccepted,
-  sendAnswer,
-  sendCustomAccepted,
-  sendError,
-} from "./send.js";
+import { requestIdFor, toIngestRequest } from "./request.js";
 import { buildVerifiers, closeVerifiers, type WebhookVerifiers } from "./verifiers.js";
 import { runVerifiers, type VerificationFailure } from "./verify.js";
 
@@ -55,6 +51,11 @@ export interface IngestHandlerOptions {
   readonly redisUrl?: string;
   /** Clock in ms since epoch, replaceable in tests. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Told how each request ended: `accepted`, `rejected`, `aborted` or
+   * `handshake`, once per request. Must not throw.
+   */
+  readonly onEvent?: (event: IngestEvent) => void;
   /** Told about every publish to the buffer (how long it took, what became of it). */
   readonly onPublish?: (observation: PublishObservation) => void;
   /**
@@ -76,9 +77,7 @@ export interface IngestHandler {
    * Answers one request to `/webhook/{webhookId}`; resolves once the answer
    * was written (or the client went away). Never rejects for bad input.
    */
-  handle(req: AnyServerRequest, res: AnyServerResponse, webhookId: string): Promise<void>;
-  /** `accepted`, `rejected` and `aborted` events. Listeners must not throw. */
-  readonly events: EventEmitter<IngestEventMap>;
+  handle(req: AnyRequest, res: AnyResponse, webhookId: string): Promise<void>;
   /** Closes the verifiers (timers, Redis connections). */
   close(): Promise<void>;
 }
@@ -117,7 +116,7 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
-function forwardedFor(req: AnyServerRequest): string | undefined {
+function forwardedFor(req: AnyRequest): string | undefined {
   return single(req.headers["x-forwarded-for"]);
 }
 
@@ -139,14 +138,14 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     now,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
   });
-  const events = new EventEmitter<IngestEventMap>();
+  const onEvent = options.onEvent;
   const throttle = options.throttle;
   const trustedProxies = options.trustedProxies ?? [];
   // Only behind configured proxies is X-Forwarded-For read at all.
   const peerOrForwarded =
     trustedProxies.length === 0
       ? undefined
-      : (req: AnyServerRequest, remoteAddress: string) =>
+      : (req: AnyRequest, remoteAddress: string) =>
           clientAddressText(remoteAddress, forwardedFor(req), trustedProxies);
   const scopes = new Map([...config.webhooks.keys()].map((id) => [id, `webhook:${id}`]));
 
@@ -156,7 +155,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
    */
   async function refusal(
     failure: VerificationFailure,
-    req: AnyServerRequest,
+    { req }: IngestExchange,
     scope: string,
   ): Promise<Rejection> {
     if (throttle !== undefined && failure.error.httpStatus === 401 && !failure.challenge) {
@@ -165,15 +164,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     return new Rejection(failure.error, failure);
   }
 
-  async function ingest(
-    req: AnyServerRequest,
-    res: AnyServerResponse,
-    webhookId: string,
-    startedAt: number,
-    receivedAt: number,
-    context: { channel: string | undefined },
-    requestId: string,
-  ): Promise<void> {
+  async function ingest(exchange: IngestExchange): Promise<void> {
+    const { req, res, webhookId, requestId } = exchange;
     const method = (req.method ?? "").toUpperCase();
     const isGet = method === "GET";
     if (!isGet && !(INGEST_METHODS as readonly string[]).includes(method)) {
@@ -194,7 +186,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
     if (channel === undefined || verifiers === undefined) {
       throw new InternalIngestError(new Error(`webhook '${webhookId}' has no channel state`));
     }
-    context.channel = channel.name;
+    exchange.channel = channel.name;
     const scope = scopes.get(webhookId)!;
     // A webhook without sender authentication has no secret to guess.
     if (throttle !== undefined && verifiers.auth.length > 0) {
@@ -220,7 +212,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       });
     }
     const body = await readBody(req, limit);
-    const request = toIngestRequest(req, body, receivedAt);
+    const request = toIngestRequest(req, body, exchange.receivedAt);
 
     if (verifiers.handshake !== undefined) {
       const { responder, checks } = verifiers.handshake;
@@ -231,14 +223,15 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       if (answer !== undefined) {
         let checked = runVerifiers(checks, request);
         if (checked instanceof Promise) checked = await checked;
-        if (!checked.ok) throw await refusal(checked.failure, req, scope);
+        if (!checked.ok) throw await refusal(checked.failure, exchange, scope);
         sendAnswer(res, answer.status, answer.headers, answer.body, requestId);
-        events.emit("handshake", {
+        onEvent?.({
+          type: "handshake",
           requestId,
           webhookId,
           channel: channel.name,
           provider: responder.provider,
-          durationMs: performance.now() - startedAt,
+          durationMs: performance.now() - exchange.startedAt,
         });
         return;
       }
@@ -246,7 +239,7 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
 
     let auth = runVerifiers(verifiers.auth, request);
     if (auth instanceof Promise) auth = await auth;
-    if (!auth.ok) throw await refusal(auth.failure, req, scope);
+    if (!auth.ok) throw await refusal(auth.failure, exchange, scope);
     if (entry.dataType === "json") {
       checkJsonContentHeaders(
         single(req.headers["content-type"]),
@@ -306,7 +299,8 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
         requestId,
       );
     }
-    events.emit("accepted", {
+    onEvent?.({
+      type: "accepted",
       requestId,
       traceparent: stored.traceparent,
       webhookId,
@@ -315,19 +309,12 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       sequence: published.sequence,
       bytes: body.length,
       sourceIp,
-      durationMs: performance.now() - startedAt,
+      durationMs: performance.now() - exchange.startedAt,
     });
   }
 
-  function reject(
-    req: AnyServerRequest,
-    res: AnyServerResponse,
-    webhookId: string,
-    thrown: unknown,
-    startedAt: number,
-    channel: string | undefined,
-    requestId: string,
-  ): void {
+  function reject(exchange: IngestExchange, thrown: unknown): void {
+    const { req, res, requestId } = exchange;
     const rejection =
       thrown instanceof Rejection
         ? thrown
@@ -341,40 +328,47 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       headers: { ...details.headers, "X-Request-Id": requestId },
       closeConnection,
     });
-    events.emit("rejected", {
+    onEvent?.({
+      type: "rejected",
       requestId,
-      webhookId,
-      channel,
+      webhookId: exchange.webhookId,
+      channel: exchange.channel,
       code: error.code,
       status: error.httpStatus,
       reason: details.reason ?? error.message,
       verifier: details.verifier,
       cause: error.cause ?? (error === thrown ? undefined : thrown),
-      durationMs: performance.now() - startedAt,
+      durationMs: performance.now() - exchange.startedAt,
     });
   }
 
   return {
-    events,
     async handle(req, res, webhookId) {
-      const startedAt = performance.now();
-      const receivedAt = now();
-      const requestId = requestIdFor(req.headers["x-request-id"]);
-      const context: { channel: string | undefined } = { channel: undefined };
+      // Created once and handed to every step: the one object the handler adds per request.
+      const exchange: IngestExchange = {
+        req,
+        res,
+        webhookId,
+        startedAt: performance.now(),
+        receivedAt: now(),
+        requestId: requestIdFor(req.headers["x-request-id"]),
+        channel: undefined,
+      };
       try {
-        await ingest(req, res, webhookId, startedAt, receivedAt, context, requestId);
+        await ingest(exchange);
       } catch (thrown) {
         if (thrown instanceof RequestAbortedError) {
           if (!res.writableEnded) res.destroy();
-          events.emit("aborted", {
-            requestId,
+          onEvent?.({
+            type: "aborted",
+            requestId: exchange.requestId,
             webhookId,
             reason: thrown.message,
-            durationMs: performance.now() - startedAt,
+            durationMs: performance.now() - exchange.startedAt,
           });
           return;
         }
-        reject(req, res, webhookId, thrown, startedAt, context.channel, requestId);
+        reject(exchange, thrown);
       }
     },
     async close() {

@@ -1,6 +1,6 @@
 /**
- * The ingest endpoint `/webhook/{id}` and the JSON error responses other
- * receiver rooms reuse.
+ * The ingest endpoint `/webhook/{id}`, its errors and events, and the JSON
+ * scanning and request reading other receiver rooms reuse.
  */
 
 export { byteOrderMarkLength } from "./content.js";
@@ -24,7 +24,7 @@ export {
 export type {
   IngestAbortedEvent,
   IngestAcceptedEvent,
-  IngestEventMap,
+  IngestEvent,
   IngestHandshakeEvent,
   IngestRejectedEvent,
 } from "./events.js";
@@ -35,12 +35,5 @@ export {
   type PublishObservation,
 } from "./handler.js";
 export { JsonScan, type JsonScanResult, MAX_JSON_DEPTH, scanJson } from "./json-scan.js";
-export { type AnyServerRequest, remoteAddressOf } from "./request.js";
-export {
-  type AnyServerResponse,
-  type SendOptions,
-  sendError,
-  sendJson,
-  sendJsonText,
-} from "./send.js";
+export { remoteAddressOf } from "./request.js";
 export { isValidTraceparent, newTraceparent } from "./traceparent.js";

@@ -3,14 +3,10 @@ import { randomUUID } from "node:crypto";
  * What the ingest handler reads off a request of node:http or of
  * node:http2's compatibility API, without altering anything.
  */
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
 import type { TLSSocket } from "node:tls";
 import type { IngestRequest } from "../auth/verifier.js";
+import type { AnyRequest } from "../server/http-types.js";
 import { peerAddressOf } from "../server/listener.js";
-
-/** A request of node:http or of node:http2's compatibility API. */
-export type AnyServerRequest = IncomingMessage | Http2ServerRequest;
 
 /** Path and raw query (without `?`) of the request target. */
 export function splitTarget(url: string | undefined): { path: string; query: string } {
@@ -42,12 +38,12 @@ export function unwrapMappedIPv4(address: string): string {
 }
 
 /** The TCP peer's address, IPv4-mapped IPv6 unwrapped; empty when the socket is gone. */
-export function remoteAddressOf(request: AnyServerRequest): string {
+export function remoteAddressOf(request: AnyRequest): string {
   return unwrapMappedIPv4(peerAddressOf(request));
 }
 
 /** Scheme and authority the request was addressed to, e.g. `https://relay.example.com`. */
-export function originOf(request: AnyServerRequest): string {
+export function originOf(request: AnyRequest): string {
   if ("authority" in request) return `${request.scheme}://${request.authority}`;
   const encrypted = (request.socket as TLSSocket | undefined)?.encrypted === true;
   return `${encrypted ? "https" : "http"}://${request.headers.host ?? ""}`;
@@ -55,7 +51,7 @@ export function originOf(request: AnyServerRequest): string {
 
 /** The verifier view of a request whose body was read. */
 export function toIngestRequest(
-  request: AnyServerRequest,
+  request: AnyRequest,
   body: Buffer,
   receivedAt: number,
 ): IngestRequest {

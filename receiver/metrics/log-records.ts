@@ -4,10 +4,11 @@
  * (request, message, connection, traceparent) and never a token, a secret
  * or a body: only fields picked here reach a log line.
  */
-import type { AdminEvent, ChannelTokenEvent } from "../admin/index.js";
-import type { ReceiverIngestEvent } from "../app.js";
+import type { AdminEvent } from "../admin/index.js";
 import type { AuthThrottleEvent } from "../auth/index.js";
 import type { BufferEvent } from "../buffer/buffer.js";
+import type { ChannelTokenEvent } from "../channels/index.js";
+import type { IngestAcceptedEvent, IngestEvent } from "../ingest/index.js";
 import type { InternalErrorEvent } from "../server/router.js";
 import type { SessionEvent } from "../stream/session.js";
 
@@ -57,16 +58,12 @@ function rejectionLevel(status: number, code: string): LogRecord["level"] {
  * receiver's time per request. Strings are JSON-quoted, so any value is
  * safe in it.
  */
-export function acceptedLogLine(
-  event: Extract<ReceiverIngestEvent, { type: "accepted" }>,
-  time: number,
-  service: string,
-): string {
+export function acceptedLogLine(event: IngestAcceptedEvent, time: number, service: string): string {
   return `{"level":30,"time":${time},"service":${JSON.stringify(service)},"request_id":${JSON.stringify(event.requestId)},"webhook_id":${JSON.stringify(event.webhookId)},"duration_ms":${round(event.durationMs)},"channel":${JSON.stringify(event.channel)},"message_id":${JSON.stringify(event.messageId)},"traceparent":${JSON.stringify(event.traceparent)},"sequence":"${event.sequence}","bytes":${event.bytes},"source_ip":${JSON.stringify(event.sourceIp)},"msg":"webhook accepted"}\n`;
 }
 
 /** Log record of an ingest event. */
-export function ingestLogRecord(event: ReceiverIngestEvent): LogRecord {
+export function ingestLogRecord(event: IngestEvent): LogRecord {
   const base = {
     request_id: event.requestId,
     webhook_id: event.webhookId,

@@ -6,22 +6,18 @@
  * requests (WebSocket) reach the upgrade handler.
  */
 import { readFileSync } from "node:fs";
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import http2, { type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import http, { type IncomingMessage } from "node:http";
+import http2, { type Http2ServerRequest } from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
+import type { AnyRequest, AnyResponse } from "./http-types.js";
 import {
   answerAndClose,
   armRequestDeadline,
   closeIdleSessions,
   headerListSize,
 } from "./http2-limits.js";
-
-/** A request of either HTTP version. */
-export type AnyRequest = IncomingMessage | Http2ServerRequest;
-/** A response of either HTTP version. */
-export type AnyResponse = ServerResponse | Http2ServerResponse;
 
 /** Limits against slow or hostile clients (both HTTP versions unless noted). */
 export interface ListenerLimits {

@@ -3,8 +3,8 @@
  * RelayService RPCs and the browser-friendly stream endpoints.
  */
 import { WebhookConnectError } from "../errors.js";
-import { sendError, sendJson } from "../ingest/index.js";
-import type { AnyRequest, AnyResponse } from "./listener.js";
+import type { AnyRequest, AnyResponse } from "./http-types.js";
+import { sendError, sendJson } from "./send.js";
 
 /** Most request headers accepted (more → 431). */
 export const MAX_HEADER_COUNT = 100;

@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import { WebhookConnectError } from "../errors.js";
-import { sendJsonText } from "../ingest/index.js";
-import type { AnyRequest, AnyResponse } from "../server/listener.js";
+import type { AnyRequest, AnyResponse } from "../server/http-types.js";
+import { sendJsonText } from "../server/send.js";
 import {
   authorizationOf,
   type ConnectEndpointOptions,

@@ -9,9 +9,9 @@ import type { Buffer } from "../buffer/buffer.js";
 import type { ChannelRegistry, TokenCheck } from "../channels/index.js";
 import { bearerToken } from "../channels/index.js";
 import { AuthThrottledError, WebhookConnectError } from "../errors.js";
-import { sendError } from "../ingest/index.js";
-import type { AnyResponse } from "../server/listener.js";
+import type { AnyResponse } from "../server/http-types.js";
 import type { InternalErrorEvent } from "../server/router.js";
+import { sendError } from "../server/send.js";
 import type { SessionEvent } from "./session.js";
 
 /** Shared state of the stream transports. */

@@ -1,9 +1,9 @@
 /** The embedded SQLite buffer backend (the default, `sqlite:PATH`). */
 export {
-  type CommitInfo,
   createSqliteBuffer,
   type SqliteBuffer,
-  type SqliteBufferEvents,
+  type SqliteBufferEvent,
   type SqliteBufferOptions,
+  type SqliteCommitEvent,
 } from "./sqlite-buffer.js";
 export { SCHEMA_VERSION } from "./worker/schema.js";

@@ -7,11 +7,11 @@
  * round committed. Waiting fetches sleep until something changes in their
  * channel or their next retry or lease deadline, never polling.
  */
-import { EventEmitter } from "node:events";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
 import { BufferUnavailableError, QueueFullError } from "../../errors.js";
 import type {
   Buffer,
+  BufferEvent,
   BufferFeatures,
   BufferOptions,
   ChannelSettings,
@@ -55,10 +55,14 @@ export interface SqliteBufferOptions extends BufferOptions {
   readonly maxBufferBytes?: number;
   /** Free disk space kept for leases, acks and dead letters; new messages are refused below it. @default 67108864 */
   readonly minFreeBytes?: number;
+  /** Told what every backend reports, and of each group commit (libraries do not log; the owner may). */
+  readonly onEvent?: (event: SqliteBufferEvent) => void;
 }
 
-/** What one group commit (round) contained. */
-export interface CommitInfo {
+/** A group commit (round) finished: what it contained. */
+export interface SqliteCommitEvent {
+  /** Discriminant. */
+  readonly type: "commit";
   /** Messages appended. */
   readonly publishes: number;
   /** Other writes (group states, counters, dead letters, retention). */
@@ -71,20 +75,17 @@ export interface CommitInfo {
   readonly synchronous: "FULL" | "NORMAL";
 }
 
-/** Events of the SQLite buffer (libraries do not log; the owner may). */
-export type SqliteBufferEvents = {
-  /** A group commit finished. */
-  commit: [info: CommitInfo];
-  /** The background sweep failed; the next sweep or fetch retries it. */
-  sweepFailed: [error: BufferUnavailableError];
-};
+/**
+ * Events of the SQLite buffer: those every backend reports (a failed
+ * background sweep is a `backgroundError`; the next sweep or fetch retries
+ * it) and its group commits.
+ */
+export type SqliteBufferEvent = BufferEvent | SqliteCommitEvent;
 
-/** The SQLite buffer, with its events. */
+/** The SQLite buffer. */
 export interface SqliteBuffer extends Buffer {
   /** Database path as given. */
   readonly path: string;
-  /** `commit` after every group commit, `sweepFailed` when a background sweep failed. */
-  readonly events: EventEmitter<SqliteBufferEvents>;
 }
 
 const FEATURES: BufferFeatures = Object.freeze({
@@ -109,7 +110,7 @@ function stateOfNewGroup(cursor: number): Uint8Array {
  * channel does not have yet creates it, as `ensureGroup` would.
  */
 export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
-  const events = new EventEmitter<SqliteBufferEvents>();
+  const onEvent = options.onEvent;
   const notifier = createNotifier();
   const now = options.now ?? Date.now;
   const channels = new Map<string, LogChannel>();
@@ -128,7 +129,8 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
       beforeSend: () => contribute(ctx),
       onRound: (info: RoundInfo) => {
         guard.fileFree(info.freeBytes);
-        events.emit("commit", {
+        onEvent?.({
+          type: "commit",
           publishes: info.appended,
           writes: info.writes,
           reads: info.reads,
@@ -178,8 +180,7 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     for (const channel of channels.values()) {
       settleChannel(ctx, channel).catch((error: unknown) => {
         if (closed || !(error instanceof BufferUnavailableError)) return;
-        events.emit("sweepFailed", error);
-        options.onEvent?.({ type: "backgroundError", task: "expiry sweep", error });
+        onEvent?.({ type: "backgroundError", task: "expiry sweep", error });
       });
     }
   }, options.sweepIntervalMs ?? 1000);
@@ -359,7 +360,6 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
     kind: "sqlite",
     features: FEATURES,
     path: options.path,
-    events,
     async ensureChannel(settings) {
       assertOpen();
       const existing = channels.get(settings.name);

@@ -4,12 +4,14 @@ import { join } from "node:path";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { Buffer, ChannelSettings } from "../../../receiver/buffer/buffer.js";
+import type { Buffer, BufferEvent, ChannelSettings } from "../../../receiver/buffer/buffer.js";
+import { createBufferFromUrl } from "../../../receiver/buffer/index.js";
 import {
-  type CommitInfo,
   createSqliteBuffer,
   SCHEMA_VERSION,
   type SqliteBuffer,
+  type SqliteBufferEvent,
+  type SqliteCommitEvent,
 } from "../../../receiver/buffer/sqlite/index.js";
 import { BufferUnavailableError } from "../../../receiver/errors.js";
 import { describeBufferConformance } from "../../conformance/buffer.conformance.js";
@@ -26,6 +28,22 @@ const freshPath = (): string => join(root, `run-${++files}`, "nested", "buffer.d
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
+
+/**
+ * The buffer's `onEvent`, handing its commits to the listener a test sets
+ * once its set-up is done: commits of the set-up are not counted.
+ */
+function commitTap() {
+  let listener: ((commit: SqliteCommitEvent) => void) | undefined;
+  return {
+    onEvent: (event: SqliteBufferEvent) => {
+      if (event.type === "commit") listener?.(event);
+    },
+    listen: (next: (commit: SqliteCommitEvent) => void) => {
+      listener = next;
+    },
+  };
+}
 
 describeBufferConformance({
   name: "sqlite",
@@ -50,12 +68,15 @@ describe("sqlite buffer", () => {
 
   it("commits a burst of publishes in a few rounds, resolving each only after its round", async () => {
     // No background sweep may join the rounds counted here.
-    const buffer = track(createSqliteBuffer({ path: freshPath(), sweepIntervalMs: 60_000 }));
+    const tap = commitTap();
+    const buffer = track(
+      createSqliteBuffer({ path: freshPath(), sweepIntervalMs: 60_000, onEvent: tap.onEvent }),
+    );
     const channel = channelSettings();
     await buffer.ensureChannel(channel);
-    const commits: CommitInfo[] = [];
+    const commits: SqliteCommitEvent[] = [];
     let committed = 0;
-    buffer.events.on("commit", (info) => {
+    tap.listen((info) => {
       commits.push(info);
       committed += info.publishes;
     });
@@ -81,11 +102,14 @@ describe("sqlite buffer", () => {
   });
 
   it("fsyncs commits that hold a publish and commits leases and acks without fsync", async () => {
-    const buffer = track(createSqliteBuffer({ path: freshPath(), sweepIntervalMs: 60_000 }));
+    const tap = commitTap();
+    const buffer = track(
+      createSqliteBuffer({ path: freshPath(), sweepIntervalMs: 60_000, onEvent: tap.onEvent }),
+    );
     const channel = channelSettings();
     await buffer.ensureChannel(channel);
-    const commits: CommitInfo[] = [];
-    buffer.events.on("commit", (info) => commits.push(info));
+    const commits: SqliteCommitEvent[] = [];
+    tap.listen((info) => commits.push(info));
     const message = testMessage(channel);
     await buffer.publish(channel.name, message);
     const [delivery] = await buffer.fetch({
@@ -110,11 +134,14 @@ describe("sqlite buffer", () => {
   });
 
   it("rejects only the publishes over the limit within one group commit", async () => {
-    const buffer = track(createSqliteBuffer({ path: ":memory:", sweepIntervalMs: 60_000 }));
+    const tap = commitTap();
+    const buffer = track(
+      createSqliteBuffer({ path: ":memory:", sweepIntervalMs: 60_000, onEvent: tap.onEvent }),
+    );
     const channel = channelSettings({ maxQueueSize: 2 });
     await buffer.ensureChannel(channel);
-    const commits: CommitInfo[] = [];
-    buffer.events.on("commit", (info) => commits.push(info));
+    const commits: SqliteCommitEvent[] = [];
+    tap.listen((info) => commits.push(info));
     const outcomes = await Promise.allSettled(
       Array.from({ length: 3 }, () => buffer.publish(channel.name, testMessage(channel))),
     );
@@ -127,7 +154,10 @@ describe("sqlite buffer", () => {
   });
 
   it("does not poll while a fetch waits for a retry or a lease", async () => {
-    const buffer = track(createSqliteBuffer({ path: ":memory:", sweepIntervalMs: 60_000 }));
+    const tap = commitTap();
+    const buffer = track(
+      createSqliteBuffer({ path: ":memory:", sweepIntervalMs: 60_000, onEvent: tap.onEvent }),
+    );
     const channel = channelSettings({ ordered: true });
     await buffer.ensureChannel(channel);
     const message = testMessage(channel);
@@ -137,7 +167,7 @@ describe("sqlite buffer", () => {
     await buffer.nack(channel.name, "default", message.messageId, { retry: true, reason: "503" });
 
     let commits = 0;
-    buffer.events.on("commit", () => commits++);
+    tap.listen(() => commits++);
     expect(await buffer.fetch(fetchRequest(channel, { consumerId: "b", waitMs: 600 }))).toEqual([]);
     expect(commits).toBeLessThanOrEqual(2);
   });
@@ -168,7 +198,10 @@ describe("sqlite buffer", () => {
   it("sweeps expired messages in the background and counts them durably", async () => {
     let now = Date.now();
     const path = freshPath();
-    const buffer = track(createSqliteBuffer({ path, now: () => now, sweepIntervalMs: 20 }));
+    const tap = commitTap();
+    const buffer = track(
+      createSqliteBuffer({ path, now: () => now, sweepIntervalMs: 20, onEvent: tap.onEvent }),
+    );
     const channel = channelSettings({ ttlSeconds: 1 });
     await buffer.ensureChannel(channel);
     await buffer.publish(channel.name, testMessage(channel));
@@ -176,7 +209,7 @@ describe("sqlite buffer", () => {
     // Two commits: the sweep that ran at the advanced clock has certainly committed.
     await new Promise<void>((resolve) => {
       let seen = 0;
-      buffer.events.on("commit", () => {
+      tap.listen(() => {
         if (++seen === 2) resolve();
       });
     });
@@ -192,6 +225,20 @@ describe("sqlite buffer", () => {
     } finally {
       raw.close();
     }
+  });
+
+  it("reports no group commits to a receiver that opened it by URL", async () => {
+    const events: BufferEvent[] = [];
+    const buffer = track(
+      (await createBufferFromUrl(`sqlite:${freshPath()}`, "test", (event) =>
+        events.push(event),
+      )) as SqliteBuffer,
+    );
+    const channel = channelSettings();
+    await buffer.ensureChannel(channel);
+    // Resolves only after the round holding it committed.
+    await buffer.publish(channel.name, testMessage(channel));
+    expect(events).toEqual([]);
   });
 
   it("uses the injected clock for message expiry and leases", async () => {

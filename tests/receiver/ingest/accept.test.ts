@@ -3,7 +3,6 @@ import { connect } from "node:net";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
-import type { IngestAcceptedEvent } from "../../../receiver/ingest/index.js";
 import { deferred, sqliteBufferFor, storedMessages, withPublish } from "./buffers.js";
 import {
   configOf,
@@ -35,7 +34,7 @@ async function start(document: Record<string, unknown> = { hook: relayEntry() })
 describe("ingest: accepted webhooks", () => {
   it("answers 200 with the message id and channel once stored", async () => {
     const { server, buffer } = await start();
-    const accepted = once(server.handler.events, "accepted") as Promise<[IngestAcceptedEvent]>;
+    const accepted = server.nextEvent("accepted");
     const body = '{"type":"payment_intent.succeeded"}';
     const response = await rawRequest(server.port, postHead("/webhook/hook", body), body);
 
@@ -45,7 +44,7 @@ describe("ingest: accepted webhooks", () => {
     expect(response.headers["x-webhook-message-id"]).toBe(json["message_id"]);
     const [stored] = await storedMessages(buffer);
     expect(stored?.messageId).toBe(json["message_id"]);
-    const [event] = await accepted;
+    const event = await accepted;
     expect(event).toMatchObject({
       webhookId: "hook",
       channel: "ch",

@@ -1,5 +1,4 @@
 import { createHmac } from "node:crypto";
-import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { createVerifiers, parseTrustedProxies } from "../../../receiver/auth/index.js";
 import type { CreateVerifiers, Verifier, VerifyResult } from "../../../receiver/auth/verifier.js";
@@ -48,9 +47,7 @@ async function start(factory: CreateVerifiers, document?: Record<string, unknown
 }
 
 function nextRejection(current: IngestServer): Promise<IngestRejectedEvent> {
-  return (once(current.handler.events, "rejected") as Promise<[IngestRejectedEvent]>).then(
-    ([event]) => event,
-  );
+  return current.nextEvent("rejected");
 }
 
 function fixedVerifier(method: string, afterAuth: boolean, result: VerifyResult, calls: string[]) {

@@ -11,12 +11,18 @@ import type { AddressRange } from "../../../receiver/auth/index.js";
 import type { CreateVerifiers } from "../../../receiver/auth/verifier.js";
 import type { Buffer as MessageBuffer } from "../../../receiver/buffer/buffer.js";
 import { parseReceiverConfig, type ReceiverConfig } from "../../../receiver/config/index.js";
-import { createIngestHandler, type IngestHandler } from "../../../receiver/ingest/index.js";
+import {
+  createIngestHandler,
+  type IngestEvent,
+  type IngestHandler,
+} from "../../../receiver/ingest/index.js";
 
 /** A running ingest server. */
 export interface IngestServer {
   readonly port: number;
   readonly handler: IngestHandler;
+  /** The next event of `type` the handler reports after this call. */
+  nextEvent<T extends IngestEvent["type"]>(type: T): Promise<Extract<IngestEvent, { type: T }>>;
   /** Server-side sockets, in accept order. */
   readonly sockets: Socket[];
   close(): Promise<void>;
@@ -48,10 +54,18 @@ export async function startIngestServer(options: {
   createVerifiers?: CreateVerifiers;
   trustedProxies?: readonly AddressRange[];
 }): Promise<IngestServer> {
+  // Resolved by the next event of their type, like `events.once` on an emitter.
+  const waiters: { type: IngestEvent["type"]; resolve: (event: IngestEvent) => void }[] = [];
   const handler = createIngestHandler({
     config: options.config,
     buffer: options.buffer,
     createVerifiers: options.createVerifiers ?? noVerifiers,
+    onEvent: (event) => {
+      for (const waiter of waiters.splice(0)) {
+        if (waiter.type === event.type) waiter.resolve(event);
+        else waiters.push(waiter);
+      }
+    },
     ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
   });
   const sockets: Socket[] = [];
@@ -71,6 +85,11 @@ export async function startIngestServer(options: {
   return {
     port: address.port,
     handler,
+    nextEvent<T extends IngestEvent["type"]>(type: T) {
+      return new Promise<Extract<IngestEvent, { type: T }>>((resolve) => {
+        waiters.push({ type, resolve: resolve as (event: IngestEvent) => void });
+      });
+    },
     sockets,
     async close() {
       server.closeAllConnections();

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
 import { BufferUnavailableError, QueueFullError } from "../../../receiver/errors.js";
@@ -37,9 +36,7 @@ async function start(document: Record<string, unknown> = DOCUMENT) {
 }
 
 function nextRejection(current: IngestServer): Promise<IngestRejectedEvent> {
-  return (once(current.handler.events, "rejected") as Promise<[IngestRejectedEvent]>).then(
-    ([event]) => event,
-  );
+  return current.nextEvent("rejected");
 }
 
 describe("ingest: routing errors", () => {

@@ -2,7 +2,6 @@ import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
-import type { IngestRejectedEvent } from "../../../receiver/ingest/index.js";
 import { sqliteBufferFor, storedMessages } from "./buffers.js";
 import {
   configOf,
@@ -50,7 +49,7 @@ function responseOn(socket: Socket): Promise<RawResponse> {
 describe("ingest: body size limit", () => {
   it("answers 413 from Content-Length alone, without waiting for the body", async () => {
     const { server, buffer } = await start();
-    const rejected = once(server.handler.events, "rejected") as Promise<[IngestRejectedEvent]>;
+    const rejected = server.nextEvent("rejected");
     const socket = connect({ port: server.port, host: "127.0.0.1" });
     socket.on("error", () => undefined);
     const response = responseOn(socket);
@@ -65,7 +64,7 @@ describe("ingest: body size limit", () => {
       error: "payload_too_large",
       message: `request body exceeds the limit of ${LIMIT} bytes`,
     });
-    const [event] = await rejected;
+    const event = await rejected;
     expect(event.reason).toContain(`Content-Length ${LIMIT + 1}`);
     await once(socket, "close");
     expect(await storedMessages(buffer)).toHaveLength(0);

@@ -2,8 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { WebhookMessageSchema } from "../../../gen/webhookconnect/v1/message_pb.js";
-import type { ReceiverIngestEvent } from "../../../receiver/app.js";
 import type { ConnectionInfo } from "../../../receiver/channels/index.js";
+import type { IngestEvent } from "../../../receiver/ingest/index.js";
 import {
   acceptedLogLine,
   bufferLogRecord,
@@ -61,7 +61,7 @@ describe("session log levels", () => {
 });
 
 describe("plain (unredacted) log records", () => {
-  const accepted: ReceiverIngestEvent = {
+  const accepted: IngestEvent = {
     type: "accepted",
     requestId: "req",
     traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",

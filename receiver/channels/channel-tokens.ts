@@ -19,7 +19,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Buffer } from "../buffer/buffer.js";
-import type { ChannelRegistry, TokenCheck } from "../channels/index.js";
+import type { ChannelRegistry, TokenCheck } from "./registry.js";
 import {
   decodeTokenState,
   encodeTokenState,

@@ -4,15 +4,15 @@
  * a changed configured token.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Buffer } from "../../../receiver/buffer/buffer.js";
+import { createSqliteBuffer, type SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
 import {
+  ChannelRegistry,
   type ChannelTokenEvent,
   ChannelTokens,
   tokenStateKey,
-} from "../../../receiver/admin/index.js";
-import type { Buffer } from "../../../receiver/buffer/buffer.js";
-import { createSqliteBuffer, type SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
-import { ChannelRegistry } from "../../../receiver/channels/index.js";
-import { channelDocument, configOf, freshSqlite, removeDir } from "./fixture.js";
+} from "../../../receiver/channels/index.js";
+import { channelDocument, configOf, freshSqlite, removeDir } from "../admin/fixture.js";
 
 const CHANNEL = "payments";
 const CONFIGURED = "tok-configured";
