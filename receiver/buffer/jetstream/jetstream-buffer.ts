@@ -17,7 +17,6 @@ import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.j
 import { BufferUnavailableError } from "../../errors.js";
 import {
   type Buffer,
-  type BufferFeatures,
   type BufferOptions,
   type ChannelSettings,
   DEFAULT_GROUP,
@@ -25,6 +24,7 @@ import {
   type NackOptions,
   type SettleOutcome,
 } from "../buffer.js";
+import { createGuard, SHARED_SERVER_FEATURES } from "../server-backend.js";
 import { watchMaxDeliveries } from "./advisories.js";
 import { apiRequest, unavailable } from "./api.js";
 import { encodeMessage } from "./codec.js";
@@ -70,11 +70,6 @@ export interface JetStreamBufferOptions extends BufferOptions {
   /** Interval of the background expiry sweep and lease pruning. @default 5000 */
   readonly sweepIntervalMs?: number;
 }
-
-const FEATURES: BufferFeatures = Object.freeze({
-  sharedAcrossProcesses: true,
-  durableAcrossRestart: true,
-});
 
 /** Lease entries are kept this long past their due time for late acks. */
 const LEASE_GRACE_MS = 60_000;
@@ -149,16 +144,12 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
   }, options.sweepIntervalMs ?? 5_000);
   sweep.unref();
 
-  /** Runs `body`, mapping foreign failures to BufferUnavailableError. */
-  async function guard<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (closed) throw new BufferUnavailableError("JetStream buffer is closed");
-    conn.assertConnected();
-    try {
-      return await body();
-    } catch (error) {
-      throw unavailable(what, error);
-    }
-  }
+  const guard = createGuard({
+    closedMessage: "JetStream buffer is closed",
+    isClosed: () => closed,
+    assertReachable: () => conn.assertConnected(),
+    failed: unavailable,
+  });
 
   async function settle(
     channel: string,
@@ -184,7 +175,7 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
 
   const buffer: Buffer = {
     kind: "jetstream",
-    features: FEATURES,
+    features: SHARED_SERVER_FEATURES,
     maxBodyBytes() {
       // The stored payload is the protobuf envelope: body plus headers and
       // metadata. Keep room for headers up to the listener's header limit.

@@ -15,10 +15,9 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
 import { encodeWebhookMessage } from "../../../wire/index.js";
-import { BufferUnavailableError, WebhookConnectError } from "../../errors.js";
+import { BufferUnavailableError } from "../../errors.js";
 import {
   type Buffer,
-  type BufferFeatures,
   type BufferOptions,
   type ChannelSettings,
   DEFAULT_GROUP,
@@ -26,6 +25,7 @@ import {
   type NackOptions,
   type SettleOutcome,
 } from "../buffer.js";
+import { createGuard, SHARED_SERVER_FEATURES } from "../server-backend.js";
 import { openConnection, redactUrl, type TrackedConnection } from "./connection.js";
 import {
   type ChannelState,
@@ -74,11 +74,6 @@ export interface RabbitMqBufferOptions extends BufferOptions {
   /** Receives events nobody awaits (connection changes, background failures). */
   readonly onEvent?: (event: RabbitMqBufferEvent) => void;
 }
-
-const FEATURES: BufferFeatures = Object.freeze({
-  sharedAcrossProcesses: true,
-  durableAcrossRestart: true,
-});
 
 /** Every how many sweeps the channel's groups are re-read from its record. */
 const GROUP_RELOAD_SWEEPS = 10;
@@ -197,17 +192,13 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   }, options.sweepIntervalMs ?? 2_000);
   sweep.unref();
 
-  /** Runs `body`, mapping foreign failures to BufferUnavailableError. */
-  async function guard<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (closed) throw new BufferUnavailableError("RabbitMQ buffer is closed");
-    conn.model();
-    try {
-      return await body();
-    } catch (error) {
-      if (error instanceof WebhookConnectError) throw error;
-      throw new BufferUnavailableError(`RabbitMQ failed while ${what}`, error);
-    }
-  }
+  const guard = createGuard({
+    closedMessage: "RabbitMQ buffer is closed",
+    isClosed: () => closed,
+    // Throws while the consuming connection is down.
+    assertReachable: () => conn.model(),
+    failed: (what, error) => new BufferUnavailableError(`RabbitMQ failed while ${what}`, error),
+  });
 
   async function declareGroupQueue(settings: ChannelSettings, group: string): Promise<void> {
     const name = settings.name;
@@ -256,7 +247,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
 
   const buffer: Buffer = {
     kind: "rabbitmq",
-    features: FEATURES,
+    features: SHARED_SERVER_FEATURES,
 
     ensureChannel: (settings: ChannelSettings) =>
       guard("creating the channel", async () => {
