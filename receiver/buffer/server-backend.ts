@@ -5,7 +5,7 @@
  * server's client into BufferUnavailableError.
  */
 import { BufferUnavailableError, UnknownChannelError, WebhookConnectError } from "../errors.js";
-import type { BufferFeatures } from "./buffer.js";
+import type { Buffer, BufferFeatures, NackOptions, SettleOutcome } from "./buffer.js";
 
 /** Features of a backend whose server several receivers share and which keeps data on disk. */
 export const SHARED_SERVER_FEATURES: BufferFeatures = Object.freeze({
@@ -53,5 +53,23 @@ export function createGuard(backend: GuardedBackend): Guard {
       if (error instanceof WebhookConnectError) throw error;
       throw backend.failed(what, error);
     }
+  };
+}
+
+/** Settles one lease: an ack when `nack` is undefined, else a nack with its options. */
+export type Settle = (
+  channel: string,
+  group: string,
+  messageId: string,
+  nack: NackOptions | undefined,
+) => Promise<SettleOutcome>;
+
+/** The `ack` and `nack` of a backend that settles both with one function, each in the guard. */
+export function ackAndNack(guard: Guard, settle: Settle): Pick<Buffer, "ack" | "nack"> {
+  return {
+    ack: (channel, group, messageId) =>
+      guard("acking", () => settle(channel, group, messageId, undefined)),
+    nack: (channel, group, messageId, nackOptions) =>
+      guard("nacking", () => settle(channel, group, messageId, nackOptions)),
   };
 }

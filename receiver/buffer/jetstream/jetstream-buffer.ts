@@ -21,10 +21,8 @@ import {
   type ChannelSettings,
   DEFAULT_GROUP,
   type EncodedMessage,
-  type NackOptions,
-  type SettleOutcome,
 } from "../buffer.js";
-import { createGuard, SHARED_SERVER_FEATURES } from "../server-backend.js";
+import { ackAndNack, createGuard, type Settle, SHARED_SERVER_FEATURES } from "../server-backend.js";
 import { watchMaxDeliveries } from "./advisories.js";
 import { apiRequest, unavailable } from "./api.js";
 import { encodeMessage } from "./codec.js";
@@ -131,6 +129,12 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
   const settleTimeoutMs = options.settleTimeoutMs ?? 500;
   const subscriptions = new Map<string, Subscription[]>();
   let closed = false;
+  const guard = createGuard({
+    closedMessage: "JetStream buffer is closed",
+    isClosed: () => closed,
+    assertReachable: () => conn.assertConnected(),
+    failed: unavailable,
+  });
 
   const sweep = setInterval(() => {
     ctx.leases.prune(ctx.now(), LEASE_GRACE_MS);
@@ -144,19 +148,7 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
   }, options.sweepIntervalMs ?? 5_000);
   sweep.unref();
 
-  const guard = createGuard({
-    closedMessage: "JetStream buffer is closed",
-    isClosed: () => closed,
-    assertReachable: () => conn.assertConnected(),
-    failed: unavailable,
-  });
-
-  async function settle(
-    channel: string,
-    group: string,
-    messageId: string,
-    nack: NackOptions | undefined,
-  ): Promise<SettleOutcome> {
+  const settle: Settle = async (channel, group, messageId, nack) => {
     requireChannel(ctx, channel);
     const lease = ctx.leases.get(channel, group, messageId);
     if (lease !== undefined) {
@@ -171,7 +163,7 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
         : { op: "nack", group, messageId, options: nack },
       settleTimeoutMs,
     );
-  }
+  };
 
   const buffer: Buffer = {
     kind: "jetstream",
@@ -230,11 +222,7 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
 
     fetch: (request) => guard("fetching messages", () => fetchDeliveries(ctx, request)),
 
-    ack: (channel, group, messageId) =>
-      guard("acking", () => settle(channel, group, messageId, undefined)),
-
-    nack: (channel, group, messageId, nackOptions) =>
-      guard("nacking", () => settle(channel, group, messageId, nackOptions)),
+    ...ackAndNack(guard, settle),
 
     release: (channel, group, consumerId) =>
       guard("releasing leases", async () => {

@@ -22,10 +22,9 @@ import {
   type ChannelSettings,
   DEFAULT_GROUP,
   type EncodedMessage,
-  type NackOptions,
   type SettleOutcome,
 } from "../buffer.js";
-import { createGuard, SHARED_SERVER_FEATURES } from "../server-backend.js";
+import { ackAndNack, createGuard, type Settle, SHARED_SERVER_FEATURES } from "../server-backend.js";
 import { openConnection, redactUrl, type TrackedConnection } from "./connection.js";
 import {
   type ChannelState,
@@ -120,6 +119,13 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     emit,
   };
   let closed = false;
+  const guard = createGuard({
+    closedMessage: "RabbitMQ buffer is closed",
+    isClosed: () => closed,
+    // Throws while the consuming connection is down.
+    assertReachable: () => conn.model(),
+    failed: (what, error) => new BufferUnavailableError(`RabbitMQ failed while ${what}`, error),
+  });
   const peers = createPeers(
     pub,
     {
@@ -192,14 +198,6 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   }, options.sweepIntervalMs ?? 2_000);
   sweep.unref();
 
-  const guard = createGuard({
-    closedMessage: "RabbitMQ buffer is closed",
-    isClosed: () => closed,
-    // Throws while the consuming connection is down.
-    assertReachable: () => conn.model(),
-    failed: (what, error) => new BufferUnavailableError(`RabbitMQ failed while ${what}`, error),
-  });
-
   async function declareGroupQueue(settings: ChannelSettings, group: string): Promise<void> {
     const name = settings.name;
     if (!(await ensureGroupQueue(conn.model(), name, group, ctx.queueType, settings.ordered))) {
@@ -232,18 +230,13 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   }
 
   /** Settles here, or asks the process holding the lease. */
-  async function settle(
-    channel: string,
-    group: string,
-    messageId: string,
-    nack: NackOptions | undefined,
-  ): Promise<SettleOutcome> {
+  const settle: Settle = async (channel, group, messageId, nack) => {
     requireChannel(ctx, channel);
     const request: SettleRequest =
       nack === undefined ? { channel, group, messageId } : { channel, group, messageId, nack };
     const outcome = await settleHere(request);
     return outcome === "not_found" ? peers.settle(request) : outcome;
-  }
+  };
 
   const buffer: Buffer = {
     kind: "rabbitmq",
@@ -305,11 +298,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
         return fetchDeliveries(ctx, state, group, request);
       }),
 
-    ack: (channel, group, messageId) =>
-      guard("acking", () => settle(channel, group, messageId, undefined)),
-
-    nack: (channel, group, messageId, nackOptions) =>
-      guard("nacking", () => settle(channel, group, messageId, nackOptions)),
+    ...ackAndNack(guard, settle),
 
     release: (channel, group, consumerId) =>
       guard("releasing leases", async () => {

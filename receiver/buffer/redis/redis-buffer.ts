@@ -179,6 +179,16 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
   const scripts: Scripts = createScripts(redis);
   const channels = new Map<string, ChannelSettings>();
   let closed = false;
+  const guard = createGuard({
+    closedMessage: "Redis buffer is closed",
+    isClosed: () => closed,
+    assertReachable: (what) => {
+      if (redis.status !== "ready") {
+        throw new BufferUnavailableError(`Redis is not reachable (${what})`);
+      }
+    },
+    failed: (what, error) => new BufferUnavailableError(`Redis failed while ${what}`, error),
+  });
 
   const sweep = setInterval(() => {
     if (redis.status !== "ready") return;
@@ -199,17 +209,6 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
   sweep.unref();
 
   const requireChannel = (channel: string) => requireEnsured(channels, channel);
-
-  const guard = createGuard({
-    closedMessage: "Redis buffer is closed",
-    isClosed: () => closed,
-    assertReachable: (what) => {
-      if (redis.status !== "ready") {
-        throw new BufferUnavailableError(`Redis is not reachable (${what})`);
-      }
-    },
-    failed: (what, error) => new BufferUnavailableError(`Redis failed while ${what}`, error),
-  });
 
   async function ensureGroup(channel: string, group: string): Promise<void> {
     await scripts.ENSURE_GROUP(channelStream(channel), [channelPrefix(channel), group]);
