@@ -2,7 +2,7 @@
 import { channelOf } from "./channel-routes.js";
 import type { AdminContext, AdminRequest, AdminResponse } from "./context.js";
 import { badRequest, notFound } from "./errors.js";
-import { readJsonObject, rejectUnknownKeys } from "./json-body.js";
+import { readJsonObject } from "./json-body.js";
 import { isoTime } from "./views.js";
 
 /** Grace period when the request names none: one hour. */
@@ -35,8 +35,7 @@ export async function rotateToken(
   request: AdminRequest,
 ): Promise<AdminResponse> {
   const channel = channelOf(request);
-  const body = await readJsonObject(request.req);
-  rejectUnknownKeys(body, ["grace_period_seconds"]);
+  const body = await readJsonObject(request.req, ["grace_period_seconds"]);
   const grace = gracePeriodOf(body);
   const rotation = await context.tokens.rotate(channel.name, grace);
   const expires = isoTime(rotation.previousValidUntil);

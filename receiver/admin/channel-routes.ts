@@ -89,14 +89,19 @@ export async function listChannels(context: AdminContext): Promise<AdminResponse
   };
 }
 
+/** The channel the path names, its buffer stats, and its connections to this replica. */
+async function channelNow(context: AdminContext, request: AdminRequest) {
+  const channel = channelOf(request);
+  const stats = await context.buffer.stats(channel.name);
+  return { channel, stats, connections: context.registry.list(channel.name) };
+}
+
 /** `GET /channels/{ch}`: config (no token), stats, token rotation facts, connections. */
 export async function getChannel(
   context: AdminContext,
   request: AdminRequest,
 ): Promise<AdminResponse> {
-  const channel = channelOf(request);
-  const stats = await context.buffer.stats(channel.name);
-  const connections = context.registry.list(channel.name);
+  const { channel, stats, connections } = await channelNow(context, request);
   return {
     status: 200,
     body: {
@@ -116,12 +121,8 @@ export async function getChannelStats(
   context: AdminContext,
   request: AdminRequest,
 ): Promise<AdminResponse> {
-  const channel = channelOf(request);
-  const stats = await context.buffer.stats(channel.name);
-  return {
-    status: 200,
-    body: statsView(stats, context.registry.list(channel.name).length),
-  };
+  const { stats, connections } = await channelNow(context, request);
+  return { status: 200, body: statsView(stats, connections.length) };
 }
 
 /** `GET /channels/{ch}/webhook-stats`: accepted/rejected per webhook of the channel since start. */

@@ -10,7 +10,7 @@ import {
   isEmptyFilter,
 } from "./dead-letter-filter.js";
 import { badRequest } from "./errors.js";
-import { readJsonObject, rejectUnknownKeys } from "./json-body.js";
+import { readJsonObject } from "./json-body.js";
 import { deadLetterView } from "./views.js";
 
 /** Page size when the request names none. */
@@ -64,8 +64,7 @@ export async function replayDeadLetters(
   request: AdminRequest,
 ): Promise<AdminResponse> {
   const channel = channelOf(request);
-  const body = await readJsonObject(request.req);
-  rejectUnknownKeys(body, [...FILTER_KEYS, "target_group"]);
+  const body = await readJsonObject(request.req, [...FILTER_KEYS, "target_group"]);
   const filter = filterFromBody(body);
   const target = body["target_group"];
   if (target !== undefined && (typeof target !== "string" || !isValidName(target))) {
@@ -95,8 +94,7 @@ export async function purgeDeadLetters(
   request: AdminRequest,
 ): Promise<AdminResponse> {
   const channel = channelOf(request);
-  const body = await readJsonObject(request.req);
-  rejectUnknownKeys(body, FILTER_KEYS);
+  const body = await readJsonObject(request.req, FILTER_KEYS);
   const fromBody = filterFromBody(body);
   const fromQuery = filterFromQuery(request.query);
   if (!isEmptyFilter(fromBody) && !isEmptyFilter(fromQuery)) {

@@ -1,6 +1,7 @@
 /**
  * Reads the small JSON bodies of admin requests: at most MAX_ADMIN_BODY
- * bytes, an object at the top level, empty meaning `{}`.
+ * bytes, an object at the top level, empty meaning `{}`, with only the
+ * keys the route knows.
  */
 import type { AnyRequest } from "../server/http-types.js";
 import { AdminRequestError, badRequest } from "./errors.js";
@@ -8,8 +9,14 @@ import { AdminRequestError, badRequest } from "./errors.js";
 /** Largest admin request body in bytes. */
 export const MAX_ADMIN_BODY = 1_048_576;
 
-/** Reads and parses the request body as a JSON object (`{}` when empty). */
-export async function readJsonObject(req: AnyRequest): Promise<Record<string, unknown>> {
+/**
+ * Reads and parses the request body as a JSON object (`{}` when empty);
+ * a key not in `allowed` is a 400 naming it.
+ */
+export async function readJsonObject(
+  req: AnyRequest,
+  allowed: readonly string[],
+): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -33,11 +40,13 @@ export async function readJsonObject(req: AnyRequest): Promise<Record<string, un
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw badRequest("request body must be a JSON object");
   }
-  return parsed as Record<string, unknown>;
+  const body = parsed as Record<string, unknown>;
+  rejectUnknownKeys(body, allowed);
+  return body;
 }
 
 /** Throws a 400 naming the first key of `body` that is not in `allowed`. */
-export function rejectUnknownKeys(
+function rejectUnknownKeys(
   body: Readonly<Record<string, unknown>>,
   allowed: readonly string[],
 ): void {

@@ -28,16 +28,23 @@ export function configView(channel: ChannelConfig) {
   };
 }
 
-/** The buffer's numbers of a channel plus the connections attached to this replica. */
-export function statsView(stats: ChannelStats, connectedClients: number) {
+/** The message counters of a channel, as the stats and channel views show them. */
+function messageCounts(stats: ChannelStats) {
   return {
-    channel: stats.channel,
     messages_queued: stats.queued,
     messages_in_flight: stats.inFlight,
     messages_delivered: stats.delivered,
     messages_expired: stats.expired,
     messages_dead_lettered: stats.deadLettered,
     dead_letters_queued: stats.deadLetterQueued,
+  };
+}
+
+/** The buffer's numbers of a channel plus the connections attached to this replica. */
+export function statsView(stats: ChannelStats, connectedClients: number) {
+  return {
+    channel: stats.channel,
+    ...messageCounts(stats),
     connected_clients: connectedClients,
     oldest_unacked_age_seconds: oldestAgeSeconds(stats),
     groups: stats.groups.map(groupView),
@@ -100,12 +107,7 @@ export function channelSummaryView(
     max_connections: channel.maxConnections,
     ttl_seconds: channel.ttlSeconds,
     connected_clients: connectedClients,
-    messages_queued: stats.queued,
-    messages_in_flight: stats.inFlight,
-    messages_delivered: stats.delivered,
-    messages_expired: stats.expired,
-    messages_dead_lettered: stats.deadLettered,
-    dead_letters_queued: stats.deadLetterQueued,
+    ...messageCounts(stats),
     oldest_unacked_age_seconds: oldestAgeSeconds(stats),
     groups: stats.groups.map(groupView),
   };

@@ -5,16 +5,8 @@
 export { createVerifiers } from "./create-verifiers.js";
 export type { AddressRange } from "./ip/address.js";
 export { clientAddressText } from "./ip/client-ip.js";
-export {
-  type AuthThrottle,
-  type AuthThrottleEvent,
-  type AuthThrottleLimits,
-  type AuthThrottleOptions,
-  createAuthThrottle,
-  defaultAuthThrottleLimits,
-  parseTrustedProxies,
-  type RequestOrigin,
-} from "./throttle/index.js";
+/** The failed-authentication throttle, whole. */
+export * from "./throttle/index.js";
 export type {
   CreateVerifiers,
   IngestRequest,

@@ -21,32 +21,32 @@ function echo(token: string): HandshakeAnswer {
   return { status: 200, headers: ECHO_HEADERS, body: token };
 }
 
-/** Microsoft Graph subscription validation: POST `?validationToken=…`, echoed as text/plain. */
-export function createMicrosoftGraphHandshake(): Handshake {
+/** A handshake that echoes the query parameter `name` of a `method` request as text/plain. */
+function queryEchoHandshake(
+  provider: Handshake["provider"],
+  method: "GET" | "POST",
+  name: string,
+): Handshake {
   return {
-    provider: "microsoft-graph",
-    usesGet: false,
-    expected: "a POST with a validationToken query parameter",
+    provider,
+    usesGet: method === "GET",
+    expected: `a ${method} with a ${name} query parameter`,
     answer(request) {
-      if (request.method !== "POST") return undefined;
-      const token = queryParameter(request, "validationToken");
+      if (request.method !== method) return undefined;
+      const token = queryParameter(request, name);
       return token === undefined ? undefined : echo(token);
     },
   };
 }
 
+/** Microsoft Graph subscription validation: POST `?validationToken=…`, echoed as text/plain. */
+export function createMicrosoftGraphHandshake(): Handshake {
+  return queryEchoHandshake("microsoft-graph", "POST", "validationToken");
+}
+
 /** Dropbox webhook verification: GET `?challenge=…`, echoed as text/plain with nosniff. */
 export function createDropboxHandshake(): Handshake {
-  return {
-    provider: "dropbox",
-    usesGet: true,
-    expected: "a GET with a challenge query parameter",
-    answer(request) {
-      if (request.method !== "GET") return undefined;
-      const challenge = queryParameter(request, "challenge");
-      return challenge === undefined ? undefined : echo(challenge);
-    },
-  };
+  return queryEchoHandshake("dropbox", "GET", "challenge");
 }
 
 /** What X sends as a crc_token: a random base64 (or base64url) string. */

@@ -13,168 +13,149 @@ export const PUBLISH_BUCKETS = [
 /** Creates the receiver's metrics on `registry`. */
 export function defineMetrics(registry: Registry) {
   const registers = [registry];
+  const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string = never>(name: string, help: string, labelNames: L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers });
+  const histogram = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    buckets: number[],
+  ) => new Histogram<L>({ name, help, labelNames, buckets, registers });
   return {
-    ingestRequests: new Counter({
-      name: "webhook_connect_ingest_requests_total",
-      help: "Ingest requests answered, by webhook id and HTTP status (unconfigured ids: _unknown).",
-      labelNames: ["webhook_id", "status"] as const,
-      registers,
-    }),
-    ingestRejections: new Counter({
-      name: "webhook_connect_ingest_rejections_total",
-      help: "Ingest requests rejected, by webhook id and error code.",
-      labelNames: ["webhook_id", "code"] as const,
-      registers,
-    }),
-    ingestAborted: new Counter({
-      name: "webhook_connect_ingest_aborted_total",
-      help: "Ingest requests whose client went away before the answer.",
-      labelNames: ["webhook_id"] as const,
-      registers,
-    }),
-    handshakes: new Counter({
-      name: "webhook_connect_handshakes_total",
-      help: "Provider handshakes answered by the receiver (not stored), by webhook id and provider.",
-      labelNames: ["webhook_id", "provider"] as const,
-      registers,
-    }),
-    ingestBytes: new Counter({
-      name: "webhook_connect_ingest_bytes_total",
-      help: "Body bytes of accepted webhooks.",
-      labelNames: ["webhook_id"] as const,
-      registers,
-    }),
-    authFailures: new Counter({
-      name: "webhook_connect_auth_failures_total",
-      help: "Authentication failures by method (sender verifiers, channel_token, admin_token).",
-      labelNames: ["method"] as const,
-      registers,
-    }),
-    authRefused: new Counter({
-      name: "webhook_connect_auth_refused_total",
-      help: "Requests refused (429) without checking credentials: too many failed authentications, by scope.",
-      labelNames: ["scope"] as const,
-      registers,
-    }),
-    authBlocks: new Counter({
-      name: "webhook_connect_auth_blocks_total",
-      help: "Clients that started being refused, by the threshold that was crossed (client, scope).",
-      labelNames: ["reason"] as const,
-      registers,
-    }),
-    internalErrors: new Counter({
-      name: "webhook_connect_internal_errors_total",
-      help: "Unexpected failures answered with a generic 500 or Internal (the cause is logged).",
-      registers,
-    }),
-    publishDuration: new Histogram({
-      name: "webhook_connect_publish_duration_seconds",
-      help: "Time the buffer took to store a message durably, by channel and outcome.",
-      labelNames: ["channel", "outcome"] as const,
-      buckets: PUBLISH_BUCKETS,
-      registers,
-    }),
-    deliveries: new Counter({
-      name: "webhook_connect_deliveries_total",
-      help: "Messages handed to connectors, by channel and protocol.",
-      labelNames: ["channel", "protocol"] as const,
-      registers,
-    }),
-    redeliveries: new Counter({
-      name: "webhook_connect_redeliveries_total",
-      help: "Deliveries with delivery_attempt > 1.",
-      labelNames: ["channel"] as const,
-      registers,
-    }),
-    acks: new Counter({
-      name: "webhook_connect_acks_total",
-      help: "Acks received, by channel and what the buffer did (acked, not_found, error).",
-      labelNames: ["channel", "outcome"] as const,
-      registers,
-    }),
-    nacks: new Counter({
-      name: "webhook_connect_nacks_total",
-      help: "Nacks received, by channel and what the buffer did (requeued, dead_lettered, …).",
-      labelNames: ["channel", "outcome"] as const,
-      registers,
-    }),
-    connectionsOpened: new Counter({
-      name: "webhook_connect_connections_opened_total",
-      help: "Connector connections opened, by channel and protocol.",
-      labelNames: ["channel", "protocol"] as const,
-      registers,
-    }),
-    connections: new Gauge({
-      name: "webhook_connect_connections",
-      help: "Connector connections attached to this receiver now, by channel and protocol.",
-      labelNames: ["channel", "protocol"] as const,
-      registers,
-    }),
-    tokenRotations: new Counter({
-      name: "webhook_connect_token_rotations_total",
-      help: "Channel token rotations made through this receiver.",
-      labelNames: ["channel"] as const,
-      registers,
-    }),
-    queueDepth: new Gauge({
-      name: "webhook_connect_queue_depth",
-      help: "Messages stored and not yet acked by every group (from the buffer at scrape time).",
-      labelNames: ["channel"] as const,
-      registers,
-    }),
-    inFlight: new Gauge({
-      name: "webhook_connect_in_flight",
-      help: "Deliveries leased and not yet settled (from the buffer at scrape time).",
-      labelNames: ["channel"] as const,
-      registers,
-    }),
-    groupPending: new Gauge({
-      name: "webhook_connect_group_pending",
-      help: "Messages waiting for a group (from the buffer at scrape time).",
-      labelNames: ["channel", "group"] as const,
-      registers,
-    }),
-    groupInFlight: new Gauge({
-      name: "webhook_connect_group_in_flight",
-      help: "Messages leased to a group's connections and not yet settled (from the buffer at scrape time).",
-      labelNames: ["channel", "group"] as const,
-      registers,
-    }),
-    groupLag: new Gauge({
-      name: "webhook_connect_group_oldest_unacked_seconds",
-      help: "Age of the oldest message a group has not finished, pending or in flight; 0 when caught up (from the buffer at scrape time).",
-      labelNames: ["channel", "group"] as const,
-      registers,
-    }),
-    deadLetters: new Gauge({
-      name: "webhook_connect_dead_letters",
-      help: "Messages in the dead-letter queue now (from the buffer at scrape time).",
-      labelNames: ["channel"] as const,
-      registers,
-    }),
-    delivered: new Counter({
-      name: "webhook_connect_delivered_total",
-      help: "Acks applied by the buffer since the channel was created (all replicas).",
-      labelNames: ["channel"] as const,
-      registers,
-    }),
-    expired: new Counter({
-      name: "webhook_connect_expired_total",
-      help: "Messages dropped because their TTL passed (all replicas).",
-      labelNames: ["channel"] as const,
-      registers,
-    }),
-    deadLettered: new Counter({
-      name: "webhook_connect_dead_lettered_total",
-      help: "Messages moved to the dead-letter queue since the channel was created (all replicas).",
-      labelNames: ["channel"] as const,
-      registers,
-    }),
-    bufferUp: new Gauge({
-      name: "webhook_connect_buffer_up",
-      help: "1 when the buffer answered the last scrape's stats requests, else 0.",
-      registers,
-    }),
+    ingestRequests: counter(
+      "webhook_connect_ingest_requests_total",
+      "Ingest requests answered, by webhook id and HTTP status (unconfigured ids: _unknown).",
+      ["webhook_id", "status"],
+    ),
+    ingestRejections: counter(
+      "webhook_connect_ingest_rejections_total",
+      "Ingest requests rejected, by webhook id and error code.",
+      ["webhook_id", "code"],
+    ),
+    ingestAborted: counter(
+      "webhook_connect_ingest_aborted_total",
+      "Ingest requests whose client went away before the answer.",
+      ["webhook_id"],
+    ),
+    handshakes: counter(
+      "webhook_connect_handshakes_total",
+      "Provider handshakes answered by the receiver (not stored), by webhook id and provider.",
+      ["webhook_id", "provider"],
+    ),
+    ingestBytes: counter("webhook_connect_ingest_bytes_total", "Body bytes of accepted webhooks.", [
+      "webhook_id",
+    ]),
+    authFailures: counter(
+      "webhook_connect_auth_failures_total",
+      "Authentication failures by method (sender verifiers, channel_token, admin_token).",
+      ["method"],
+    ),
+    authRefused: counter(
+      "webhook_connect_auth_refused_total",
+      "Requests refused (429) without checking credentials: too many failed authentications, by scope.",
+      ["scope"],
+    ),
+    authBlocks: counter(
+      "webhook_connect_auth_blocks_total",
+      "Clients that started being refused, by the threshold that was crossed (client, scope).",
+      ["reason"],
+    ),
+    internalErrors: counter(
+      "webhook_connect_internal_errors_total",
+      "Unexpected failures answered with a generic 500 or Internal (the cause is logged).",
+    ),
+    publishDuration: histogram(
+      "webhook_connect_publish_duration_seconds",
+      "Time the buffer took to store a message durably, by channel and outcome.",
+      ["channel", "outcome"],
+      PUBLISH_BUCKETS,
+    ),
+    deliveries: counter(
+      "webhook_connect_deliveries_total",
+      "Messages handed to connectors, by channel and protocol.",
+      ["channel", "protocol"],
+    ),
+    redeliveries: counter(
+      "webhook_connect_redeliveries_total",
+      "Deliveries with delivery_attempt > 1.",
+      ["channel"],
+    ),
+    acks: counter(
+      "webhook_connect_acks_total",
+      "Acks received, by channel and what the buffer did (acked, not_found, error).",
+      ["channel", "outcome"],
+    ),
+    nacks: counter(
+      "webhook_connect_nacks_total",
+      "Nacks received, by channel and what the buffer did (requeued, dead_lettered, …).",
+      ["channel", "outcome"],
+    ),
+    connectionsOpened: counter(
+      "webhook_connect_connections_opened_total",
+      "Connector connections opened, by channel and protocol.",
+      ["channel", "protocol"],
+    ),
+    connections: gauge(
+      "webhook_connect_connections",
+      "Connector connections attached to this receiver now, by channel and protocol.",
+      ["channel", "protocol"],
+    ),
+    tokenRotations: counter(
+      "webhook_connect_token_rotations_total",
+      "Channel token rotations made through this receiver.",
+      ["channel"],
+    ),
+    queueDepth: gauge(
+      "webhook_connect_queue_depth",
+      "Messages stored and not yet acked by every group (from the buffer at scrape time).",
+      ["channel"],
+    ),
+    inFlight: gauge(
+      "webhook_connect_in_flight",
+      "Deliveries leased and not yet settled (from the buffer at scrape time).",
+      ["channel"],
+    ),
+    groupPending: gauge(
+      "webhook_connect_group_pending",
+      "Messages waiting for a group (from the buffer at scrape time).",
+      ["channel", "group"],
+    ),
+    groupInFlight: gauge(
+      "webhook_connect_group_in_flight",
+      "Messages leased to a group's connections and not yet settled (from the buffer at scrape time).",
+      ["channel", "group"],
+    ),
+    groupLag: gauge(
+      "webhook_connect_group_oldest_unacked_seconds",
+      "Age of the oldest message a group has not finished, pending or in flight; 0 when caught up (from the buffer at scrape time).",
+      ["channel", "group"],
+    ),
+    deadLetters: gauge(
+      "webhook_connect_dead_letters",
+      "Messages in the dead-letter queue now (from the buffer at scrape time).",
+      ["channel"],
+    ),
+    delivered: counter(
+      "webhook_connect_delivered_total",
+      "Acks applied by the buffer since the channel was created (all replicas).",
+      ["channel"],
+    ),
+    expired: counter(
+      "webhook_connect_expired_total",
+      "Messages dropped because their TTL passed (all replicas).",
+      ["channel"],
+    ),
+    deadLettered: counter(
+      "webhook_connect_dead_lettered_total",
+      "Messages moved to the dead-letter queue since the channel was created (all replicas).",
+      ["channel"],
+    ),
+    bufferUp: gauge(
+      "webhook_connect_buffer_up",
+      "1 when the buffer answered the last scrape's stats requests, else 0.",
+    ),
   };
 }
 

@@ -3,19 +3,8 @@
  * observer that feeds publish latency, and the log records of events.
  */
 export { createMetricsHandler } from "./handler.js";
-export {
-  acceptedLogLine,
-  adminLogRecord,
-  authThrottleLogRecord,
-  bufferLogRecord,
-  ingestLogRecord,
-  internalErrorLogRecord,
-  type LogRecord,
-  REDACTED_KEYS,
-  sessionLogLevel,
-  sessionLogRecord,
-  tokenLogRecord,
-} from "./log-records.js";
+/** Log records of events: LogRecord, REDACTED_KEYS and one builder per event family. */
+export * from "./log-records.js";
 export {
   createReceiverMetrics,
   type ReceiverMetrics,

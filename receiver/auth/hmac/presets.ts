@@ -76,6 +76,21 @@ const standardWebhooks = (prefix: string): HmacScheme => ({
   secretFormat: "whsec-base64",
 });
 
+/**
+ * Slack's `v0` scheme, which Zoom copies with its own headers: hex
+ * HMAC-SHA256 of `v0:{timestamp}:{body}`, sent as `v0=<hex>`.
+ */
+const versionZero = (signatureHeader: string, timestampHeader: string): HmacScheme => ({
+  kind: "hmac",
+  algorithm: "sha256",
+  encoding: "hex",
+  signatureHeader,
+  signatureFormat: { kind: "prefixed", prefix: "v0=" },
+  basestring: "v0:{timestamp}:{body}",
+  timestamp: { header: timestampHeader, toleranceSeconds: 300 },
+  secretFormat: "text",
+});
+
 /** Provider presets selectable with `hmac.provider`. */
 export const providerSchemes = {
   stripe: {
@@ -112,29 +127,11 @@ export const providerSchemes = {
     basestring: "{body}",
     secretFormat: "text",
   },
-  slack: {
-    kind: "hmac",
-    algorithm: "sha256",
-    encoding: "hex",
-    signatureHeader: "x-slack-signature",
-    signatureFormat: { kind: "prefixed", prefix: "v0=" },
-    basestring: "v0:{timestamp}:{body}",
-    timestamp: { header: "x-slack-request-timestamp", toleranceSeconds: 300 },
-    secretFormat: "text",
-  },
+  slack: versionZero("x-slack-signature", "x-slack-request-timestamp"),
   "standard-webhooks": standardWebhooks("webhook"),
   svix: standardWebhooks("svix"),
   gitlab: { kind: "token", header: "x-gitlab-token" },
-  zoom: {
-    kind: "hmac",
-    algorithm: "sha256",
-    encoding: "hex",
-    signatureHeader: "x-zm-signature",
-    signatureFormat: { kind: "prefixed", prefix: "v0=" },
-    basestring: "v0:{timestamp}:{body}",
-    timestamp: { header: "x-zm-request-timestamp", toleranceSeconds: 300 },
-    secretFormat: "text",
-  },
+  zoom: versionZero("x-zm-signature", "x-zm-request-timestamp"),
 } as const satisfies Record<string, ProviderScheme>;
 
 /** A provider preset name. */

@@ -11,7 +11,7 @@
  * connected is not seen; the message then leaves with the stream's max age.
  */
 import type { Subscription } from "@nats-io/transport-node";
-import { apiRequest, ERR_NO_MESSAGE, errCodeOf } from "./api.js";
+import { apiRequest, ERR_NO_MESSAGE, errCodeOf, subscribeJson } from "./api.js";
 import { decodeMessage } from "./codec.js";
 import type { JetStreamContext } from "./context.js";
 import { writeDeadLetter } from "./dead-letters.js";
@@ -75,18 +75,14 @@ export async function handleMaxDeliveries(
 
 /** Subscribes to the channel's max-deliveries advisories. */
 export function watchMaxDeliveries(ctx: JetStreamContext, channel: string): Subscription {
-  return ctx.nc.subscribe(maxDeliveriesAdvisorySubject(channel), {
-    queue: ADVISORY_QUEUE,
-    callback: (_error, msg) => {
-      let advisory: MaxDeliveriesAdvisory;
-      try {
-        advisory = msg.json<MaxDeliveriesAdvisory>();
-      } catch {
-        return;
-      }
+  return subscribeJson<MaxDeliveriesAdvisory>(
+    ctx.nc,
+    maxDeliveriesAdvisorySubject(channel),
+    (advisory) => {
       handleMaxDeliveries(ctx, channel, advisory).catch((error: unknown) =>
         ctx.emit({ type: "backgroundError", task: "max-deliveries advisory", error }),
       );
     },
-  });
+    ADVISORY_QUEUE,
+  );
 }

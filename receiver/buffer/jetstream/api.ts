@@ -1,10 +1,10 @@
 /**
  * Raw JetStream API requests for the few calls the client library does not
  * type for nats-server 2.9 (`next_by_subj` message gets), plus the mapping
- * of client failures onto BufferUnavailableError.
+ * of client failures onto BufferUnavailableError, and JSON subscriptions.
  */
 import { JetStreamApiError } from "@nats-io/jetstream";
-import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { BufferUnavailableError, WebhookConnectError } from "../../errors.js";
 
 /** JetStream error code: no message at the requested sequence. */
@@ -145,4 +145,29 @@ export async function deleteMessage(
 export function headerOf(headers: MsgHdrs | undefined, name: string): string | undefined {
   const value = headers?.get(name);
   return value === undefined || value === "" ? undefined : value;
+}
+
+/**
+ * Subscribes to `subject` (in the queue group `queue`, if given) and hands
+ * each message's JSON body to `handle`. A body that is not JSON comes from
+ * no replica of ours: it is dropped unanswered.
+ */
+export function subscribeJson<T>(
+  nc: NatsConnection,
+  subject: string,
+  handle: (value: T, msg: Msg) => void,
+  queue?: string,
+): Subscription {
+  return nc.subscribe(subject, {
+    ...(queue === undefined ? {} : { queue }),
+    callback: (_error, msg) => {
+      let value: T;
+      try {
+        value = msg.json<T>();
+      } catch {
+        return;
+      }
+      handle(value, msg);
+    },
+  });
 }

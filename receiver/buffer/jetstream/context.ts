@@ -1,8 +1,8 @@
 /** What the parts of the JetStream buffer share. */
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { UnknownChannelError } from "../../errors.js";
 import type { BufferEvent, ChannelSettings } from "../buffer.js";
+import { requireEnsured } from "../server-backend.js";
 import type { TrackedConnection } from "./connection.js";
 import type { Counters } from "./counters.js";
 import type { LeaseRegistry } from "./leases.js";
@@ -38,7 +38,5 @@ export interface JetStreamContext {
 
 /** Settings of a channel this replica ensured; throws UnknownChannelError. */
 export function requireChannel(ctx: JetStreamContext, channel: string): ChannelSettings {
-  const settings = ctx.channels.get(channel);
-  if (settings === undefined) throw new UnknownChannelError(channel);
-  return settings;
+  return requireEnsured(ctx.channels, channel);
 }

@@ -11,7 +11,8 @@ import {
   WebhookMessageSchema,
 } from "../../../gen/webhookconnect/v1/message_pb.js";
 import type { DeadLetter, DeadLetterFilter } from "../buffer.js";
-import { deleteMessage, getNextMessage, type StoredMessage } from "./api.js";
+import { admitsGroupAndTime, admitsMessageId, collectPage } from "../dead-letter-query.js";
+import { deleteMessage, getNextMessage } from "./api.js";
 import {
   deadLetterHeaders,
   deadLetterMessageId,
@@ -77,17 +78,6 @@ export async function writeDeadLetter(
   return true;
 }
 
-function matches(filter: DeadLetterFilter, stored: StoredMessage, letter?: DeadLetter): boolean {
-  if (filter.messageIds !== undefined) {
-    if (!filter.messageIds.includes(deadLetterMessageId(stored.headers))) return false;
-  }
-  if (letter === undefined) return true;
-  if (filter.group !== undefined && letter.group !== filter.group) return false;
-  if (filter.from !== undefined && letter.deadLetteredAt < filter.from) return false;
-  if (filter.to !== undefined && letter.deadLetteredAt >= filter.to) return false;
-  return true;
-}
-
 /** Walks the dead letters matching `filter`, oldest first, until `visit` returns false. */
 async function walk(
   ctx: JetStreamContext,
@@ -106,9 +96,10 @@ async function walk(
     const stored = await getNextMessage(ctx.nc, stream, seq, subject, ctx.requestTimeoutMs);
     if (stored === undefined) return;
     seq = stored.seq + 1;
-    if (!matches(filter, stored)) continue;
+    // The id is in the headers: letters of other ids are not decoded.
+    if (!admitsMessageId(filter, deadLetterMessageId(stored.headers))) continue;
     const letter = decodeDeadLetter(stored.data, stored.headers);
-    if (!matches(filter, stored, letter)) continue;
+    if (!admitsGroupAndTime(filter, letter.group, letter.deadLetteredAt)) continue;
     if (!(await visit(letter, stored.seq))) return;
   }
 }
@@ -119,18 +110,11 @@ export async function listDeadLetters(
   channel: string,
   options: { limit: number; offset: number; filter?: DeadLetterFilter },
 ): Promise<DeadLetter[]> {
-  const letters: DeadLetter[] = [];
-  let skipped = 0;
-  if (options.limit <= 0) return letters;
-  await walk(ctx, channel, options.filter ?? {}, (letter) => {
-    if (skipped < options.offset) {
-      skipped++;
-      return true;
-    }
-    letters.push(letter);
-    return letters.length < options.limit;
-  });
-  return letters;
+  return collectPage(
+    options,
+    (visit) => walk(ctx, channel, options.filter ?? {}, visit),
+    (letter: DeadLetter) => letter,
+  );
 }
 
 /**

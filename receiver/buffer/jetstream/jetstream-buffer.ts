@@ -17,14 +17,12 @@ import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.j
 import { BufferUnavailableError } from "../../errors.js";
 import {
   type Buffer,
-  type BufferFeatures,
   type BufferOptions,
   type ChannelSettings,
   DEFAULT_GROUP,
   type EncodedMessage,
-  type NackOptions,
-  type SettleOutcome,
 } from "../buffer.js";
+import { ackAndNack, createGuard, type Settle, SHARED_SERVER_FEATURES } from "../server-backend.js";
 import { watchMaxDeliveries } from "./advisories.js";
 import { apiRequest, unavailable } from "./api.js";
 import { encodeMessage } from "./codec.js";
@@ -70,11 +68,6 @@ export interface JetStreamBufferOptions extends BufferOptions {
   /** Interval of the background expiry sweep and lease pruning. @default 5000 */
   readonly sweepIntervalMs?: number;
 }
-
-const FEATURES: BufferFeatures = Object.freeze({
-  sharedAcrossProcesses: true,
-  durableAcrossRestart: true,
-});
 
 /** Lease entries are kept this long past their due time for late acks. */
 const LEASE_GRACE_MS = 60_000;
@@ -136,6 +129,12 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
   const settleTimeoutMs = options.settleTimeoutMs ?? 500;
   const subscriptions = new Map<string, Subscription[]>();
   let closed = false;
+  const guard = createGuard({
+    closedMessage: "JetStream buffer is closed",
+    isClosed: () => closed,
+    assertReachable: () => conn.assertConnected(),
+    failed: unavailable,
+  });
 
   const sweep = setInterval(() => {
     ctx.leases.prune(ctx.now(), LEASE_GRACE_MS);
@@ -149,23 +148,7 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
   }, options.sweepIntervalMs ?? 5_000);
   sweep.unref();
 
-  /** Runs `body`, mapping foreign failures to BufferUnavailableError. */
-  async function guard<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (closed) throw new BufferUnavailableError("JetStream buffer is closed");
-    conn.assertConnected();
-    try {
-      return await body();
-    } catch (error) {
-      throw unavailable(what, error);
-    }
-  }
-
-  async function settle(
-    channel: string,
-    group: string,
-    messageId: string,
-    nack: NackOptions | undefined,
-  ): Promise<SettleOutcome> {
+  const settle: Settle = async (channel, group, messageId, nack) => {
     requireChannel(ctx, channel);
     const lease = ctx.leases.get(channel, group, messageId);
     if (lease !== undefined) {
@@ -180,11 +163,11 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
         : { op: "nack", group, messageId, options: nack },
       settleTimeoutMs,
     );
-  }
+  };
 
   const buffer: Buffer = {
     kind: "jetstream",
-    features: FEATURES,
+    features: SHARED_SERVER_FEATURES,
     maxBodyBytes() {
       // The stored payload is the protobuf envelope: body plus headers and
       // metadata. Keep room for headers up to the listener's header limit.
@@ -239,11 +222,7 @@ export async function createJetStreamBuffer(options: JetStreamBufferOptions): Pr
 
     fetch: (request) => guard("fetching messages", () => fetchDeliveries(ctx, request)),
 
-    ack: (channel, group, messageId) =>
-      guard("acking", () => settle(channel, group, messageId, undefined)),
-
-    nack: (channel, group, messageId, nackOptions) =>
-      guard("nacking", () => settle(channel, group, messageId, nackOptions)),
+    ...ackAndNack(guard, settle),
 
     release: (channel, group, consumerId) =>
       guard("releasing leases", async () => {

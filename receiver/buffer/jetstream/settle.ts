@@ -15,7 +15,7 @@ import type { Subscription } from "@nats-io/transport-node";
 import { WebhookConnectError } from "../../errors.js";
 import type { NackOptions, SettleOutcome } from "../buffer.js";
 import { nackDelayMs } from "../policy.js";
-import { unavailable } from "./api.js";
+import { subscribeJson, unavailable } from "./api.js";
 import { type JetStreamContext, requireChannel } from "./context.js";
 import { writeDeadLetter } from "./dead-letters.js";
 import type { Lease } from "./leases.js";
@@ -123,24 +123,16 @@ export function applySettle(
 
 /** Answers settlements for leases this replica holds, on the channel's settle subject. */
 export function serveSettlements(ctx: JetStreamContext, channel: string): Subscription {
-  return ctx.nc.subscribe(settleSubject(channel), {
-    callback: (_error, msg) => {
-      let request: SettleRequest;
-      try {
-        request = msg.json<SettleRequest>();
-      } catch {
-        return;
-      }
-      const lease = ctx.leases.get(channel, request.group, request.messageId);
-      if (lease === undefined) return;
-      applySettle(ctx, lease, request).then(
-        (outcome) => msg.respond(JSON.stringify({ outcome })),
-        (error: unknown) =>
-          msg.respond(
-            JSON.stringify({ error: error instanceof Error ? error.message : String(error) }),
-          ),
-      );
-    },
+  return subscribeJson<SettleRequest>(ctx.nc, settleSubject(channel), (request, msg) => {
+    const lease = ctx.leases.get(channel, request.group, request.messageId);
+    if (lease === undefined) return;
+    applySettle(ctx, lease, request).then(
+      (outcome) => msg.respond(JSON.stringify({ outcome })),
+      (error: unknown) =>
+        msg.respond(
+          JSON.stringify({ error: error instanceof Error ? error.message : String(error) }),
+        ),
+    );
   });
 }
 

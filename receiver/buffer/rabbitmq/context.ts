@@ -1,7 +1,7 @@
 /** What the parts of the RabbitMQ buffer share. */
 import type { Message } from "amqplib";
-import { UnknownChannelError } from "../../errors.js";
 import type { BufferEvent, ChannelSettings } from "../buffer.js";
+import { requireEnsured } from "../server-backend.js";
 import type { TrackedConnection } from "./connection.js";
 import type { GroupReader } from "./group-reader.js";
 import type { LeaseRegistry } from "./leases.js";
@@ -94,9 +94,7 @@ export interface RabbitMqContext {
 
 /** A channel this process ensured; throws UnknownChannelError. */
 export function requireChannel(ctx: RabbitMqContext, channel: string): ChannelState {
-  const state = ctx.channels.get(channel);
-  if (state === undefined) throw new UnknownChannelError(channel);
-  return state;
+  return requireEnsured(ctx.channels, channel);
 }
 
 /** Adds to a group's backlog. */

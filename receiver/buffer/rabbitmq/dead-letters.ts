@@ -8,6 +8,7 @@
  */
 import type { ConfirmChannel, GetMessage } from "amqplib";
 import type { DeadLetter, DeadLetterFilter } from "../buffer.js";
+import { admitsDeadLetter } from "../dead-letter-query.js";
 import { decodeStored, messageIdOf, readDeadLetter, readStored, storedHeaders } from "./codec.js";
 import { addBacklog, type ChannelState, type RabbitMqContext } from "./context.js";
 import { deadLetterQueue, groupQueue } from "./names.js";
@@ -20,12 +21,8 @@ interface Entry {
 }
 
 function matches(entry: Entry, filter: DeadLetterFilter | undefined): boolean {
-  if (filter === undefined) return true;
-  if (filter.messageIds !== undefined && !filter.messageIds.includes(entry.messageId)) return false;
-  if (filter.group !== undefined && entry.details.group !== filter.group) return false;
-  if (filter.from !== undefined && entry.details.deadLetteredAt < filter.from) return false;
-  if (filter.to !== undefined && entry.details.deadLetteredAt >= filter.to) return false;
-  return true;
+  const { group, deadLetteredAt } = entry.details;
+  return admitsDeadLetter(filter, entry.messageId, group, deadLetteredAt);
 }
 
 /** Runs `body` over all dead letters of a channel, matching `filter`, under the lock. */

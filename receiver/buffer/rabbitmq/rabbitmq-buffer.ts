@@ -15,17 +15,16 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
 import { encodeWebhookMessage } from "../../../wire/index.js";
-import { BufferUnavailableError, WebhookConnectError } from "../../errors.js";
+import { BufferUnavailableError } from "../../errors.js";
 import {
   type Buffer,
-  type BufferFeatures,
   type BufferOptions,
   type ChannelSettings,
   DEFAULT_GROUP,
   type EncodedMessage,
-  type NackOptions,
   type SettleOutcome,
 } from "../buffer.js";
+import { ackAndNack, createGuard, type Settle, SHARED_SERVER_FEATURES } from "../server-backend.js";
 import { openConnection, redactUrl, type TrackedConnection } from "./connection.js";
 import {
   type ChannelState,
@@ -75,11 +74,6 @@ export interface RabbitMqBufferOptions extends BufferOptions {
   readonly onEvent?: (event: RabbitMqBufferEvent) => void;
 }
 
-const FEATURES: BufferFeatures = Object.freeze({
-  sharedAcrossProcesses: true,
-  durableAcrossRestart: true,
-});
-
 /** Every how many sweeps the channel's groups are re-read from its record. */
 const GROUP_RELOAD_SWEEPS = 10;
 
@@ -125,6 +119,13 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
     emit,
   };
   let closed = false;
+  const guard = createGuard({
+    closedMessage: "RabbitMQ buffer is closed",
+    isClosed: () => closed,
+    // Throws while the consuming connection is down.
+    assertReachable: () => conn.model(),
+    failed: (what, error) => new BufferUnavailableError(`RabbitMQ failed while ${what}`, error),
+  });
   const peers = createPeers(
     pub,
     {
@@ -197,18 +198,6 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   }, options.sweepIntervalMs ?? 2_000);
   sweep.unref();
 
-  /** Runs `body`, mapping foreign failures to BufferUnavailableError. */
-  async function guard<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (closed) throw new BufferUnavailableError("RabbitMQ buffer is closed");
-    conn.model();
-    try {
-      return await body();
-    } catch (error) {
-      if (error instanceof WebhookConnectError) throw error;
-      throw new BufferUnavailableError(`RabbitMQ failed while ${what}`, error);
-    }
-  }
-
   async function declareGroupQueue(settings: ChannelSettings, group: string): Promise<void> {
     const name = settings.name;
     if (!(await ensureGroupQueue(conn.model(), name, group, ctx.queueType, settings.ordered))) {
@@ -241,22 +230,17 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
   }
 
   /** Settles here, or asks the process holding the lease. */
-  async function settle(
-    channel: string,
-    group: string,
-    messageId: string,
-    nack: NackOptions | undefined,
-  ): Promise<SettleOutcome> {
+  const settle: Settle = async (channel, group, messageId, nack) => {
     requireChannel(ctx, channel);
     const request: SettleRequest =
       nack === undefined ? { channel, group, messageId } : { channel, group, messageId, nack };
     const outcome = await settleHere(request);
     return outcome === "not_found" ? peers.settle(request) : outcome;
-  }
+  };
 
   const buffer: Buffer = {
     kind: "rabbitmq",
-    features: FEATURES,
+    features: SHARED_SERVER_FEATURES,
 
     ensureChannel: (settings: ChannelSettings) =>
       guard("creating the channel", async () => {
@@ -314,11 +298,7 @@ export async function createRabbitMqBuffer(options: RabbitMqBufferOptions): Prom
         return fetchDeliveries(ctx, state, group, request);
       }),
 
-    ack: (channel, group, messageId) =>
-      guard("acking", () => settle(channel, group, messageId, undefined)),
-
-    nack: (channel, group, messageId, nackOptions) =>
-      guard("nacking", () => settle(channel, group, messageId, nackOptions)),
+    ...ackAndNack(guard, settle),
 
     release: (channel, group, consumerId) =>
       guard("releasing leases", async () => {

@@ -11,6 +11,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Redis } from "ioredis";
 import { decodeWebhookMessage, encodeWebhookMessage } from "../../../wire/index.js";
 import type { ChannelSettings, DeadLetter, DeadLetterFilter } from "../buffer.js";
+import { admitsDeadLetter, collectPage } from "../dead-letter-query.js";
 import { channelPrefix, channelStream, deadLetterStream } from "./names.js";
 import type { Scripts } from "./scripts.js";
 
@@ -41,17 +42,6 @@ function toStored(entryId: Buffer, flat: Buffer[]): StoredLetter {
   };
 }
 
-function matches(letter: StoredLetter, filter: DeadLetterFilter | undefined): boolean {
-  if (filter === undefined) return true;
-  if (filter.messageIds !== undefined && !filter.messageIds.includes(letter.messageId)) {
-    return false;
-  }
-  if (filter.group !== undefined && letter.group !== filter.group) return false;
-  if (filter.from !== undefined && letter.deadLetteredAt < filter.from) return false;
-  if (filter.to !== undefined && letter.deadLetteredAt >= filter.to) return false;
-  return true;
-}
-
 /** Walks the dead letters matching `filter`, oldest first, until `visit` returns false. */
 async function walk(
   redis: Redis,
@@ -65,7 +55,9 @@ async function walk(
     const page = (await redis.xrangeBuffer(key, start, "+", "COUNT", PAGE)) as [Buffer, Buffer[]][];
     for (const [id, flat] of page) {
       const letter = toStored(id, flat);
-      if (matches(letter, filter) && !(await visit(letter))) return;
+      if (!admitsDeadLetter(filter, letter.messageId, letter.group, letter.deadLetteredAt))
+        continue;
+      if (!(await visit(letter))) return;
     }
     if (page.length < PAGE) return;
     start = `(${page[page.length - 1]![0].toString()}`;
@@ -92,18 +84,7 @@ export async function listDeadLetters(
   channel: string,
   options: { limit: number; offset: number; filter?: DeadLetterFilter },
 ): Promise<DeadLetter[]> {
-  const letters: DeadLetter[] = [];
-  let skip = Math.max(0, options.offset);
-  if (options.limit <= 0) return letters;
-  await walk(redis, channel, options.filter, (letter) => {
-    if (skip > 0) {
-      skip--;
-      return true;
-    }
-    letters.push(decodeLetter(letter));
-    return letters.length < options.limit;
-  });
-  return letters;
+  return collectPage(options, (visit) => walk(redis, channel, options.filter, visit), decodeLetter);
 }
 
 /**

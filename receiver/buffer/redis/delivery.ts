@@ -1,26 +1,7 @@
 /** Turning the fetch script's reply into deliveries. */
-import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { decodeWebhookMessage, withDeliveryFields } from "../../../wire/index.js";
+import { withDeliveryFields } from "../../../wire/index.js";
 import type { Delivery } from "../buffer.js";
-
-/** A leased message; decoded only when `message` is read. */
-class RedisDelivery implements Delivery {
-  private decoded: WebhookMessage | undefined;
-
-  constructor(
-    readonly messageId: string,
-    readonly deliveryAttempt: number,
-    readonly encoded: Uint8Array,
-    readonly group: string,
-    readonly leaseExpiresAt: number,
-  ) {}
-
-  get message(): WebhookMessage {
-    // `encoded` is the stored message with sequence and attempt appended.
-    this.decoded ??= decodeWebhookMessage(this.encoded);
-    return this.decoded;
-  }
-}
+import { LazyDelivery } from "../lazy-delivery.js";
 
 /** What one run of the fetch script leased, and when the group's next retry is due. */
 export interface FetchReply {
@@ -38,7 +19,7 @@ export function readFetchReply(reply: unknown, group: string, leaseExpiresAt: nu
     const entryId = (flat[index + 3] as Buffer).toString();
     const sequence = Number(entryId.slice(0, entryId.indexOf("-")));
     deliveries.push(
-      new RedisDelivery(
+      new LazyDelivery(
         (flat[index] as Buffer).toString(),
         attempt,
         withDeliveryFields(flat[index + 2] as Buffer, sequence, attempt),

@@ -17,15 +17,9 @@ import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Cluster as ClusterClient, Redis, RedisOptions } from "ioredis";
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
 import { encodeWebhookMessage } from "../../../wire/index.js";
-import {
-  BufferUnavailableError,
-  QueueFullError,
-  UnknownChannelError,
-  WebhookConnectError,
-} from "../../errors.js";
+import { BufferUnavailableError, QueueFullError } from "../../errors.js";
 import {
   type BufferEvent,
-  type BufferFeatures,
   type BufferOptions,
   type ChannelSettings,
   type ChannelStats,
@@ -36,6 +30,7 @@ import {
   type PublishResult,
 } from "../buffer.js";
 import { nackDelayMs } from "../policy.js";
+import { createGuard, requireEnsured, SHARED_SERVER_FEATURES } from "../server-backend.js";
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from "./dead-letters.js";
 import { readFetchReply } from "./delivery.js";
 import { channelPrefix, channelStream, stateKey } from "./names.js";
@@ -60,11 +55,6 @@ export interface RedisBufferOptions extends BufferOptions, Partial<Omit<RedisBuf
   /** A connection idle this long with nothing leased is removed from its group. @default 3600000 */
   readonly idleConsumerMs?: number;
 }
-
-const FEATURES: BufferFeatures = Object.freeze({
-  sharedAcrossProcesses: true,
-  durableAcrossRestart: true,
-});
 
 /** Retry delays after attempt 1…17 are all the backoff can produce (it is capped after 16 doublings). */
 const DELAY_STEPS = 17;
@@ -189,6 +179,16 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
   const scripts: Scripts = createScripts(redis);
   const channels = new Map<string, ChannelSettings>();
   let closed = false;
+  const guard = createGuard({
+    closedMessage: "Redis buffer is closed",
+    isClosed: () => closed,
+    assertReachable: (what) => {
+      if (redis.status !== "ready") {
+        throw new BufferUnavailableError(`Redis is not reachable (${what})`);
+      }
+    },
+    failed: (what, error) => new BufferUnavailableError(`Redis failed while ${what}`, error),
+  });
 
   const sweep = setInterval(() => {
     if (redis.status !== "ready") return;
@@ -208,25 +208,7 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
   }, options.sweepIntervalMs ?? 5_000);
   sweep.unref();
 
-  function requireChannel(channel: string): ChannelSettings {
-    const settings = channels.get(channel);
-    if (settings === undefined) throw new UnknownChannelError(channel);
-    return settings;
-  }
-
-  /** Runs `body`, mapping foreign failures to BufferUnavailableError. */
-  async function guard<T>(what: string, body: () => Promise<T>): Promise<T> {
-    if (closed) throw new BufferUnavailableError("Redis buffer is closed");
-    if (redis.status !== "ready") {
-      throw new BufferUnavailableError(`Redis is not reachable (${what})`);
-    }
-    try {
-      return await body();
-    } catch (error) {
-      if (error instanceof WebhookConnectError) throw error;
-      throw new BufferUnavailableError(`Redis failed while ${what}`, error);
-    }
-  }
+  const requireChannel = (channel: string) => requireEnsured(channels, channel);
 
   async function ensureGroup(channel: string, group: string): Promise<void> {
     await scripts.ENSURE_GROUP(channelStream(channel), [channelPrefix(channel), group]);
@@ -361,7 +343,7 @@ export async function createRedisBuffer(options: RedisBufferOptions): Promise<Me
 
   const buffer: MessageBuffer = {
     kind: "redis",
-    features: FEATURES,
+    features: SHARED_SERVER_FEATURES,
 
     ensureChannel: (settings) =>
       guard("creating the channel", async () => {

@@ -3,9 +3,9 @@
  * returns it once the group's new state is committed, with the stored
  * bytes (from the cache, or read back from the log in the same round).
  */
-import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import { decodeWebhookMessage, withDeliveryFields } from "../../../wire/index.js";
+import { withDeliveryFields } from "../../../wire/index.js";
 import type { Delivery, FetchRequest } from "../buffer.js";
+import { LazyDelivery } from "../lazy-delivery.js";
 import type { ConsumerGroup, Outstanding } from "./consumer-group.js";
 import type { LogChannel } from "./log-channel.js";
 import {
@@ -17,24 +17,6 @@ import {
   skipsFor,
 } from "./log-context.js";
 import type { MessageRows } from "./storage-protocol.js";
-
-/** A leased message; decoded only when `message` is read. */
-class LogDelivery implements Delivery {
-  private decoded: WebhookMessage | undefined;
-
-  constructor(
-    readonly messageId: string,
-    readonly deliveryAttempt: number,
-    readonly encoded: Uint8Array,
-    readonly group: string,
-    readonly leaseExpiresAt: number,
-  ) {}
-
-  get message(): WebhookMessage {
-    this.decoded ??= decodeWebhookMessage(this.encoded);
-    return this.decoded;
-  }
-}
 
 /** Picks up to `max`, dead-lettering those that reached the attempt limit. */
 function pickLeasable(
@@ -148,7 +130,7 @@ function deliveriesOf(
     }
     group.identify(entry, messageId);
     deliveries.push(
-      new LogDelivery(
+      new LazyDelivery(
         messageId,
         entry.attempt,
         withDeliveryFields(bytes, entry.seq, entry.attempt),
