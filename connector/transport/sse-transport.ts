@@ -8,33 +8,19 @@
 import { request } from "undici";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import { ConnectorError, ProtocolError, TransportError } from "../errors.js";
-import { createAckBatcher } from "./ack-batcher.js";
 import { createFrameQueue } from "./frame-queue.js";
-import { sendHttpAcks } from "./http-acks.js";
-import { createHttpAgent, httpBaseUrl } from "./http-client.js";
+import { createHttpAckBatcher } from "./http-acks.js";
+import { createHttpEndpoint } from "./http-client.js";
 import { connectorErrorFromHttp } from "./http-errors.js";
 import { createHttpRelaySession } from "./http-session.js";
 import { messageFromJson } from "./json-message.js";
 import { startOpening } from "./open-timeout.js";
-import type { ForwardProxy } from "./proxy.js";
 import { parseSse, type SseEvent } from "./sse-parser.js";
 import { streamPath, streamQuery } from "./stream-query.js";
-import type { TlsOptions } from "./tls.js";
-import type { SessionEnd, SessionWelcome, Transport } from "./transport.js";
+import type { ReceiverOptions, SessionEnd, SessionWelcome, Transport } from "./transport.js";
 
-/** Options of the SSE transport. */
-export interface HttpStreamTransportOptions {
-  /** Receiver base URL. */
-  readonly cloudUrl: string;
-  /** Channel token. */
-  readonly token: string;
-  /** TLS settings of every request. */
-  readonly tls?: TlsOptions;
-  /** Longest wait for the `connected` event (a buffering proxy never passes it). @default 10000 */
-  readonly openTimeoutMs?: number;
-  /** Forward proxy of every request. @default none (direct) */
-  readonly proxy?: ForwardProxy | undefined;
-}
+/** Options of the SSE transport (and the base of long-poll's). */
+export type HttpStreamTransportOptions = ReceiverOptions;
 
 /** The welcome of a `connected` frame. */
 export function welcomeFromJson(frame: Record<string, unknown>): SessionWelcome {
@@ -64,8 +50,8 @@ function jsonOf(event: SseEvent): Record<string, unknown> {
 /** Creates the SSE transport. */
 export function createSseTransport(options: HttpStreamTransportOptions): Transport {
   const name = "sse";
-  const baseUrl = httpBaseUrl(options.cloudUrl);
-  const dispatcher = createHttpAgent(baseUrl, options.tls, options.proxy);
+  const endpoint = createHttpEndpoint(name, options);
+  const { baseUrl, dispatcher } = endpoint;
   const openTimeoutMs = options.openTimeoutMs ?? 10_000;
   return {
     name,
@@ -139,22 +125,7 @@ export function createSseTransport(options: HttpStreamTransportOptions): Transpo
           };
         }
       })();
-      const batcher = createAckBatcher({
-        send: (batch) =>
-          sendHttpAcks(
-            {
-              baseUrl,
-              token: options.token,
-              dispatcher,
-              proxy: options.proxy,
-              transport: name,
-              channel: hello.channel,
-              group: hello.group,
-              connectionId: () => welcome.connectionId,
-            },
-            batch,
-          ),
-      });
+      const batcher = createHttpAckBatcher(endpoint, hello, () => welcome.connectionId);
       return createHttpRelaySession({
         transport: name,
         welcome,

@@ -5,7 +5,7 @@
  */
 
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
@@ -18,15 +18,12 @@ import { createHttpRelaySession } from "./http-session.js";
 import { startOpening } from "./open-timeout.js";
 import { createProxiedNodeAgent } from "./proxy-agents.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
-import { sessionNoticeOf } from "./rpc-session.js";
+import { sessionNoticeOf, sessionWelcomeOf } from "./rpc-session.js";
 import { type RpcRelayTransportOptions, rpcBaseUrl } from "./rpc-transport.js";
-import type { SessionEnd, SessionWelcome, Transport } from "./transport.js";
+import type { SessionEnd, Transport } from "./transport.js";
 
-/** Options of the Connect HTTP/1.1 transport. */
-export interface SubscribeTransportOptions extends RpcRelayTransportOptions {
-  /** Longest wait for the Welcome (a buffering proxy never passes it). @default 10000 */
-  readonly openTimeoutMs?: number;
-}
+/** Options of the Connect HTTP/1.1 transport (`tuning` is not used: its acks go through the ack batcher). */
+export type SubscribeTransportOptions = RpcRelayTransportOptions;
 
 /** Name of the transport in events: the Connect protocol on HTTP/1.1. */
 export const CONNECT_HTTP1 = "connect_http1";
@@ -72,16 +69,7 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
         throw new ProtocolError("expected Welcome as the first frame of Subscribe");
       }
       openOptions.onFrame?.();
-      const w = first.value.frame.value;
-      const welcome: SessionWelcome = {
-        connectionId: w.connectionId,
-        channel: w.channel,
-        group: w.group,
-        maxInFlight: w.maxInFlight,
-        heartbeatIntervalMs:
-          w.heartbeatInterval === undefined ? 0 : durationMs(w.heartbeatInterval),
-        ackTimeoutMs: w.ackTimeout === undefined ? 0 : durationMs(w.ackTimeout),
-      };
+      const welcome = sessionWelcomeOf(first.value.frame.value);
       const messages = createFrameQueue<WebhookMessage>();
       const streamEnded = (async (): Promise<SessionEnd> => {
         try {
