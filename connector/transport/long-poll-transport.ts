@@ -14,6 +14,7 @@ import { createHttpEndpoint } from "./http-client.js";
 import { connectorErrorFromHttp } from "./http-errors.js";
 import { createHttpRelaySession } from "./http-session.js";
 import { messageFromJson } from "./json-message.js";
+import { DEFAULT_OPEN_TIMEOUT_MS } from "./open-timeout.js";
 import type { HttpStreamTransportOptions } from "./sse-transport.js";
 import { streamPath, streamQuery } from "./stream-query.js";
 import type { SessionEnd, SessionWelcome, Transport } from "./transport.js";
@@ -29,7 +30,7 @@ export function createLongPollTransport(options: LongPollTransportOptions): Tran
   const name = "long_poll";
   const endpoint = createHttpEndpoint(name, options);
   const { baseUrl, dispatcher } = endpoint;
-  const openTimeoutMs = options.openTimeoutMs ?? 10_000;
+  const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
   const pollWaitMs = options.pollWaitMs ?? 20_000;
   const auth = { authorization: `Bearer ${options.token}` };
 
