@@ -95,6 +95,7 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
         transport: name,
         welcome,
         options: openOptions,
+        // The iterator the Welcome was read from: the rest of the same stream.
         frames: { [Symbol.asyncIterator]: () => responses },
         decode: ({ frame }): StreamItem => {
           if (frame.case === "message") return { message: messageOf(frame.value) };
