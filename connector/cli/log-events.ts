@@ -4,7 +4,22 @@
  */
 import type { Logger } from "pino";
 import type { ModuleEvent } from "../modules/index.js";
-import type { ConnectorEvent } from "../runner/events.js";
+import type { ConnectorEvent, DeliveryFacts } from "../runner/events.js";
+
+/** The fields `delivered` and `failed` lines share, in their order. */
+function deliveryFields(event: DeliveryFacts & { readonly durationMs: number }) {
+  return {
+    message_id: event.messageId,
+    webhook_id: event.webhookId,
+    delivery_attempt: event.deliveryAttempt,
+    method: event.method,
+    path: event.path,
+    query: event.query,
+    status: event.status,
+    attempts: event.attempts,
+    duration_ms: event.durationMs,
+  };
+}
 
 /** Writes one log line for a runner event. */
 export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
@@ -65,34 +80,13 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
       );
       return;
     case "delivered":
-      logger.debug(
-        {
-          message_id: event.messageId,
-          webhook_id: event.webhookId,
-          delivery_attempt: event.deliveryAttempt,
-          method: event.method,
-          path: event.path,
-          query: event.query,
-          status: event.status,
-          attempts: event.attempts,
-          duration_ms: event.durationMs,
-        },
-        "delivered",
-      );
+      logger.debug(deliveryFields(event), "delivered");
       return;
     case "failed":
       (event.retry ? logger.warn : logger.error).call(
         logger,
         {
-          message_id: event.messageId,
-          webhook_id: event.webhookId,
-          delivery_attempt: event.deliveryAttempt,
-          method: event.method,
-          path: event.path,
-          query: event.query,
-          status: event.status,
-          attempts: event.attempts,
-          duration_ms: event.durationMs,
+          ...deliveryFields(event),
           retry: event.retry,
           reason: event.reason,
           ...(event.delayMs === undefined ? {} : { delay_ms: event.delayMs }),

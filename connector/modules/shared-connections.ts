@@ -3,6 +3,7 @@
  * every entry and chain item that names it. Clients are opened on first use
  * and closed together when the deliverer closes.
  */
+import type { ModuleBuildContext } from "./module-definition.js";
 
 interface Held {
   readonly resource: unknown;
@@ -46,4 +47,22 @@ export class SharedConnections {
       );
     }
   }
+}
+
+/**
+ * The client of the entry's named connection, shared under `<kind>:<name>`
+ * by every entry naming it. `open` runs on first use and gets a callback
+ * that reports a failure of the connection as a `connection_error` event
+ * (libraries don't log); `close` runs when the deliverer closes.
+ */
+export function sharedClient<T>(
+  build: ModuleBuildContext,
+  kind: string,
+  open: (reportError: (reason: string) => void) => T,
+  close: (client: T) => Promise<void>,
+): () => T {
+  const connection = build.connection!;
+  const reportError = (reason: string) =>
+    build.emit({ type: "connection_error", connection: connection.name, reason });
+  return () => build.shared.acquire(`${kind}:${connection.name}`, () => open(reportError), close);
 }

@@ -2,19 +2,14 @@
  * Sends ack batches to `POST /connect/ack` (JSON batch form, see
  * docs/protocol.md) for the SSE and long-poll transports.
  */
-import { type Dispatcher, request } from "undici";
-import type { AckBatch } from "./ack-batcher.js";
+import { request } from "undici";
+import { type AckBatch, type AckBatcher, createAckBatcher } from "./ack-batcher.js";
+import type { HttpEndpoint } from "./http-client.js";
 import { connectorErrorFromHttp } from "./http-errors.js";
-import type { ForwardProxy } from "./proxy.js";
+import type { SessionHello } from "./transport.js";
 
 /** Where and as whom acks are sent. */
-export interface HttpAckTarget {
-  readonly baseUrl: string;
-  readonly token: string;
-  readonly dispatcher: Dispatcher;
-  /** Forward proxy the dispatcher goes through, for its errors. */
-  readonly proxy?: ForwardProxy | undefined;
-  readonly transport: string;
+export interface HttpAckTarget extends HttpEndpoint {
   readonly channel: string;
   readonly group: string;
   /** Connection the messages were received on (any connection of the channel works). */
@@ -50,4 +45,26 @@ export async function sendHttpAcks(target: HttpAckTarget, batch: AckBatch): Prom
   const text = await response.body.text();
   if (response.statusCode === 200 || response.statusCode === 409) return;
   throw connectorErrorFromHttp(target.transport, response.statusCode, text, target.proxy);
+}
+
+/**
+ * The ack batcher of one session of `hello` on `endpoint`; `onSettled` is
+ * called with the ids of every batch once it was sent (or given up).
+ */
+export function createHttpAckBatcher(
+  endpoint: HttpEndpoint,
+  hello: Pick<SessionHello, "channel" | "group">,
+  connectionId: () => string,
+  onSettled?: (messageIds: readonly string[]) => void,
+): AckBatcher {
+  const target: HttpAckTarget = {
+    ...endpoint,
+    channel: hello.channel,
+    group: hello.group,
+    connectionId,
+  };
+  return createAckBatcher({
+    send: (batch) => sendHttpAcks(target, batch),
+    ...(onSettled === undefined ? {} : { onSettled }),
+  });
 }

@@ -4,9 +4,16 @@
  * SSE and long-poll. The stream side is given; acks go through a batcher.
  */
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+import type { ConnectorError } from "../errors.js";
 import type { AckBatcher } from "./ack-batcher.js";
-import type { FrameQueue } from "./frame-queue.js";
-import type { RelaySession, SessionEnd, SessionWelcome } from "./transport.js";
+import { createFrameQueue, type FrameQueue } from "./frame-queue.js";
+import type {
+  OpenSessionOptions,
+  RelaySession,
+  SessionEnd,
+  SessionNotice,
+  SessionWelcome,
+} from "./transport.js";
 
 /** The parts of an HTTP session. */
 export interface HttpSessionParts {
@@ -84,4 +91,61 @@ export function createHttpRelaySession(parts: HttpSessionParts): RelaySession {
     },
     closed,
   };
+}
+
+/** What one frame of a streamed response carries for the session (nothing: a keep-alive). */
+export type StreamItem =
+  | { readonly message: WebhookMessage }
+  | { readonly notice: SessionNotice }
+  | undefined;
+
+/** The parts of a session on one long-lived response (SSE, Connect Subscribe). */
+export interface StreamSessionParts<F> {
+  /** Transport name. */
+  readonly transport: string;
+  /** The server's welcome, already read from the stream. */
+  readonly welcome: SessionWelcome;
+  /** The caller's open options (onFrame, onNotice). */
+  readonly options: OpenSessionOptions;
+  /** The frames after the welcome. */
+  readonly frames: AsyncIterable<F>;
+  /** Decodes one frame; throws for a malformed one, which ends the stream. */
+  readonly decode: (frame: F) => StreamItem;
+  /** What the stream failing is reported as. */
+  readonly failure: (error: unknown) => ConnectorError;
+  /** Where acks and nacks go. */
+  readonly batcher: AckBatcher;
+  /** Aborts the response. */
+  readonly controller: AbortController;
+}
+
+/**
+ * The RelaySession of a streamed response: every frame is a sign of life,
+ * messages are queued, notices passed on, until the server ends the stream.
+ */
+export function createStreamRelaySession<F>(parts: StreamSessionParts<F>): RelaySession {
+  const { options } = parts;
+  const messages = createFrameQueue<WebhookMessage>();
+  const streamEnded = (async (): Promise<SessionEnd> => {
+    try {
+      for await (const frame of parts.frames) {
+        options.onFrame?.();
+        const item = parts.decode(frame);
+        if (item === undefined) continue;
+        if ("message" in item) messages.push(item.message);
+        else options.onNotice?.(item.notice);
+      }
+      return { kind: "server" };
+    } catch (error) {
+      return { kind: "error", error: parts.failure(error) };
+    }
+  })();
+  return createHttpRelaySession({
+    transport: parts.transport,
+    welcome: parts.welcome,
+    batcher: parts.batcher,
+    messages,
+    streamEnded,
+    stopStream: () => parts.controller.abort(),
+  });
 }

@@ -8,13 +8,13 @@
 import { request } from "undici";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import { ConnectorError, ProtocolError, TransportError } from "../errors.js";
-import { createAckBatcher } from "./ack-batcher.js";
 import { createFrameQueue } from "./frame-queue.js";
-import { sendHttpAcks } from "./http-acks.js";
-import { createHttpAgent, httpBaseUrl } from "./http-client.js";
+import { createHttpAckBatcher } from "./http-acks.js";
+import { createHttpEndpoint } from "./http-client.js";
 import { connectorErrorFromHttp } from "./http-errors.js";
 import { createHttpRelaySession } from "./http-session.js";
 import { messageFromJson } from "./json-message.js";
+import { DEFAULT_OPEN_TIMEOUT_MS } from "./open-timeout.js";
 import type { HttpStreamTransportOptions } from "./sse-transport.js";
 import { streamPath, streamQuery } from "./stream-query.js";
 import type { SessionEnd, SessionWelcome, Transport } from "./transport.js";
@@ -28,9 +28,9 @@ export interface LongPollTransportOptions extends HttpStreamTransportOptions {
 /** Creates the long-poll transport. */
 export function createLongPollTransport(options: LongPollTransportOptions): Transport {
   const name = "long_poll";
-  const baseUrl = httpBaseUrl(options.cloudUrl);
-  const dispatcher = createHttpAgent(baseUrl, options.tls, options.proxy);
-  const openTimeoutMs = options.openTimeoutMs ?? 10_000;
+  const endpoint = createHttpEndpoint(name, options);
+  const { baseUrl, dispatcher } = endpoint;
+  const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
   const pollWaitMs = options.pollWaitMs ?? 20_000;
   const auth = { authorization: `Bearer ${options.token}` };
 
@@ -138,28 +138,17 @@ export function createLongPollTransport(options: LongPollTransportOptions): Tran
         }
       })();
 
-      const batcher = createAckBatcher({
-        send: (batch) =>
-          sendHttpAcks(
-            {
-              baseUrl,
-              token: options.token,
-              dispatcher,
-              proxy: options.proxy,
-              transport: name,
-              channel: hello.channel,
-              group: hello.group,
-              connectionId: () => connectionId,
-            },
-            batch,
-          ),
-        onSettled: (ids) => {
+      const batcher = createHttpAckBatcher(
+        endpoint,
+        hello,
+        () => connectionId,
+        (ids) => {
           for (const id of ids) outstanding.delete(id);
           const wake = wakeCredit;
           wakeCredit = undefined;
           wake?.();
         },
-      });
+      );
 
       return createHttpRelaySession({
         transport: name,

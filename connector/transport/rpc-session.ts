@@ -16,6 +16,7 @@ import {
   NackSchema,
   type Notice,
   Notice_Level,
+  type Welcome,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { messageOf, type ServerResponse } from "../../wire/index.js";
 import { ProtocolError } from "../errors.js";
@@ -82,6 +83,18 @@ export function sessionNoticeOf(notice: Notice): SessionNotice {
   };
 }
 
+/** A server Welcome as the runner sees it, durations in ms (shared by every RPC-framed transport). */
+export function sessionWelcomeOf(w: Welcome): SessionWelcome {
+  return {
+    connectionId: w.connectionId,
+    channel: w.channel,
+    group: w.group,
+    maxInFlight: w.maxInFlight,
+    heartbeatIntervalMs: w.heartbeatInterval === undefined ? 0 : durationMs(w.heartbeatInterval),
+    ackTimeoutMs: w.ackTimeout === undefined ? 0 : durationMs(w.ackTimeout),
+  };
+}
+
 function frame(value: ConnectRequest["frame"]): ConnectRequest {
   return create(ConnectRequestSchema, { frame: value });
 }
@@ -143,15 +156,7 @@ export async function openRpcSession(params: OpenRpcSessionParams): Promise<Rela
   // From here on the session lives until close() or the stream ends.
   options.signal.removeEventListener("abort", onAbort);
   options.onFrame?.();
-  const w = first.value.frame.value;
-  const welcome: SessionWelcome = {
-    connectionId: w.connectionId,
-    channel: w.channel,
-    group: w.group,
-    maxInFlight: w.maxInFlight,
-    heartbeatIntervalMs: w.heartbeatInterval === undefined ? 0 : durationMs(w.heartbeatInterval),
-    ackTimeoutMs: w.ackTimeout === undefined ? 0 : durationMs(w.ackTimeout),
-  };
+  const welcome = sessionWelcomeOf(first.value.frame.value);
 
   const messages = createFrameQueue<WebhookMessage>();
   let localError: Error | undefined;

@@ -16,26 +16,14 @@ import {
 import { LazyRelayService } from "../../wire/index.js";
 import { probeHttp2 } from "./http2-probe.js";
 import { DEFAULT_OPEN_TIMEOUT_MS, openWithTimeout } from "./open-timeout.js";
-import type { ForwardProxy } from "./proxy.js";
 import { openTunnel, tlsOverTunnel } from "./proxy-tunnel.js";
 import { openRpcSession, type RpcSessionTuning } from "./rpc-session.js";
-import type { TlsOptions } from "./tls.js";
-import type { OpenSessionOptions, Transport } from "./transport.js";
+import type { OpenSessionOptions, ReceiverOptions, Transport } from "./transport.js";
 
-/** Options of the gRPC and Connect transports. */
-export interface RpcRelayTransportOptions {
-  /** Receiver base URL (`http(s)://`, `ws(s)://` is mapped to it). */
-  readonly cloudUrl: string;
-  /** Channel token, sent as `Authorization: Bearer …` on every call. */
-  readonly token: string;
-  /** TLS settings applied to every connection. @default verify with Node's CAs */
-  readonly tls?: TlsOptions;
+/** Options of the gRPC and Connect transports (and of WebSocket and Connect over HTTP/1.1). */
+export interface RpcRelayTransportOptions extends ReceiverOptions {
   /** Ack batching and close timing. */
   readonly tuning?: RpcSessionTuning;
-  /** Longest wait for the Welcome. @default 10000 */
-  readonly openTimeoutMs?: number;
-  /** Forward proxy, reached with CONNECT. @default none (direct) */
-  readonly proxy?: ForwardProxy | undefined;
 }
 
 /** Maps a cloud URL to the HTTP base URL of RelayService. */

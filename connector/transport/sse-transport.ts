@@ -6,35 +6,19 @@
  */
 
 import { request } from "undici";
-import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import { ConnectorError, ProtocolError, TransportError } from "../errors.js";
-import { createAckBatcher } from "./ack-batcher.js";
-import { createFrameQueue } from "./frame-queue.js";
-import { sendHttpAcks } from "./http-acks.js";
-import { createHttpAgent, httpBaseUrl } from "./http-client.js";
+import { createHttpAckBatcher } from "./http-acks.js";
+import { createHttpEndpoint } from "./http-client.js";
 import { connectorErrorFromHttp } from "./http-errors.js";
-import { createHttpRelaySession } from "./http-session.js";
+import { createStreamRelaySession, type StreamItem } from "./http-session.js";
 import { messageFromJson } from "./json-message.js";
-import { startOpening } from "./open-timeout.js";
-import type { ForwardProxy } from "./proxy.js";
+import { DEFAULT_OPEN_TIMEOUT_MS, startOpening } from "./open-timeout.js";
 import { parseSse, type SseEvent } from "./sse-parser.js";
 import { streamPath, streamQuery } from "./stream-query.js";
-import type { TlsOptions } from "./tls.js";
-import type { SessionEnd, SessionWelcome, Transport } from "./transport.js";
+import type { ReceiverOptions, SessionWelcome, Transport } from "./transport.js";
 
-/** Options of the SSE transport. */
-export interface HttpStreamTransportOptions {
-  /** Receiver base URL. */
-  readonly cloudUrl: string;
-  /** Channel token. */
-  readonly token: string;
-  /** TLS settings of every request. */
-  readonly tls?: TlsOptions;
-  /** Longest wait for the `connected` event (a buffering proxy never passes it). @default 10000 */
-  readonly openTimeoutMs?: number;
-  /** Forward proxy of every request. @default none (direct) */
-  readonly proxy?: ForwardProxy | undefined;
-}
+/** Options of the SSE transport (and the base of long-poll's). */
+export type HttpStreamTransportOptions = ReceiverOptions;
 
 /** The welcome of a `connected` frame. */
 export function welcomeFromJson(frame: Record<string, unknown>): SessionWelcome {
@@ -61,12 +45,27 @@ function jsonOf(event: SseEvent): Record<string, unknown> {
   }
 }
 
+/** What an event after `connected` carries: a webhook, an error notice, or nothing. */
+function itemOf(event: SseEvent): StreamItem {
+  if (event.event === "webhook") return { message: messageFromJson(jsonOf(event)) };
+  if (event.event !== "error") return undefined;
+  const frame = jsonOf(event);
+  return {
+    notice: {
+      level: "error",
+      code: String(frame["code"] ?? ""),
+      message: String(frame["message"] ?? ""),
+      messageId: String(frame["message_id"] ?? ""),
+    },
+  };
+}
+
 /** Creates the SSE transport. */
 export function createSseTransport(options: HttpStreamTransportOptions): Transport {
   const name = "sse";
-  const baseUrl = httpBaseUrl(options.cloudUrl);
-  const dispatcher = createHttpAgent(baseUrl, options.tls, options.proxy);
-  const openTimeoutMs = options.openTimeoutMs ?? 10_000;
+  const endpoint = createHttpEndpoint(name, options);
+  const { baseUrl, dispatcher } = endpoint;
+  const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
   return {
     name,
     async open(openOptions) {
@@ -112,56 +111,18 @@ export function createSseTransport(options: HttpStreamTransportOptions): Transpo
         opening.opened();
       }
       openOptions.onFrame?.();
-      const messages = createFrameQueue<WebhookMessage>();
-      const streamEnded = (async (): Promise<SessionEnd> => {
-        try {
-          for await (const event of events) {
-            openOptions.onFrame?.();
-            if (event.event === "webhook") messages.push(messageFromJson(jsonOf(event)));
-            else if (event.event === "error") {
-              const frame = jsonOf(event);
-              openOptions.onNotice?.({
-                level: "error",
-                code: String(frame["code"] ?? ""),
-                message: String(frame["message"] ?? ""),
-                messageId: String(frame["message_id"] ?? ""),
-              });
-            }
-          }
-          return { kind: "server" };
-        } catch (error) {
-          return {
-            kind: "error",
-            error:
-              error instanceof ProtocolError
-                ? error
-                : new TransportError(name, `sse stream failed: ${(error as Error).message}`, error),
-          };
-        }
-      })();
-      const batcher = createAckBatcher({
-        send: (batch) =>
-          sendHttpAcks(
-            {
-              baseUrl,
-              token: options.token,
-              dispatcher,
-              proxy: options.proxy,
-              transport: name,
-              channel: hello.channel,
-              group: hello.group,
-              connectionId: () => welcome.connectionId,
-            },
-            batch,
-          ),
-      });
-      return createHttpRelaySession({
+      return createStreamRelaySession({
         transport: name,
         welcome,
-        batcher,
-        messages,
-        streamEnded,
-        stopStream: () => controller.abort(),
+        options: openOptions,
+        frames: events,
+        decode: itemOf,
+        failure: (error) =>
+          error instanceof ProtocolError
+            ? error
+            : new TransportError(name, `sse stream failed: ${(error as Error).message}`, error),
+        batcher: createHttpAckBatcher(endpoint, hello, () => welcome.connectionId),
+        controller,
       });
     },
     async close() {

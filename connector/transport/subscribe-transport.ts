@@ -5,28 +5,23 @@
  */
 
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import { HelloSchema, NackSchema } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { LazyRelayService, messageOf, type ServerResponse } from "../../wire/index.js";
 import { ProtocolError, TransportError } from "../errors.js";
 import { createAckBatcher } from "./ack-batcher.js";
-import { createFrameQueue } from "./frame-queue.js";
-import { createHttpRelaySession } from "./http-session.js";
-import { startOpening } from "./open-timeout.js";
+import { createStreamRelaySession, type StreamItem } from "./http-session.js";
+import { DEFAULT_OPEN_TIMEOUT_MS, startOpening } from "./open-timeout.js";
 import { createProxiedNodeAgent } from "./proxy-agents.js";
 import { connectorErrorFromRpc } from "./rpc-errors.js";
-import { sessionNoticeOf } from "./rpc-session.js";
+import { sessionNoticeOf, sessionWelcomeOf } from "./rpc-session.js";
 import { type RpcRelayTransportOptions, rpcBaseUrl } from "./rpc-transport.js";
-import type { SessionEnd, SessionWelcome, Transport } from "./transport.js";
+import type { Transport } from "./transport.js";
 
-/** Options of the Connect HTTP/1.1 transport. */
-export interface SubscribeTransportOptions extends RpcRelayTransportOptions {
-  /** Longest wait for the Welcome (a buffering proxy never passes it). @default 10000 */
-  readonly openTimeoutMs?: number;
-}
+/** Options of the Connect HTTP/1.1 transport (`tuning` is not used: its acks go through the ack batcher). */
+export type SubscribeTransportOptions = RpcRelayTransportOptions;
 
 /** Name of the transport in events: the Connect protocol on HTTP/1.1. */
 export const CONNECT_HTTP1 = "connect_http1";
@@ -45,7 +40,7 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
   const transport = createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions });
   const client = createClient(LazyRelayService, transport);
   const headers = { authorization: `Bearer ${options.token}` };
-  const openTimeoutMs = options.openTimeoutMs ?? 10_000;
+  const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
   return {
     name,
     async open(openOptions) {
@@ -72,36 +67,7 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
         throw new ProtocolError("expected Welcome as the first frame of Subscribe");
       }
       openOptions.onFrame?.();
-      const w = first.value.frame.value;
-      const welcome: SessionWelcome = {
-        connectionId: w.connectionId,
-        channel: w.channel,
-        group: w.group,
-        maxInFlight: w.maxInFlight,
-        heartbeatIntervalMs:
-          w.heartbeatInterval === undefined ? 0 : durationMs(w.heartbeatInterval),
-        ackTimeoutMs: w.ackTimeout === undefined ? 0 : durationMs(w.ackTimeout),
-      };
-      const messages = createFrameQueue<WebhookMessage>();
-      const streamEnded = (async (): Promise<SessionEnd> => {
-        try {
-          for (
-            let next = await responses.next();
-            next.done !== true;
-            next = await responses.next()
-          ) {
-            openOptions.onFrame?.();
-            const frame = next.value.frame;
-            if (frame.case === "message") messages.push(messageOf(frame.value));
-            else if (frame.case === "notice") {
-              openOptions.onNotice?.(sessionNoticeOf(frame.value));
-            }
-          }
-          return { kind: "server" };
-        } catch (error) {
-          return { kind: "error", error: connectorErrorFromRpc(name, error) };
-        }
-      })();
+      const welcome = sessionWelcomeOf(first.value.frame.value);
       const batcher = createAckBatcher({
         send: async (batch) => {
           await client.ack(
@@ -125,13 +91,20 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
           );
         },
       });
-      return createHttpRelaySession({
+      return createStreamRelaySession({
         transport: name,
         welcome,
+        options: openOptions,
+        // The iterator the Welcome was read from: the rest of the same stream.
+        frames: { [Symbol.asyncIterator]: () => responses },
+        decode: ({ frame }): StreamItem => {
+          if (frame.case === "message") return { message: messageOf(frame.value) };
+          if (frame.case === "notice") return { notice: sessionNoticeOf(frame.value) };
+          return undefined;
+        },
+        failure: (error) => connectorErrorFromRpc(name, error),
         batcher,
-        messages,
-        streamEnded,
-        stopStream: () => controller.abort(),
+        controller,
       });
     },
     async close() {

@@ -6,6 +6,25 @@
  * delivery, reconnects and the heartbeat watchdog.
  */
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+import type { ForwardProxy } from "./proxy.js";
+import type { TlsOptions } from "./tls.js";
+
+/** How every transport reaches the receiver. */
+export interface ReceiverOptions {
+  /** Receiver base URL (`http(s)://` or `ws(s)://`; each transport maps it to its scheme). */
+  readonly cloudUrl: string;
+  /** Channel token, sent as `Authorization: Bearer …` on every request. */
+  readonly token: string;
+  /** TLS settings of every connection. @default verify with Node's CAs */
+  readonly tls?: TlsOptions;
+  /**
+   * Longest wait for the session's first frame (Welcome, the `connected`
+   * event, the first poll): a buffering proxy never passes it. @default 10000
+   */
+  readonly openTimeoutMs?: number;
+  /** Forward proxy, reached with CONNECT (also for `ws://`). @default none (direct) */
+  readonly proxy?: ForwardProxy | undefined;
+}
 
 /** What the connector announces in Hello. */
 export interface SessionHello {

@@ -5,28 +5,14 @@
  * HTTP/2. Same frames and session logic as gRPC.
  */
 import { DEFAULT_OPEN_TIMEOUT_MS, openWithTimeout } from "./open-timeout.js";
-import type { ForwardProxy } from "./proxy.js";
-import { openRpcSession, type RpcSessionTuning } from "./rpc-session.js";
+import { openRpcSession } from "./rpc-session.js";
+import type { RpcRelayTransportOptions } from "./rpc-transport.js";
 import { streamPath } from "./stream-query.js";
-import type { TlsOptions } from "./tls.js";
 import type { Transport } from "./transport.js";
 import { websocketBidiCall } from "./websocket-call.js";
 
-/** Options of the WebSocket transport. */
-export interface WebSocketTransportOptions {
-  /** Receiver base URL (`http(s)://` or `ws(s)://`). */
-  readonly cloudUrl: string;
-  /** Channel token. */
-  readonly token: string;
-  /** TLS settings. */
-  readonly tls?: TlsOptions;
-  /** Ack batching and close timing. */
-  readonly tuning?: RpcSessionTuning;
-  /** Longest wait for the Welcome. @default 10000 */
-  readonly openTimeoutMs?: number;
-  /** Forward proxy, reached with CONNECT (also for `ws://`). @default none (direct) */
-  readonly proxy?: ForwardProxy | undefined;
-}
+/** Options of the WebSocket transport: the same as gRPC's, the session being the same. */
+export type WebSocketTransportOptions = RpcRelayTransportOptions;
 
 /** Maps a cloud URL to the WebSocket URL of a channel. */
 export function websocketUrl(cloudUrl: string, channel: string): string {

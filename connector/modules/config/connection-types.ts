@@ -10,22 +10,34 @@ import { boolLike, intLike, nonEmpty, portLike, secondsLike } from "./values.js"
 
 const type = z.string();
 
+/**
+ * `host` and `port` of a server, for the types that connect to one.
+ * `host` @default "localhost"; `port` @default `defaultPort`, the server's own.
+ */
+function serverAddress(defaultPort: number) {
+  return { host: nonEmpty.default("localhost"), port: portLike.default(defaultPort) };
+}
+
+/**
+ * The fields PostgreSQL and MySQL connections share; only their defaults
+ * differ. `connection_string` (a full URL, `postgresql://user:pass@host:port/db`
+ * or `mysql://…`) wins over the others; `ssl` @default false.
+ */
+function sqlServer(defaults: { port: number; database: string; user: string }) {
+  return {
+    connection_string: nonEmpty.optional(),
+    ...serverAddress(defaults.port),
+    database: nonEmpty.default(defaults.database),
+    user: nonEmpty.default(defaults.user),
+    password: z.string().optional(),
+    ssl: boolLike.default(false),
+  };
+}
+
 /** PostgreSQL (`postgresql`, `postgres`). */
 export const postgresConnectionSchema = z.strictObject({
   type,
-  /** Full URL `postgresql://user:pass@host:port/db`; wins over the fields below. */
-  connection_string: nonEmpty.optional(),
-  /** @default "localhost" */
-  host: nonEmpty.default("localhost"),
-  /** @default 5432 */
-  port: portLike.default(5432),
-  /** @default "postgres" */
-  database: nonEmpty.default("postgres"),
-  /** @default "postgres" */
-  user: nonEmpty.default("postgres"),
-  password: z.string().optional(),
-  /** Use TLS. @default false */
-  ssl: boolLike.default(false),
+  ...sqlServer({ port: 5432, database: "postgres", user: "postgres" }),
   /** CA certificate file for TLS. */
   ssl_ca_cert: nonEmpty.optional(),
   /** Client certificate file for TLS. */
@@ -43,19 +55,7 @@ export type PostgresConnection = z.output<typeof postgresConnectionSchema>;
 /** MySQL / MariaDB (`mysql`, `mariadb`). */
 export const mysqlConnectionSchema = z.strictObject({
   type,
-  /** Full URL `mysql://user:pass@host:port/db`; wins over the fields below. */
-  connection_string: nonEmpty.optional(),
-  /** @default "localhost" */
-  host: nonEmpty.default("localhost"),
-  /** @default 3306 */
-  port: portLike.default(3306),
-  /** @default "webhooks" */
-  database: nonEmpty.default("webhooks"),
-  /** @default "root" */
-  user: nonEmpty.default("root"),
-  password: z.string().optional(),
-  /** Use TLS. @default false */
-  ssl: boolLike.default(false),
+  ...sqlServer({ port: 3306, database: "webhooks", user: "root" }),
   /** Most connections in the pool. @default 10 */
   pool_size: intLike.pipe(z.number().min(1)).default(10),
   /** Alias of `pool_size` used by the PostgreSQL connection. */
@@ -70,10 +70,7 @@ export const redisConnectionSchema = z.strictObject({
   type,
   /** Full URL `redis://[user:pass@]host:port/db` (or `rediss://`); wins over the fields below. */
   url: nonEmpty.optional(),
-  /** @default "localhost" */
-  host: nonEmpty.default("localhost"),
-  /** @default 6379 */
-  port: portLike.default(6379),
+  ...serverAddress(6379),
   /** @default 0 */
   db: intLike.pipe(z.number().min(0)).default(0),
   username: z.string().optional(),
@@ -89,10 +86,7 @@ export const rabbitmqConnectionSchema = z.strictObject({
   type,
   /** Full URL `amqp://user:pass@host:port/vhost`; wins over the fields below. */
   url: nonEmpty.optional(),
-  /** @default "localhost" */
-  host: nonEmpty.default("localhost"),
-  /** @default 5672 */
-  port: portLike.default(5672),
+  ...serverAddress(5672),
   /** @default "guest" */
   user: nonEmpty.default("guest"),
   /** @default "guest" */
@@ -140,10 +134,7 @@ export const natsConnectionSchema = z.strictObject({
   type,
   /** Server URL(s), e.g. `nats://127.0.0.1:4222`. Wins over host/port. */
   servers: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
-  /** @default "localhost" */
-  host: nonEmpty.default("localhost"),
-  /** @default 4222 */
-  port: portLike.default(4222),
+  ...serverAddress(4222),
   user: z.string().optional(),
   pass: z.string().optional(),
   token: z.string().optional(),
@@ -202,10 +193,7 @@ export const clickhouseConnectionSchema = z.strictObject({
   type,
   /** Full URL `http(s)://host:port`; wins over host/port/secure. */
   url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
-  /** @default "localhost" */
-  host: nonEmpty.default("localhost"),
-  /** @default 8123 */
-  port: portLike.default(8123),
+  ...serverAddress(8123),
   /** Use HTTPS. @default false */
   secure: boolLike.default(false),
   /** @default "default" */
@@ -223,10 +211,7 @@ export type ClickhouseConnection = z.output<typeof clickhouseConnectionSchema>;
 /** ActiveMQ over STOMP 1.2 (`activemq`, `stomp`). */
 export const activemqConnectionSchema = z.strictObject({
   type,
-  /** @default "localhost" */
-  host: nonEmpty.default("localhost"),
-  /** @default 61613 */
-  port: portLike.default(61613),
+  ...serverAddress(61613),
   username: z.string().optional(),
   password: z.string().optional(),
   /** STOMP `host` header (virtual host). @default the connection host */

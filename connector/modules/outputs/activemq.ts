@@ -13,9 +13,11 @@ import { activemqConnectionSchema } from "../config/connection-types.js";
 import { parseConfig } from "../config/parse.js";
 import { boolLike, secondsLike } from "../config/values.js";
 import { receivedAt } from "../message/envelope.js";
-import { toDeliveryError, withTimeout } from "../message/failure.js";
+import { withTimeout } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import type { OutputModule } from "../output-module.js";
+import { createSendingModule } from "../sending-module.js";
+import { sharedClient } from "../shared-connections.js";
 import { StompConnection } from "./activemq/stomp-client.js";
 
 /** `module-config` of `activemq`. */
@@ -83,42 +85,37 @@ class SharedStomp {
 
 function createActivemq(build: ModuleBuildContext): OutputModule {
   const options = parseConfig(activemqOptionsSchema, build.context.moduleConfig, build.location);
-  const connection = build.connection!;
-  const s = activemqConnectionSchema.parse(connection.settings);
+  const s = activemqConnectionSchema.parse(build.connection!.settings);
   const destination = `/${options.destination_type}/${options.destination}`;
   const timeoutMs = Math.round(options.timeout * 1000);
-  const shared = () =>
-    build.shared.acquire(
-      `activemq:${connection.name}`,
-      () =>
-        new SharedStomp(() =>
-          StompConnection.open({
-            host: s.host,
-            port: s.port,
-            tls: s.tls,
-            virtualHost: s.virtual_host ?? s.host,
-            login: s.username,
-            passcode: s.password,
-            timeoutMs: Math.round(s.connect_timeout * 1000),
-          }),
-        ),
-      (held) => held.close(),
-    );
+  const shared = sharedClient(
+    build,
+    "activemq",
+    () =>
+      new SharedStomp(() =>
+        StompConnection.open({
+          host: s.host,
+          port: s.port,
+          tls: s.tls,
+          virtualHost: s.virtual_host ?? s.host,
+          login: s.username,
+          passcode: s.password,
+          timeoutMs: Math.round(s.connect_timeout * 1000),
+        }),
+      ),
+    (held) => held.close(),
+  );
 
-  return {
+  // Brokers refuse for reasons an operator fixes (security, quotas): every
+  // failure is retryable, the default.
+  return createSendingModule({
     name: "activemq",
-    async deliver(message) {
-      try {
-        const stomp = await shared().get();
-        const sent = stomp.send(destination, stompHeadersFor(message, options), message.body);
-        await withTimeout(sent, timeoutMs, "activemq receipt");
-      } catch (error) {
-        // Brokers refuse for reasons an operator fixes (security, quotas): retry.
-        throw toDeliveryError("activemq", error, true);
-      }
+    async send(message) {
+      const stomp = await shared().get();
+      const sent = stomp.send(destination, stompHeadersFor(message, options), message.body);
+      await withTimeout(sent, timeoutMs, "activemq receipt");
     },
-    async close() {},
-  };
+  });
 }
 
 /** Registry entry of `activemq`. */

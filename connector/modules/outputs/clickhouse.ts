@@ -16,6 +16,8 @@ import { decodeBody, headersObject, receivedAt } from "../message/envelope.js";
 import { toDeliveryError } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import { ModuleDeliveryError, type OutputModule } from "../output-module.js";
+import { createSendingModule } from "../sending-module.js";
+import { sharedClient } from "../shared-connections.js";
 
 /** `module-config` of `clickhouse`. */
 export const clickhouseOptionsSchema = z.strictObject({
@@ -95,53 +97,52 @@ function classify(error: unknown): ModuleDeliveryError {
 
 function createClickhouse(build: ModuleBuildContext): OutputModule {
   const options = parseConfig(clickhouseOptionsSchema, build.context.moduleConfig, build.location);
-  const connection = build.connection!;
-  const s = clickhouseConnectionSchema.parse(connection.settings);
+  const s = clickhouseConnectionSchema.parse(build.connection!.settings);
   const timeoutMs = Math.round(options.timeout * 1000);
-  const client = () =>
-    build.shared.acquire(
-      `clickhouse:${connection.name}`,
-      (): ClickHouseClient =>
-        createClient({
-          url: s.url ?? `${s.secure ? "https" : "http"}://${s.host}:${s.port}`,
-          username: s.username,
-          password: s.password,
-          database: s.database,
-          request_timeout: Math.round(s.request_timeout * 1000),
-          application: "webhook-connect",
-          // Libraries don't log: failures surface as delivery outcomes.
-          log: { level: ClickHouseLogLevel.OFF },
-        }),
-      (created) => created.close(),
-    );
+  const client = sharedClient(
+    build,
+    "clickhouse",
+    (): ClickHouseClient =>
+      createClient({
+        url: s.url ?? `${s.secure ? "https" : "http"}://${s.host}:${s.port}`,
+        username: s.username,
+        password: s.password,
+        database: s.database,
+        request_timeout: Math.round(s.request_timeout * 1000),
+        application: "webhook-connect",
+        // Libraries don't log: failures surface as delivery outcomes.
+        log: { level: ClickHouseLogLevel.OFF },
+      }),
+    (created) => created.close(),
+  );
   let ensured: Promise<unknown> | undefined;
 
-  return {
+  return createSendingModule({
     name: "clickhouse",
-    async deliver(message) {
-      const row = clickhouseRowFor(message, build.context.dataType, options.include_headers);
-      try {
-        if (options.auto_create_table) {
-          ensured ??= client().command({ query: clickhouseDdl(options.table) });
-          ensured.catch(() => {
-            ensured = undefined;
-          });
-          await ensured;
-        }
-        await client().insert({
-          table: options.table,
-          values: [row],
-          format: "JSONEachRow",
-          clickhouse_settings: { insert_deduplication_token: message.messageId },
-          abort_signal: AbortSignal.timeout(timeoutMs),
+    prepare: (message) =>
+      clickhouseRowFor(message, build.context.dataType, options.include_headers),
+    async send(row, message) {
+      if (options.auto_create_table) {
+        ensured ??= client().command({ query: clickhouseDdl(options.table) });
+        ensured.catch(() => {
+          ensured = undefined;
         });
-      } catch (error) {
-        if ((error as { code?: unknown } | null)?.code === UNKNOWN_TABLE) ensured = undefined;
-        throw classify(error);
+        await ensured;
       }
+      await client().insert({
+        table: options.table,
+        values: [row],
+        format: "JSONEachRow",
+        clickhouse_settings: { insert_deduplication_token: message.messageId },
+        abort_signal: AbortSignal.timeout(timeoutMs),
+      });
     },
-    async close() {},
-  };
+    failure(error) {
+      // The table was dropped since it was created: create it again next time.
+      if ((error as { code?: unknown } | null)?.code === UNKNOWN_TABLE) ensured = undefined;
+      return classify(error);
+    },
+  });
 }
 
 /** Registry entry of `clickhouse`. */

@@ -23,6 +23,8 @@ import { publishPayload, receivedAt, relayHeaderPairs } from "../message/envelop
 import { toDeliveryError, withTimeout } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import { ModuleDeliveryError, type OutputModule } from "../output-module.js";
+import { createSendingModule } from "../sending-module.js";
+import { sharedClient } from "../shared-connections.js";
 
 /** `module-config` of `kafka`. */
 export const kafkaOptionsSchema = z.strictObject({
@@ -147,41 +149,33 @@ class SharedProducer {
 
 function createKafka(build: ModuleBuildContext): OutputModule {
   const options = parseConfig(kafkaOptionsSchema, build.context.moduleConfig, build.location);
-  const connection = build.connection!;
-  const settings = kafkaConnectionSchema.parse(connection.settings);
+  const settings = kafkaConnectionSchema.parse(build.connection!.settings);
   const timeoutMs = Math.round(options.timeout * 1000);
-  const producer = () =>
-    build.shared.acquire(
-      `kafka:${connection.name}`,
-      () =>
-        new SharedProducer(settings, (reason) =>
-          build.emit({ type: "connection_error", connection: connection.name, reason }),
-        ),
-      (held) => held.close(),
-    );
-  return {
+  const producer = sharedClient(
+    build,
+    "kafka",
+    (reportError) => new SharedProducer(settings, reportError),
+    (held) => held.close(),
+  );
+  return createSendingModule({
     name: "kafka",
-    async deliver(message) {
-      const record = kafkaRecordFor(message, options, build.context.dataType);
-      try {
-        const send = producer()
-          .get()
-          .then((p) =>
-            p.send({
-              topic: options.topic,
-              acks: options.acks === "all" ? -1 : 1,
-              timeout: timeoutMs,
-              compression: options.compression === "gzip" ? 1 : 0,
-              messages: [record],
-            }),
-          );
-        await withTimeout(send, timeoutMs, "kafka produce");
-      } catch (error) {
-        throw classifyKafkaError(error);
-      }
+    prepare: (message) => kafkaRecordFor(message, options, build.context.dataType),
+    send(record) {
+      const send = producer()
+        .get()
+        .then((p) =>
+          p.send({
+            topic: options.topic,
+            acks: options.acks === "all" ? -1 : 1,
+            timeout: timeoutMs,
+            compression: options.compression === "gzip" ? 1 : 0,
+            messages: [record],
+          }),
+        );
+      return withTimeout(send, timeoutMs, "kafka produce");
     },
-    async close() {},
-  };
+    failure: classifyKafkaError,
+  });
 }
 
 /** Registry entry of `kafka`. */

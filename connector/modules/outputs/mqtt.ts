@@ -12,13 +12,16 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from "mqtt";
 import { z } from "zod";
+import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
 import { type MqttConnection, mqttConnectionSchema } from "../config/connection-types.js";
 import { childLocation, configError, parseConfig } from "../config/parse.js";
 import { boolLike, intLike, nonEmpty, secondsLike } from "../config/values.js";
 import { publishPayload, relayMetadata } from "../message/envelope.js";
-import { toDeliveryError, withTimeout } from "../message/failure.js";
+import { withTimeout } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import type { OutputModule } from "../output-module.js";
+import { createSendingModule } from "../sending-module.js";
+import { sharedClient } from "../shared-connections.js";
 
 /** `module-config` of `mqtt`. */
 export const mqttOptionsSchema = z.strictObject({
@@ -91,64 +94,60 @@ function createMqtt(build: ModuleBuildContext): OutputModule {
     prefix === undefined || prefix === "" ? options.topic : `${prefix}/${options.topic}`;
   const problem = checkTopic(topic);
   if (problem !== undefined) configError(childLocation(build.location, "topic"), problem);
-  const connection = build.connection!;
-  const settings = mqttConnectionSchema.parse(connection.settings);
+  const settings = mqttConnectionSchema.parse(build.connection!.settings);
   const v5 = settings.mqtt_version !== "3.1.1";
   const timeoutMs = Math.round(options.timeout * 1000);
-  const client = () =>
-    build.shared.acquire(
-      `mqtt:${connection.name}`,
-      () => {
-        const created = mqtt.connect(clientOptions(settings));
-        created.on("error", (error) =>
-          build.emit({
-            type: "connection_error",
-            connection: connection.name,
-            reason: error.message,
-          }),
-        );
-        return created;
-      },
-      (created) => created.endAsync().then(() => undefined),
-    );
+  const client = sharedClient(
+    build,
+    "mqtt",
+    (reportError) => {
+      const created = mqtt.connect(clientOptions(settings));
+      created.on("error", (error) => reportError(error.message));
+      return created;
+    },
+    (created) => created.endAsync().then(() => undefined),
+  );
 
-  return {
+  /** The publish options of `message`: QoS, retain and, on MQTT 5, its properties. */
+  function publishOptions(message: WebhookMessage): IClientPublishOptions {
+    const publish: IClientPublishOptions = {
+      qos: options.qos,
+      retain: options.retain ?? options.retained,
+    };
+    if (v5) {
+      const metadata = relayMetadata(message);
+      publish.properties = {
+        contentType:
+          options.format === "raw"
+            ? message.contentType || "application/octet-stream"
+            : "application/json",
+        userProperties: {
+          message_id: metadata.message_id,
+          webhook_id: metadata.webhook_id,
+          received_at: metadata.received_at,
+        },
+      };
+    }
+    return publish;
+  }
+
+  return createSendingModule({
     name: "mqtt",
-    async deliver(message) {
-      const payload = publishPayload(
+    prepare: (message) => ({
+      payload: publishPayload(
         message,
         options.format,
         build.context.dataType,
         options.include_headers,
-      );
-      const publish: IClientPublishOptions = {
-        qos: options.qos,
-        retain: options.retain ?? options.retained,
-      };
-      if (v5) {
-        const metadata = relayMetadata(message);
-        publish.properties = {
-          contentType:
-            options.format === "raw"
-              ? message.contentType || "application/octet-stream"
-              : "application/json",
-          userProperties: {
-            message_id: metadata.message_id,
-            webhook_id: metadata.webhook_id,
-            received_at: metadata.received_at,
-          },
-        };
-      }
-      try {
-        const c = client();
-        await connected(c, timeoutMs);
-        await withTimeout(c.publishAsync(topic, payload, publish), timeoutMs, "mqtt publish");
-      } catch (error) {
-        throw toDeliveryError("mqtt", error, true);
-      }
+      ),
+      publish: publishOptions(message),
+    }),
+    async send({ payload, publish }) {
+      const c = client();
+      await connected(c, timeoutMs);
+      await withTimeout(c.publishAsync(topic, payload, publish), timeoutMs, "mqtt publish");
     },
-    async close() {},
-  };
+  });
 }
 
 /** Registry entry of `mqtt`. */

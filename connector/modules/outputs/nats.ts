@@ -19,9 +19,11 @@ import { natsConnectionSchema } from "../config/connection-types.js";
 import { parseConfig } from "../config/parse.js";
 import { boolLike, secondsLike } from "../config/values.js";
 import { relayHeaderPairs } from "../message/envelope.js";
-import { toDeliveryError, withTimeout } from "../message/failure.js";
+import { withTimeout } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import type { OutputModule } from "../output-module.js";
+import { createSendingModule } from "../sending-module.js";
+import { sharedClient } from "../shared-connections.js";
 
 /** `module-config` of `nats`. */
 export const natsOptionsSchema = z.strictObject({
@@ -100,42 +102,33 @@ class SharedNatsConnection {
 
 function createNats(build: ModuleBuildContext): OutputModule {
   const options = parseConfig(natsOptionsSchema, build.context.moduleConfig, build.location);
-  const connection = build.connection!;
-  const settings = natsConnectionSchema.parse(connection.settings);
+  const settings = natsConnectionSchema.parse(build.connection!.settings);
   const timeoutMs = Math.round(options.timeout * 1000);
-  const shared = () =>
-    build.shared.acquire(
-      `nats:${connection.name}`,
-      () =>
-        new SharedNatsConnection(settings, (reason) =>
-          build.emit({ type: "connection_error", connection: connection.name, reason }),
-        ),
-      (held) => held.close(),
-    );
+  const shared = sharedClient(
+    build,
+    "nats",
+    (reportError) => new SharedNatsConnection(settings, reportError),
+    (held) => held.close(),
+  );
 
-  return {
+  return createSendingModule({
     name: "nats",
-    async deliver(message) {
-      const headers = natsHeadersFor(message);
-      try {
-        const nc = await shared().get();
-        if (!options.jetstream) {
-          nc.publish(options.subject, message.body, { headers });
-          await withTimeout(nc.flush(), timeoutMs, "nats flush");
-          return;
-        }
-        await jetstream(nc).publish(options.subject, message.body, {
-          msgID: message.messageId,
-          headers,
-          timeout: timeoutMs,
-          ...(options.stream === undefined ? {} : { expect: { streamName: options.stream } }),
-        });
-      } catch (error) {
-        throw toDeliveryError("nats", error, true);
+    prepare: natsHeadersFor,
+    async send(headers, message) {
+      const nc = await shared().get();
+      if (!options.jetstream) {
+        nc.publish(options.subject, message.body, { headers });
+        await withTimeout(nc.flush(), timeoutMs, "nats flush");
+        return;
       }
+      await jetstream(nc).publish(options.subject, message.body, {
+        msgID: message.messageId,
+        headers,
+        timeout: timeoutMs,
+        ...(options.stream === undefined ? {} : { expect: { streamName: options.stream } }),
+      });
     },
-    async close() {},
-  };
+  });
 }
 
 /** Registry entry of `nats`. */

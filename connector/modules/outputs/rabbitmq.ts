@@ -17,6 +17,7 @@ import { receivedAt, relayHeaderPairs } from "../message/envelope.js";
 import { toDeliveryError, withTimeout } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import type { OutputModule } from "../output-module.js";
+import { sharedClient } from "../shared-connections.js";
 
 const amqpName = z
   .string()
@@ -104,16 +105,12 @@ function createRabbitmq(build: ModuleBuildContext): OutputModule {
     configError(childLocation(build.location, "queue_name"), "required unless 'exchange' is set");
   }
   const routingKey = options.routing_key ?? options.queue_name ?? "";
-  const connection = build.connection!;
-  const shared = () =>
-    build.shared.acquire(
-      `amqp:${connection.name}`,
-      () =>
-        new SharedAmqpConnection(amqpUrl(connection.settings), (reason) =>
-          build.emit({ type: "connection_error", connection: connection.name, reason }),
-        ),
-      (held) => held.close(),
-    );
+  const shared = sharedClient(
+    build,
+    "amqp",
+    (reportError) => new SharedAmqpConnection(amqpUrl(build.connection!.settings), reportError),
+    (held) => held.close(),
+  );
   let channel: Promise<ConfirmChannel> | undefined;
 
   function openChannel(): Promise<ConfirmChannel> {

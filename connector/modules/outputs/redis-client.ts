@@ -7,6 +7,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { redisConnectionSchema } from "../config/connection-types.js";
 import type { ModuleBuildContext } from "../module-definition.js";
+import { sharedClient } from "../shared-connections.js";
 
 /** ioredis options as this module sets them (ioredis' own type trips exactOptionalPropertyTypes). */
 type ClientOptions = Omit<RedisOptions, "replyMapping">;
@@ -41,26 +42,19 @@ export function redisOptions(settings: Readonly<Record<string, unknown>>): {
 
 /** The shared client of the entry's connection, created on first use. */
 export function sharedRedis(build: ModuleBuildContext): () => Redis {
-  const connection = build.connection!;
-  return () =>
-    build.shared.acquire(
-      `redis:${connection.name}`,
-      () => {
-        const { url, options } = redisOptions(connection.settings);
-        const client = url === undefined ? new Redis(options) : new Redis(url, options);
-        client.on("error", (error: Error) =>
-          build.emit({
-            type: "connection_error",
-            connection: connection.name,
-            reason: error.message,
-          }),
-        );
-        return client;
-      },
-      async (client) => {
-        client.disconnect();
-      },
-    );
+  return sharedClient(
+    build,
+    "redis",
+    (reportError) => {
+      const { url, options } = redisOptions(build.connection!.settings);
+      const client = url === undefined ? new Redis(options) : new Redis(url, options);
+      client.on("error", (error: Error) => reportError(error.message));
+      return client;
+    },
+    async (client) => {
+      client.disconnect();
+    },
+  );
 }
 
 /** Connects the client when it has not connected yet (lazyConnect). */

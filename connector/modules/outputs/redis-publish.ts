@@ -8,9 +8,9 @@ import { z } from "zod";
 import { parseConfig } from "../config/parse.js";
 import { boolLike, nonEmpty } from "../config/values.js";
 import { publishPayload } from "../message/envelope.js";
-import { toDeliveryError } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import type { OutputModule } from "../output-module.js";
+import { createSendingModule } from "../sending-module.js";
 import { ready, sharedRedis } from "./redis-client.js";
 
 /** `module-config` of `redis_publish`. */
@@ -30,23 +30,12 @@ function createRedisPublish(build: ModuleBuildContext): OutputModule {
     build.location,
   );
   const client = sharedRedis(build);
-  return {
+  return createSendingModule({
     name: "redis_publish",
-    async deliver(message) {
-      const data = publishPayload(
-        message,
-        options.format,
-        build.context.dataType,
-        options.include_headers,
-      );
-      try {
-        await (await ready(client())).publish(options.channel, data);
-      } catch (error) {
-        throw toDeliveryError("redis_publish", error, true);
-      }
-    },
-    async close() {},
-  };
+    prepare: (message) =>
+      publishPayload(message, options.format, build.context.dataType, options.include_headers),
+    send: async (data) => (await ready(client())).publish(options.channel, data),
+  });
 }
 
 /** Registry entry of `redis_publish`. */

@@ -15,9 +15,9 @@ import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.j
 import { parseConfig } from "../config/parse.js";
 import { intLike, nonEmpty } from "../config/values.js";
 import { decodeBody, headersObject, relayMetadata } from "../message/envelope.js";
-import { toDeliveryError } from "../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../module-definition.js";
 import type { OutputModule } from "../output-module.js";
+import { createSendingModule } from "../sending-module.js";
 import { fromJson, type Picklable, PickleTuple, pickle } from "./pickle.js";
 import { ready, sharedRedis } from "./redis-client.js";
 
@@ -102,29 +102,26 @@ function createRedisRq(build: ModuleBuildContext): OutputModule {
   const options = parseConfig(redisRqOptionsSchema, build.context.moduleConfig, build.location);
   const client = sharedRedis(build);
   const queueKey = `rq:queue:${options.queue_name}`;
-  return {
+  return createSendingModule({
     name: "redis_rq",
-    async deliver(message) {
-      const jobId = rqJobId(message.messageId);
-      const fields = rqJobFields(message, build.context.dataType, options, new Date());
-      try {
-        const redis = await ready(client());
-        await redis.eval(
-          ENQUEUE,
-          3,
-          `rq:job:${jobId}`,
-          queueKey,
-          "rq:queues",
-          jobId,
-          queueKey,
-          ...fields.flat(),
-        );
-      } catch (error) {
-        throw toDeliveryError("redis_rq", error, true);
-      }
+    prepare: (message) => ({
+      jobId: rqJobId(message.messageId),
+      fields: rqJobFields(message, build.context.dataType, options, new Date()),
+    }),
+    async send({ jobId, fields }) {
+      const redis = await ready(client());
+      await redis.eval(
+        ENQUEUE,
+        3,
+        `rq:job:${jobId}`,
+        queueKey,
+        "rq:queues",
+        jobId,
+        queueKey,
+        ...fields.flat(),
+      );
     },
-    async close() {},
-  };
+  });
 }
 
 /** Registry entry of `redis_rq`. */

@@ -14,6 +14,8 @@ import { boolLike, secondsLike } from "../../config/values.js";
 import { decodeBody, receivedAt, relayEnvelope } from "../../message/envelope.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../../module-definition.js";
 import type { OutputModule } from "../../output-module.js";
+import { createSendingModule } from "../../sending-module.js";
+import { sharedClient } from "../../shared-connections.js";
 import { fileNameFor } from "../save-to-disk.js";
 import { awsClientOptions, awsFailure, credentialsProblem } from "./client-config.js";
 
@@ -93,57 +95,52 @@ function createS3(build: ModuleBuildContext): OutputModule {
   const extension =
     options.file_extension ?? (build.context.dataType === "blob" ? ".bin" : ".json");
   const timeoutMs = Math.round(options.timeout * 1000);
-  const client = () =>
-    build.shared.acquire(
-      `s3:${connection.name}`,
-      () =>
-        new S3Client({
-          ...clientOptions,
-          forcePathStyle: parsed.force_path_style,
-          // Plain Content-MD5-free uploads that S3-compatible servers accept too.
-          requestChecksumCalculation: "WHEN_REQUIRED",
-          responseChecksumValidation: "WHEN_REQUIRED",
-        }),
-      async (created) => created.destroy(),
-    );
+  const client = sharedClient(
+    build,
+    "s3",
+    () =>
+      new S3Client({
+        ...clientOptions,
+        forcePathStyle: parsed.force_path_style,
+        // Plain Content-MD5-free uploads that S3-compatible servers accept too.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+      }),
+    async (created) => created.destroy(),
+  );
 
-  return {
+  return createSendingModule({
     name: "s3",
-    async deliver(message) {
-      const body = options.include_headers
+    prepare: (message) =>
+      options.include_headers
         ? Buffer.from(
             JSON.stringify(
               relayEnvelope(message, decodeBody(message, build.context.dataType), true),
             ),
           )
-        : Buffer.from(message.body);
-      const contentType = options.include_headers
-        ? "application/json"
-        : message.contentType || "application/octet-stream";
-      try {
-        await client().send(
-          new PutObjectCommand({
-            Bucket: options.bucket,
-            Key: objectKeyFor(message, options, extension),
-            Body: body,
-            ContentType: contentType,
-            Metadata: {
-              "message-id": message.messageId,
-              "webhook-id": message.webhookId,
-              "received-at": receivedAt(message).toISOString(),
-            },
-            ...(options.storage_class === undefined
-              ? {}
-              : { StorageClass: options.storage_class as never }),
-          }),
-          { abortSignal: AbortSignal.timeout(timeoutMs) },
-        );
-      } catch (error) {
-        throw awsFailure("s3 PutObject", error, PERMANENT);
-      }
-    },
-    async close() {},
-  };
+        : Buffer.from(message.body),
+    send: (body, message) =>
+      client().send(
+        new PutObjectCommand({
+          Bucket: options.bucket,
+          Key: objectKeyFor(message, options, extension),
+          Body: body,
+          ContentType: options.include_headers
+            ? "application/json"
+            : message.contentType || "application/octet-stream",
+          Metadata: {
+            "message-id": message.messageId,
+            "webhook-id": message.webhookId,
+            "received-at": receivedAt(message).toISOString(),
+          },
+          ...(options.storage_class === undefined
+            ? {}
+            : { StorageClass: options.storage_class as never }),
+        }),
+        { abortSignal: AbortSignal.timeout(timeoutMs) },
+      ),
+    failure: (error) => awsFailure("s3 PutObject", error, PERMANENT),
+  });
 }
 
 /** Registry entry of `s3`. */

@@ -15,6 +15,8 @@ import { intLike, nonEmpty, secondsLike } from "../../config/values.js";
 import { decodeBody, receivedAt, relayEnvelope } from "../../message/envelope.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../../module-definition.js";
 import { ModuleDeliveryError, type OutputModule } from "../../output-module.js";
+import { createSendingModule } from "../../sending-module.js";
+import { sharedClient } from "../../shared-connections.js";
 import { awsClientOptions, awsFailure, credentialsProblem } from "./client-config.js";
 
 /** `module-config` of `aws_sqs`. */
@@ -89,38 +91,33 @@ function createSqs(build: ModuleBuildContext): OutputModule {
   if (problem !== undefined)
     configError(childLocation(connection.location, "access_key_id"), problem);
   const timeoutMs = Math.round(options.timeout * 1000);
-  const client = () =>
-    build.shared.acquire(
-      `sqs:${connection.name}`,
-      () => new SQSClient({ ...clientOptions }),
-      async (created) => created.destroy(),
-    );
+  const client = sharedClient(
+    build,
+    "sqs",
+    () => new SQSClient({ ...clientOptions }),
+    async (created) => created.destroy(),
+  );
 
-  return {
+  return createSendingModule({
     name: "aws_sqs",
-    async deliver(message) {
-      const { body, attributes } = sqsMessageFor(message, options, build.context.dataType);
-      try {
-        await client().send(
-          new SendMessageCommand({
-            QueueUrl: options.queue_url,
-            MessageBody: body,
-            MessageAttributes: attributes,
-            ...(fifo
-              ? {
-                  MessageDeduplicationId: message.messageId,
-                  MessageGroupId: options.message_group_id ?? message.webhookId,
-                }
-              : { DelaySeconds: options.delay_seconds }),
-          }),
-          { abortSignal: AbortSignal.timeout(timeoutMs) },
-        );
-      } catch (error) {
-        throw awsFailure("aws_sqs SendMessage", error, PERMANENT);
-      }
-    },
-    async close() {},
-  };
+    prepare: (message) => sqsMessageFor(message, options, build.context.dataType),
+    send: ({ body, attributes }, message) =>
+      client().send(
+        new SendMessageCommand({
+          QueueUrl: options.queue_url,
+          MessageBody: body,
+          MessageAttributes: attributes,
+          ...(fifo
+            ? {
+                MessageDeduplicationId: message.messageId,
+                MessageGroupId: options.message_group_id ?? message.webhookId,
+              }
+            : { DelaySeconds: options.delay_seconds }),
+        }),
+        { abortSignal: AbortSignal.timeout(timeoutMs) },
+      ),
+    failure: (error) => awsFailure("aws_sqs SendMessage", error, PERMANENT),
+  });
 }
 
 /** Registry entry of `aws_sqs`. */

@@ -9,10 +9,10 @@ import mysql from "mysql2/promise";
 import { type MysqlConnection, mysqlConnectionSchema } from "../../config/connection-types.js";
 import { errorCode, isNetworkError } from "../../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../../module-definition.js";
-import type { OutputModule } from "../../output-module.js";
-import { type FieldType, planTable, type TablePlan } from "./options.js";
+import { sharedClient } from "../../shared-connections.js";
+import type { FieldType, TablePlan } from "./options.js";
 import type { Row, SqlValue } from "./row.js";
-import { createSqlModule, type SqlDialect, type SqlErrorClass } from "./sql-module.js";
+import { type SqlDialect, type SqlErrorClass, sqlModuleDefinition } from "./sql-module.js";
 
 const TYPES: Record<FieldType, string> = {
   string: "VARCHAR(255)",
@@ -132,17 +132,15 @@ function poolOptions(settings: MysqlConnection): mysql.PoolOptions {
   };
 }
 
-function createMysqlModule(build: ModuleBuildContext): OutputModule {
-  const plan = planTable(build.context.moduleConfig, build.location);
-  const connection = build.connection!;
-  const settings = mysqlConnectionSchema.parse(connection.settings);
-  const pool = () =>
-    build.shared.acquire(
-      connection.name,
-      () => mysql.createPool(poolOptions(settings)),
-      (created) => created.end(),
-    );
-  const dialect = (): SqlDialect => ({
+function mysqlDialect(build: ModuleBuildContext): () => SqlDialect {
+  const settings = mysqlConnectionSchema.parse(build.connection!.settings);
+  const pool = sharedClient(
+    build,
+    "mysql",
+    () => mysql.createPool(poolOptions(settings)),
+    (created) => created.end(),
+  );
+  return () => ({
     async ensureTable(table) {
       await pool().query(mysqlDdl(table));
     },
@@ -152,14 +150,11 @@ function createMysqlModule(build: ModuleBuildContext): OutputModule {
     },
     classify: classifyMysqlError,
   });
-  return createSqlModule("mysql", plan, build.context.dataType, dialect);
 }
 
 /** Registry entry of `mysql`. */
-export const mysqlModule: ModuleDefinition = {
-  name: "mysql",
-  aliases: ["mariadb"],
-  connectionTypes: ["mysql"],
-  connectionRequired: true,
-  create: createMysqlModule,
-};
+export const mysqlModule: ModuleDefinition = sqlModuleDefinition(
+  "mysql",
+  ["mariadb"],
+  mysqlDialect,
+);

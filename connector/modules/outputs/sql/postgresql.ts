@@ -14,10 +14,10 @@ import {
 } from "../../config/connection-types.js";
 import { errorCode } from "../../message/failure.js";
 import type { ModuleBuildContext, ModuleDefinition } from "../../module-definition.js";
-import type { OutputModule } from "../../output-module.js";
-import { type FieldType, planTable, type TablePlan } from "./options.js";
+import { sharedClient } from "../../shared-connections.js";
+import type { FieldType, TablePlan } from "./options.js";
 import type { Row } from "./row.js";
-import { createSqlModule, type SqlDialect, type SqlErrorClass } from "./sql-module.js";
+import { type SqlDialect, type SqlErrorClass, sqlModuleDefinition } from "./sql-module.js";
 
 const TYPES: Record<FieldType, string> = {
   string: "TEXT",
@@ -138,27 +138,19 @@ function poolConfig(settings: PostgresConnection): pg.PoolConfig {
   return config;
 }
 
-function createPostgresModule(build: ModuleBuildContext): OutputModule {
-  const plan = planTable(build.context.moduleConfig, build.location);
-  const connection = build.connection!;
-  const settings = postgresConnectionSchema.parse(connection.settings);
-  const pool = () =>
-    build.shared.acquire(
-      connection.name,
-      () => {
-        const created = new pg.Pool(poolConfig(settings));
-        created.on("error", (error) =>
-          build.emit({
-            type: "connection_error",
-            connection: connection.name,
-            reason: error.message,
-          }),
-        );
-        return created;
-      },
-      (created) => created.end(),
-    );
-  const dialect = (): SqlDialect => ({
+function postgresDialect(build: ModuleBuildContext): () => SqlDialect {
+  const settings = postgresConnectionSchema.parse(build.connection!.settings);
+  const pool = sharedClient(
+    build,
+    "postgresql",
+    (reportError) => {
+      const created = new pg.Pool(poolConfig(settings));
+      created.on("error", (error) => reportError(error.message));
+      return created;
+    },
+    (created) => created.end(),
+  );
+  return () => ({
     async ensureTable(table) {
       const client = await pool().connect();
       try {
@@ -179,14 +171,11 @@ function createPostgresModule(build: ModuleBuildContext): OutputModule {
     },
     classify: classifyPostgresError,
   });
-  return createSqlModule("postgresql", plan, build.context.dataType, dialect);
 }
 
 /** Registry entry of `postgresql`. */
-export const postgresqlModule: ModuleDefinition = {
-  name: "postgresql",
-  aliases: ["postgres"],
-  connectionTypes: ["postgresql"],
-  connectionRequired: true,
-  create: createPostgresModule,
-};
+export const postgresqlModule: ModuleDefinition = sqlModuleDefinition(
+  "postgresql",
+  ["postgres"],
+  postgresDialect,
+);

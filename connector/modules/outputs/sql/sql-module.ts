@@ -5,8 +5,9 @@
  */
 import type { WebhookMessage } from "../../../../gen/webhookconnect/v1/message_pb.js";
 import { describeError } from "../../message/failure.js";
+import type { ModuleBuildContext, ModuleDefinition } from "../../module-definition.js";
 import { ModuleDeliveryError, type OutputModule } from "../../output-module.js";
-import type { TablePlan } from "./options.js";
+import { planTable, type TablePlan } from "./options.js";
 import { type Row, rowFor } from "./row.js";
 
 /** How a driver error should be treated. */
@@ -27,8 +28,33 @@ export interface SqlDialect {
   classify(error: unknown): SqlErrorClass;
 }
 
+/**
+ * The registry entry of a SQL module: it takes its own connection type and
+ * requires one; `dialectFor` makes the database half from the entry (after
+ * its module-config was planned, so config errors come first).
+ */
+export function sqlModuleDefinition(
+  name: "postgresql" | "mysql",
+  aliases: readonly string[],
+  dialectFor: (build: ModuleBuildContext) => () => SqlDialect,
+): ModuleDefinition {
+  return {
+    name,
+    aliases,
+    connectionTypes: [name],
+    connectionRequired: true,
+    create: (build) =>
+      createSqlModule(
+        name,
+        planTable(build.context.moduleConfig, build.location),
+        build.context.dataType,
+        dialectFor(build),
+      ),
+  };
+}
+
 /** Creates an OutputModule around a dialect. */
-export function createSqlModule(
+function createSqlModule(
   name: string,
   plan: TablePlan,
   dataType: "json" | "blob",
