@@ -34,7 +34,8 @@ import { type AttachCall, type Attachment, admit, attach, type Credentials } fro
 import { HelloTimeoutError, withHelloTimeout } from "./hello.js";
 import { createPollSessions, type PollSessions } from "./poll-sessions.js";
 import type { ServerClose } from "./server-close.js";
-import { type Session, type SessionFrame, settleMessage } from "./session.js";
+import type { Session, SessionFrame } from "./session.js";
+import { settlerFor } from "./settle.js";
 import {
   authorizeChannelFresh,
   reportInternalError,
@@ -281,31 +282,20 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       } catch (error) {
         throw toConnectError(error, "Ack");
       }
-      const attached = context.registry.find(request.connectionId);
-      const session =
-        attached !== undefined && attached.info.channel === request.channel
-          ? (attached as Session)
-          : undefined;
-      const group = session?.info.group ?? (request.group === "" ? "default" : request.group);
+      const settler = settlerFor(context, {
+        channel: request.channel,
+        connectionId: request.connectionId,
+        group: request.group,
+      });
       const results = [];
-      for (const messageId of request.ackMessageIds) {
-        results.push(
-          session === undefined
-            ? await settleMessage(context.buffer, request.channel, group, messageId)
-            : (await session.ack([messageId]))[0]!,
-        );
-      }
+      for (const messageId of request.ackMessageIds) results.push(await settler.ack(messageId));
       for (const nack of request.nacks) {
-        const delayMs = nack.delay === undefined ? undefined : durationMs(nack.delay);
-        const options = {
-          retry: nack.retry,
-          reason: nack.reason,
-          ...(delayMs === undefined ? {} : { delayMs }),
-        };
         results.push(
-          session === undefined
-            ? await settleMessage(context.buffer, request.channel, group, nack.messageId, options)
-            : await session.nack(nack.messageId, options),
+          await settler.nack(nack.messageId, {
+            retry: nack.retry,
+            reason: nack.reason,
+            ...(nack.delay === undefined ? {} : { delayMs: durationMs(nack.delay) }),
+          }),
         );
       }
       return {
