@@ -17,8 +17,8 @@ import {
 } from "./connect-request.js";
 import { parseClientJson } from "./json-frames.js";
 import { connectionIdOf } from "./poll-endpoint.js";
-import type { SettleResult } from "./session.js";
-import { type Session, settleMessage } from "./session.js";
+import { settlerFor } from "./settle.js";
+import type { SettleResult } from "./settle-message.js";
 import {
   authorizeChannelFresh,
   type StreamContext,
@@ -94,33 +94,23 @@ export async function serveAck(
       }
     }
     await authorizeChannelFresh(context, channel, authorization, origin);
-    const attached = connectionId === "" ? undefined : context.registry.find(connectionId);
-    const session =
-      attached !== undefined && attached.info.channel === channel
-        ? (attached as Session)
-        : undefined;
-    const group = session?.info.group ?? parsed.group ?? query.get("group") ?? "default";
+    const settler = settlerFor(context, {
+      channel,
+      connectionId,
+      group: parsed.group ?? query.get("group") ?? undefined,
+    });
     const results: SettleResult[] = [];
     for (const frame of parsed.frames) {
       if (frame.kind === "ack") {
-        for (const id of frame.messageIds) {
-          results.push(
-            session === undefined
-              ? await settleMessage(context.buffer, channel, group, id)
-              : (await session.ack([id]))[0]!,
-          );
-        }
+        for (const id of frame.messageIds) results.push(await settler.ack(id));
         continue;
       }
-      const nack = {
-        retry: frame.retry,
-        reason: frame.reason,
-        ...(frame.delayMs === undefined ? {} : { delayMs: frame.delayMs }),
-      };
       results.push(
-        session === undefined
-          ? await settleMessage(context.buffer, channel, group, frame.messageId, nack)
-          : await session.nack(frame.messageId, nack),
+        await settler.nack(frame.messageId, {
+          retry: frame.retry,
+          reason: frame.reason,
+          ...(frame.delayMs === undefined ? {} : { delayMs: frame.delayMs }),
+        }),
       );
     }
     const body = results.map((r) => ({

@@ -8,6 +8,7 @@ import type { RequestOrigin } from "../auth/index.js";
 import { WebhookConnectError } from "../errors.js";
 import { remoteAddressOf } from "../ingest/index.js";
 import type { AnyRequest } from "../server/http-types.js";
+import type { HelloFields } from "./hello.js";
 import { requestOriginOf } from "./stream-context.js";
 
 /** Options of the `/connect/*` endpoints. */
@@ -19,8 +20,6 @@ export interface ConnectEndpointOptions {
    */
   readonly allowQueryToken?: boolean;
 }
-
-const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * The `Authorization` value to check: the header, or `Bearer <token>` from
@@ -42,29 +41,25 @@ export function originOfRequest(req: AnyRequest): RequestOrigin {
   return requestOriginOf(remoteAddressOf(req), req.headers["x-forwarded-for"]);
 }
 
-/** Session parameters of a stream request: `group`, `connector_id`, `max_in_flight`. */
-export interface StreamParams {
-  readonly group: string;
-  readonly connectorId: string;
-  readonly maxInFlight: number;
-}
-
-/** Reads the session parameters; throws WC_ERR_STREAM_PROTOCOL for invalid ones. */
-export function streamParamsOf(query: URLSearchParams, headers: IncomingHttpHeaders): StreamParams {
-  const group = query.get("group") ?? "";
-  if (group !== "" && !GROUP.test(group)) {
-    throw new WebhookConnectError(
-      "WC_ERR_STREAM_PROTOCOL",
-      "group must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-    );
-  }
+/**
+ * The Hello of a stream request: `channel` from the URL, `group`,
+ * `connector_id` (or `X-Connector-Id`) and `max_in_flight` from the query
+ * string. Read as given: `attach` checks them, as it does every Hello
+ * (an unreadable `max_in_flight` is NaN, refused there).
+ */
+export function helloOfRequest(
+  channel: string,
+  query: URLSearchParams,
+  headers: IncomingHttpHeaders,
+): HelloFields {
   const connectorHeader = headers["x-connector-id"];
-  const connectorId =
-    query.get("connector_id") ?? (typeof connectorHeader === "string" ? connectorHeader : "");
+  const maxInFlight = query.get("max_in_flight");
   return {
-    group,
-    connectorId: connectorId.slice(0, 128),
-    maxInFlight: nonNegativeInteger(query, "max_in_flight", 0),
+    channel,
+    group: query.get("group") ?? "",
+    connectorId:
+      query.get("connector_id") ?? (typeof connectorHeader === "string" ? connectorHeader : ""),
+    maxInFlight: maxInFlight === null || maxInFlight === "" ? 0 : Number(maxInFlight),
   };
 }
 

@@ -6,8 +6,9 @@
  * `heartbeat`), with our extra fields added, never changing theirs.
  */
 import { isUtf8 } from "node:buffer";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { type Duration, durationMs, timestampDate } from "@bufbuild/protobuf/wkt";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
+import type { Welcome } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { byteOrderMarkLength, JsonScan, MAX_JSON_DEPTH, scanJson } from "../ingest/index.js";
 import type { Session } from "./session.js";
 
@@ -88,22 +89,22 @@ export function webhookFrameText(
   return `${head.slice(0, -1)},"payload":${payload},${tail.slice(1)}`;
 }
 
-/** The `connected` frame, sent first on every JSON stream. */
-export function connectedFrame(
-  session: Session,
-  heartbeatIntervalMs: number,
-  ackTimeoutMs: number,
-) {
+/** The `connected` frame, sent first on every JSON stream: the JSON form of the Welcome. */
+export function connectedFrame(welcome: Welcome) {
   return {
     type: "connected",
-    connection_id: session.info.id,
-    channel: session.info.channel,
-    group: session.info.group,
-    max_in_flight: session.info.maxInFlight,
-    heartbeat_interval_seconds: heartbeatIntervalMs / 1000,
-    ack_timeout_seconds: ackTimeoutMs / 1000,
+    connection_id: welcome.connectionId,
+    channel: welcome.channel,
+    group: welcome.group,
+    max_in_flight: welcome.maxInFlight,
+    heartbeat_interval_seconds: secondsOf(welcome.heartbeatInterval),
+    ack_timeout_seconds: secondsOf(welcome.ackTimeout),
     timestamp: iso(Date.now()),
   };
+}
+
+function secondsOf(duration: Duration | undefined): number {
+  return duration === undefined ? 0 : durationMs(duration) / 1000;
 }
 
 /** The `heartbeat` frame. */

@@ -9,13 +9,14 @@ import type { IncomingMessage } from "node:http";
 import { WebhookConnectError } from "../errors.js";
 import type { AnyRequest, AnyResponse } from "../server/http-types.js";
 import { sendJsonText } from "../server/send.js";
+import { admit } from "./attach.js";
 import {
   authorizationOf,
   type ConnectEndpointOptions,
+  helloOfRequest,
   nonNegativeInteger,
   originOfRequest,
   secondsParam,
-  streamParamsOf,
 } from "./connect-request.js";
 import { webhookFrameText } from "./json-frames.js";
 import type { PollSessions } from "./poll-sessions.js";
@@ -46,20 +47,12 @@ export async function servePoll(
   const onGone = () => abort.abort();
   res.once("close", onGone);
   try {
-    await authorizeChannelFresh(
-      context,
-      channel,
-      authorizationOf(req.headers, query, options),
-      originOfRequest(req),
-    );
-    const params = streamParamsOf(query, req.headers);
+    const admission = await admit(context, helloOfRequest(channel, query, req.headers), {
+      authorization: authorizationOf(req.headers, query, options),
+      origin: originOfRequest(req),
+    });
     const result = await polls.pull({
-      hello: {
-        channel,
-        group: params.group,
-        connectorId: params.connectorId,
-        maxInFlight: params.maxInFlight,
-      },
+      admission,
       connectionId: connectionIdOf(req, query),
       maxMessages: nonNegativeInteger(query, "max_messages", 0),
       timeoutMs: secondsParam(query, "timeout", DEFAULT_POLL_TIMEOUT_MS),

@@ -4,9 +4,9 @@
  * poll connections are closed, which returns their leases to the channel.
  */
 
-import type { Hello } from "../../gen/webhookconnect/v1/relay_pb.js";
 import type { Delivery } from "../buffer/buffer.js";
-import { openSession, type Session } from "./session.js";
+import { type Admission, openAdmitted } from "./attach.js";
+import type { Session } from "./session.js";
 import type { StreamContext } from "./stream-context.js";
 
 /** Longest a single poll may wait. */
@@ -16,8 +16,8 @@ export const DEFAULT_POLL_MESSAGES = 10;
 
 /** One poll request. */
 export interface PollRequest {
-  /** Channel, group and connector. */
-  readonly hello: Pick<Hello, "channel" | "group" | "connectorId" | "maxInFlight">;
+  /** The poller's Hello, checked and authorized (`admit`). */
+  readonly admission: Admission;
   /** Connection id of an earlier poll, or empty. */
   readonly connectionId: string;
   /** Most messages to return (0: default). */
@@ -62,21 +62,15 @@ export function createPollSessions(context: StreamContext): PollSessions {
     if (
       existing !== undefined &&
       !existing.isClosed &&
-      existing.info.channel === request.hello.channel
+      existing.info.channel === request.admission.channel
     ) {
       return existing;
     }
-    const session = await openSession({
-      buffer: context.buffer,
-      registry: context.registry,
-      channel: request.hello.channel,
-      group: request.hello.group,
-      connectorId: request.hello.connectorId,
+    // A poller talks only when it polls or acks: the idle timer (arm) is its liveness.
+    const { session } = await openAdmitted(context, request.admission, {
       protocol: request.protocol,
       remoteAddress: request.remoteAddress,
-      maxInFlight: request.hello.maxInFlight,
-      heartbeatIntervalMs: context.heartbeatIntervalMs,
-      ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
+      liveness: false,
     });
     void session.closed.then(() => {
       const entry = sessions.get(session.info.id);

@@ -30,16 +30,18 @@ import {
 } from "../../wire/index.js";
 import type { RequestOrigin } from "../auth/index.js";
 import { connectCodeOf, WebhookConnectError } from "../errors.js";
+import { type AttachCall, type Attachment, admit, attach, type Credentials } from "./attach.js";
+import { HelloTimeoutError, withHelloTimeout } from "./hello.js";
 import { createPollSessions, type PollSessions } from "./poll-sessions.js";
 import type { ServerClose } from "./server-close.js";
-import { openSession, type Session, type SessionFrame, settleMessage } from "./session.js";
+import type { Session, SessionFrame } from "./session.js";
+import { settlerFor } from "./settle.js";
 import {
   authorizeChannelFresh,
   reportInternalError,
   requestOriginOf,
   type StreamContext,
 } from "./stream-context.js";
-import { welcomeOf } from "./welcome.js";
 
 /**
  * Whether the call's codec is binary protobuf (not JSON): pre-encoded frames
@@ -52,30 +54,14 @@ function usesBinaryCodec(ctx: HandlerContext): boolean {
 /** Context key carrying the client's remote address into handlers. */
 export const remoteAddressKey = createContextKey<string>("", { description: "remote address" });
 
-/** How long a bidi client may take to send Hello. */
-const HELLO_TIMEOUT_MS = 10_000;
-
-/** `first` (the read of a call's first message), or DEADLINE_EXCEEDED after HELLO_TIMEOUT_MS. */
-export async function withHelloTimeout<T>(first: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      first,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new ConnectError("no Hello received in time", Code.DeadlineExceeded)),
-          HELLO_TIMEOUT_MS,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** The ConnectError a failure is answered with. */
 export function connectErrorOf(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
+  // A client too slow to say Hello ran out of time, as gRPC servers report
+  // a passed deadline (the WebSocket says WC_ERR_STREAM_PROTOCOL, its code).
+  if (error instanceof HelloTimeoutError) {
+    return new ConnectError(error.message, Code.DeadlineExceeded);
+  }
   if (error instanceof WebhookConnectError) {
     const metadata =
       error.retryAfterSeconds === undefined
@@ -93,23 +79,6 @@ function protocolOf(ctx: HandlerContext): string {
   return "connect";
 }
 
-/** The Hello of a call, or INVALID_ARGUMENT. */
-export function validateHello(hello: Hello | undefined): Hello {
-  if (hello === undefined || hello.channel === "") {
-    throw new ConnectError(
-      "the first frame must be a Hello naming a channel",
-      Code.InvalidArgument,
-    );
-  }
-  if (hello.group !== "" && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(hello.group)) {
-    throw new ConnectError(
-      "group must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-      Code.InvalidArgument,
-    );
-  }
-  return hello;
-}
-
 /** Who made a call (for the failed-authentication throttle). */
 function originOfCall(ctx: HandlerContext): RequestOrigin {
   return requestOriginOf(
@@ -122,41 +91,23 @@ function now(): Timestamp {
   return timestampFromMs(Date.now());
 }
 
-/** Who is calling, for opening a session. */
-export interface RelayCall {
-  /** The `Authorization` header. */
-  readonly authorization: string | null;
-  readonly origin: RequestOrigin;
-  /** `grpc`, `connect` or `grpc-web`. */
-  readonly protocol: string;
-  readonly remoteAddress: string;
-  /** Close the session when the client is silent for 3 heartbeats (bidi calls). */
-  readonly liveness: boolean;
+/** Who is calling, for attaching. */
+export interface RelayCall extends Credentials, AttachCall {
   /** The method, for error reports. */
   readonly method: string;
 }
 
-/** Authorizes the Hello's channel and opens its session; throws a ConnectError. */
-export async function openRelaySession(
+/**
+ * Attaches the caller of a streaming method (its Hello may be undefined
+ * when the first message was something else); throws a ConnectError.
+ */
+export async function attachRelayCall(
   context: StreamContext,
-  hello: Hello,
+  hello: Hello | undefined,
   call: RelayCall,
-): Promise<Session> {
+): Promise<Attachment> {
   try {
-    await authorizeChannelFresh(context, hello.channel, call.authorization, call.origin);
-    return await openSession({
-      buffer: context.buffer,
-      registry: context.registry,
-      channel: hello.channel,
-      group: hello.group,
-      connectorId: hello.connectorId,
-      protocol: call.protocol,
-      remoteAddress: call.remoteAddress,
-      maxInFlight: hello.maxInFlight,
-      heartbeatIntervalMs: context.heartbeatIntervalMs,
-      ...(call.liveness ? { livenessTimeoutMs: 3 * context.heartbeatIntervalMs } : {}),
-      ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
-    });
+    return await attach(context, { ...call, hello });
   } catch (error) {
     reportInternalError(context, `rpc ${call.method}`, error);
     throw connectErrorOf(error);
@@ -230,12 +181,12 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
   }
 
   async function start(
-    hello: Hello,
+    hello: Hello | undefined,
     ctx: HandlerContext,
     liveness: boolean,
     method: string,
-  ): Promise<Session> {
-    return openRelaySession(context, hello, {
+  ): Promise<Attachment> {
+    return attachRelayCall(context, hello, {
       authorization: ctx.requestHeader.get("authorization"),
       origin: originOfCall(ctx),
       protocol: protocolOf(ctx),
@@ -266,20 +217,24 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
   router.service(RelayService, {
     async *connect(requests, ctx) {
       const iterator = requests[Symbol.asyncIterator]();
-      const first = await withHelloTimeout(iterator.next());
-      const hello = validateHello(
+      let first: IteratorResult<ConnectRequest>;
+      try {
+        first = await withHelloTimeout(iterator.next());
+      } catch (error) {
+        throw connectErrorOf(error);
+      }
+      const hello =
         first.done !== true && first.value.frame.case === "hello"
           ? first.value.frame.value
-          : undefined,
-      );
-      const session = await start(hello, ctx, true, "Connect");
+          : undefined;
+      const { session, welcome } = await start(hello, ctx, true, "Connect");
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       const notices: ConnectResponse["frame"][] = [];
       const failure: { error?: unknown } = {};
       void readClientFrames(iterator, session, (frame) => notices.push(frame), failure);
       try {
-        yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
+        yield { frame: { case: "welcome", value: welcome } };
         const binary = usesBinaryCodec(ctx);
         for await (const frame of session.frames()) {
           while (notices.length > 0) yield { frame: notices.shift()! };
@@ -298,11 +253,11 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     },
 
     async *subscribe(request, ctx) {
-      const session = await start(validateHello(request.hello), ctx, false, "Subscribe");
+      const { session, welcome } = await start(request.hello, ctx, false, "Subscribe");
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       try {
-        yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
+        yield { frame: { case: "welcome", value: welcome } };
         const binary = usesBinaryCodec(ctx);
         for await (const frame of session.frames()) yield subscribeResponseOf(frame, binary);
         const closed = session.serverClose;
@@ -327,31 +282,20 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       } catch (error) {
         throw toConnectError(error, "Ack");
       }
-      const attached = context.registry.find(request.connectionId);
-      const session =
-        attached !== undefined && attached.info.channel === request.channel
-          ? (attached as Session)
-          : undefined;
-      const group = session?.info.group ?? (request.group === "" ? "default" : request.group);
+      const settler = settlerFor(context, {
+        channel: request.channel,
+        connectionId: request.connectionId,
+        group: request.group,
+      });
       const results = [];
-      for (const messageId of request.ackMessageIds) {
-        results.push(
-          session === undefined
-            ? await settleMessage(context.buffer, request.channel, group, messageId)
-            : (await session.ack([messageId]))[0]!,
-        );
-      }
+      for (const messageId of request.ackMessageIds) results.push(await settler.ack(messageId));
       for (const nack of request.nacks) {
-        const delayMs = nack.delay === undefined ? undefined : durationMs(nack.delay);
-        const options = {
-          retry: nack.retry,
-          reason: nack.reason,
-          ...(delayMs === undefined ? {} : { delayMs }),
-        };
         results.push(
-          session === undefined
-            ? await settleMessage(context.buffer, request.channel, group, nack.messageId, options)
-            : await session.nack(nack.messageId, options),
+          await settler.nack(nack.messageId, {
+            retry: nack.retry,
+            reason: nack.reason,
+            ...(nack.delay === undefined ? {} : { delayMs: durationMs(nack.delay) }),
+          }),
         );
       }
       return {
@@ -362,17 +306,14 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     },
 
     async pull(request, ctx) {
-      const hello = validateHello(request.hello);
       try {
-        await authorizeChannelFresh(
-          context,
-          hello.channel,
-          ctx.requestHeader.get("authorization"),
-          originOfCall(ctx),
-        );
+        const admission = await admit(context, request.hello, {
+          authorization: ctx.requestHeader.get("authorization"),
+          origin: originOfCall(ctx),
+        });
         const timeoutMs = request.timeout === undefined ? 30_000 : durationMs(request.timeout);
         const result = await polls.pull({
-          hello,
+          admission,
           connectionId: request.connectionId,
           maxMessages: request.maxMessages,
           timeoutMs,

@@ -30,18 +30,16 @@ import {
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { connectMessageFrameBytes } from "../../wire/index.js";
 import type { RequestOrigin } from "../auth/index.js";
+import { withHelloTimeout } from "./hello.js";
 import {
+  attachRelayCall,
   closingNotice,
   connectErrorOf,
-  openRelaySession,
   readClientFrames,
-  validateHello,
-  withHelloTimeout,
 } from "./relay-service.js";
 import { MAX_RPC_MESSAGE_BYTES } from "./rpc-limits.js";
 import type { Session } from "./session.js";
 import { reportInternalError, type StreamContext } from "./stream-context.js";
-import { welcomeOf } from "./welcome.js";
 
 /** A call this path serves. */
 export interface DirectCall {
@@ -293,8 +291,11 @@ function decodeError(error: unknown): ConnectError {
   );
 }
 
-/** The Hello of the call's first message. */
-async function readHello(reader: EnvelopeReader, method: DirectCall["method"]): Promise<Hello> {
+/** The Hello of the call's first message (undefined when it is something else). */
+async function readHello(
+  reader: EnvelopeReader,
+  method: DirectCall["method"],
+): Promise<Hello | undefined> {
   const bytes = await withHelloTimeout(reader.next());
   let hello: Hello | undefined;
   if (bytes !== undefined) {
@@ -309,7 +310,7 @@ async function readHello(reader: EnvelopeReader, method: DirectCall["method"]): 
       throw decodeError(error);
     }
   }
-  return validateHello(hello);
+  return hello;
 }
 
 /** The client's frames after Hello, decoded. */
@@ -347,7 +348,8 @@ export async function serveDirect(
   let session: Session;
   try {
     const hello = await readHello(reader, call.method);
-    session = await openRelaySession(context, hello, {
+    // Scoped to this block: the Welcome is written once, not kept for the call's life.
+    const attached = await attachRelayCall(context, hello, {
       authorization: single(req.headers.authorization) ?? null,
       origin: caller.origin,
       protocol: call.wire,
@@ -355,6 +357,8 @@ export async function serveDirect(
       liveness: call.method === "Connect",
       method: call.method,
     });
+    session = attached.session;
+    out.frame(responseFrame({ case: "welcome", value: attached.welcome }));
   } catch (error) {
     out.end(connectErrorOf(error));
     return;
@@ -363,7 +367,6 @@ export async function serveDirect(
   res.once("close", onGone);
   const failure: { error?: unknown } = {};
   try {
-    out.frame(responseFrame({ case: "welcome", value: welcomeOf(context, session) }));
     if (call.method === "Connect") {
       const notify = (frame: ConnectResponse["frame"]) => out.frame(responseFrame(frame));
       void readClientFrames(clientFrames(reader), session, notify, failure);

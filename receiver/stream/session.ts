@@ -6,131 +6,21 @@
  * what this produces; none of them re-implements delivery logic.
  */
 import { randomUUID } from "node:crypto";
-import type { Buffer, Delivery, SettleOutcome } from "../buffer/buffer.js";
-import type { AttachedConnection, ChannelRegistry, ConnectionInfo } from "../channels/index.js";
+import type { Delivery } from "../buffer/buffer.js";
+import type { AttachedConnection, ConnectionInfo } from "../channels/index.js";
 import { groupName } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
+import { CreditWindow } from "./credit-window.js";
 import { FrameQueue } from "./frame-queue.js";
+import { pumpLeases } from "./lease-pump.js";
 import { type ServerClose, type ServerCloseKind, serverClose } from "./server-close.js";
+import type { SessionFrame } from "./session-events.js";
+import type { SessionOptions } from "./session-options.js";
+import { type NackRequest, type SettleResult, settleMessage } from "./settle-message.js";
 
-/** What a transport sends to its client. */
-export type SessionFrame =
-  | { readonly kind: "message"; readonly delivery: Delivery }
-  | { readonly kind: "heartbeat"; readonly at: number };
-
-/** Fetches the stream pump keeps out at once. */
-const MAX_FETCHES = 4;
-
-/** Outcome of one ack or nack, as reported to the client. */
-export interface SettleResult {
-  /** The message. */
-  readonly messageId: string;
-  /** Whether the buffer applied it (an already-settled message counts as applied for acks). */
-  readonly ok: boolean;
-  /** What the buffer did. */
-  readonly outcome: SettleOutcome | "error";
-  /** Why not, when ok is false. */
-  readonly error?: string;
-}
-
-/** A negative acknowledgement as a client sends it. */
-export interface NackRequest {
-  /** Redeliver later (true) or dead-letter (false). */
-  readonly retry: boolean;
-  /** Why the delivery failed. */
-  readonly reason: string;
-  /** Minimum delay the client asks for before redelivery. */
-  readonly delayMs?: number;
-}
-
-/**
- * Applies one ack (no `nack`) or nack to the buffer by message id. Used by
- * sessions and for acks that arrive after their connection is gone.
- */
-export async function settleMessage(
-  buffer: Buffer,
-  channel: string,
-  group: string,
-  messageId: string,
-  nack?: NackRequest,
-): Promise<SettleResult> {
-  let outcome: SettleOutcome;
-  try {
-    outcome =
-      nack === undefined
-        ? await buffer.ack(channel, group, messageId)
-        : await buffer.nack(channel, group, messageId, {
-            retry: nack.retry,
-            reason: nack.reason || (nack.retry ? "nack" : "rejected by connector"),
-            ...(nack.delayMs === undefined ? {} : { requestedDelayMs: nack.delayMs }),
-          });
-  } catch (cause) {
-    return { messageId, ok: false, outcome: "error", error: (cause as Error).message };
-  }
-  // Acks are idempotent: an already-settled message is fine. A nack of a
-  // message that is not leased any more did nothing, so it is reported.
-  if (outcome === "not_found" && nack !== undefined) {
-    return {
-      messageId,
-      ok: false,
-      outcome,
-      error: "message is not leased (already settled or expired)",
-    };
-  }
-  return { messageId, ok: true, outcome };
-}
-
-/** Typed events of a session, for logs and metrics. */
-export type SessionEvent =
-  | { readonly type: "opened"; readonly info: ConnectionInfo }
-  | { readonly type: "delivered"; readonly info: ConnectionInfo; readonly delivery: Delivery }
-  | {
-      readonly type: "settled";
-      readonly info: ConnectionInfo;
-      readonly messageId: string;
-      readonly action: "ack" | "nack";
-      readonly outcome: SettleOutcome | "error";
-    }
-  | { readonly type: "closed"; readonly info: ConnectionInfo; readonly reason: string };
-
-/** Options of a session. */
-export interface SessionOptions {
-  /** The buffer backend. */
-  readonly buffer: Buffer;
-  /** The channel registry (token already checked by the transport). */
-  readonly registry: ChannelRegistry;
-  /** Channel to consume. */
-  readonly channel: string;
-  /** Requested group (empty → default group). */
-  readonly group: string;
-  /** Connector's name. */
-  readonly connectorId: string;
-  /** Transport name, for the admin API and metrics. */
-  readonly protocol: string;
-  /** Remote address of the client. */
-  readonly remoteAddress: string;
-  /** Requested in-flight limit; 0 means the channel's maximum. */
-  readonly maxInFlight: number;
-  /** Server heartbeat interval. */
-  readonly heartbeatIntervalMs: number;
-  /**
-   * Drop the connection when the client sent nothing for this long
-   * (3 × heartbeat for transports where the client can talk). Undefined:
-   * liveness is left to the transport.
-   */
-  readonly livenessTimeoutMs?: number;
-  /** Fixed connection id (long-poll reuses one across requests). @default a random UUID */
-  readonly connectionId?: string;
-  /** Event sink. */
-  readonly onEvent?: (event: SessionEvent) => void;
-  /** Clock. @default Date.now */
-  readonly now?: () => number;
-  /**
-   * Longest wait for an eighth of the in-flight window to come back before
-   * the stream pump fetches again while the rest is still out. @default 1
-   */
-  readonly refillWaitMs?: number;
-}
+export type { SessionEvent, SessionFrame } from "./session-events.js";
+export type { SessionOptions } from "./session-options.js";
+export type { NackRequest, SettleResult } from "./settle-message.js";
 
 /** Opens a session: checks the channel and its connection limit, creates the group. */
 export async function openSession(options: SessionOptions): Promise<Session> {
@@ -159,25 +49,25 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   return session;
 }
 
-/** One attached connection. Create with `openSession`. */
+/**
+ * One attached connection. Create with `openSession`. Its parts live
+ * beside it: the credit (credit-window.ts), the stream pump that keeps the
+ * credit filled (lease-pump.ts) and settlement by message id
+ * (settle-message.ts); this class ties them to the connection's lifecycle.
+ */
 export class Session implements AttachedConnection {
   /** Static facts about the connection. */
   readonly info: ConnectionInfo;
   /** Resolves with the reason once the session closed. */
   readonly closed: Promise<string>;
+  /** @internal the credit, shared with the stream pump */
+  readonly window: CreditWindow;
 
   private readonly options: SessionOptions;
-  private readonly now: () => number;
-  private readonly inFlight = new Map<string, number>();
+  /** @internal the session's clock */
+  readonly now: () => number;
   private readonly abort = new AbortController();
   private resolveClosed!: (reason: string) => void;
-  private creditWaiter: (() => void) | undefined;
-  /** Credit asked for by the pump's fetches still out. */
-  private reserved = 0;
-  /** The pump's fetches still out. */
-  private fetching = 0;
-  /** Why the pump stopped, when the buffer failed. */
-  private failure: Error | undefined;
   private closeReason: string | undefined;
   private closedByServer: ServerClose | undefined;
   private lastSeenAt: number;
@@ -200,6 +90,7 @@ export class Session implements AttachedConnection {
       connectedAt: this.now(),
       remoteAddress: options.remoteAddress,
     };
+    this.window = new CreditWindow(this.info.maxInFlight);
     this.lastSeenAt = this.info.connectedAt;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -219,7 +110,7 @@ export class Session implements AttachedConnection {
   /** Counters for the admin API. */
   snapshot() {
     return {
-      inFlight: this.inFlight.size,
+      inFlight: this.window.inFlight.size,
       delivered: this.delivered,
       acked: this.acked,
       nacked: this.nacked,
@@ -234,19 +125,25 @@ export class Session implements AttachedConnection {
 
   /**
    * Leases up to `max` messages (bounded by the free credit), waiting up to
-   * `waitMs` for the first. Used directly by long-poll and by `frames()`.
+   * `waitMs` for the first. Used directly by long-poll; streams use `frames()`.
    */
   async pull(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     this.touch();
-    return this.lease(max, waitMs, signal);
-  }
-
-  /** Leases like `pull` without counting as client activity (the server's own pump). */
-  private async lease(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
-    const credit = Math.min(max, this.freeCredit());
+    const credit = Math.min(max, this.window.free());
     if (credit <= 0 || this.isClosed) return [];
     const deliveries = await this.fetch(credit, waitMs, signal);
     return deliveries.length === 0 ? [] : this.accept(deliveries);
+  }
+
+  /** @internal one fetch of the stream pump, its deliveries recorded as in flight */
+  async fetchLeases(credit: number, waitMs: number): Promise<Delivery[]> {
+    const deliveries = await this.fetch(credit, waitMs);
+    return deliveries.length === 0 ? deliveries : this.accept(deliveries);
+  }
+
+  /** @internal the buffer failed under the stream pump */
+  pumpFailed(error: Error): void {
+    this.closeByServer("buffer_error", `buffer error: ${error.message}`);
   }
 
   /** One buffer fetch for this connection (no async frame of its own: the pump waits here). */
@@ -268,7 +165,7 @@ export class Session implements AttachedConnection {
   /** Records fetched deliveries as in flight; hands them back if the session closed meanwhile. */
   private async accept(deliveries: Delivery[]): Promise<Delivery[]> {
     for (const delivery of deliveries) {
-      this.inFlight.set(delivery.messageId, delivery.leaseExpiresAt);
+      this.window.add(delivery.messageId, delivery.leaseExpiresAt);
       this.delivered += 1;
       this.options.onEvent?.({ type: "delivered", info: this.info, delivery });
     }
@@ -288,7 +185,11 @@ export class Session implements AttachedConnection {
     const queue = new FrameQueue<SessionFrame>();
     const heartbeat = setInterval(Session.heartbeat, this.options.heartbeatIntervalMs, this, queue);
     heartbeat.unref?.();
-    void this.pump(queue, heartbeat);
+    const pumping = {
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      refillWaitMs: this.options.refillWaitMs ?? 1,
+    };
+    void pumpLeases(this, queue, pumping, heartbeat);
     return queue;
   }
 
@@ -300,75 +201,6 @@ export class Session implements AttachedConnection {
       return;
     }
     queue.push({ kind: "heartbeat", at: session.now() });
-  }
-
-  /**
-   * Feeds `frames()` with leased messages until the session closes. Up to
-   * MAX_FETCHES fetches run at once: a fetch waits for a buffer round (a
-   * commit behind busy ingest), and a connection whose next batch was only
-   * asked for once the last one came back spent most of each round trip
-   * without work (about 2,000 msg/s delivered beside 5,000/s of ingest).
-   * An idle connection spends its life with one fetch waiting on the
-   * buffer.
-   */
-  private async pump(queue: FrameQueue<SessionFrame>, heartbeat: NodeJS.Timeout): Promise<void> {
-    const interval = this.options.heartbeatIntervalMs;
-    const batch = Math.ceil(this.info.maxInFlight / 8);
-    try {
-      while (!this.isClosed && this.failure === undefined) {
-        if (this.available() <= 0 || this.fetching >= MAX_FETCHES) {
-          await this.waitFor(() => this.available() > 0 && this.fetching < MAX_FETCHES);
-          continue;
-        }
-        // Let every ack settled by the same commit free its credit first, so
-        // one fetch leases a batch rather than one message per ack. A tick
-        // runs once the pending promise callbacks are done (those acks'
-        // included), and the fetch still joins the next group commit.
-        await new Promise<void>((resolve) => process.nextTick(resolve));
-        // Under load acks come back a few at a time while a fetch costs a
-        // round to the buffer: fetching for every freed slot leased one or
-        // two messages per round trip. Until an eighth of the window is
-        // free, wait a moment for more of it to come back.
-        if (this.inFlight.size + this.reserved > 0 && this.available() < batch) {
-          await this.waitFor(() => this.available() >= batch, this.options.refillWaitMs ?? 1);
-        }
-        if (this.isClosed) break;
-        const credit = this.available();
-        if (credit <= 0 || this.fetching >= MAX_FETCHES) continue;
-        this.startFetch(queue, credit, interval);
-      }
-    } finally {
-      clearInterval(heartbeat);
-      // Frames of fetches still out are dropped with the queue; their leases
-      // go back with the session's release.
-      if (!this.isClosed && this.failure !== undefined) {
-        this.closeByServer("buffer_error", `buffer error: ${this.failure.message}`);
-      }
-      queue.end();
-    }
-  }
-
-  /** One fetch of the pump, with `credit` reserved until it is back. */
-  private startFetch(queue: FrameQueue<SessionFrame>, credit: number, waitMs: number): void {
-    this.reserved += credit;
-    this.fetching += 1;
-    // Wait at most one heartbeat interval per fetch so credit and closing
-    // are re-checked regularly.
-    this.fetch(credit, waitMs)
-      .then((deliveries) => (deliveries.length === 0 ? deliveries : this.accept(deliveries)))
-      .then(
-        (deliveries) => {
-          for (const delivery of deliveries) queue.push({ kind: "message", delivery });
-        },
-        (error: unknown) => {
-          this.failure ??= error instanceof Error ? error : new Error(String(error));
-        },
-      )
-      .finally(() => {
-        this.reserved -= credit;
-        this.fetching -= 1;
-        this.wakeCredit();
-      });
   }
 
   /** Acknowledges messages by id; acks for leases of earlier connections are honoured too. */
@@ -398,8 +230,7 @@ export class Session implements AttachedConnection {
     // broker unreachable) the lease runs out and the buffer redelivers it;
     // keeping the credit would stall a connection that was at full credit
     // during a broker outage for good.
-    this.inFlight.delete(messageId);
-    this.wakeCredit();
+    this.window.remove(messageId);
     const result = await settling;
     if (result.outcome !== "error") {
       if (action === "ack") this.acked += 1;
@@ -442,7 +273,7 @@ export class Session implements AttachedConnection {
     if (this.closeReason !== undefined) return;
     this.closeReason = reason;
     this.abort.abort(new Error(reason));
-    this.wakeCredit();
+    this.window.wake();
     this.options.registry.detach(this.info.channel, this.info.id);
     const { buffer } = this.options;
     buffer
@@ -452,61 +283,5 @@ export class Session implements AttachedConnection {
         this.options.onEvent?.({ type: "closed", info: this.info, reason });
         this.resolveClosed(reason);
       });
-  }
-
-  /** Credit not yet asked for by a fetch of the pump. */
-  private available(): number {
-    return this.freeCredit() - this.reserved;
-  }
-
-  /**
-   * Credit left. A delivery counts against the credit until the client
-   * settles it, even after its lease expired and the buffer handed it to
-   * another connection: a connection that stops acknowledging stops
-   * receiving, and its messages flow to healthy connections.
-   */
-  private freeCredit(): number {
-    return this.info.maxInFlight - this.inFlight.size;
-  }
-
-  private wakeCredit(): void {
-    const waiter = this.creditWaiter;
-    this.creditWaiter = undefined;
-    waiter?.();
-  }
-
-  /** Resolves when credit changes (an ack, nack or release) or after `ms`. */
-  private creditChange(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.creditWaiter = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  /**
-   * Waits until `ready()` holds (credit freed, a fetch back, the session
-   * closed), at most `maxWaitMs`. Without a limit it still looks again by
-   * the next lease expiry (leases that run out free credit too) or once a
-   * heartbeat interval.
-   */
-  private async waitFor(ready: () => boolean, maxWaitMs?: number): Promise<void> {
-    const until = maxWaitMs === undefined ? undefined : performance.now() + maxWaitMs;
-    while (!this.isClosed && this.failure === undefined && !ready()) {
-      let wait: number;
-      if (until !== undefined) {
-        wait = until - performance.now();
-        if (wait <= 0) return;
-      } else {
-        let nextExpiry = Number.POSITIVE_INFINITY;
-        for (const expiresAt of this.inFlight.values()) {
-          nextExpiry = Math.min(nextExpiry, expiresAt);
-        }
-        wait = Math.max(1, Math.min(nextExpiry - this.now(), this.options.heartbeatIntervalMs));
-      }
-      await this.creditChange(wait);
-    }
   }
 }

@@ -7,15 +7,15 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { AnyRequest, AnyResponse } from "../server/http-types.js";
+import { type Attachment, attach } from "./attach.js";
 import {
   authorizationOf,
   type ConnectEndpointOptions,
+  helloOfRequest,
   originOfRequest,
-  streamParamsOf,
 } from "./connect-request.js";
 import { connectedFrame, errorFrame, heartbeatFrame, webhookFrameText } from "./json-frames.js";
-import { openSession } from "./session.js";
-import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
+import { type StreamContext, sendStreamError } from "./stream-context.js";
 import { remoteAddressOfSocket } from "./upgrade-response.js";
 
 /**
@@ -52,31 +52,23 @@ export async function serveSse(
   query: URLSearchParams,
   options: ConnectEndpointOptions,
 ): Promise<void> {
-  let session: Awaited<ReturnType<typeof openSession>>;
+  let attached: Attachment;
   try {
-    await authorizeChannelFresh(
-      context,
-      channel,
-      authorizationOf(req.headers, query, options),
-      originOfRequest(req),
-    );
-    const params = streamParamsOf(query, req.headers);
-    session = await openSession({
-      buffer: context.buffer,
-      registry: context.registry,
-      channel,
-      group: params.group,
-      connectorId: params.connectorId,
+    attached = await attach(context, {
+      hello: helloOfRequest(channel, query, req.headers),
+      authorization: authorizationOf(req.headers, query, options),
+      origin: originOfRequest(req),
       protocol: "sse",
       remoteAddress: remoteAddressOfSocket(req as IncomingMessage),
-      maxInFlight: params.maxInFlight,
-      heartbeatIntervalMs: context.heartbeatIntervalMs,
-      ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
+      // The client cannot talk on this stream (its acks come by POST): the
+      // transport notices a client that went away.
+      liveness: false,
     });
   } catch (error) {
     sendStreamError(res, error);
     return;
   }
+  const { session } = attached;
   const out = res as unknown as Writable;
   const onGone = () => session.close("client disconnected");
   res.once("close", onGone);
@@ -88,15 +80,8 @@ export async function serveSse(
   };
   if (!("stream" in res)) headers["Connection"] = "keep-alive";
   res.writeHead(200, headers);
-  const ackTimeoutMs = (context.registry.get(channel)?.settings.ackTimeoutSeconds ?? 30) * 1000;
   out.write(`:${" ".repeat(PADDING_BYTES)}\n\nretry: 1000\n\n`);
-  out.write(
-    event(
-      "connected",
-      connectedFrame(session, context.heartbeatIntervalMs, ackTimeoutMs),
-      session.info.id,
-    ),
-  );
+  out.write(event("connected", connectedFrame(attached.welcome), session.info.id));
   for await (const frame of session.frames()) {
     if (out.destroyed || out.writableEnded) break;
     const ok =

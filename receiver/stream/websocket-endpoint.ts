@@ -9,20 +9,16 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { WebhookConnectError } from "../errors.js";
+import { type Admission, admit, type Credentials } from "./attach.js";
 import {
   authorizationOf,
   type ConnectEndpointOptions,
+  helloOfRequest,
   originOfRequest,
-  type StreamParams,
   splitUrl,
-  streamParamsOf,
   streamPathOf,
 } from "./connect-request.js";
-import {
-  authorizeChannelFresh,
-  reportInternalError,
-  type StreamContext,
-} from "./stream-context.js";
+import { reportInternalError, type StreamContext } from "./stream-context.js";
 import { remoteAddressOfSocket, writeUpgradeError } from "./upgrade-response.js";
 import { serveJsonSocket } from "./websocket-json.js";
 import { serveProtoSocket } from "./websocket-proto.js";
@@ -75,20 +71,22 @@ export function createWebSocketEndpoint(
         return;
       }
       // Checked before the upgrade, so a bad token never sees a WebSocket.
-      authorizeChannelFresh(
+      const credentials = {
+        authorization: authorizationOf(req.headers, query, options),
+        origin: originOfRequest(req),
+      };
+      admit(
         context,
+        helloOfRequest(target.channel, query, req.headers),
+        credentials,
         target.channel,
-        authorizationOf(req.headers, query, options),
-        originOfRequest(req),
-      )
-        .then(() => streamParamsOf(query, req.headers))
-        .then(
-          (params) => upgrade(req, socket, head, target.channel, params),
-          (error: unknown) => {
-            reportInternalError(context, `GET ${path} (upgrade)`, error);
-            writeUpgradeError(socket, error);
-          },
-        );
+      ).then(
+        (admission) => upgrade(req, socket, head, admission, credentials),
+        (error: unknown) => {
+          reportInternalError(context, `GET ${path} (upgrade)`, error);
+          writeUpgradeError(socket, error);
+        },
+      );
     },
     async close(graceMs = 1_000) {
       // Sockets already closing (their session was evicted) get `graceMs`
@@ -118,16 +116,18 @@ export function createWebSocketEndpoint(
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    channel: string,
-    params: StreamParams,
+    admission: Admission,
+    credentials: Credentials,
   ): void {
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const remoteAddress = remoteAddressOfSocket(req);
       if (ws.protocol === PROTO_SUBPROTOCOL) {
-        serveProtoSocket(context, ws, channel, remoteAddress);
+        // The query string's Hello only got it this far; the protobuf
+        // client attaches with the Hello it sends first.
+        serveProtoSocket(context, ws, admission.channel, credentials, remoteAddress);
       } else {
-        serveJsonSocket(context, ws, channel, params, remoteAddress);
+        serveJsonSocket(context, ws, admission, remoteAddress);
       }
     });
   }

@@ -4,8 +4,7 @@
  * the connection goes on processing acks.
  */
 import type { RawData, WebSocket } from "ws";
-import { WebhookConnectError } from "../errors.js";
-import type { StreamParams } from "./connect-request.js";
+import { type Admission, openAdmitted } from "./attach.js";
 import {
   applyClientFrame,
   connectedFrame,
@@ -14,21 +13,20 @@ import {
   parseClientFrame,
   webhookFrameText,
 } from "./json-frames.js";
-import { openSession, type Session } from "./session.js";
+import type { Session } from "./session.js";
 import { reportInternalError, type StreamContext } from "./stream-context.js";
-import { closeWebSocket, openErrorClose } from "./websocket-lifecycle.js";
+import { attachFailureOf, closeWebSocket, openErrorClose } from "./websocket-lifecycle.js";
 
 function bytesOf(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
-/** Serves one accepted JSON WebSocket until either side closes it. */
+/** Serves one accepted JSON WebSocket (its query string's Hello admitted) until either side closes it. */
 export function serveJsonSocket(
   context: StreamContext,
   ws: WebSocket,
-  channel: string,
-  params: StreamParams,
+  admission: Admission,
   remoteAddress: string,
 ): void {
   const sendText = (text: string) => {
@@ -69,27 +67,14 @@ export function serveJsonSocket(
   ws.on("close", () => session?.close("client disconnected"));
   ws.on("error", () => ws.terminate());
 
-  openSession({
-    buffer: context.buffer,
-    registry: context.registry,
-    channel,
-    group: params.group,
-    connectorId: params.connectorId,
-    protocol: "websocket",
-    remoteAddress,
-    maxInFlight: params.maxInFlight,
-    heartbeatIntervalMs: context.heartbeatIntervalMs,
-    livenessTimeoutMs: 3 * context.heartbeatIntervalMs,
-    ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
-  }).then(
-    (opened) => {
+  openAdmitted(context, admission, { protocol: "websocket", remoteAddress, liveness: true }).then(
+    ({ session: opened, welcome }) => {
       session = opened;
       if (ws.readyState !== ws.OPEN) {
         opened.close("client disconnected");
         return;
       }
-      const ackTimeoutMs = (context.registry.get(channel)?.settings.ackTimeoutSeconds ?? 30) * 1000;
-      send(connectedFrame(opened, context.heartbeatIntervalMs, ackTimeoutMs));
+      send(connectedFrame(welcome));
       void opened.closed.then((reason) => {
         const closed = opened.serverClose;
         if (closed !== undefined) send(errorFrame(closed.code, closed.message));
@@ -107,13 +92,8 @@ export function serveJsonSocket(
     },
     (error: unknown) => {
       reportInternalError(context, "websocket open", error);
-      const known = error instanceof WebhookConnectError;
-      send(
-        errorFrame(
-          known ? error.code : "WC_ERR_INTERNAL",
-          known ? error.message : "internal error",
-        ),
-      );
+      const failure = attachFailureOf(error);
+      send(errorFrame(failure.code, failure.message));
       openErrorClose(ws, error);
     },
   );

@@ -21,6 +21,17 @@ export function closeWebSocket(ws: WebSocket, reason: string, code = closeCodeOf
   ws.once("close", () => clearTimeout(timer));
 }
 
+/**
+ * The code and text of the closing `error` frame / Notice for a client
+ * that could not be attached: the typed error's own, or WC_ERR_INTERNAL
+ * with no detail (the cause goes to the log, never onto the wire).
+ */
+export function attachFailureOf(error: unknown): { code: string; message: string } {
+  return error instanceof WebhookConnectError
+    ? { code: error.code, message: error.message }
+    : { code: "WC_ERR_INTERNAL", message: "internal error" };
+}
+
 /** Closes `ws` after a session could not be opened. */
 export function openErrorClose(ws: WebSocket, error: unknown): void {
   if (error instanceof WebhookConnectError) {

@@ -17,16 +17,13 @@ import {
   NoticeSchema,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { connectMessageFrameBytes } from "../../wire/index.js";
-import { WebhookConnectError } from "../errors.js";
+import { type Attachment, attach, type Credentials } from "./attach.js";
+import { withHelloTimeout } from "./hello.js";
 import { applyClientFrame, type ClientFrame } from "./json-frames.js";
-import { openSession, type Session } from "./session.js";
+import type { Session } from "./session.js";
 import { reportInternalError, type StreamContext } from "./stream-context.js";
 import { wsCloseCodes } from "./websocket-close.js";
-import { closeWebSocket, openErrorClose } from "./websocket-lifecycle.js";
-import { welcomeOf } from "./welcome.js";
-
-/** How long a client may take to send Hello. */
-const HELLO_TIMEOUT_MS = 10_000;
+import { attachFailureOf, closeWebSocket, openErrorClose } from "./websocket-lifecycle.js";
 
 function bytesOf(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -61,23 +58,27 @@ function clientFrameOf(request: ConnectRequest): ClientFrame | undefined {
   }
 }
 
-/** Serves one accepted protobuf WebSocket until either side closes it. */
+/**
+ * Serves one accepted protobuf WebSocket until either side closes it. The
+ * client attaches with the Hello it sends first (`credentials` are the
+ * upgrade request's, already good for `channel`).
+ */
 export function serveProtoSocket(
   context: StreamContext,
   ws: WebSocket,
   channel: string,
+  credentials: Credentials,
   remoteAddress: string,
 ): void {
   const send = (response: ConnectResponse) => {
     if (ws.readyState === ws.OPEN) ws.send(toBinary(ConnectResponseSchema, response));
   };
   let session: Session | undefined;
-  let helloSeen = false;
-  const helloTimer = setTimeout(() => {
-    send(notice(Notice_Level.ERROR, "WC_ERR_STREAM_PROTOCOL", "no Hello received in time"));
-    closeWebSocket(ws, "no Hello received in time", wsCloseCodes.policyViolation);
-  }, HELLO_TIMEOUT_MS);
-  helloTimer.unref();
+  /** Hands over the first well-formed frame (undefined: the socket closed before one). */
+  let takeFirst: ((request: ConnectRequest | undefined) => void) | undefined;
+  const first = new Promise<ConnectRequest | undefined>((resolve) => {
+    takeFirst = resolve;
+  });
 
   const onFrame = async (data: RawData, isBinary: boolean) => {
     let request: ConnectRequest;
@@ -95,12 +96,12 @@ export function serveProtoSocket(
       );
       return;
     }
-    if (!helloSeen) {
-      helloSeen = true;
-      clearTimeout(helloTimer);
-      await start(request);
+    if (takeFirst !== undefined) {
+      takeFirst(request);
+      takeFirst = undefined;
       return;
     }
+    // Frames sent before the Welcome (the session is still opening) are dropped.
     if (session === undefined) return;
     const frame = clientFrameOf(request);
     if (frame === undefined) {
@@ -122,61 +123,33 @@ export function serveProtoSocket(
     }
   };
 
-  const start = async (request: ConnectRequest) => {
-    const hello = request.frame.case === "hello" ? request.frame.value : undefined;
-    if (hello === undefined || (hello.channel !== "" && hello.channel !== channel)) {
-      const text =
-        hello === undefined
-          ? "the first frame must be a Hello"
-          : "the Hello names another channel than the URL";
-      send(notice(Notice_Level.ERROR, "WC_ERR_STREAM_PROTOCOL", text));
-      closeWebSocket(ws, text, wsCloseCodes.policyViolation);
-      return;
-    }
-    if (hello.group !== "" && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(hello.group)) {
-      const text = "group must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
-      send(notice(Notice_Level.ERROR, "WC_ERR_STREAM_PROTOCOL", text));
-      closeWebSocket(ws, text, wsCloseCodes.policyViolation);
-      return;
-    }
-    let opened: Session;
+  const start = async () => {
+    let attached: Attachment;
     try {
-      opened = await openSession({
-        buffer: context.buffer,
-        registry: context.registry,
-        channel,
-        group: hello.group,
-        connectorId: hello.connectorId,
+      const request = await withHelloTimeout(first);
+      if (request === undefined) return;
+      attached = await attach(context, {
+        hello: request.frame.case === "hello" ? request.frame.value : undefined,
+        urlChannel: channel,
+        ...credentials,
         protocol: "websocket",
         remoteAddress,
-        maxInFlight: hello.maxInFlight,
-        heartbeatIntervalMs: context.heartbeatIntervalMs,
-        livenessTimeoutMs: 3 * context.heartbeatIntervalMs,
-        ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
+        liveness: true,
       });
     } catch (error) {
       reportInternalError(context, "websocket open", error);
-      const known = error instanceof WebhookConnectError;
-      send(
-        notice(
-          Notice_Level.ERROR,
-          known ? error.code : "WC_ERR_INTERNAL",
-          known ? error.message : "internal error",
-        ),
-      );
+      const failure = attachFailureOf(error);
+      send(notice(Notice_Level.ERROR, failure.code, failure.message));
       openErrorClose(ws, error);
       return;
     }
+    const opened = attached.session;
     session = opened;
     if (ws.readyState !== ws.OPEN) {
       opened.close("client disconnected");
       return;
     }
-    send(
-      create(ConnectResponseSchema, {
-        frame: { case: "welcome", value: welcomeOf(context, opened) },
-      }),
-    );
+    send(create(ConnectResponseSchema, { frame: { case: "welcome", value: attached.welcome } }));
     void opened.closed.then((reason) => {
       const closed = opened.serverClose;
       if (closed !== undefined) send(notice(Notice_Level.ERROR, closed.code, closed.message));
@@ -196,6 +169,10 @@ export function serveProtoSocket(
       if (ws.readyState === ws.OPEN) ws.ping();
     }
   };
+  start().catch((error: unknown) => {
+    reportInternalError(context, "websocket stream", error);
+    closeWebSocket(ws, "internal error", wsCloseCodes.internalError);
+  });
 
   ws.on("message", (data, isBinary) => {
     onFrame(data, isBinary).catch((error: unknown) => {
@@ -205,7 +182,8 @@ export function serveProtoSocket(
   });
   ws.on("pong", () => session?.touch());
   ws.on("close", () => {
-    clearTimeout(helloTimer);
+    takeFirst?.(undefined);
+    takeFirst = undefined;
     session?.close("client disconnected");
   });
   ws.on("error", () => ws.terminate());
