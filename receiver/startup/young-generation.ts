@@ -10,8 +10,8 @@
  * This is the runtime form of `--semi-space-growth-factor`: V8 clamps the
  * flag to 2 whenever it configures a heap (at process start and when a
  * worker thread starts), so it is set again after the storage worker is
- * up. A growth factor given on the command line or in NODE_OPTIONS is
- * left alone.
+ * up. A growth factor given on the command line is left alone (Node
+ * does not accept it in NODE_OPTIONS).
  */
 import { setFlagsFromString } from "node:v8";
 
@@ -21,9 +21,7 @@ const DEFAULT_GROWTH_FACTOR = 2;
 const FLAG = "--semi-space-growth-factor";
 
 function givenByUser(): boolean {
-  return [...process.execArgv, process.env["NODE_OPTIONS"] ?? ""].some((argument) =>
-    argument.replaceAll("_", "-").includes(FLAG),
-  );
+  return process.execArgv.some((argument) => argument.replaceAll("_", "-").startsWith(FLAG));
 }
 
 const userFlag = givenByUser();
