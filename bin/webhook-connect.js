@@ -18,8 +18,14 @@ example:
   webhook-connect connector --cloud-url https://relay.example.com --channel demo \\
     --token $TOKEN --forward-to localhost:3000/webhooks`;
 
+// [module, function, module to evaluate before the command's module graph loads]
 const commands = {
-  receiver: ["../dist/receiver/main.js", "runReceiverCli"],
+  receiver: [
+    "../dist/receiver/main.js",
+    "runReceiverCli",
+    // Holds V8's young generation small while the receiver's modules load.
+    "../dist/receiver/startup/young-generation.js",
+  ],
   connector: ["../dist/connector/main.js", "runConnectorCli"],
   status: ["../dist/receiver/status.js", "runStatusCli"],
 };
@@ -48,6 +54,7 @@ if (!existsSync(modulePath)) {
   console.error(`webhook-connect: ${modulePath} is missing; run 'npm run build' first`);
   process.exit(2);
 }
+if (entry[2] !== undefined) await import(fileURLToPath(new URL(entry[2], import.meta.url)));
 const module = await import(modulePath);
 process.exitCode = await module[entry[1]](args, process.env);
 

@@ -3,6 +3,9 @@
  * ingest and streaming on one port, logs JSON with pino, and shuts down
  * gracefully on SIGINT/SIGTERM.
  */
+// bin/webhook-connect.js evaluates it before this module graph loads (it holds
+// the young generation small); imported here too for in-process callers.
+import "./startup/young-generation.js";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { startReceiver } from "./app.js";
@@ -26,8 +29,10 @@ import {
 import {
   bufferStartupError,
   checkTlsFiles,
+  holdYoungGeneration,
   listenStartupError,
   openStartupBuffer,
+  releaseYoungGeneration,
 } from "./startup/index.js";
 
 const usage = `usage: webhook-connect receiver [options]
@@ -169,6 +174,8 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     buffer = await openStartupBuffer(bufferUrl, source, (event) =>
       log(bufferLogRecord(event, buffer?.kind ?? "buffer")),
     );
+    // Starting the storage worker configured a heap, which resets the flag.
+    holdYoungGeneration();
     const redisUrl = env["WEBHOOK_CONNECT_REDIS_URL"];
     const adminToken = env["WEBHOOK_CONNECT_ADMIN_TOKEN"];
     const trustedProxies = (env["WEBHOOK_CONNECT_TRUSTED_PROXIES"] ?? "")
@@ -225,6 +232,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     );
     // At once, for whoever waits for it (not with the next 8 KiB of lines).
     flushLogs();
+    releaseYoungGeneration();
     for (const [id, entry] of config.webhooks) {
       if (entry.channel !== undefined) {
         console.error(`ingest: ${receiver.url}/webhook/${id}  ->  channel '${entry.channel}'`);
@@ -245,6 +253,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     flushLogs();
     return 0;
   } catch (error) {
+    releaseYoungGeneration();
     await buffer?.close().catch(() => undefined);
     flushLogs();
     if (error instanceof ConfigError) {

@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, tempDir, writeJson } from "../../tests/helpers/processes.js";
 import { deleteRabbitMqChannel, deleteRedisChannel } from "./brokers.js";
-import { type BenchChild, onCleanup, spawnNode } from "./children.js";
+import {
+  type BenchChild,
+  onCleanup,
+  type SpawnOptions,
+  spawnNode,
+  spawnProcess,
+} from "./children.js";
 import { deleteChannelStreams } from "./nats.js";
 
 /** Buffer backends the benchmarks compare, in the order they are run. */
@@ -41,6 +47,13 @@ export interface ReceiverPlan {
   readonly channelSettings?: Readonly<Record<string, unknown>>;
   /** Directory for a `--cpu-prof` profile of the receiver, if profiling. */
   readonly profileDir?: string;
+  /** `--heartbeat` of the receiver, in seconds. @default the receiver's (15) */
+  readonly heartbeatSeconds?: number;
+  /**
+   * Open-file limit the receiver is started with (`ulimit -n`, capped at
+   * the hard limit), for many connections. @default inherited
+   */
+  readonly openFiles?: number;
 }
 
 /** A running receiver and its channel. */
@@ -106,15 +119,19 @@ export async function startRelay(plan: ReceiverPlan): Promise<RunningRelay> {
     redis: redisUrl,
     rabbitmq: plan.amqpUrl ?? "amqp://guest:guest@127.0.0.1:5672",
   }[plan.backend];
-  const receiver = spawnNode(`receiver (${plan.backend})`, {
-    args: [
-      ...nodeFlags,
-      CLI,
-      "receiver",
-      ...["--config", configPath, "--host", "127.0.0.1", "--port", String(port)],
-      ...["--buffer", bufferUrl, "--log-level", "info"],
-    ],
-  });
+  const args = [
+    ...nodeFlags,
+    CLI,
+    "receiver",
+    ...["--config", configPath, "--host", "127.0.0.1", "--port", String(port)],
+    ...["--buffer", bufferUrl, "--log-level", "info"],
+    ...(plan.heartbeatSeconds === undefined ? [] : ["--heartbeat", String(plan.heartbeatSeconds)]),
+  ];
+  const name = `receiver (${plan.backend})`;
+  const receiver =
+    plan.openFiles === undefined
+      ? spawnNode(name, { args })
+      : spawnWithOpenFiles(name, plan.openFiles, args);
   await receiver.waitForOutput(/receiver listening/);
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -129,6 +146,24 @@ export async function startRelay(plan: ReceiverPlan): Promise<RunningRelay> {
       await receiver.stop("SIGTERM", 10_000);
     },
   };
+}
+
+/**
+ * Starts node with `args` under a shell that raises the open-file limit
+ * first (to the hard limit when `openFiles` is above it); `exec` keeps the
+ * pid, so RSS is read from node itself.
+ */
+export function spawnWithOpenFiles(
+  name: string,
+  openFiles: number,
+  args: readonly string[],
+  options: Omit<SpawnOptions, "args"> = {},
+): BenchChild {
+  const raise = `ulimit -n ${openFiles} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
+  return spawnProcess(name, "/bin/sh", {
+    ...options,
+    args: ["-c", raise, process.execPath, ...args],
+  });
 }
 
 async function startConnector(

@@ -6,6 +6,7 @@
 import { fileURLToPath } from "node:url";
 import type { ReadyMessage } from "../workers/api.js";
 import { type BenchChild, spawnNode, tail } from "./children.js";
+import { spawnWithOpenFiles } from "./relay.js";
 
 /** Scripts under bench/workers/ that can be started. */
 export type WorkerName =
@@ -46,13 +47,15 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export async function startWorker<Api>(
   name: WorkerName,
   options: object = {},
+  /** Open-file limit (`ulimit -n`, capped at the hard limit) for many connections. */
+  openFiles?: number,
 ): Promise<Worker<Api>> {
   const script = fileURLToPath(new URL(`../workers/${name}.ts`, import.meta.url));
-  const child = spawnNode(name, {
-    args: ["--import", "tsx", script, JSON.stringify(options)],
-    ipc: true,
-    cwd: ROOT,
-  });
+  const args = ["--import", "tsx", script, JSON.stringify(options)];
+  const child =
+    openFiles === undefined
+      ? spawnNode(name, { args, ipc: true, cwd: ROOT })
+      : spawnWithOpenFiles(name, openFiles, args, { ipc: true, cwd: ROOT });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   const ready = new Promise<ReadyMessage>((resolve, reject) => {

@@ -113,6 +113,8 @@ export interface IdlePlan {
   readonly count: number;
   /** HTTP/2 sessions the gRPC/Connect streams are spread over. @default max(8, count / 50) */
   readonly sessions?: number;
+  /** `timeout` of each long-poll, in seconds. @default 55 */
+  readonly pollTimeoutSeconds?: number;
 }
 
 /** Outcome of opening idle streams. */
@@ -129,6 +131,11 @@ export interface IdleResult {
 export interface IdleClientsApi {
   /** Opens the streams and keeps them open (answering heartbeats). */
   open(plan: IdlePlan): IdleResult;
+  /**
+   * Waits up to `timeoutMs` until every open stream heard from the
+   * receiver (a heartbeat, or a long-poll that came back) after the call.
+   */
+  alive(timeoutMs: number): { alive: number; of: number };
   /** Closes every stream. */
   close(arg: null): null;
 }

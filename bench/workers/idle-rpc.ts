@@ -18,6 +18,7 @@ import {
   RelayService,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import type { IdlePlan } from "./api.js";
+import type { Liveness } from "./liveness.js";
 
 /** Frames an idle stream sends after Hello, ended by the signal. */
 async function* clientFrames(
@@ -58,7 +59,8 @@ async function* clientFrames(
 export async function openIdleRpcStreams(
   plan: IdlePlan,
   signal: AbortSignal,
-): Promise<{ opened: number; errors: string[] }> {
+  liveness: Liveness,
+): Promise<{ opened: number[]; errors: string[] }> {
   const baseUrl = plan.url;
   // The receiver allows 100 concurrent streams per HTTP/2 session (more wait
   // on the client for a free slot): at most 50 per session, at least 8 sessions.
@@ -73,7 +75,7 @@ export async function openIdleRpcStreams(
     return createClient(RelayService, transport);
   });
   const errors: string[] = [];
-  let opened = 0;
+  const opened: number[] = [];
   const openOne = (index: number) =>
     new Promise<void>((resolve) => {
       const outbox: ConnectRequest[] = [];
@@ -87,9 +89,10 @@ export async function openIdleRpcStreams(
         try {
           for await (const response of responses) {
             if (response.frame.case === "welcome") {
-              opened++;
+              opened.push(index);
               resolve();
             } else if (response.frame.case === "heartbeat") {
+              liveness.beat(index);
               outbox.push(
                 create(ConnectRequestSchema, {
                   frame: { case: "heartbeat", value: create(HeartbeatSchema, {}) },

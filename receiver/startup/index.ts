@@ -6,3 +6,4 @@
 export { bufferStartupError, openStartupBuffer } from "./buffer-open.js";
 export { listenStartupError } from "./listen-error.js";
 export { checkTlsFiles } from "./tls-files.js";
+export { holdYoungGeneration, releaseYoungGeneration } from "./young-generation.js";
