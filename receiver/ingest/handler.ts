@@ -6,7 +6,12 @@
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import { encodeIngestedMessage } from "../../wire/index.js";
-import { type AddressRange, type AuthThrottle, clientAddressText } from "../auth/index.js";
+import {
+  type AddressRange,
+  type AuthThrottle,
+  clientAddressText,
+  clientScheme,
+} from "../auth/index.js";
 import type { CreateVerifiers } from "../auth/verifier.js";
 import type { Buffer as MessageBuffer } from "../buffer/buffer.js";
 import { isValidName, type ReceiverConfig } from "../config/index.js";
@@ -32,7 +37,7 @@ import {
 } from "./errors.js";
 import type { IngestEventMap } from "./events.js";
 import { buildMessage, storedMessage } from "./message.js";
-import { type AnyServerRequest, requestIdFor, toIngestRequest } from "./request.js";
+import { type AnyServerRequest, isEncrypted, requestIdFor, toIngestRequest } from "./request.js";
 import {
   type AnyServerResponse,
   sendAccepted,
@@ -268,7 +273,13 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       (peerOrForwarded === undefined
         ? request.remoteAddress
         : peerOrForwarded(req, request.remoteAddress));
-    const stored = storedMessage(request, channel, webhookId, sourceIp);
+    const scheme = clientScheme(
+      request.remoteAddress,
+      isEncrypted(req),
+      single(req.headers["x-forwarded-proto"]),
+      trustedProxies,
+    );
+    const stored = storedMessage(request, channel, webhookId, sourceIp, scheme);
     let published: Awaited<ReturnType<MessageBuffer["publish"]>>;
     const publishStartedAt = performance.now();
     try {
