@@ -82,6 +82,7 @@ export function webhookFrameText(
     expires_at: expiresAt ?? null,
     source_ip: message.sourceIp,
     traceparent: message.traceparent,
+    scheme: message.scheme,
   });
   let payload = payloadText(body);
   if (options.singleLine === true) payload = payload.replace(LINE_BREAK, " ");
