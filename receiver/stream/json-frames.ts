@@ -89,11 +89,15 @@ export function webhookFrameText(
   return `${head.slice(0, -1)},"payload":${payload},${tail.slice(1)}`;
 }
 
-/** The `connected` frame, sent first on every JSON stream. */
+/**
+ * The `connected` frame, sent first on every JSON stream; `backlog` is
+ * Welcome's (left out when undefined).
+ */
 export function connectedFrame(
   session: Session,
   heartbeatIntervalMs: number,
   ackTimeoutMs: number,
+  backlog?: number,
 ) {
   return {
     type: "connected",
@@ -103,6 +107,7 @@ export function connectedFrame(
     max_in_flight: session.info.maxInFlight,
     heartbeat_interval_seconds: heartbeatIntervalMs / 1000,
     ack_timeout_seconds: ackTimeoutMs / 1000,
+    ...(backlog === undefined ? {} : { backlog }),
     timestamp: iso(Date.now()),
   };
 }

@@ -39,7 +39,7 @@ import {
   requestOriginOf,
   type StreamContext,
 } from "./stream-context.js";
-import { welcomeOf } from "./welcome.js";
+import { openingPullBacklog, welcomeOf } from "./welcome.js";
 
 /**
  * Whether the call's codec is binary protobuf (not JSON): pre-encoded frames
@@ -279,7 +279,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       const failure: { error?: unknown } = {};
       void readClientFrames(iterator, session, (frame) => notices.push(frame), failure);
       try {
-        yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
+        yield { frame: { case: "welcome", value: await welcomeOf(context, session) } };
         const binary = usesBinaryCodec(ctx);
         for await (const frame of session.frames()) {
           while (notices.length > 0) yield { frame: notices.shift()! };
@@ -302,7 +302,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
       const onAbort = () => session.close("client disconnected");
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       try {
-        yield { frame: { case: "welcome", value: welcomeOf(context, session) } };
+        yield { frame: { case: "welcome", value: await welcomeOf(context, session) } };
         const binary = usesBinaryCodec(ctx);
         for await (const frame of session.frames()) yield subscribeResponseOf(frame, binary);
         const closed = session.serverClose;
@@ -380,11 +380,18 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           protocol: protocolOf(ctx),
           signal: ctx.signal,
         });
+        const backlog = await openingPullBacklog(
+          context,
+          request.connectionId,
+          result.connectionId,
+        );
+        const opened = backlog === undefined ? {} : { backlog: BigInt(backlog) };
         return usesBinaryCodec(ctx)
-          ? encodedPullResponse(result.connectionId, result.deliveries)
+          ? { ...encodedPullResponse(result.connectionId, result.deliveries), ...opened }
           : {
               connectionId: result.connectionId,
               messages: result.deliveries.map((delivery) => delivery.message),
+              ...opened,
             };
       } catch (error) {
         throw toConnectError(error, "Pull");

@@ -363,7 +363,7 @@ export async function serveDirect(
   res.once("close", onGone);
   const failure: { error?: unknown } = {};
   try {
-    out.frame(responseFrame({ case: "welcome", value: welcomeOf(context, session) }));
+    out.frame(responseFrame({ case: "welcome", value: await welcomeOf(context, session) }));
     if (call.method === "Connect") {
       const notify = (frame: ConnectResponse["frame"]) => out.frame(responseFrame(frame));
       void readClientFrames(clientFrames(reader), session, notify, failure);

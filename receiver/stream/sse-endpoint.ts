@@ -17,6 +17,7 @@ import { connectedFrame, errorFrame, heartbeatFrame, webhookFrameText } from "./
 import { openSession } from "./session.js";
 import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
 import { remoteAddressOfSocket } from "./upgrade-response.js";
+import { backlogOf } from "./welcome.js";
 
 /**
  * Bytes of the comment sent first: proxies that buffer a response until a
@@ -93,7 +94,12 @@ export async function serveSse(
   out.write(
     event(
       "connected",
-      connectedFrame(session, context.heartbeatIntervalMs, ackTimeoutMs),
+      connectedFrame(
+        session,
+        context.heartbeatIntervalMs,
+        ackTimeoutMs,
+        await backlogOf(context, session),
+      ),
       session.info.id,
     ),
   );

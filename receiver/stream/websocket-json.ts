@@ -17,6 +17,7 @@ import {
 import { openSession, type Session } from "./session.js";
 import { reportInternalError, type StreamContext } from "./stream-context.js";
 import { closeWebSocket, openErrorClose } from "./websocket-lifecycle.js";
+import { backlogOf } from "./welcome.js";
 
 function bytesOf(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -82,14 +83,15 @@ export function serveJsonSocket(
     livenessTimeoutMs: 3 * context.heartbeatIntervalMs,
     ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
   }).then(
-    (opened) => {
+    async (opened) => {
       session = opened;
       if (ws.readyState !== ws.OPEN) {
         opened.close("client disconnected");
         return;
       }
       const ackTimeoutMs = (context.registry.get(channel)?.settings.ackTimeoutSeconds ?? 30) * 1000;
-      send(connectedFrame(opened, context.heartbeatIntervalMs, ackTimeoutMs));
+      const backlog = await backlogOf(context, opened);
+      send(connectedFrame(opened, context.heartbeatIntervalMs, ackTimeoutMs, backlog));
       void opened.closed.then((reason) => {
         const closed = opened.serverClose;
         if (closed !== undefined) send(errorFrame(closed.code, closed.message));

@@ -174,7 +174,7 @@ export function serveProtoSocket(
     }
     send(
       create(ConnectResponseSchema, {
-        frame: { case: "welcome", value: welcomeOf(context, opened) },
+        frame: { case: "welcome", value: await welcomeOf(context, opened) },
       }),
     );
     void opened.closed.then((reason) => {
