@@ -151,6 +151,7 @@ export async function openRpcSession(params: OpenRpcSessionParams): Promise<Rela
     maxInFlight: w.maxInFlight,
     heartbeatIntervalMs: w.heartbeatInterval === undefined ? 0 : durationMs(w.heartbeatInterval),
     ackTimeoutMs: w.ackTimeout === undefined ? 0 : durationMs(w.ackTimeout),
+    backlog: w.backlog === undefined ? undefined : Number(w.backlog),
   };
 
   const messages = createFrameQueue<WebhookMessage>();

@@ -81,6 +81,7 @@ export function createConnectHttp1Transport(options: SubscribeTransportOptions):
         heartbeatIntervalMs:
           w.heartbeatInterval === undefined ? 0 : durationMs(w.heartbeatInterval),
         ackTimeoutMs: w.ackTimeout === undefined ? 0 : durationMs(w.ackTimeout),
+        backlog: w.backlog === undefined ? undefined : Number(w.backlog),
       };
       const messages = createFrameQueue<WebhookMessage>();
       const streamEnded = (async (): Promise<SessionEnd> => {
