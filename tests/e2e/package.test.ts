@@ -10,8 +10,15 @@
  * after `npm ci` everything is there).
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -64,8 +71,22 @@ describe("npm package", () => {
 
   it("installs from its npm pack tarball and runs the installed command", async () => {
     const dir = tempDir("wc-install-");
-    // No --ignore-scripts: `prepare` compiles dist/ as it does for a release.
-    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], ROOT);
+    // Packed from a copy of the checkout's files, so that `prepare` (no
+    // --ignore-scripts: it compiles dist/ as for a release) does not rewrite
+    // the dist/ other test files run at the same time.
+    const source = join(dir, "source");
+    const { stdout: listed } = await run(
+      "git",
+      ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+      ROOT,
+    );
+    for (const path of listed.split("\0")) {
+      if (path === "" || !existsSync(join(ROOT, path))) continue;
+      mkdirSync(dirname(join(source, path)), { recursive: true });
+      copyFileSync(join(ROOT, path), join(source, path));
+    }
+    symlinkSync(join(ROOT, "node_modules"), join(source, "node_modules"), "dir");
+    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], source);
     const { filename, version } = (
       JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename: string; version: string }[]
     )[0]!;
