@@ -26,6 +26,8 @@ export interface IngestedFields {
   readonly contentType: string;
   readonly sourceIp: string;
   readonly traceparent: string;
+  /** Scheme the sender used to reach the receiver (`https`/`http`). */
+  readonly scheme: string;
 }
 
 const LENGTH_DELIMITED = 2;
@@ -62,6 +64,9 @@ function writeString(w: Writer, field: number, value: string, length: number): v
   w.string(value, length);
 }
 
+/** Tag of `scheme` (field 16): the first field whose tag takes two bytes. */
+const SCHEME_TAG = (16 << 3) | LENGTH_DELIMITED;
+
 /** Encodes a new message in its stored form (see the module comment). */
 export function encodeIngestedMessage(f: IngestedFields): Buffer {
   if (f.receivedAtMs < 0 || f.expiresAtMs < 0) {
@@ -77,6 +82,7 @@ export function encodeIngestedMessage(f: IngestedFields): Buffer {
     utf8Length(f.contentType),
     utf8Length(f.sourceIp),
     utf8Length(f.traceparent),
+    utf8Length(f.scheme),
   ] as const;
   const received = timestampSize(f.receivedAtMs);
   const expires = timestampSize(f.expiresAtMs);
@@ -95,7 +101,8 @@ export function encodeIngestedMessage(f: IngestedFields): Buffer {
     stringSize(ids[5]) +
     stringSize(ids[6]) +
     stringSize(ids[7]) +
-    stringSize(ids[8]);
+    stringSize(ids[8]) +
+    (ids[9] === 0 ? 0 : 2 + varintSize(ids[9]) + ids[9]);
   const raw = f.rawHeaders;
   const headerSizes: number[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -137,6 +144,10 @@ export function encodeIngestedMessage(f: IngestedFields): Buffer {
   writeString(w, 13, f.contentType, ids[6]);
   writeString(w, 14, f.sourceIp, ids[7]);
   writeString(w, 15, f.traceparent, ids[8]);
+  if (ids[9] > 0) {
+    w.varint(SCHEME_TAG);
+    w.string(f.scheme, ids[9]);
+  }
   if (w.pos !== size) throw new Error(`ingested message encoder wrote ${w.pos} of ${size} bytes`);
   return w.buf;
 }

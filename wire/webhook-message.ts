@@ -157,6 +157,8 @@ function encode(message: WebhookMessage, overrides: EncodeOverrides, tag: number
   }
   size += stringField(message.contentType) + stringField(message.sourceIp);
   size += stringField(message.traceparent) + unknownSize(message);
+  // Field 16's tag takes two bytes.
+  if (message.scheme !== "") size += stringField(message.scheme) + 1;
 
   // Pass 2: bytes.
   const prefix = tag < 0 ? 0 : (tag > 0 ? 1 : 0) + varintSize(size);
@@ -210,6 +212,10 @@ function encode(message: WebhookMessage, overrides: EncodeOverrides, tag: number
   writeString(w, 13, message.contentType);
   writeString(w, 14, message.sourceIp);
   writeString(w, 15, message.traceparent);
+  if (message.scheme !== "") {
+    w.varint((16 << 3) | LENGTH_DELIMITED);
+    w.string(message.scheme, utf8Length(message.scheme));
+  }
   writeUnknown(w, message);
   if (w.pos !== prefix + size) {
     throw new Error(`WebhookMessage encoder wrote ${w.pos} of ${prefix + size} bytes`);
@@ -393,6 +399,7 @@ export function decodeWebhookMessage(data: Uint8Array): WebhookMessage {
     contentType: "",
     sourceIp: "",
     traceparent: "",
+    scheme: "",
   };
   const end = buf.byteLength;
   while (r.pos < end) {
@@ -409,7 +416,8 @@ export function decodeWebhookMessage(data: Uint8Array): WebhookMessage {
       case 10:
       case 13:
       case 14:
-      case 15: {
+      case 15:
+      case 16: {
         expectWireType(wireType, LENGTH_DELIMITED, String(no));
         const value = r.string();
         if (no === 1) message.messageId = value;
@@ -420,7 +428,8 @@ export function decodeWebhookMessage(data: Uint8Array): WebhookMessage {
         else if (no === 10) message.query = value;
         else if (no === 13) message.contentType = value;
         else if (no === 14) message.sourceIp = value;
-        else message.traceparent = value;
+        else if (no === 15) message.traceparent = value;
+        else message.scheme = value;
         break;
       }
       case 4:

@@ -73,9 +73,10 @@ export async function buildDeliverer(
 }
 
 /**
- * The scheme senders use: that of the receiver URL the connector uses
- * (`wss:` counts as https). The receiver does not record the scheme of
- * each request, and senders normally post to the same public URL.
+ * The scheme senders are assumed to use for messages whose scheme the
+ * receiver did not record (stored by an older receiver): that of the
+ * receiver URL the connector uses (`wss:` counts as https), as senders
+ * normally post to the same public URL.
  */
 export function forwardedProtoOf(cloudUrl: string): "http" | "https" {
   const protocol = new URL(cloudUrl).protocol;

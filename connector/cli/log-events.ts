@@ -43,6 +43,7 @@ export function logConnectorEvent(logger: Logger, event: ConnectorEvent): void {
           group: event.group,
           max_in_flight: event.maxInFlight,
           heartbeat_interval_ms: event.heartbeatIntervalMs,
+          ...(event.backlog === undefined ? {} : { backlog: event.backlog }),
           ...(event.fallbacks.length === 0 ? {} : { fell_back_from: event.fallbacks }),
         },
         "connected",

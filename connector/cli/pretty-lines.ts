@@ -48,6 +48,8 @@ export interface DrainCounts {
   readonly failed: number;
   /** Messages received and not yet settled. */
   readonly inFlight: number;
+  /** Messages of the backlog not yet finished (see remaining.ts); left out when unknown. */
+  readonly remaining?: number | undefined;
   /** Deliveries settled per second over the last interval. */
   readonly perSecond: number;
 }
@@ -57,8 +59,10 @@ const count = new Intl.NumberFormat("en-US");
 /** The summary line printed while a backlog drains. */
 export function summaryLine(counts: DrainCounts, palette: Palette, at: Date): string {
   const failed = counts.failed === 0 ? "" : `, ${count.format(counts.failed)} failed`;
+  const remaining =
+    counts.remaining === undefined ? "" : ` · ${count.format(counts.remaining)} remaining`;
   return `${palette.dim(clock(at))}  ${palette.cyan(
-    `⋯ ${count.format(counts.delivered)} delivered${failed} · ${count.format(counts.inFlight)} in flight · ${count.format(Math.round(counts.perSecond))} msg/s`,
+    `⋯ ${count.format(counts.delivered)} delivered${failed}${remaining} · ${count.format(counts.inFlight)} in flight · ${count.format(Math.round(counts.perSecond))} msg/s`,
   )}\n`;
 }
 

@@ -9,6 +9,7 @@ import type { ConnectorEvent } from "../runner/events.js";
 import { colorsWanted, type Palette, paletteFor } from "./ansi.js";
 import { logConnectorEvent } from "./log-events.js";
 import { deliveryLine, logRecordLine, summaryLine } from "./pretty-lines.js";
+import { createRemainingCount } from "./remaining.js";
 
 /** Options of createConnectorTerminal. */
 export interface ConnectorTerminalOptions {
@@ -86,6 +87,7 @@ export function createConnectorTerminal(options: ConnectorTerminalOptions): Conn
   );
   let delivered = 0;
   let failed = 0;
+  const remaining = createRemainingCount();
   const deliveryLines = pretty && logger.isLevelEnabled("info");
 
   return {
@@ -116,9 +118,11 @@ export function createConnectorTerminal(options: ConnectorTerminalOptions): Conn
       stdout.write(bannerLines(info, palette));
     },
     event(event) {
+      if (event.type === "connected") remaining.opened(event.backlog);
       if (event.type === "delivered" || event.type === "failed") {
         if (event.type === "delivered") delivered++;
         else failed++;
+        remaining.settled(event.type === "delivered" || !event.retry);
         if (deliveryLines) {
           stdout.write(deliveryLine(event, palette, new Date()));
           return;
@@ -137,7 +141,11 @@ export function createConnectorTerminal(options: ConnectorTerminalOptions): Conn
         if (settled > last && pending > 0) {
           const perSecond = ((settled - last) * 1_000) / (now - lastAt);
           stdout.write(
-            summaryLine({ delivered, failed, inFlight: pending, perSecond }, palette, new Date()),
+            summaryLine(
+              { delivered, failed, remaining: remaining.value(), inFlight: pending, perSecond },
+              palette,
+              new Date(),
+            ),
           );
         }
         last = settled;

@@ -36,10 +36,11 @@ const forwarded = new Set(["x-forwarded-for", "x-forwarded-proto"]);
 /** Options of buildForwardHeaders. */
 export interface ForwardHeaderOptions {
   /**
-   * Scheme the sender used to reach the receiver, sent as
-   * `X-Forwarded-Proto` along with `X-Forwarded-For` (the message's
-   * source address). Undefined: neither is added and any the sender sent
-   * pass unchanged.
+   * Adds `X-Forwarded-For` (the message's source address) and
+   * `X-Forwarded-Proto`: the scheme the receiver recorded for the message
+   * (`scheme`), else — a message stored before it was recorded — this
+   * value. Undefined: neither is added and any the sender sent pass
+   * unchanged.
    */
   readonly forwardedProto?: string | undefined;
 }
@@ -62,7 +63,8 @@ export function buildForwardHeaders(
     for (const token of header.value.split(",")) connectionListed.add(token.trim().toLowerCase());
   }
   const hasTrace = message.traceparent !== "";
-  const proto = options.forwardedProto;
+  const proto =
+    options.forwardedProto === undefined ? undefined : message.scheme || options.forwardedProto;
   const out: string[] = [];
   for (const { name, value } of message.headers) {
     const lower = name.toLowerCase();

@@ -46,6 +46,8 @@ export type ConnectorEvent =
       readonly group: string;
       readonly maxInFlight: number;
       readonly heartbeatIntervalMs: number;
+      /** Messages of the group not yet acked when the session opened; undefined when the server did not say. */
+      readonly backlog?: number | undefined;
       /** Transports `auto` tried first that failed, with why (empty when none). */
       readonly fallbacks: readonly { readonly transport: string; readonly reason: string }[];
     }

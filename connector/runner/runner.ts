@@ -105,6 +105,7 @@ export function createConnectorRunner(options: ConnectorRunnerOptions): Connecto
       group: welcome.group,
       maxInFlight: welcome.maxInFlight,
       heartbeatIntervalMs: welcome.heartbeatIntervalMs,
+      backlog: welcome.backlog,
       fallbacks: (session.fallbacks ?? []).map((f) => ({
         transport: f.transport,
         reason: f.error.message,

@@ -72,5 +72,6 @@ export function messageFromJson(frame: Record<string, unknown>): WebhookMessage 
     contentType: str(frame, "content_type"),
     sourceIp: str(frame, "source_ip"),
     traceparent: str(frame, "traceparent"),
+    scheme: str(frame, "scheme"),
   });
 }

@@ -41,6 +41,8 @@ export function createLongPollTransport(options: LongPollTransportOptions): Tran
       const path = `${baseUrl}${streamPath(hello.channel, "/poll")}`;
       const stop = new AbortController();
       let connectionId = "";
+      /** `X-Backlog` of the poll that opened the connection: the Welcome's backlog. */
+      let backlog: number | undefined;
 
       /** One poll; resolves with the leased messages. */
       const poll = async (waitMs: number, max: number, signal: AbortSignal) => {
@@ -63,6 +65,8 @@ export function createLongPollTransport(options: LongPollTransportOptions): Tran
           throw new ProtocolError("poll response without X-Connection-Id");
         }
         connectionId = id;
+        const reported = Number(response.headers["x-backlog"] ?? Number.NaN);
+        if (Number.isSafeInteger(reported) && reported >= 0) backlog ??= reported;
         if (response.statusCode === 204) return [];
         const frames = JSON.parse(text) as unknown;
         if (!Array.isArray(frames)) throw new ProtocolError("poll response is not a JSON array");
@@ -89,6 +93,7 @@ export function createLongPollTransport(options: LongPollTransportOptions): Tran
         maxInFlight: hello.maxInFlight,
         heartbeatIntervalMs: pollWaitMs,
         ackTimeoutMs: 0,
+        backlog,
       };
 
       const messages = createFrameQueue<WebhookMessage>();

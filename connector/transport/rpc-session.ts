@@ -92,6 +92,7 @@ export function sessionWelcomeOf(w: Welcome): SessionWelcome {
     maxInFlight: w.maxInFlight,
     heartbeatIntervalMs: w.heartbeatInterval === undefined ? 0 : durationMs(w.heartbeatInterval),
     ackTimeoutMs: w.ackTimeout === undefined ? 0 : durationMs(w.ackTimeout),
+    backlog: w.backlog === undefined ? undefined : Number(w.backlog),
   };
 }
 

@@ -34,6 +34,7 @@ export function welcomeFromJson(frame: Record<string, unknown>): SessionWelcome 
     maxInFlight: num("max_in_flight"),
     heartbeatIntervalMs: num("heartbeat_interval_seconds") * 1000,
     ackTimeoutMs: num("ack_timeout_seconds") * 1000,
+    backlog: typeof frame["backlog"] === "number" ? frame["backlog"] : undefined,
   };
 }
 

@@ -54,6 +54,11 @@ export interface SessionWelcome {
   readonly heartbeatIntervalMs: number;
   /** Lease time of a delivery on the server; 0 when the server did not say. */
   readonly ackTimeoutMs: number;
+  /**
+   * Messages of the group not yet acknowledged when the session opened
+   * (Welcome `backlog`); undefined when the server did not say.
+   */
+  readonly backlog?: number | undefined;
 }
 
 /** A notice frame from the server. */

@@ -4,7 +4,7 @@
  */
 export { createVerifiers } from "./create-verifiers.js";
 export type { AddressRange } from "./ip/address.js";
-export { clientAddressText } from "./ip/client-ip.js";
+export { clientAddressText, clientScheme } from "./ip/client-ip.js";
 /** The failed-authentication throttle, whole. */
 export * from "./throttle/index.js";
 export type {

@@ -5,7 +5,12 @@
  */
 import { performance } from "node:perf_hooks";
 import { encodeIngestedMessage } from "../../wire/index.js";
-import { type AddressRange, type AuthThrottle, clientAddressText } from "../auth/index.js";
+import {
+  type AddressRange,
+  type AuthThrottle,
+  clientAddressText,
+  clientScheme,
+} from "../auth/index.js";
 import type { CreateVerifiers } from "../auth/verifier.js";
 import type { Buffer as MessageBuffer } from "../buffer/buffer.js";
 import { isValidName, type ReceiverConfig } from "../config/index.js";
@@ -35,7 +40,7 @@ import {
 import type { IngestEvent } from "./events.js";
 import type { IngestExchange } from "./exchange.js";
 import { buildMessage, storedMessage } from "./message.js";
-import { requestIdFor, toIngestRequest } from "./request.js";
+import { isEncrypted, requestIdFor, toIngestRequest } from "./request.js";
 import { buildVerifiers, closeVerifiers, type WebhookVerifiers } from "./verifiers.js";
 import { runVerifiers, type VerificationFailure } from "./verify.js";
 
@@ -261,7 +266,13 @@ export function createIngestHandler(options: IngestHandlerOptions): IngestHandle
       (peerOrForwarded === undefined
         ? request.remoteAddress
         : peerOrForwarded(req, request.remoteAddress));
-    const stored = storedMessage(request, channel, webhookId, sourceIp);
+    const scheme = clientScheme(
+      request.remoteAddress,
+      isEncrypted(req),
+      single(req.headers["x-forwarded-proto"]),
+      trustedProxies,
+    );
+    const stored = storedMessage(request, channel, webhookId, sourceIp, scheme);
     let published: Awaited<ReturnType<MessageBuffer["publish"]>>;
     const publishStartedAt = performance.now();
     try {

@@ -13,13 +13,15 @@ function single(value: string | string[] | undefined): string {
 
 /**
  * The fields of a new message: a new time-ordered id, the request as
- * received, the expiry from the channel's TTL and the trace context.
+ * received, the expiry from the channel's TTL, the trace context and the
+ * scheme the sender used.
  */
 export function storedMessage(
   request: IngestRequest,
   channel: { readonly name: string; readonly ttlSeconds: number },
   webhookId: string,
   sourceIp: string,
+  scheme: string,
 ): IngestedFields {
   return {
     messageId: newMessageId(request.receivedAt),
@@ -35,6 +37,7 @@ export function storedMessage(
     contentType: single(request.headers["content-type"]),
     sourceIp,
     traceparent: traceparentFor(request.headers["traceparent"]),
+    scheme,
   };
 }
 
@@ -69,5 +72,6 @@ export function buildMessage(fields: IngestedFields): WebhookMessage {
     contentType: fields.contentType,
     sourceIp: fields.sourceIp,
     traceparent: fields.traceparent,
+    scheme: fields.scheme,
   };
 }

@@ -42,6 +42,11 @@ export function remoteAddressOf(request: AnyRequest): string {
   return unwrapMappedIPv4(peerAddressOf(request));
 }
 
+/** Whether the request came over TLS (to the receiver itself, not to a proxy before it). */
+export function isEncrypted(request: AnyRequest): boolean {
+  return (request.socket as TLSSocket | undefined)?.encrypted === true;
+}
+
 /** Scheme and authority the request was addressed to, e.g. `https://relay.example.com`. */
 export function originOf(request: AnyRequest): string {
   if ("authority" in request) return `${request.scheme}://${request.authority}`;

@@ -86,7 +86,7 @@ export async function openAdmitted(
     ...(call.liveness ? { livenessTimeoutMs: 3 * context.heartbeatIntervalMs } : {}),
     ...(context.onEvent === undefined ? {} : { onEvent: context.onEvent }),
   });
-  return { session, welcome: welcomeOf(context, session) };
+  return { session, welcome: await welcomeOf(context, session) };
 }
 
 /** What a transport read off its wire to attach a client. */

@@ -83,13 +83,14 @@ export function webhookFrameText(
     expires_at: expiresAt ?? null,
     source_ip: message.sourceIp,
     traceparent: message.traceparent,
+    scheme: message.scheme,
   });
   let payload = payloadText(body);
   if (options.singleLine === true) payload = payload.replace(LINE_BREAK, " ");
   return `${head.slice(0, -1)},"payload":${payload},${tail.slice(1)}`;
 }
 
-/** The `connected` frame, sent first on every JSON stream: the JSON form of the Welcome. */
+/** The `connected` frame, sent first on every JSON stream: the JSON form of the Welcome (`backlog` left out when unknown). */
 export function connectedFrame(welcome: Welcome) {
   return {
     type: "connected",
@@ -99,6 +100,7 @@ export function connectedFrame(welcome: Welcome) {
     max_in_flight: welcome.maxInFlight,
     heartbeat_interval_seconds: secondsOf(welcome.heartbeatInterval),
     ack_timeout_seconds: secondsOf(welcome.ackTimeout),
+    ...(welcome.backlog === undefined ? {} : { backlog: Number(welcome.backlog) }),
     timestamp: iso(Date.now()),
   };
 }

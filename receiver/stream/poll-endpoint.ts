@@ -22,6 +22,7 @@ import { webhookFrameText } from "./json-frames.js";
 import type { PollSessions } from "./poll-sessions.js";
 import { authorizeChannelFresh, type StreamContext, sendStreamError } from "./stream-context.js";
 import { remoteAddressOfSocket } from "./upgrade-response.js";
+import { openingPullBacklog } from "./welcome.js";
 
 /** Wait of a poll without `timeout`. */
 const DEFAULT_POLL_TIMEOUT_MS = 30_000;
@@ -60,7 +61,13 @@ export async function servePoll(
       protocol: "long_poll",
       signal: abort.signal,
     });
-    const headers = { "X-Connection-Id": result.connectionId };
+    const backlog = await openingPullBacklog(
+      context,
+      connectionIdOf(req, query),
+      result.connectionId,
+    );
+    const headers: Record<string, string> = { "X-Connection-Id": result.connectionId };
+    if (backlog !== undefined) headers["X-Backlog"] = String(backlog);
     if (result.deliveries.length === 0) {
       res.writeHead(204, { ...headers, "Cache-Control": "no-store" });
       res.end();

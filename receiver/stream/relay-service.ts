@@ -42,6 +42,7 @@ import {
   requestOriginOf,
   type StreamContext,
 } from "./stream-context.js";
+import { openingPullBacklog } from "./welcome.js";
 
 /**
  * Whether the call's codec is binary protobuf (not JSON): pre-encoded frames
@@ -321,11 +322,18 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           protocol: protocolOf(ctx),
           signal: ctx.signal,
         });
+        const backlog = await openingPullBacklog(
+          context,
+          request.connectionId,
+          result.connectionId,
+        );
+        const opened = backlog === undefined ? {} : { backlog: BigInt(backlog) };
         return usesBinaryCodec(ctx)
-          ? encodedPullResponse(result.connectionId, result.deliveries)
+          ? { ...encodedPullResponse(result.connectionId, result.deliveries), ...opened }
           : {
               connectionId: result.connectionId,
               messages: result.deliveries.map((delivery) => delivery.message),
+              ...opened,
             };
       } catch (error) {
         throw toConnectError(error, "Pull");

@@ -91,12 +91,52 @@ describe("connector terminal e2e", () => {
       flags(relay, target.url, ["--log-format", "pretty", "--max-concurrent-requests", "2"]),
     );
     relay.processes.push(connector);
-    const summary = await connector.waitForOutput(/⋯ \d+ delivered · \d+ in flight · \d+ msg\/s/);
+    const summary = await connector.waitForOutput(
+      /⋯ \d+ delivered · \d+ remaining · \d+ in flight · \d+ msg\/s/,
+    );
     const delivered = Number(/⋯ (\d+) delivered/.exec(summary)![1]);
     expect(delivered).toBeGreaterThan(0);
     expect(delivered).toBeLessThan(120);
     await target.waitForRequests(120, 20_000);
   }, 30_000);
+
+  it.each(["grpc", "sse", "long_poll"])(
+    "counts down what remains of a waiting backlog (%s)",
+    async (protocol) => {
+      const waiting = 120;
+      relay = new Relay(sqlite);
+      target = await startTarget();
+      // A slow target makes the drain last a few summary intervals.
+      target.reply(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        return { status: 200 };
+      });
+      await relay.startReceiver();
+      await mapLimit(
+        Array.from({ length: waiting }, (_, i) => i),
+        16,
+        async (i) => expect((await relay!.send("json_hook", `{"n":${i}}`)).status).toBe(200),
+      );
+      const connector = runCli(
+        flags(relay, target.url, ["--log-format", "pretty", "--max-concurrent-requests", "2"]).map(
+          (arg) => (arg === "grpc" ? protocol : arg),
+        ),
+      );
+      relay.processes.push(connector);
+      await connector.waitForOutput(/(⋯[^\n]* remaining [^\n]*\n[\s\S]*){2}/, 30_000);
+      const counts = [...connector.output().matchAll(/⋯ (\d+) delivered · (\d+) remaining/g)].map(
+        (match) => ({ delivered: Number(match[1]), remaining: Number(match[2]) }),
+      );
+      expect(counts.length).toBeGreaterThanOrEqual(2);
+      // One session, no failures, nothing new: what remains is what was waiting less what was delivered.
+      for (const count of counts) expect(count.delivered + count.remaining).toBe(waiting);
+      const remaining = counts.map((count) => count.remaining);
+      expect(remaining).toEqual([...remaining].sort((a, b) => b - a));
+      expect(remaining[0]!).toBeGreaterThan(remaining.at(-1)!);
+      await target.waitForRequests(waiting, 30_000);
+    },
+    60_000,
+  );
 
   it("writes JSON lines when stdout is not a terminal", async () => {
     relay = new Relay(sqlite);

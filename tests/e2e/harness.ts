@@ -85,23 +85,29 @@ export class Relay {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts (or restarts on the same port and data) the receiver. */
-  async startReceiver(extraArgs: string[] = []): Promise<RunningProcess> {
+  /** Starts (or restarts on the same port and data) the receiver, with `env` added to its environment. */
+  async startReceiver(
+    extraArgs: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<RunningProcess> {
     if (this.port === 0) this.port = await freePort();
-    const receiver = runCli([
-      "receiver",
-      "--config",
-      this.configPath,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(this.port),
-      "--buffer",
-      this.backend.url(this.dir),
-      "--heartbeat",
-      "1",
-      ...extraArgs,
-    ]);
+    const receiver = runCli(
+      [
+        "receiver",
+        "--config",
+        this.configPath,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(this.port),
+        "--buffer",
+        this.backend.url(this.dir),
+        "--heartbeat",
+        "1",
+        ...extraArgs,
+      ],
+      env,
+    );
     this.processes.push(receiver);
     await receiver.waitForOutput(/receiver listening/);
     this.receiver = receiver;

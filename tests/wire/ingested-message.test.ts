@@ -70,6 +70,7 @@ function fieldsOf(int: (max: number) => number): IngestedFields {
     contentType: text(),
     sourceIp: text(40),
     traceparent: text(60),
+    scheme: text(8),
   };
 }
 

@@ -90,6 +90,7 @@ function randomMessage(rng: Rng): WebhookMessage {
     contentType: randomString(rng),
     sourceIp: randomString(rng),
     traceparent: randomString(rng),
+    scheme: randomString(rng),
   });
 }
 

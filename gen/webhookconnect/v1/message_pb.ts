@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file webhookconnect/v1/message.proto.
  */
 export const file_webhookconnect_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("Ch93ZWJob29rY29ubmVjdC92MS9tZXNzYWdlLnByb3RvEhF3ZWJob29rY29ubmVjdC52MSIlCgZIZWFkZXISDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoCSL7AgoOV2ViaG9va01lc3NhZ2USEgoKbWVzc2FnZV9pZBgBIAEoCRIPCgdjaGFubmVsGAIgASgJEhIKCndlYmhvb2tfaWQYAyABKAkSLwoLcmVjZWl2ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAYgASgEEhgKEGRlbGl2ZXJ5X2F0dGVtcHQYByABKA0SDgoGbWV0aG9kGAggASgJEgwKBHBhdGgYCSABKAkSDQoFcXVlcnkYCiABKAkSKgoHaGVhZGVycxgLIAMoCzIZLndlYmhvb2tjb25uZWN0LnYxLkhlYWRlchIMCgRib2R5GAwgASgMEhQKDGNvbnRlbnRfdHlwZRgNIAEoCRIRCglzb3VyY2VfaXAYDiABKAkSEwoLdHJhY2VwYXJlbnQYDyABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch93ZWJob29rY29ubmVjdC92MS9tZXNzYWdlLnByb3RvEhF3ZWJob29rY29ubmVjdC52MSIlCgZIZWFkZXISDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoCSKLAwoOV2ViaG9va01lc3NhZ2USEgoKbWVzc2FnZV9pZBgBIAEoCRIPCgdjaGFubmVsGAIgASgJEhIKCndlYmhvb2tfaWQYAyABKAkSLwoLcmVjZWl2ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAYgASgEEhgKEGRlbGl2ZXJ5X2F0dGVtcHQYByABKA0SDgoGbWV0aG9kGAggASgJEgwKBHBhdGgYCSABKAkSDQoFcXVlcnkYCiABKAkSKgoHaGVhZGVycxgLIAMoCzIZLndlYmhvb2tjb25uZWN0LnYxLkhlYWRlchIMCgRib2R5GAwgASgMEhQKDGNvbnRlbnRfdHlwZRgNIAEoCRIRCglzb3VyY2VfaXAYDiABKAkSEwoLdHJhY2VwYXJlbnQYDyABKAkSDgoGc2NoZW1lGBAgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * One HTTP header exactly as the sender sent it. Headers travel as an ordered
@@ -155,6 +155,16 @@ export type WebhookMessage = Message<"webhookconnect.v1.WebhookMessage"> & {
    * @generated from field: string traceparent = 15;
    */
   traceparent: string;
+
+  /**
+   * Scheme the sender used to reach the receiver, `https` or `http`: that of
+   * the receiver's own listener (TLS or not), or the `X-Forwarded-Proto` of a
+   * trusted reverse proxy in front of it. Sent to the target as
+   * `X-Forwarded-Proto`. Empty in messages stored before it was recorded.
+   *
+   * @generated from field: string scheme = 16;
+   */
+  scheme: string;
 };
 
 /**

@@ -55,6 +55,29 @@ export function resolveClientAddress(
 }
 
 /**
+ * The scheme the client used to reach the receiver: the right-most
+ * X-Forwarded-Proto entry when the peer is one of `trusted` (that entry is
+ * the one the proxy wrote; ones to its left may come from the client) and
+ * it says `http` or `https`; otherwise that of the connection itself.
+ */
+export function clientScheme(
+  remoteAddress: string,
+  encrypted: boolean,
+  forwardedProto: string | undefined,
+  trusted: readonly AddressRange[],
+): "http" | "https" {
+  const own = encrypted ? "https" : "http";
+  if (forwardedProto === undefined || trusted.length === 0) return own;
+  const peer = parseAddress(remoteAddress);
+  if (peer === undefined || !isTrusted(peer, trusted)) return own;
+  const entry = forwardedProto
+    .slice(forwardedProto.lastIndexOf(",") + 1)
+    .trim()
+    .toLowerCase();
+  return entry === "https" || entry === "http" ? entry : own;
+}
+
+/**
  * The client address as text, for a receiver behind `trusted` reverse
  * proxies: the peer when it is not one of them, else the right-most
  * untrusted X-Forwarded-For entry; the peer when that header is invalid.

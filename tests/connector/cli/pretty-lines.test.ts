@@ -66,6 +66,16 @@ describe("pretty lines", () => {
     ).toBe("03:04:05  ⋯ 12,345 delivered, 2 failed · 40 in flight · 812 msg/s\n");
   });
 
+  it("shows what remains of the backlog when the receiver reported it", () => {
+    expect(
+      summaryLine(
+        { delivered: 80, failed: 0, remaining: 1200, inFlight: 40, perSecond: 95 },
+        plain,
+        at,
+      ),
+    ).toBe("03:04:05  ⋯ 80 delivered · 1,200 remaining · 40 in flight · 95 msg/s\n");
+  });
+
   it("turns a log record into one line with its fields", () => {
     const line = logRecordLine(
       {

@@ -159,6 +159,12 @@ describe("HTTP target request", () => {
     expect(headerValues(server.requests[0]!, "x-forwarded-proto")).toEqual(["https"]);
   });
 
+  it("sends the scheme the receiver recorded as X-Forwarded-Proto, over the fallback", async () => {
+    const { server, deliverer } = await setup(answer(200));
+    await deliverer.deliver(makeMessage({ sourceIp: "203.0.113.9", scheme: "http" }), never);
+    expect(headerValues(server.requests[0]!, "x-forwarded-proto")).toEqual(["http"]);
+  });
+
   it("adds no X-Forwarded-* and passes the sender's when forwarded_headers is false", async () => {
     const { server, deliverer } = await setup(answer(200), { forwarded_headers: false });
     await deliverer.deliver(

@@ -18,6 +18,8 @@ export interface MessageFixture {
   /** Raw query of the original request, without `?`. */
   readonly query?: string;
   readonly sourceIp?: string;
+  /** Scheme the receiver recorded (`WebhookMessage.scheme`). */
+  readonly scheme?: string;
 }
 
 let next = 0;
@@ -44,5 +46,6 @@ export function makeMessage(fixture: MessageFixture = {}): WebhookMessage {
     body,
     contentType: "application/json",
     traceparent: fixture.traceparent ?? "",
+    scheme: fixture.scheme ?? "",
   });
 }

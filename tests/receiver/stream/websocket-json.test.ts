@@ -15,6 +15,21 @@ const wsUrl = (url: string, suffix = "") =>
   `${url.replace(/^http/, "ws")}/connect/stream/ch${suffix}`;
 
 describe("WebSocket JSON frames", () => {
+  it("reports the group's waiting messages as the connected frame's backlog", async () => {
+    const r = await start();
+    const empty = await openJsonWs(wsUrl(r.url), auth);
+    expect(await empty.next("connected")).toMatchObject({ backlog: 0 });
+    empty.ws.close();
+    for (let i = 0; i < 2; i++) await r.send("json_hook", `{"n":${i}}`);
+    const client = await openJsonWs(wsUrl(r.url, "?group=late&max_in_flight=1"), auth);
+    // A new group receives only messages published after it was created.
+    expect(await client.next("connected")).toMatchObject({ group: "late", backlog: 0 });
+    client.ws.close();
+    const again = await openJsonWs(wsUrl(r.url, "?max_in_flight=1"), auth);
+    expect(await again.next("connected")).toMatchObject({ group: "default", backlog: 2 });
+    again.ws.close();
+  });
+
   it("sends connected, then flat webhook frames with the exact body", async () => {
     const r = await start();
     const client = await openJsonWs(wsUrl(r.url), auth);

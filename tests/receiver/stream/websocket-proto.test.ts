@@ -45,6 +45,19 @@ function openProto(url: string) {
 }
 
 describe("WebSocket protobuf subprotocol", () => {
+  it("reports the group's waiting messages as the Welcome's backlog", async () => {
+    const r = await start();
+    for (let i = 0; i < 3; i++) await r.send("json_hook", `{"n":${i}}`);
+    const client = openProto(r.url);
+    await client.open;
+    client.send({
+      frame: { case: "hello", value: { channel: "ch", connectorId: "p", maxInFlight: 1 } },
+    });
+    const welcome = await client.next("welcome");
+    expect(welcome.frame.case === "welcome" && welcome.frame.value.backlog).toBe(3n);
+    client.ws.close();
+  });
+
   it("welcomes after Hello, delivers messages and takes acks", async () => {
     const r = await start();
     const client = openProto(r.url);
