@@ -8,16 +8,19 @@ import {
   buildDeliverer,
   buildTransport,
   connectorProxy,
+  connectorVersion,
+  createConnectorTerminal,
   forwardedProtoOf,
+  logModuleEvent,
   runnerOptions,
-} from "./cli/build.js";
-import { logModuleEvent } from "./cli/log-events.js";
-import { createConnectorTerminal } from "./cli/terminal.js";
-import { connectorVersion } from "./cli/version.js";
-import { connectorUsage, loadConnectorConfig } from "./config/index.js";
-import { type ConnectorConfig, deliveryModeOf } from "./config/schema.js";
-import type { Deliverer } from "./delivery/deliverer.js";
-import type { AttemptRecord } from "./delivery/http-target.js";
+} from "./cli/index.js";
+import {
+  type ConnectorConfig,
+  connectorUsage,
+  deliveryModeOf,
+  loadConnectorConfig,
+} from "./config/index.js";
+import type { AttemptRecord, Deliverer } from "./delivery/index.js";
 import { ConnectorRefusedError, TlsFileError } from "./errors.js";
 import {
   isLoopback,
@@ -26,8 +29,8 @@ import {
   startInspector,
 } from "./inspector/index.js";
 import { createConnectorMetrics, type MetricsServer, startMetricsServer } from "./metrics/index.js";
-import { createConnectorRunner } from "./runner/runner.js";
-import type { Transport } from "./transport/transport.js";
+import { createConnectorRunner } from "./runner/index.js";
+import type { Transport } from "./transport/index.js";
 
 /** Exit code of a clean shutdown. */
 export const EXIT_OK = 0;

@@ -11,7 +11,7 @@ import {
   createVerifiers,
   parseTrustedProxies,
 } from "./auth/index.js";
-import type { Buffer } from "./buffer/buffer.js";
+import type { Buffer } from "./buffer/index.js";
 import { ChannelRegistry, type ChannelTokenEvent, ChannelTokens } from "./channels/index.js";
 import { ConfigError, type ReceiverConfig } from "./config/index.js";
 import { createIngestHandler, type IngestEvent } from "./ingest/index.js";
@@ -20,13 +20,20 @@ import {
   createReceiverMetrics,
   type ReceiverMetrics,
 } from "./metrics/index.js";
-import { type Listener, type ListenerLimits, startListener } from "./server/listener.js";
-import { createRouter, type InternalErrorEvent } from "./server/router.js";
-import { createConnectEndpoints } from "./stream/connect-endpoints.js";
-import { createRpcEndpoint, RELAY_SERVICE_PATH } from "./stream/rpc-endpoint.js";
-import type { SessionEvent } from "./stream/session.js";
-import type { StreamContext } from "./stream/stream-context.js";
-import { createWebSocketEndpoint } from "./stream/websocket-endpoint.js";
+import {
+  createRouter,
+  type InternalErrorEvent,
+  type Listener,
+  type ListenerLimits,
+  startListener,
+} from "./server/index.js";
+import type { SessionEvent, StreamContext } from "./stream/index.js";
+import {
+  createConnectEndpoints,
+  createRpcEndpoint,
+  createWebSocketEndpoint,
+  RELAY_SERVICE_PATH,
+} from "./stream/index.js";
 
 /** Options of a receiver. */
 export interface ReceiverOptions {

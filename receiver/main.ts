@@ -3,13 +3,10 @@
  * ingest and streaming on one port, logs JSON with pino, and shuts down
  * gracefully on SIGINT/SIGTERM.
  */
-// bin/webhook-connect.js evaluates it before this module graph loads (it holds
-// the young generation small); imported here too for in-process callers.
-import "./startup/young-generation.js";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { startReceiver } from "./app.js";
-import type { Buffer } from "./buffer/buffer.js";
+import type { Buffer } from "./buffer/index.js";
 import { resolveBufferUrl } from "./buffer/index.js";
 import { ConfigError, loadReceiverConfig } from "./config/index.js";
 import { WebhookConnectError } from "./errors.js";

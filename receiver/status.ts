@@ -5,8 +5,7 @@
  * be asked (one line says why), 2 bad usage.
  */
 import { parseArgs } from "node:util";
-import { getAdminJson, StatusError } from "./status/admin-client.js";
-import { type ChannelLine, renderChannelTable } from "./status/table.js";
+import { type ChannelLine, getAdminJson, renderChannelTable, StatusError } from "./status/index.js";
 
 const usage = `usage: webhook-connect status --cloud-url URL [--admin-token TOKEN] [--json]
 

@@ -2,17 +2,19 @@
  * Builds the connector's parts from a loaded configuration: TLS options,
  * transport, deliverer and runner options.
  */
-import type { ConnectorConfig } from "../config/schema.js";
-import { deliveryModeOf } from "../config/schema.js";
-import type { Deliverer } from "../delivery/deliverer.js";
-import { type AttemptRecord, createHttpTargetDeliverer } from "../delivery/http-target.js";
+import type { ConnectorConfig } from "../config/index.js";
+import { deliveryModeOf } from "../config/index.js";
+import type { Deliverer } from "../delivery/index.js";
+import { type AttemptRecord, createHttpTargetDeliverer } from "../delivery/index.js";
 import { createModuleDeliverer, type ModuleEventSink } from "../modules/index.js";
-import type { ConnectorEventListener } from "../runner/events.js";
-import type { ConnectorRunnerOptions } from "../runner/runner.js";
-import { type ForwardProxy, resolveForwardProxy } from "../transport/proxy.js";
-import { createTransportForProtocol } from "../transport/select.js";
-import { loadTlsOptions } from "../transport/tls.js";
-import type { Transport } from "../transport/transport.js";
+import type { ConnectorEventListener, ConnectorRunnerOptions } from "../runner/index.js";
+import type { Transport } from "../transport/index.js";
+import {
+  createTransportForProtocol,
+  type ForwardProxy,
+  loadTlsOptions,
+  resolveForwardProxy,
+} from "../transport/index.js";
 import { connectorVersion } from "./version.js";
 
 /**

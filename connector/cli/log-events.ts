@@ -4,7 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { ModuleEvent } from "../modules/index.js";
-import type { ConnectorEvent, DeliveryFacts } from "../runner/events.js";
+import type { ConnectorEvent, DeliveryFacts } from "../runner/index.js";
 
 /** The fields `delivered` and `failed` lines share, in their order. */
 function deliveryFields(event: DeliveryFacts & { readonly durationMs: number }) {

@@ -3,7 +3,7 @@
  * `stripe listen`), a summary while a backlog drains, and the connector's
  * other log records as `time LEVEL message key=value …`.
  */
-import type { ConnectorEvent } from "../runner/events.js";
+import type { ConnectorEvent } from "../runner/index.js";
 import type { Palette } from "./ansi.js";
 
 type DeliveryEvent = Extract<ConnectorEvent, { type: "delivered" | "failed" }>;

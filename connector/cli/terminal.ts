@@ -5,7 +5,7 @@
  * while a backlog drains, and the other records as readable lines.
  */
 import { type Logger, pino } from "pino";
-import type { ConnectorEvent } from "../runner/events.js";
+import type { ConnectorEvent } from "../runner/index.js";
 import { colorsWanted, type Palette, paletteFor } from "./ansi.js";
 import { logConnectorEvent } from "./log-events.js";
 import { deliveryLine, logRecordLine, summaryLine } from "./pretty-lines.js";

@@ -4,7 +4,7 @@
  */
 import { hostname } from "node:os";
 import { z } from "zod";
-import { parseProxyUrl } from "../transport/proxy.js";
+import { parseProxyUrl } from "../transport/index.js";
 
 /** Webhook ids and channel names (SPEC §3.1). */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -12,7 +12,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Pool } from "undici";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
-import type { TargetConfig } from "../config/schema.js";
+import type { TargetConfig } from "../config/index.js";
 import { type BackoffPolicy, backoffDelayMs } from "./backoff-policy.js";
 import type { Deliverer, DeliveryOutcome } from "./deliverer.js";
 import { buildForwardHeaders, LOCAL_RETRY_OFFSET } from "./forward-headers.js";

@@ -7,5 +7,9 @@ export {
 } from "./backoff-policy.js";
 export type { Deliverer, DeliveryOutcome } from "./deliverer.js";
 export { buildForwardHeaders } from "./forward-headers.js";
-export { createHttpTargetDeliverer, type HttpTargetDelivererOptions } from "./http-target.js";
+export {
+  type AttemptRecord,
+  createHttpTargetDeliverer,
+  type HttpTargetDelivererOptions,
+} from "./http-target.js";
 export { parseRetryAfter } from "./retry-after.js";

@@ -8,7 +8,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { AttemptRecord } from "../delivery/http-target.js";
+import type { AttemptRecord } from "../delivery/index.js";
 
 /** How a delivery ended, as the buffer was told. */
 export type DeliveryStatus = "acked" | "nacked" | "dead_lettered";

@@ -5,9 +5,8 @@
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { ConnectorConfig } from "../config/schema.js";
-import type { Deliverer } from "../delivery/deliverer.js";
-import type { AttemptRecord } from "../delivery/http-target.js";
+import type { ConnectorConfig } from "../config/index.js";
+import type { AttemptRecord, Deliverer } from "../delivery/index.js";
 import { openHistoryStore } from "./history-store.js";
 import { createAttemptCollector, createRecordingDeliverer } from "./recording.js";
 import { createReplayer } from "./replay.js";

@@ -10,8 +10,7 @@ import {
   type WebhookMessage,
   WebhookMessageSchema,
 } from "../../gen/webhookconnect/v1/message_pb.js";
-import type { Deliverer, DeliveryOutcome } from "../delivery/deliverer.js";
-import type { AttemptRecord } from "../delivery/http-target.js";
+import type { AttemptRecord, Deliverer, DeliveryOutcome } from "../delivery/index.js";
 import type { DeliveryStatus, HistoryStore, RecordedRequest } from "./history-store.js";
 
 /** Collects the requests of deliveries in progress, by message id. */

@@ -4,9 +4,9 @@
  * `target_url` given for this replay, and records the new request. The
  * buffer is not involved: nothing is acked or nacked again.
  */
-import type { TargetConfig } from "../config/schema.js";
-import type { Deliverer } from "../delivery/deliverer.js";
-import { type AttemptRecord, createHttpTargetDeliverer } from "../delivery/http-target.js";
+import type { TargetConfig } from "../config/index.js";
+import type { Deliverer } from "../delivery/index.js";
+import { type AttemptRecord, createHttpTargetDeliverer } from "../delivery/index.js";
 import type { HistoryStore } from "./history-store.js";
 import { messageOf } from "./recording.js";
 

@@ -4,7 +4,7 @@
  * failures and the transport in use. Each connector has its own registry.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ConnectorEvent } from "../runner/events.js";
+import type { ConnectorEvent } from "../runner/index.js";
 
 /** The metrics of one connector. */
 export interface ConnectorMetrics {

@@ -4,7 +4,7 @@
  * module (which validates its `module-config`).
  */
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
-import type { DeliveryOutcome } from "../delivery/deliverer.js";
+import type { DeliveryOutcome } from "../delivery/index.js";
 import { type ChainItem, createChainRunner } from "./chain/chain.js";
 import type { CompletionRecord } from "./chain/completion-record.js";
 import type { LoadedConnection, ModuleModeConfig } from "./config/load.js";

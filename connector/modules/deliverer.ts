@@ -5,7 +5,7 @@
  * for that webhook id, or a permanent module error).
  */
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
-import type { Deliverer, DeliveryOutcome } from "../delivery/deliverer.js";
+import type { Deliverer, DeliveryOutcome } from "../delivery/index.js";
 import { buildEntries } from "./build.js";
 import { CompletionRecord, type CompletionRecordOptions } from "./chain/completion-record.js";
 import { loadModuleModeConfig } from "./config/load.js";

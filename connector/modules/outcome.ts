@@ -2,7 +2,7 @@
  * Running one module delivery under the connector's abort signal and
  * turning its result into a DeliveryOutcome.
  */
-import type { DeliveryOutcome } from "../delivery/deliverer.js";
+import type { DeliveryOutcome } from "../delivery/index.js";
 import { toDeliveryError } from "./message/failure.js";
 import { ModuleDeliveryError } from "./output-module.js";
 

@@ -6,8 +6,8 @@
  * message_id (SPEC §8) — or kept until a session is open.
  */
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
-import type { Deliverer, DeliveryOutcome } from "../delivery/deliverer.js";
-import type { RelaySession } from "../transport/transport.js";
+import type { Deliverer, DeliveryOutcome } from "../delivery/index.js";
+import type { RelaySession } from "../transport/index.js";
 import type { ConnectorEventListener, DeliveryFacts } from "./events.js";
 import type { Slots } from "./slots.js";
 

@@ -2,7 +2,7 @@
  * Events of the connector runner. The runner never logs; the CLI turns
  * these into log lines. No event carries the token or message bodies.
  */
-import type { SessionNotice } from "../transport/transport.js";
+import type { SessionNotice } from "../transport/index.js";
 
 /** Why a session ended, as reported in `disconnected`. */
 export type DisconnectReason =

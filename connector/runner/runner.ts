@@ -7,14 +7,14 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
-import type { Deliverer } from "../delivery/deliverer.js";
+import type { Deliverer } from "../delivery/index.js";
 import {
   ConnectorError,
   ConnectorRefusedError,
   HeartbeatTimeoutError,
   isFatal,
 } from "../errors.js";
-import type { RelaySession, SessionEnd, SessionHello, Transport } from "../transport/transport.js";
+import type { RelaySession, SessionEnd, SessionHello, Transport } from "../transport/index.js";
 import { createBackoff } from "./backoff.js";
 import { createDeliveryTracker, type DeliveryTracker } from "./deliveries.js";
 import type { ConnectorEvent, ConnectorEventListener, DisconnectReason } from "./events.js";

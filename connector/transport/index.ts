@@ -2,6 +2,7 @@
 export { type AutoTransportOptions, createAutoTransport } from "./auto-transport.js";
 export { createFrameQueue, type FrameQueue } from "./frame-queue.js";
 export { createLongPollTransport, type LongPollTransportOptions } from "./long-poll-transport.js";
+export { type ForwardProxy, parseProxyUrl, resolveForwardProxy } from "./proxy.js";
 export { connectorErrorFromRpc } from "./rpc-errors.js";
 export { type BidiCall, openRpcSession, type RpcSessionTuning } from "./rpc-session.js";
 export {

@@ -11,7 +11,7 @@
  * then long-poll.
  */
 import { ConfigError } from "../../config-file/index.js";
-import type { StreamProtocol } from "../config/schema.js";
+import type { StreamProtocol } from "../config/index.js";
 import { createAutoTransport } from "./auto-transport.js";
 import { createLongPollTransport } from "./long-poll-transport.js";
 import type { ForwardProxy } from "./proxy.js";

@@ -2,7 +2,7 @@
  * Read-only admin routes: health, overview, channel list and detail, the
  * buffer's stats and the per-webhook ingest counters.
  */
-import type { ChannelStats } from "../buffer/buffer.js";
+import type { ChannelStats } from "../buffer/index.js";
 import type { ChannelConfig } from "../config/index.js";
 import type { AdminContext, AdminRequest, AdminResponse } from "./context.js";
 import {

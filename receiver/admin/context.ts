@@ -1,8 +1,8 @@
 /** What every admin route needs, and the typed events the admin API emits. */
-import type { Buffer } from "../buffer/buffer.js";
+import type { Buffer } from "../buffer/index.js";
 import type { ChannelRegistry, ChannelTokens } from "../channels/index.js";
 import type { ChannelConfig, ReceiverConfig } from "../config/index.js";
-import type { AnyRequest } from "../server/http-types.js";
+import type { AnyRequest } from "../server/index.js";
 import type { WebhookStats } from "./webhook-stats.js";
 
 /** Shared state of the admin routes. */

@@ -4,7 +4,7 @@
  * or from a JSON body (`message_ids`, `group`, `from`, `to`). Times are ISO
  * 8601 strings or milliseconds since the epoch.
  */
-import type { DeadLetterFilter } from "../buffer/buffer.js";
+import type { DeadLetterFilter } from "../buffer/index.js";
 import { isValidName } from "../config/index.js";
 import { badRequest } from "./errors.js";
 

@@ -5,8 +5,8 @@
  * of the same table (receiver/errors.ts).
  */
 import { type ErrorCode, WebhookConnectError } from "../errors.js";
-import type { AnyResponse } from "../server/http-types.js";
-import { sendError } from "../server/send.js";
+import type { AnyResponse } from "../server/index.js";
+import { sendError } from "../server/index.js";
 
 /** Codes of errors only the admin API answers with. */
 export type AdminErrorCode = Extract<

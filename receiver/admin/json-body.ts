@@ -3,7 +3,7 @@
  * bytes, an object at the top level, empty meaning `{}`, with only the
  * keys the route knows.
  */
-import type { AnyRequest } from "../server/http-types.js";
+import type { AnyRequest } from "../server/index.js";
 import { AdminRequestError, badRequest } from "./errors.js";
 
 /** Largest admin request body in bytes. */

@@ -3,7 +3,7 @@
  * never part of any view.
  */
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import type { ChannelStats, DeadLetter, GroupStats } from "../buffer/buffer.js";
+import type { ChannelStats, DeadLetter, GroupStats } from "../buffer/index.js";
 import type { AttachedConnection, TokenInfo } from "../channels/index.js";
 import type { ChannelConfig } from "../config/index.js";
 import type { WebhookCounters } from "./webhook-stats.js";

@@ -51,3 +51,15 @@ export async function createBufferFromUrl(
     }
   }
 }
+export {
+  type Buffer,
+  type BufferEvent,
+  type ChannelSettings,
+  type ChannelStats,
+  DEFAULT_GROUP,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type Delivery,
+  type GroupStats,
+  type SettleOutcome,
+} from "./buffer.js";

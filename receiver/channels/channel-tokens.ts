@@ -18,7 +18,7 @@
  * - If the state cannot be read, the cached tokens keep applying.
  */
 import { randomBytes } from "node:crypto";
-import type { Buffer } from "../buffer/buffer.js";
+import type { Buffer } from "../buffer/index.js";
 import type { ChannelRegistry, TokenCheck } from "./registry.js";
 import {
   decodeTokenState,

@@ -3,7 +3,7 @@
  * and the connections currently attached. Channels exist from start-up
  * (never created lazily on the first webhook).
  */
-import { type ChannelSettings, DEFAULT_GROUP } from "../buffer/buffer.js";
+import { type ChannelSettings, DEFAULT_GROUP } from "../buffer/index.js";
 import { digestsEqual, secretDigest, secretsEqual } from "./tokens.js";
 
 /** A channel as configured. */

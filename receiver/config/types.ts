@@ -1,5 +1,5 @@
 /** The loaded, validated and frozen receiver configuration. */
-import type { ChannelSettings } from "../buffer/buffer.js";
+import type { ChannelSettings } from "../buffer/index.js";
 import type { HandshakeSettings } from "./handshake.js";
 import type { CustomResponse } from "./response.js";
 import type { DataType } from "./schema.js";

@@ -3,8 +3,8 @@
  * webhook, a webhook's own `response` block, and a provider handshake's.
  */
 import type { CustomResponse, ResponsePart, ResponsePlaceholder } from "../config/index.js";
-import type { AnyResponse } from "../server/http-types.js";
-import { isHttp2Response } from "../server/send.js";
+import type { AnyResponse } from "../server/index.js";
+import { isHttp2Response } from "../server/index.js";
 
 /**
  * The 200 of an accepted webhook, written with the fewest steps: the body

@@ -1,5 +1,5 @@
 /** One request to the ingest endpoint, as every step of the handler sees it. */
-import type { AnyRequest, AnyResponse } from "../server/http-types.js";
+import type { AnyRequest, AnyResponse } from "../server/index.js";
 
 /**
  * Request-scoped state of one ingest request: created once when the

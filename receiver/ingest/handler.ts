@@ -5,14 +5,14 @@
  */
 import { performance } from "node:perf_hooks";
 import { encodeIngestedMessage } from "../../wire/index.js";
+import type { CreateVerifiers } from "../auth/index.js";
 import {
   type AddressRange,
   type AuthThrottle,
   clientAddressText,
   clientScheme,
 } from "../auth/index.js";
-import type { CreateVerifiers } from "../auth/verifier.js";
-import type { Buffer as MessageBuffer } from "../buffer/buffer.js";
+import type { Buffer as MessageBuffer } from "../buffer/index.js";
 import { isValidName, type ReceiverConfig } from "../config/index.js";
 import {
   AuthThrottledError,
@@ -20,9 +20,8 @@ import {
   QueueFullError,
   WebhookConnectError,
 } from "../errors.js";
-import type { AnyRequest, AnyResponse } from "../server/http-types.js";
-import { peerAddressOf } from "../server/listener.js";
-import { sendError } from "../server/send.js";
+import type { AnyRequest, AnyResponse } from "../server/index.js";
+import { peerAddressOf, sendError } from "../server/index.js";
 import { sendAccepted, sendAnswer, sendCustomAccepted } from "./answers.js";
 import { declaredLength, readBody } from "./body.js";
 import { checkJsonBody, checkJsonContentHeaders } from "./content.js";

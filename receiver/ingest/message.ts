@@ -2,7 +2,7 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Header, WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import type { IngestedFields } from "../../wire/index.js";
-import type { IngestRequest } from "../auth/verifier.js";
+import type { IngestRequest } from "../auth/index.js";
 import { newMessageId } from "./message-id.js";
 import { headerPairs } from "./request.js";
 import { traceparentFor } from "./traceparent.js";

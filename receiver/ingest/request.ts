@@ -4,9 +4,9 @@ import { randomUUID } from "node:crypto";
  * node:http2's compatibility API, without altering anything.
  */
 import type { TLSSocket } from "node:tls";
-import type { IngestRequest } from "../auth/verifier.js";
-import type { AnyRequest } from "../server/http-types.js";
-import { peerAddressOf } from "../server/listener.js";
+import type { IngestRequest } from "../auth/index.js";
+import type { AnyRequest } from "../server/index.js";
+import { peerAddressOf } from "../server/index.js";
 
 /** Path and raw query (without `?`) of the request target. */
 export function splitTarget(url: string | undefined): { path: string; query: string } {

@@ -1,5 +1,5 @@
 /** Builds every relayed webhook's verifiers once, at handler creation. */
-import type { CreateVerifiers, Verifier, VerifierFactoryOptions } from "../auth/verifier.js";
+import type { CreateVerifiers, Verifier, VerifierFactoryOptions } from "../auth/index.js";
 import type { CustomResponse, ReceiverConfig } from "../config/index.js";
 import { createHandshake, type Handshake } from "../handshake/index.js";
 

@@ -3,7 +3,7 @@
  * and the first failure decides the answer. Failures become generic wire
  * errors; the verifier's reason only travels in the rejection event.
  */
-import type { IngestRequest, Verifier, VerifyResult } from "../auth/verifier.js";
+import type { IngestRequest, Verifier, VerifyResult } from "../auth/index.js";
 import type { WebhookConnectError } from "../errors.js";
 import {
   AuthenticationFailedError,

@@ -4,7 +4,7 @@
  * guesses. A channel whose stats cannot be read keeps its last known values
  * and `webhook_connect_buffer_up` drops to 0.
  */
-import type { Buffer, ChannelStats } from "../buffer/buffer.js";
+import type { Buffer, ChannelStats } from "../buffer/index.js";
 import type { MetricSet } from "./definitions.js";
 
 /** Refreshes the buffer-derived metrics of `channels`. */

@@ -1,5 +1,5 @@
 /** `GET /metrics`: the Prometheus text format of one receiver's registry. */
-import type { AnyRequest, AnyResponse } from "../server/http-types.js";
+import type { AnyRequest, AnyResponse } from "../server/index.js";
 import type { ReceiverMetrics } from "./receiver-metrics.js";
 
 /** Creates the handler for the router's `metrics` slot. */

@@ -6,11 +6,11 @@
  */
 import type { AdminEvent } from "../admin/index.js";
 import type { AuthThrottleEvent } from "../auth/index.js";
-import type { BufferEvent } from "../buffer/buffer.js";
+import type { BufferEvent } from "../buffer/index.js";
 import type { ChannelTokenEvent } from "../channels/index.js";
 import type { IngestAcceptedEvent, IngestEvent } from "../ingest/index.js";
-import type { InternalErrorEvent } from "../server/router.js";
-import type { SessionEvent } from "../stream/session.js";
+import type { InternalErrorEvent } from "../server/index.js";
+import type { SessionEvent } from "../stream/index.js";
 
 /** A log record. */
 export interface LogRecord {

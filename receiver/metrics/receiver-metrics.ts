@@ -4,7 +4,7 @@
  * buffer and connection counts from the registry at scrape time.
  */
 import { type Counter, collectDefaultMetrics, type Histogram, Registry } from "prom-client";
-import type { Buffer } from "../buffer/buffer.js";
+import type { Buffer } from "../buffer/index.js";
 import type { ChannelRegistry } from "../channels/index.js";
 import type { ReceiverConfig } from "../config/index.js";
 import type {
@@ -14,7 +14,7 @@ import type {
   IngestRejectedEvent,
   PublishObservation,
 } from "../ingest/index.js";
-import type { SessionEvent } from "../stream/session.js";
+import type { SessionEvent } from "../stream/index.js";
 import { createBufferMetricsRefresher } from "./buffer-metrics.js";
 import { defineMetrics } from "./definitions.js";
 

@@ -3,7 +3,7 @@
  * data directory that is read-only, full or not a directory) becomes one
  * ConfigError line naming where the URL came from and the problem.
  */
-import type { Buffer, BufferEvent } from "../buffer/buffer.js";
+import type { Buffer, BufferEvent } from "../buffer/index.js";
 import { createBufferFromUrl, parseBufferUrl } from "../buffer/index.js";
 import { ConfigError } from "../config/index.js";
 import { dataDirectoryProblem } from "./data-directory.js";

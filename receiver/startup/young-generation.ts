@@ -36,6 +36,7 @@ export function releaseYoungGeneration(): void {
   if (!userFlag) setFlagsFromString(`${FLAG}=${DEFAULT_GROWTH_FACTOR}`);
 }
 
-// At evaluation: main.ts imports this module first, before the modules
-// whose start-up allocations would grow the young generation.
+// At evaluation: bin/webhook-connect.js evaluates this module first, before
+// the modules whose start-up allocations would grow the young generation
+// (in-process callers of main.ts get it through startup/index.ts).
 holdYoungGeneration();

@@ -7,8 +7,8 @@
 
 import { bearerToken } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
-import type { AnyRequest, AnyResponse } from "../server/http-types.js";
-import { sendJson } from "../server/send.js";
+import type { AnyRequest, AnyResponse } from "../server/index.js";
+import { sendJson } from "../server/index.js";
 import { type AckRequestBody, parseAckBody, parseAckQuery } from "./ack-request.js";
 import {
   authorizationOf,

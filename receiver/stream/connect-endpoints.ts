@@ -4,8 +4,8 @@
  * (websocket-endpoint.ts) instead.
  */
 import { WebhookConnectError } from "../errors.js";
-import type { AnyRequest, AnyResponse } from "../server/http-types.js";
-import { sendError } from "../server/send.js";
+import type { AnyRequest, AnyResponse } from "../server/index.js";
+import { sendError } from "../server/index.js";
 import { serveAck } from "./ack-endpoint.js";
 import { type ConnectEndpointOptions, splitUrl, streamPathOf } from "./connect-request.js";
 import { serveClosePoll, servePoll } from "./poll-endpoint.js";

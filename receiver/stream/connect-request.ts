@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { RequestOrigin } from "../auth/index.js";
 import { WebhookConnectError } from "../errors.js";
 import { remoteAddressOf } from "../ingest/index.js";
-import type { AnyRequest } from "../server/http-types.js";
+import type { AnyRequest } from "../server/index.js";
 import type { HelloFields } from "./hello.js";
 import { requestOriginOf } from "./stream-context.js";
 

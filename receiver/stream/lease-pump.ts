@@ -3,7 +3,7 @@
  * filled with leased messages, pushing them to its frame queue, until the
  * session closes or the buffer fails.
  */
-import type { Delivery } from "../buffer/buffer.js";
+import type { Delivery } from "../buffer/index.js";
 import type { CreditWindow } from "./credit-window.js";
 import type { FrameQueue } from "./frame-queue.js";
 import type { SessionFrame } from "./session-events.js";

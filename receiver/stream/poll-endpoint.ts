@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import { WebhookConnectError } from "../errors.js";
-import type { AnyRequest, AnyResponse } from "../server/http-types.js";
-import { sendJsonText } from "../server/send.js";
+import type { AnyRequest, AnyResponse } from "../server/index.js";
+import { sendJsonText } from "../server/index.js";
 import { admit } from "./attach.js";
 import {
   authorizationOf,

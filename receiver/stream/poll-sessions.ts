@@ -4,7 +4,7 @@
  * poll connections are closed, which returns their leases to the channel.
  */
 
-import type { Delivery } from "../buffer/buffer.js";
+import type { Delivery } from "../buffer/index.js";
 import { type Admission, openAdmitted } from "./attach.js";
 import type { Session } from "./session.js";
 import type { StreamContext } from "./stream-context.js";

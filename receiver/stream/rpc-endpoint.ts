@@ -31,7 +31,7 @@ import {
 import { bearerToken } from "../channels/index.js";
 import { AuthThrottledError } from "../errors.js";
 import { remoteAddressOf } from "../ingest/index.js";
-import type { AnyRequest, AnyResponse } from "../server/http-types.js";
+import type { AnyRequest, AnyResponse } from "../server/index.js";
 import { originOfRequest } from "./connect-request.js";
 import type { PollSessions } from "./poll-sessions.js";
 import { registerRelayService, remoteAddressKey } from "./relay-service.js";

@@ -1,5 +1,5 @@
 /** What a session hands its transport (frames) and its observers (events). */
-import type { Delivery, SettleOutcome } from "../buffer/buffer.js";
+import type { Delivery, SettleOutcome } from "../buffer/index.js";
 import type { ConnectionInfo } from "../channels/index.js";
 
 /** What a transport sends to its client. */

@@ -1,5 +1,5 @@
 /** Options of a session (`openSession`), documented where they are declared. */
-import type { Buffer } from "../buffer/buffer.js";
+import type { Buffer } from "../buffer/index.js";
 import type { ChannelRegistry } from "../channels/index.js";
 import type { SessionEvent } from "./session-events.js";
 

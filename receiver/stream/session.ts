@@ -6,7 +6,7 @@
  * what this produces; none of them re-implements delivery logic.
  */
 import { randomUUID } from "node:crypto";
-import type { Delivery } from "../buffer/buffer.js";
+import type { Delivery } from "../buffer/index.js";
 import type { AttachedConnection, ConnectionInfo } from "../channels/index.js";
 import { groupName } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";

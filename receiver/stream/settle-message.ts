@@ -3,7 +3,7 @@
  * is reported: the step under every settlement, a session's or one that
  * arrives after its connection is gone.
  */
-import type { Buffer, SettleOutcome } from "../buffer/buffer.js";
+import type { Buffer, SettleOutcome } from "../buffer/index.js";
 
 /** Outcome of one ack or nack, as reported to the client. */
 export interface SettleResult {

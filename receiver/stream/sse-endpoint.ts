@@ -6,7 +6,7 @@
  * `POST /connect/ack` with the connection id. Only framing lives here.
  */
 import type { IncomingMessage } from "node:http";
-import type { AnyRequest, AnyResponse } from "../server/http-types.js";
+import type { AnyRequest, AnyResponse } from "../server/index.js";
 import { type Attachment, attach } from "./attach.js";
 import {
   authorizationOf,

@@ -5,13 +5,12 @@
 
 import { ConnectError } from "@connectrpc/connect";
 import type { AuthThrottle, RequestOrigin } from "../auth/index.js";
-import type { Buffer } from "../buffer/buffer.js";
+import type { Buffer } from "../buffer/index.js";
 import type { ChannelRegistry, TokenCheck } from "../channels/index.js";
 import { bearerToken } from "../channels/index.js";
 import { AuthThrottledError, WebhookConnectError } from "../errors.js";
-import type { AnyResponse } from "../server/http-types.js";
-import type { InternalErrorEvent } from "../server/router.js";
-import { sendError } from "../server/send.js";
+import type { AnyResponse, InternalErrorEvent } from "../server/index.js";
+import { sendError } from "../server/index.js";
 import type { SessionEvent } from "./session.js";
 
 /** Shared state of the stream transports. */

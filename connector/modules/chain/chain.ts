@@ -6,7 +6,7 @@
  * already succeeded for a message_id are skipped on redelivery.
  */
 import type { WebhookMessage } from "../../../gen/webhookconnect/v1/message_pb.js";
-import type { DeliveryOutcome } from "../../delivery/deliverer.js";
+import type { DeliveryOutcome } from "../../delivery/index.js";
 import type { ChainConfig, ChainRetry } from "../config/webhooks-schema.js";
 import type { ModuleEventSink } from "../events.js";
 import { toDeliveryError } from "../message/failure.js";

@@ -14,7 +14,7 @@ import {
   HeaderSchema,
   type WebhookMessage,
 } from "../../../gen/webhookconnect/v1/message_pb.js";
-import type { TargetConfig } from "../../config/schema.js";
+import type { TargetConfig } from "../../config/index.js";
 import { createHttpTargetDeliverer } from "../../delivery/index.js";
 import { childLocation, configError, parseConfig } from "../config/parse.js";
 import { boolLike, nonEmpty, secondsLike } from "../config/values.js";
