@@ -57,8 +57,11 @@ export class World {
     });
   }
 
-  /** Starts a receiver process on its own port, sharing the buffer. */
-  async startReceiver(): Promise<ReceiverProcess> {
+  /**
+   * Spawns a receiver process on its own port, on the shared buffer or on
+   * `bufferUrl`; the caller waits for what it expects.
+   */
+  async spawnReceiver(bufferUrl = this.backend.bufferUrl): Promise<ReceiverProcess> {
     const port = await freePort();
     const child = runCli([
       "receiver",
@@ -69,13 +72,19 @@ export class World {
       "--port",
       String(port),
       "--buffer",
-      this.backend.bufferUrl,
+      bufferUrl,
       "--heartbeat",
       "1",
     ]);
     this.processes.push(child);
-    await child.waitForOutput(/receiver listening/);
     return { process: child, url: `http://127.0.0.1:${port}` };
+  }
+
+  /** Starts a receiver process on its own port; resolves once it listens. */
+  async startReceiver(bufferUrl = this.backend.bufferUrl): Promise<ReceiverProcess> {
+    const receiver = await this.spawnReceiver(bufferUrl);
+    await receiver.process.waitForOutput(/receiver listening/);
+    return receiver;
   }
 
   /** Starts a connector in HTTP mode attached to `receiver`; resolves once it is connected. */
