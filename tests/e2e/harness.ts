@@ -11,6 +11,7 @@ import { createJetStreamBuffer } from "../../receiver/buffer/jetstream/index.js"
 import { createSqliteBuffer } from "../../receiver/buffer/sqlite/index.js";
 import { loadReceiverConfig } from "../../receiver/config/index.js";
 import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 import type { ServiceName } from "../helpers/services.js";
 
 /** A buffer backend the e2e scenarios run against. */
@@ -88,20 +89,13 @@ export class Relay {
   /** Starts (or restarts on the same port and data) the receiver. */
   async startReceiver(extraArgs: string[] = []): Promise<RunningProcess> {
     if (this.port === 0) this.port = await freePort();
-    const receiver = runCli([
-      "receiver",
-      "--config",
-      this.configPath,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(this.port),
-      "--buffer",
-      this.backend.url(this.dir),
-      "--heartbeat",
-      "1",
-      ...extraArgs,
-    ]);
+    const receiver = runReceiver({
+      config: this.configPath,
+      port: this.port,
+      buffer: this.backend.url(this.dir),
+      heartbeat: 1,
+      args: extraArgs,
+    });
     this.processes.push(receiver);
     await receiver.waitForOutput(/receiver listening/);
     this.receiver = receiver;

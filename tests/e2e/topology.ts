@@ -12,6 +12,7 @@ import { request } from "undici";
 import type { ChannelStats, Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
 import { loadReceiverConfig } from "../../receiver/config/index.js";
 import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 import type { RecordedRequest } from "../helpers/target.js";
 import { headerOf } from "./harness.js";
 
@@ -63,19 +64,7 @@ export class World {
    */
   async spawnReceiver(bufferUrl = this.backend.bufferUrl): Promise<ReceiverProcess> {
     const port = await freePort();
-    const child = runCli([
-      "receiver",
-      "--config",
-      this.configPath,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--buffer",
-      bufferUrl,
-      "--heartbeat",
-      "1",
-    ]);
+    const child = runReceiver({ config: this.configPath, port, buffer: bufferUrl, heartbeat: 1 });
     this.processes.push(child);
     return { process: child, url: `http://127.0.0.1:${port}` };
   }
