@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { request } from "undici";
+import { afterEach } from "vitest";
 import type { Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
 import { createJetStreamBuffer } from "../../receiver/buffer/jetstream/index.js";
 import { createSqliteBuffer } from "../../receiver/buffer/sqlite/index.js";
@@ -13,6 +14,7 @@ import { loadReceiverConfig } from "../../receiver/config/index.js";
 import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
 import { runReceiver } from "../helpers/receiver-process.js";
 import type { ServiceName } from "../helpers/services.js";
+import { startTarget } from "../helpers/target.js";
 
 /** A buffer backend the e2e scenarios run against. */
 export interface E2eBackend {
@@ -39,6 +41,28 @@ export const e2eBackends: E2eBackend[] = [
     open: () => Promise.resolve(createJetStreamBuffer({ servers: ["nats://127.0.0.1:4222"] })),
   },
 ];
+
+/** The embedded SQLite backend, which needs no server. */
+export const sqlite = e2eBackends.find((backend) => backend.name === "sqlite")!;
+
+/**
+ * Registers, in the calling describe block, the closing of each test's
+ * relay and target; returns what starts them: a Relay on the embedded
+ * buffer (with `overrides`) and a recording target.
+ */
+export function relayPerTest() {
+  let opened: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const resource of opened) await resource.close();
+    opened = [];
+  });
+  return async (overrides: ChannelOverrides = {}) => {
+    const relay = new Relay(sqlite, overrides);
+    const target = await startTarget();
+    opened.push(relay, target);
+    return { relay, target };
+  };
+}
 
 /** Channel settings a scenario may override. */
 export interface ChannelOverrides {
@@ -130,6 +154,12 @@ export class Relay {
     const connector = runCli(["connector", "--config", config, ...(options.args ?? [])]);
     this.processes.push(connector);
     return connector;
+  }
+
+  /** `connector` and the flags of a config-free connector of this relay forwarding to `forwardTo`. */
+  connectorFlags(forwardTo: string, ...extra: string[]): string[] {
+    const relay = ["--cloud-url", this.url, "--channel", this.channel, "--token", this.token];
+    return ["connector", ...relay, "--forward-to", forwardTo, ...extra];
   }
 
   /** Posts a webhook; returns status, headers and parsed JSON body. */
