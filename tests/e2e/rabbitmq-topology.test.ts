@@ -6,11 +6,11 @@
  * (the shared broker behind a TCP proxy that is taken down and brought back
  * under a running receiver).
  */
-import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { afterAll } from "vitest";
 import { createRabbitMqBuffer } from "../../receiver/buffer/rabbitmq/index.js";
 import { closeRabbitMqAdmin, deleteRabbitMqChannels, RABBITMQ_URL } from "../helpers/rabbitmq.js";
 import { serviceAvailable } from "../helpers/services.js";
+import { startTcpProxy } from "../helpers/tcp-proxy.js";
 import type { TopologyBackend } from "./topology.js";
 import { describeOutage } from "./topology-outage.js";
 import { describeSharedBroker } from "./topology-scenarios.js";
@@ -43,7 +43,7 @@ describeOutage({
   brokerAway: "RabbitMQ is unreachable",
   available: () => serviceAvailable("rabbitmq"),
   async start() {
-    const proxy = await startProxy(5672);
+    const proxy = await startTcpProxy(5672);
     return {
       backend: rabbitBackend(`amqp://guest:guest@127.0.0.1:${proxy.port}`),
       down: () => proxy.stop(),
@@ -54,48 +54,3 @@ describeOutage({
   deleteChannel: true,
   logsConnection: false,
 });
-
-/** A TCP proxy to a local port that can be taken down and brought back on its own port. */
-interface Proxy {
-  readonly port: number;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
-
-async function startProxy(upstreamPort: number): Promise<Proxy> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const start = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = tcpConnect(upstreamPort, "127.0.0.1");
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on("close", () => sockets.delete(socket));
-          socket.on("error", () => socket.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, "127.0.0.1", () => {
-        const address = server?.address();
-        port = typeof address === "object" && address ? address.port : port;
-        resolve();
-      });
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      if (server === undefined) resolve();
-      else server.close(() => resolve());
-      server = undefined;
-    });
-  await start();
-  return {
-    get port() {
-      return port;
-    },
-    stop,
-    start,
-  };
-}

@@ -4,7 +4,6 @@
  * stream-level queue limit, name escaping and an unreachable server.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
@@ -25,7 +24,9 @@ import {
   publishMany,
   TEST_CHANNEL_DEFAULTS,
 } from "../../conformance/buffer-context.js";
+import { freePort } from "../../helpers/processes.js";
 import { serviceAvailable } from "../../helpers/services.js";
+import { startTcpProxy } from "../../helpers/tcp-proxy.js";
 
 const NATS_URL = "nats://127.0.0.1:4222";
 const available = await serviceAvailable("nats");
@@ -208,7 +209,7 @@ describe.skipIf(!available)("jetstream buffer", () => {
   });
 
   it("rejects at once while NATS is unreachable and recovers when it is back", async () => {
-    const proxy = await startProxy();
+    const proxy = await startTcpProxy(4222);
     const events: string[] = [];
     const waiters = new Map<string, () => void>();
     const next = (type: string) => new Promise<void>((resolve) => waiters.set(type, resolve));
@@ -245,13 +246,7 @@ describe.skipIf(!available)("jetstream buffer", () => {
   });
 
   it("rejects with BufferUnavailableError when no NATS server answers", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer();
-      probe.listen(0, "127.0.0.1", () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-      });
-    });
+    const port = await freePort();
     const started = performance.now();
     await expect(
       createJetStreamBuffer({ servers: `nats://127.0.0.1:${port}`, connectTimeoutMs: 1_000 }),
@@ -259,46 +254,3 @@ describe.skipIf(!available)("jetstream buffer", () => {
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
-
-/** A TCP proxy to the NATS server that can be taken down and brought back on the same port. */
-async function startProxy(): Promise<{
-  port: number;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const start = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = tcpConnect(4222, "127.0.0.1");
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on("close", () => sockets.delete(socket));
-          socket.on("error", () => socket.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, "127.0.0.1", () => {
-        const address = server?.address();
-        port = typeof address === "object" && address ? address.port : port;
-        resolve();
-      });
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      if (server === undefined) resolve();
-      else server.close(() => resolve());
-      server = undefined;
-    });
-  await start();
-  return {
-    get port() {
-      return port;
-    },
-    stop,
-    start,
-  };
-}
