@@ -5,17 +5,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
 import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Buffer, ChannelSettings } from "../../../receiver/buffer/buffer.js";
 import {
-  COUNTERS_BUCKET,
   channelStream,
   consumerName,
-  countersKey,
   createJetStreamBuffer,
-  deadLetterStream,
 } from "../../../receiver/buffer/jetstream/index.js";
 import { BufferUnavailableError, QueueFullError } from "../../../receiver/errors.js";
 import {
@@ -24,11 +20,11 @@ import {
   publishMany,
   TEST_CHANNEL_DEFAULTS,
 } from "../../conformance/buffer-context.js";
+import { deleteJetStreamChannels, NATS_URL } from "../../helpers/jetstream.js";
 import { freePort } from "../../helpers/processes.js";
 import { serviceAvailable } from "../../helpers/services.js";
 import { startTcpProxy } from "../../helpers/tcp-proxy.js";
 
-const NATS_URL = "nats://127.0.0.1:4222";
 const available = await serviceAvailable("nats");
 const run = randomUUID().slice(0, 8);
 
@@ -58,14 +54,7 @@ describe.skipIf(!available)("jetstream buffer", () => {
   });
 
   afterAll(async () => {
-    const jsm = await jetstreamManager(admin);
-    const counters = await new Kvm(admin).open(COUNTERS_BUCKET);
-    for (const channel of created) {
-      for (const stream of [channelStream(channel), deadLetterStream(channel)]) {
-        await jsm.streams.delete(stream).catch(() => undefined);
-      }
-      await counters.purge(countersKey(channel)).catch(() => undefined);
-    }
+    await deleteJetStreamChannels(admin, created);
     await admin.close();
   });
 
