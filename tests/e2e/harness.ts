@@ -162,24 +162,13 @@ export class Relay {
     return ["connector", ...relay, "--forward-to", forwardTo, ...extra];
   }
 
-  /** Posts a webhook; returns status, headers and parsed JSON body. */
-  async send(
+  /** Posts a webhook (with `?source=e2e`); returns status, headers and parsed JSON body. */
+  readonly send = (
     webhookId: string,
     body: Buffer | string,
-    headers: Record<string, string> = { "content-type": "application/json" },
-  ) {
-    const response = await request(`${this.url}/webhook/${webhookId}?source=e2e`, {
-      method: "POST",
-      headers,
-      body,
-    });
-    const text = await response.body.text();
-    return {
-      status: response.statusCode,
-      headers: response.headers,
-      json: text === "" ? undefined : (JSON.parse(text) as Record<string, string>),
-    };
-  }
+    headers?: Record<string, string>,
+  ): ReturnType<ReturnType<typeof webhookSender>> =>
+    webhookSender("e2e")(this.url, webhookId, body, headers);
 
   /** Opens the scenario's store in-process, with its channels known to the buffer. */
   async openBuffer(): Promise<RelayBuffer> {
@@ -193,6 +182,28 @@ export class Relay {
   async close(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.stop("SIGKILL")));
   }
+}
+
+/** A poster of webhooks whose URLs carry `?source=<source>` (forwarded to the targets). */
+export function webhookSender(source: string) {
+  return async (
+    baseUrl: string,
+    webhookId: string,
+    body: Buffer | string,
+    headers: Record<string, string> = { "content-type": "application/json" },
+  ) => {
+    const response = await request(`${baseUrl}/webhook/${webhookId}?source=${source}`, {
+      method: "POST",
+      headers,
+      body,
+    });
+    const text = await response.body.text();
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      json: text === "" ? undefined : (JSON.parse(text) as Record<string, string>),
+    };
+  };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

@@ -5,15 +5,8 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTarget } from "../helpers/target.js";
-import {
-  countById,
-  drained,
-  statusOf,
-  type TopologyBackend,
-  until,
-  World,
-  webhookSender,
-} from "./topology.js";
+import { webhookSender } from "./harness.js";
+import { countById, drained, statusOf, type TopologyBackend, until, World } from "./topology.js";
 import { Fixture } from "./topology-scenarios.js";
 
 /** A broker a test can take away and bring back. */

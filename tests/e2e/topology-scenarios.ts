@@ -18,16 +18,8 @@ import {
 } from "../../gen/webhookconnect/v1/relay_pb.js";
 import type { Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
 import { startTarget, type Target } from "../helpers/target.js";
-import { headerOf, mapLimit } from "./harness.js";
-import {
-  countById,
-  drained,
-  idOf,
-  type TopologyBackend,
-  until,
-  World,
-  webhookSender,
-} from "./topology.js";
+import { headerOf, mapLimit, webhookSender } from "./harness.js";
+import { countById, drained, idOf, type TopologyBackend, until, World } from "./topology.js";
 
 /** A shared broker the replica scenarios run on. */
 export interface SharedBrokerSuite {

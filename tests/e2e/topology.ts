@@ -116,28 +116,6 @@ export class World {
   }
 }
 
-/** A poster of webhooks whose URLs carry `?source=<source>` (forwarded to the targets). */
-export function webhookSender(source: string) {
-  return async (
-    baseUrl: string,
-    webhookId: string,
-    body: Buffer | string,
-    headers: Record<string, string> = { "content-type": "application/json" },
-  ) => {
-    const response = await request(`${baseUrl}/webhook/${webhookId}?source=${source}`, {
-      method: "POST",
-      headers,
-      body,
-    });
-    const text = await response.body.text();
-    return {
-      status: response.statusCode,
-      headers: response.headers,
-      json: text === "" ? undefined : (JSON.parse(text) as Record<string, string>),
-    };
-  };
-}
-
 /** The HTTP status `url` answers a GET with. */
 export async function statusOf(url: string): Promise<number> {
   const response = await request(url);
