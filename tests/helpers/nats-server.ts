@@ -9,7 +9,13 @@ import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, tempDir } from "./processes.js";
-import { binaryAvailable, findBinary, launchUntilReady, restartable } from "./server-process.js";
+import {
+  binaryAvailable,
+  findBinary,
+  launchUntilReady,
+  type PrivateServer,
+  restartable,
+} from "./server-process.js";
 
 /** Where nats-server is looked for when NATS_SERVER_BIN is not set. */
 const DEFAULT_BINARIES = [
@@ -19,21 +25,11 @@ const DEFAULT_BINARIES = [
 ];
 
 /** A private nats-server process (restartable on the same port and store). */
-export interface PrivateNatsServer {
-  /** Client URL, `nats://127.0.0.1:<port>`. */
-  readonly url: string;
+export interface PrivateNatsServer extends PrivateServer {
   /** TCP port (the same after every restart). */
   readonly port: number;
   /** JetStream store directory (the same after every restart). */
   readonly storeDir: string;
-  /** true while a server process runs. */
-  running(): boolean;
-  /** Starts the server again (same port, same store); resolves once it accepts clients. */
-  start(): Promise<void>;
-  /** Stops the server with `signal` and waits for the process to exit. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Stops the server and deletes its store. */
-  close(): Promise<void>;
 }
 
 /** The nats-server executable: NATS_SERVER_BIN, else a usual install path, else undefined. */

@@ -10,24 +10,19 @@
 import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { freePort, tempDir } from "./processes.js";
-import { binaryAvailable, findBinary, launchUntilReady, restartable } from "./server-process.js";
+import {
+  binaryAvailable,
+  findBinary,
+  launchUntilReady,
+  type PrivateServer,
+  restartable,
+} from "./server-process.js";
 
 /** Where redis-server is looked for when REDIS_SERVER_BIN is not set. */
 const DEFAULT_BINARIES = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
 
 /** A private redis-server process (restartable on the same port and files). */
-export interface PrivateRedisServer {
-  /** Client URL, `redis://127.0.0.1:<port>`. */
-  readonly url: string;
-  /** true while a server process runs. */
-  running(): boolean;
-  /** Starts the server again (same port, same files); resolves once it accepts clients. */
-  start(): Promise<void>;
-  /** Stops the server with `signal` and waits for the process to exit. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Stops the server and deletes its files. */
-  close(): Promise<void>;
-}
+export type PrivateRedisServer = PrivateServer;
 
 /** The redis-server executable: REDIS_SERVER_BIN, else a usual install path, else undefined. */
 export function redisServerBinary(): string | undefined {

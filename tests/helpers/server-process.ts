@@ -124,3 +124,17 @@ export function restartable(
   };
   return server;
 }
+
+/** A private server a test starts, stops and starts again, then deletes with its files. */
+export interface PrivateServer {
+  /** Client URL. */
+  readonly url: string;
+  /** true while a server process runs. */
+  running(): boolean;
+  /** Starts the server again (same port, same files); resolves once it accepts clients. */
+  start(): Promise<void>;
+  /** Stops the server with `signal` and waits for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops the server and deletes its files. */
+  close(): Promise<void>;
+}
