@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { freePort, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { freePort, tempDir, writeJson } from "../helpers/processes.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 
 const DOCS = fileURLToPath(new URL("../../docs/auth/", import.meta.url));
 const run = promisify(execFile);
@@ -84,18 +85,8 @@ describe.each([
       ),
     );
     const port = await freePort();
-    const receiver = runCli(
-      [
-        "receiver",
-        "--config",
-        config,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--buffer",
-        `sqlite:${join(dir, "buffer.db")}`,
-      ],
+    const receiver = runReceiver(
+      { config, port, buffer: `sqlite:${join(dir, "buffer.db")}` },
       secrets,
     );
     try {

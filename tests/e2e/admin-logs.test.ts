@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 import { GrpcConsumer } from "../receiver/admin/fixture.js";
 
 describe("receiver logs and admin CLI (real process)", () => {
@@ -32,22 +33,14 @@ describe("receiver logs and admin CLI (real process)", () => {
     });
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const receiver = runCli(
-      [
-        "receiver",
-        "--config",
+    const receiver = runReceiver(
+      {
         config,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--buffer",
-        `sqlite:${join(dir, "buffer.db")}`,
-        "--heartbeat",
-        "1",
-        "--log-level",
-        "debug",
-      ],
+        port,
+        buffer: `sqlite:${join(dir, "buffer.db")}`,
+        heartbeat: 1,
+        args: ["--log-level", "debug"],
+      },
       { WEBHOOK_CONNECT_ADMIN_TOKEN: adminToken },
     );
     processes.push(receiver);

@@ -9,6 +9,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 
 const valid = {
   hook: {
@@ -164,17 +165,7 @@ describe("receiver shutdown", () => {
     const dir = tempDir("wc-cli-stop-");
     const config = writeJson(dir, "ok.json", valid);
     const port = await freePort();
-    const receiver = runCli([
-      "receiver",
-      "--config",
-      config,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--buffer",
-      `sqlite:${join(dir, "b.db")}`,
-    ]);
+    const receiver = runReceiver({ config, port, buffer: `sqlite:${join(dir, "b.db")}` });
     await receiver.waitForOutput(/receiver listening/);
     const socket = connect(port, "127.0.0.1");
     await once(socket, "connect");

@@ -6,26 +6,14 @@
  * counted apart.
  */
 import { request } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
-import { startTarget, type Target } from "../helpers/target.js";
-import { e2eBackends, headerOf, Relay } from "./harness.js";
-
-const sqlite = e2eBackends.find((backend) => backend.name === "sqlite")!;
+import { describe, expect, it } from "vitest";
+import { headerOf, relayPerTest } from "./harness.js";
 
 describe("connector fidelity e2e", () => {
-  let relay: Relay | undefined;
-  let target: Target | undefined;
-
-  afterEach(async () => {
-    await relay?.close();
-    await target?.close();
-    relay = undefined;
-    target = undefined;
-  });
+  const startRelay = relayPerTest();
 
   it("forwards the query string and the sender's address and scheme", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await startRelay();
     await relay.startReceiver();
     relay.startConnector(`${target.url}/webhooks?env=dev`);
     const response = await request(`${relay.url}/webhook/json_hook?x=1&y=%20z`, {
@@ -44,8 +32,7 @@ describe("connector fidelity e2e", () => {
   }, 30_000);
 
   it("keeps X-Webhook-Attempt at the buffer's attempt across local retries", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await startRelay();
     let calls = 0;
     target.reply(() => ({ status: ++calls <= 3 ? 500 : 200 }));
     await relay.startReceiver();

@@ -4,12 +4,9 @@
  * redeliveries, latency and the transport in use.
  */
 import { request } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { freePort } from "../helpers/processes.js";
-import { startTarget, type Target } from "../helpers/target.js";
-import { e2eBackends, Relay } from "./harness.js";
-
-const sqlite = e2eBackends.find((backend) => backend.name === "sqlite")!;
+import { relayPerTest } from "./harness.js";
 
 function sample(text: string, name: string, labels = ""): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
@@ -17,17 +14,10 @@ function sample(text: string, name: string, labels = ""): number | undefined {
 }
 
 describe("connector metrics", () => {
-  let relay: Relay | undefined;
-  let target: Target | undefined;
-
-  afterEach(async () => {
-    await relay?.close();
-    await target?.close();
-  });
+  const startRelay = relayPerTest();
 
   it("counts deliveries by outcome, redeliveries and the transport in use", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await startRelay();
     let failedOnce = false;
     target.reply((req) => {
       if (req.body.toString().includes("flaky") && !failedOnce) {

@@ -5,12 +5,10 @@
  * at error and retried with backoff.
  */
 import { writeFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/processes.js";
-import { startTarget, type Target } from "../helpers/target.js";
-import { e2eBackends, Relay } from "./harness.js";
-
-const sqlite = e2eBackends.find((backend) => backend.name === "sqlite")!;
+import type { Target } from "../helpers/target.js";
+import { type Relay, relayPerTest } from "./harness.js";
 
 function connector(relay: Relay, target: Target, overrides: Record<string, string> = {}) {
   const flags: Record<string, string> = {
@@ -30,21 +28,12 @@ function connector(relay: Relay, target: Target, overrides: Record<string, strin
 }
 
 describe("connector refused e2e", () => {
-  let relay: Relay | undefined;
-  let target: Target | undefined;
-
-  afterEach(async () => {
-    await relay?.close();
-    await target?.close();
-    relay = undefined;
-    target = undefined;
-  });
+  const startRelay = relayPerTest();
 
   it.each(["auto", "sse"])(
     "exits 3 with one line for a wrong token (protocol %s)",
     async (protocol) => {
-      relay = new Relay(sqlite);
-      target = await startTarget();
+      const { relay, target } = await startRelay();
       await relay.startReceiver();
       const run = connector(relay, target, { "--token": "tok_wrong", "--protocol": protocol });
       expect(await run.exited).toBe(3);
@@ -61,8 +50,7 @@ describe("connector refused e2e", () => {
   );
 
   it("logs a refusal after it was connected at error and keeps retrying", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await startRelay();
     await relay.startReceiver();
     const run = connector(relay, target);
     await run.waitForOutput(/"msg":"connected"/);

@@ -6,24 +6,13 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connectorTestEnv, runCli, runProcess } from "../helpers/processes.js";
-import { startTarget, type Target } from "../helpers/target.js";
-import { e2eBackends, mapLimit, Relay } from "./harness.js";
-
-const sqlite = e2eBackends.find((backend) => backend.name === "sqlite")!;
+import { mapLimit, type Relay, relayPerTest } from "./harness.js";
 
 /** Flags of a config-free connector of `relay` forwarding to `forwardTo`. */
 function flags(relay: Relay, forwardTo: string, extra: string[] = []): string[] {
-  return [
-    "connector",
-    "--cloud-url",
-    relay.url,
-    "--channel",
-    relay.channel,
-    "--token",
-    relay.token,
-    "--forward-to",
+  return relay.connectorFlags(
     forwardTo,
     "--protocol",
     "grpc",
@@ -32,23 +21,14 @@ function flags(relay: Relay, forwardTo: string, extra: string[] = []): string[] 
     "--target-retry-enabled",
     "false",
     ...extra,
-  ];
+  );
 }
 
 describe("connector terminal e2e", () => {
-  let relay: Relay | undefined;
-  let target: Target | undefined;
-
-  afterEach(async () => {
-    await relay?.close();
-    await target?.close();
-    relay = undefined;
-    target = undefined;
-  });
+  const startRelay = relayPerTest();
 
   it("starts from flags alone and prints one coloured line per delivery", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await startRelay();
     target.reply((request) => ({ status: request.body.toString().includes("gone") ? 404 : 200 }));
     await relay.startReceiver();
     const hostPort = target.url.replace("http://", "");
@@ -75,8 +55,7 @@ describe("connector terminal e2e", () => {
   }, 30_000);
 
   it("prints a summary line while a backlog drains", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await startRelay();
     target.reply(async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return { status: 200 };
@@ -85,7 +64,7 @@ describe("connector terminal e2e", () => {
     await mapLimit(
       Array.from({ length: 120 }, (_, i) => i),
       16,
-      async (i) => expect((await relay!.send("json_hook", `{"n":${i}}`)).status).toBe(200),
+      async (i) => expect((await relay.send("json_hook", `{"n":${i}}`)).status).toBe(200),
     );
     const connector = runCli(
       flags(relay, target.url, ["--log-format", "pretty", "--max-concurrent-requests", "2"]),
@@ -104,8 +83,7 @@ describe("connector terminal e2e", () => {
     "counts down what remains of a waiting backlog (%s)",
     async (protocol) => {
       const waiting = 120;
-      relay = new Relay(sqlite);
-      target = await startTarget();
+      const { relay, target } = await startRelay();
       // A slow target makes the drain last a few summary intervals.
       target.reply(async () => {
         await new Promise((resolve) => setTimeout(resolve, 40));
@@ -115,7 +93,7 @@ describe("connector terminal e2e", () => {
       await mapLimit(
         Array.from({ length: waiting }, (_, i) => i),
         16,
-        async (i) => expect((await relay!.send("json_hook", `{"n":${i}}`)).status).toBe(200),
+        async (i) => expect((await relay.send("json_hook", `{"n":${i}}`)).status).toBe(200),
       );
       const connector = runCli(
         flags(relay, target.url, ["--log-format", "pretty", "--max-concurrent-requests", "2"]).map(
@@ -139,8 +117,7 @@ describe("connector terminal e2e", () => {
   );
 
   it("writes JSON lines when stdout is not a terminal", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await startRelay();
     await relay.startReceiver();
     const connector = runCli(flags(relay, target.url, ["--log-level", "debug"]));
     relay.processes.push(connector);
@@ -159,8 +136,7 @@ describe("connector terminal e2e", () => {
   }, 30_000);
 
   it("prints pretty lines when stdout is a terminal", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await startRelay();
     await relay.startReceiver();
     // script(1) gives the connector a pseudo-terminal as stdout.
     const command = ["node", "bin/webhook-connect.js", ...flags(relay, target.url)]

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
-import { freePort, runCli, tempDir } from "../helpers/processes.js";
+import { freePort, tempDir } from "../helpers/processes.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 
 const EXAMPLE = fileURLToPath(new URL("../../examples/webhooks.json", import.meta.url));
 
@@ -16,18 +17,8 @@ describe("examples/webhooks.json", () => {
   it("accepts a real Stripe signature on stripe_relay and refuses a forged one", async () => {
     const secret = "whsec_example_test_secret";
     const port = await freePort();
-    const receiver = runCli(
-      [
-        "receiver",
-        "--config",
-        EXAMPLE,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--buffer",
-        `sqlite:${join(tempDir("wc-example-"), "buffer.db")}`,
-      ],
+    const receiver = runReceiver(
+      { config: EXAMPLE, port, buffer: `sqlite:${join(tempDir("wc-example-"), "buffer.db")}` },
       { STRIPE_WEBHOOK_SECRET: secret },
     );
     try {

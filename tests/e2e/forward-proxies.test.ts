@@ -20,6 +20,7 @@ import {
   startSquid,
   startTinyproxy,
 } from "../helpers/proxy-servers.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 import { startTarget, type Target } from "../helpers/target.js";
 import { e2eBackends, headerOf, Relay } from "./harness.js";
 
@@ -50,24 +51,8 @@ describe.skipIf(!available)("connector through forward proxies to a TLS receiver
         "module-config": { channel: "fwd", channel_token: token, max_connections: 50 },
       },
     });
-    const receiver = runCli(
-      [
-        "receiver",
-        "--config",
-        config,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--buffer",
-        `sqlite:${dir}/buffer.db`,
-        "--heartbeat",
-        "1",
-        "--tls-cert",
-        cert.certPath,
-        "--tls-key",
-        cert.keyPath,
-      ],
+    const receiver = runReceiver(
+      { config, port, buffer: `sqlite:${dir}/buffer.db`, heartbeat: 1, tls: cert },
       { WEBHOOK_CONNECT_ADMIN_TOKEN: adminToken },
     );
     processes.push(receiver);

@@ -6,12 +6,15 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { request } from "undici";
+import { afterEach } from "vitest";
 import type { Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
 import { createJetStreamBuffer } from "../../receiver/buffer/jetstream/index.js";
 import { createSqliteBuffer } from "../../receiver/buffer/sqlite/index.js";
 import { loadReceiverConfig } from "../../receiver/config/index.js";
 import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 import type { ServiceName } from "../helpers/services.js";
+import { startTarget } from "../helpers/target.js";
 
 /** A buffer backend the e2e scenarios run against. */
 export interface E2eBackend {
@@ -38,6 +41,28 @@ export const e2eBackends: E2eBackend[] = [
     open: () => Promise.resolve(createJetStreamBuffer({ servers: ["nats://127.0.0.1:4222"] })),
   },
 ];
+
+/** The embedded SQLite backend, which needs no server. */
+export const sqlite = e2eBackends.find((backend) => backend.name === "sqlite")!;
+
+/**
+ * Registers, in the calling describe block, the closing of each test's
+ * relay and target; returns what starts them: a Relay on the embedded
+ * buffer (with `overrides`) and a recording target.
+ */
+export function relayPerTest() {
+  let opened: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const resource of opened) await resource.close();
+    opened = [];
+  });
+  return async (overrides: ChannelOverrides = {}) => {
+    const relay = new Relay(sqlite, overrides);
+    const target = await startTarget();
+    opened.push(relay, target);
+    return { relay, target };
+  };
+}
 
 /** Channel settings a scenario may override. */
 export interface ChannelOverrides {
@@ -91,21 +116,14 @@ export class Relay {
     env: Record<string, string> = {},
   ): Promise<RunningProcess> {
     if (this.port === 0) this.port = await freePort();
-    const receiver = runCli(
-      [
-        "receiver",
-        "--config",
-        this.configPath,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(this.port),
-        "--buffer",
-        this.backend.url(this.dir),
-        "--heartbeat",
-        "1",
-        ...extraArgs,
-      ],
+    const receiver = runReceiver(
+      {
+        config: this.configPath,
+        port: this.port,
+        buffer: this.backend.url(this.dir),
+        heartbeat: 1,
+        args: extraArgs,
+      },
       env,
     );
     this.processes.push(receiver);
@@ -144,24 +162,19 @@ export class Relay {
     return connector;
   }
 
-  /** Posts a webhook; returns status, headers and parsed JSON body. */
-  async send(
+  /** `connector` and the flags of a config-free connector of this relay forwarding to `forwardTo`. */
+  connectorFlags(forwardTo: string, ...extra: string[]): string[] {
+    const relay = ["--cloud-url", this.url, "--channel", this.channel, "--token", this.token];
+    return ["connector", ...relay, "--forward-to", forwardTo, ...extra];
+  }
+
+  /** Posts a webhook (with `?source=e2e`); returns status, headers and parsed JSON body. */
+  readonly send = (
     webhookId: string,
     body: Buffer | string,
-    headers: Record<string, string> = { "content-type": "application/json" },
-  ) {
-    const response = await request(`${this.url}/webhook/${webhookId}?source=e2e`, {
-      method: "POST",
-      headers,
-      body,
-    });
-    const text = await response.body.text();
-    return {
-      status: response.statusCode,
-      headers: response.headers,
-      json: text === "" ? undefined : (JSON.parse(text) as Record<string, string>),
-    };
-  }
+    headers?: Record<string, string>,
+  ): ReturnType<ReturnType<typeof webhookSender>> =>
+    webhookSender("e2e")(this.url, webhookId, body, headers);
 
   /** Opens the scenario's store in-process, with its channels known to the buffer. */
   async openBuffer(): Promise<RelayBuffer> {
@@ -175,6 +188,28 @@ export class Relay {
   async close(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.stop("SIGKILL")));
   }
+}
+
+/** A poster of webhooks whose URLs carry `?source=<source>` (forwarded to the targets). */
+export function webhookSender(source: string) {
+  return async (
+    baseUrl: string,
+    webhookId: string,
+    body: Buffer | string,
+    headers: Record<string, string> = { "content-type": "application/json" },
+  ) => {
+    const response = await request(`${baseUrl}/webhook/${webhookId}?source=${source}`, {
+      method: "POST",
+      headers,
+      body,
+    });
+    const text = await response.body.text();
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      json: text === "" ? undefined : (JSON.parse(text) as Record<string, string>),
+    };
+  };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

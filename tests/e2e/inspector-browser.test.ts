@@ -42,21 +42,15 @@ describe.skipIf(executable === undefined)("inspector page in Chromium", () => {
       body: '{"received":true}',
     }));
     await relay.startReceiver();
-    const connector = runCli([
-      "connector",
-      "--cloud-url",
-      relay.url,
-      "--channel",
-      relay.channel,
-      "--token",
-      relay.token,
-      "--forward-to",
-      `${target.url.replace("http://", "")}/webhooks`,
-      "--protocol",
-      "grpc",
-      "--log-format",
-      "json",
-    ]);
+    const connector = runCli(
+      relay.connectorFlags(
+        `${target.url.replace("http://", "")}/webhooks`,
+        "--protocol",
+        "grpc",
+        "--log-format",
+        "json",
+      ),
+    );
     relay.processes.push(connector);
     const start = JSON.parse(await connector.waitForOutput(/\{.*"connector starting".*\}/)) as {
       inspector: string;

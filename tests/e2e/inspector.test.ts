@@ -37,15 +37,7 @@ interface Detail {
 
 async function startConnector(relay: Relay, target: Target, stateDir: string, args: string[] = []) {
   const connector = runCli(
-    [
-      "connector",
-      "--cloud-url",
-      relay.url,
-      "--channel",
-      relay.channel,
-      "--token",
-      relay.token,
-      "--forward-to",
+    relay.connectorFlags(
       `${target.url}/hooks`,
       "--protocol",
       "grpc",
@@ -54,7 +46,7 @@ async function startConnector(relay: Relay, target: Target, stateDir: string, ar
       "--log-format",
       "json",
       ...args,
-    ],
+    ),
     { CONNECTOR_STATE_DIR: stateDir },
   );
   relay.processes.push(connector);

@@ -6,8 +6,6 @@
  * with Retry-After, and the same receiver and connector carry on without
  * a restart.
  */
-import { randomUUID } from "node:crypto";
-import { rmSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { request } from "undici";
@@ -15,83 +13,24 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   COUNTERS_BUCKET,
   channelStream,
+  createJetStreamBuffer,
   deadLetterStream,
   STATE_BUCKET,
 } from "../../receiver/buffer/jetstream/index.js";
 import { type PrivateNatsCluster, startNatsCluster } from "../helpers/nats-cluster.js";
 import { natsServerAvailable } from "../helpers/nats-server.js";
-import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
 import { startTarget, type Target } from "../helpers/target.js";
 import { headerOf } from "./harness.js";
+import { type TopologyBackend, until, World } from "./topology.js";
 
-/** A channel of one test, its config file and the processes it started. */
-class Scenario {
-  readonly dir = tempDir("wc-e2e-cluster-");
-  readonly channel = `e2e-r-${randomUUID().slice(0, 8)}`;
-  readonly token = `tok_${randomUUID()}`;
-  readonly processes: RunningProcess[] = [];
-  readonly configPath: string;
-
-  constructor() {
-    this.configPath = writeJson(this.dir, "webhooks.json", {
-      hook: {
-        data_type: "json",
-        module: "webhook_connect",
-        "module-config": {
-          channel: this.channel,
-          channel_token: this.token,
-          ack_timeout_seconds: 3,
-        },
-      },
-    });
-  }
-
-  /** Spawns a receiver on `bufferUrl`; the caller waits for what it expects. */
-  async spawnReceiver(bufferUrl: string): Promise<{ process: RunningProcess; url: string }> {
-    const port = await freePort();
-    const args = ["receiver", "--config", this.configPath, "--host", "127.0.0.1"];
-    const child = runCli([
-      ...args,
-      "--port",
-      String(port),
-      "--buffer",
-      bufferUrl,
-      "--heartbeat",
-      "1",
-    ]);
-    this.processes.push(child);
-    return { process: child, url: `http://127.0.0.1:${port}` };
-  }
-
-  async startReceiver(bufferUrl: string): Promise<{ process: RunningProcess; url: string }> {
-    const receiver = await this.spawnReceiver(bufferUrl);
-    await receiver.process.waitForOutput(/receiver listening/);
-    return receiver;
-  }
-
-  async startConnector(receiverUrl: string, targetUrl: string): Promise<RunningProcess> {
-    const config = writeJson(this.dir, "connector.json", {
-      cloud_url: receiverUrl,
-      channel: this.channel,
-      token: this.token,
-      protocol: "grpc",
-      connector_id: "cluster-e2e",
-      max_concurrent_requests: 16,
-      reconnect_delay: 0.2,
-      max_reconnect_delay: 1,
-      log_level: "info",
-      default_target: { url: targetUrl, timeout_seconds: 10 },
-    });
-    const connector = runCli(["connector", "--config", config]);
-    this.processes.push(connector);
-    await connector.waitForOutput(/"msg":"connected"/);
-    return connector;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.processes.map((p) => p.stop("SIGKILL")));
-    rmSync(this.dir, { recursive: true, force: true });
-  }
+/** A world on the private cluster; the cluster goes away with its streams after the suite. */
+function clusterBackend(url: string): TopologyBackend {
+  return {
+    tag: "r",
+    bufferUrl: url,
+    openBuffer: () => createJetStreamBuffer({ servers: url.split(","), name: "e2e-cluster" }),
+    deleteChannel: () => Promise.resolve(),
+  };
 }
 
 /** Copies a stream keeps, as configured and as placed (leader + followers). */
@@ -106,21 +45,11 @@ async function replicasOf(nc: NatsConnection, stream: string) {
   };
 }
 
-/** Polls until `probe` holds; only where no event exists (broker-side state). */
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe("replicated streams on a 3-node JetStream cluster", () => {
   let available = true;
   let cluster: PrivateNatsCluster | undefined;
   let nc: NatsConnection | undefined;
-  let scenario: Scenario | undefined;
+  let scenario: World | undefined;
   let target: Target | undefined;
 
   beforeAll(async () => {
@@ -132,7 +61,7 @@ describe("replicated streams on a 3-node JetStream cluster", () => {
 
   afterEach(async () => {
     await target?.close();
-    await scenario?.close();
+    await scenario?.close(false);
     target = undefined;
     scenario = undefined;
   });
@@ -145,7 +74,7 @@ describe("replicated streams on a 3-node JetStream cluster", () => {
   it("refuses more replicas than the cluster holds with one line, and scales streams on restart", async (ctx) => {
     if (!available) ctx.skip();
     const c = cluster!;
-    scenario = new Scenario();
+    scenario = new World(clusterBackend(c.url), { ack_timeout_seconds: 3 });
     const s = scenario;
 
     const single = await s.startReceiver(`${c.url}?replicas=1`);
@@ -184,11 +113,11 @@ describe("replicated streams on a 3-node JetStream cluster", () => {
   it("loses nothing accepted when the stream leader's node is killed under ingest", async (ctx) => {
     if (!available) ctx.skip();
     const c = cluster!;
-    scenario = new Scenario();
+    scenario = new World(clusterBackend(c.url), { ack_timeout_seconds: 3 });
     const s = scenario;
     target = await startTarget();
     const receiver = await s.startReceiver(`${c.url}?replicas=3`);
-    const connector = await s.startConnector(receiver.url, target.url);
+    const connector = await s.startConnector(receiver, target.url, { id: "cluster-e2e" });
     const stream = channelStream(s.channel);
     await until(
       "the channel stream has a leader",
@@ -204,7 +133,7 @@ describe("replicated streams on a 3-node JetStream cluster", () => {
     let acceptedAfterKill = 0;
     const sender = async (worker: number) => {
       for (let i = 0; !stop; i++) {
-        const response = await request(`${receiver.url}/webhook/hook`, {
+        const response = await request(`${receiver.url}/webhook/json_hook`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ worker, i }),

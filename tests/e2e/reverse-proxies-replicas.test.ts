@@ -16,13 +16,14 @@ import {
   type Transport,
 } from "../../connector/transport/index.js";
 import { makeSelfSignedCert } from "../helpers/certs.js";
-import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { freePort, type RunningProcess, tempDir, writeJson } from "../helpers/processes.js";
 import {
   type ProxyServer,
   proxyProgramAvailable,
   startHaproxy,
   startNginx,
 } from "../helpers/proxy-servers.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 import { serviceAvailable } from "../helpers/services.js";
 
 const available =
@@ -53,22 +54,14 @@ describe.skipIf(!available)("two receivers on JetStream behind nginx and HAProxy
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       ports.push(port);
-      const receiver = runCli(
-        [
-          "receiver",
-          "--config",
+      const receiver = runReceiver(
+        {
           config,
-          "--host",
-          "127.0.0.1",
-          "--port",
-          String(port),
-          "--buffer",
-          "nats://127.0.0.1:4222",
-          "--heartbeat",
-          "1",
-          "--log-level",
-          "info",
-        ],
+          port,
+          buffer: "nats://127.0.0.1:4222",
+          heartbeat: 1,
+          args: ["--log-level", "info"],
+        },
         { WEBHOOK_CONNECT_ADMIN_TOKEN: adminToken, WEBHOOK_CONNECT_TRUSTED_PROXIES: "127.0.0.1" },
       );
       receivers.push(receiver);

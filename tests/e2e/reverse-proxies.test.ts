@@ -24,13 +24,14 @@ import {
   type Transport,
 } from "../../connector/transport/index.js";
 import { makeSelfSignedCert } from "../helpers/certs.js";
-import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { freePort, type RunningProcess, tempDir, writeJson } from "../helpers/processes.js";
 import {
   type ProxyServer,
   proxyProgramAvailable,
   startHaproxy,
   startNginx,
 } from "../helpers/proxy-servers.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 
 const available = proxyProgramAvailable("nginx") && proxyProgramAvailable("haproxy");
 const SENDER = "127.0.0.5";
@@ -81,20 +82,8 @@ describe.skipIf(!available)("receiver behind the shipped nginx and HAProxy confi
         trusted_proxies: ["127.0.0.1"],
       },
     });
-    receiver = runCli(
-      [
-        "receiver",
-        "--config",
-        config,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--buffer",
-        `sqlite:${dir}/buffer.db`,
-        "--heartbeat",
-        "1",
-      ],
+    receiver = runReceiver(
+      { config, port, buffer: `sqlite:${dir}/buffer.db`, heartbeat: 1 },
       { WEBHOOK_CONNECT_TRUSTED_PROXIES: "127.0.0.1", WEBHOOK_CONNECT_ADMIN_TOKEN: adminToken },
     );
     await receiver.waitForOutput(/receiver listening/);

@@ -19,6 +19,7 @@ import {
   startMitmproxy,
   type TlsInspectingProxy,
 } from "../helpers/proxy-servers.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 import { startTarget } from "../helpers/target.js";
 import { headerOf } from "./harness.js";
 
@@ -47,23 +48,13 @@ describe.skipIf(!available)("connector through a TLS-inspecting proxy (mitmproxy
         "module-config": { channel: "mitm", channel_token: token },
       },
     });
-    receiver = runCli([
-      "receiver",
-      "--config",
+    receiver = runReceiver({
       config,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--buffer",
-      `sqlite:${dir}/buffer.db`,
-      "--heartbeat",
-      "1",
-      "--tls-cert",
-      cert.certPath,
-      "--tls-key",
-      cert.keyPath,
-    ]);
+      port,
+      buffer: `sqlite:${dir}/buffer.db`,
+      heartbeat: 1,
+      tls: cert,
+    });
     [withWebSocket, withoutWebSocket] = await Promise.all([
       startMitmproxy(),
       startMitmproxy({ blockWebSocket: true }),

@@ -8,6 +8,7 @@ import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeSelfSignedCert } from "../helpers/certs.js";
 import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 import { startTarget, type Target } from "../helpers/target.js";
 import { headerOf } from "./harness.js";
 
@@ -29,21 +30,7 @@ describe("receiver with TLS", () => {
         "module-config": { channel: "tls", channel_token: token },
       },
     });
-    receiver = runCli([
-      "receiver",
-      "--config",
-      config,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--buffer",
-      `sqlite:${dir}/buffer.db`,
-      "--tls-cert",
-      cert.certPath,
-      "--tls-key",
-      cert.keyPath,
-    ]);
+    receiver = runReceiver({ config, port, buffer: `sqlite:${dir}/buffer.db`, tls: cert });
     await receiver.waitForOutput(/receiver listening/);
     target = await startTarget();
   });

@@ -12,6 +12,7 @@ import { request } from "undici";
 import type { ChannelStats, Buffer as RelayBuffer } from "../../receiver/buffer/buffer.js";
 import { loadReceiverConfig } from "../../receiver/config/index.js";
 import { freePort, type RunningProcess, runCli, tempDir, writeJson } from "../helpers/processes.js";
+import { runReceiver } from "../helpers/receiver-process.js";
 import type { RecordedRequest } from "../helpers/target.js";
 import { headerOf } from "./harness.js";
 
@@ -57,25 +58,22 @@ export class World {
     });
   }
 
-  /** Starts a receiver process on its own port, sharing the buffer. */
-  async startReceiver(): Promise<ReceiverProcess> {
+  /**
+   * Spawns a receiver process on its own port, on the shared buffer or on
+   * `bufferUrl`; the caller waits for what it expects.
+   */
+  async spawnReceiver(bufferUrl = this.backend.bufferUrl): Promise<ReceiverProcess> {
     const port = await freePort();
-    const child = runCli([
-      "receiver",
-      "--config",
-      this.configPath,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--buffer",
-      this.backend.bufferUrl,
-      "--heartbeat",
-      "1",
-    ]);
+    const child = runReceiver({ config: this.configPath, port, buffer: bufferUrl, heartbeat: 1 });
     this.processes.push(child);
-    await child.waitForOutput(/receiver listening/);
     return { process: child, url: `http://127.0.0.1:${port}` };
+  }
+
+  /** Starts a receiver process on its own port; resolves once it listens. */
+  async startReceiver(bufferUrl = this.backend.bufferUrl): Promise<ReceiverProcess> {
+    const receiver = await this.spawnReceiver(bufferUrl);
+    await receiver.process.waitForOutput(/receiver listening/);
+    return receiver;
   }
 
   /** Starts a connector in HTTP mode attached to `receiver`; resolves once it is connected. */
@@ -116,28 +114,6 @@ export class World {
     if (deleteChannel) await this.backend.deleteChannel(this.channel);
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/** A poster of webhooks whose URLs carry `?source=<source>` (forwarded to the targets). */
-export function webhookSender(source: string) {
-  return async (
-    baseUrl: string,
-    webhookId: string,
-    body: Buffer | string,
-    headers: Record<string, string> = { "content-type": "application/json" },
-  ) => {
-    const response = await request(`${baseUrl}/webhook/${webhookId}?source=${source}`, {
-      method: "POST",
-      headers,
-      body,
-    });
-    const text = await response.body.text();
-    return {
-      status: response.statusCode,
-      headers: response.headers,
-      json: text === "" ? undefined : (JSON.parse(text) as Record<string, string>),
-    };
-  };
 }
 
 /** The HTTP status `url` answers a GET with. */

@@ -5,29 +5,21 @@
  * each other. A node restarts on the same ports and store, so it rejoins
  * the cluster with its streams like a real node coming back.
  */
-import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { exitOf, launchNatsServer, natsServerBinary } from "./nats-server.js";
+import { launchNatsServer, natsServerBinary } from "./nats-server.js";
 import { freePort, tempDir } from "./processes.js";
+import { type RestartableProcess, restartable } from "./server-process.js";
 
 /** One node of a private cluster. */
-export interface ClusterNode {
+export interface ClusterNode extends RestartableProcess {
   /** Server name (`n1`, `n2`, …), as JetStream reports stream leaders. */
   readonly name: string;
   /** Client URL, `nats://127.0.0.1:<port>`. */
   readonly url: string;
   /** Client port. */
   readonly port: number;
-  /** Process id of the running server, undefined while stopped. */
-  pid(): number | undefined;
-  /** true while the process runs. */
-  running(): boolean;
-  /** Starts the node again (same ports and store); resolves once it accepts clients. */
-  start(): Promise<void>;
-  /** Stops the node with `signal` (SIGKILL for a crash) and waits for the exit. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** A private JetStream cluster. */
@@ -75,27 +67,12 @@ export async function startNatsCluster(size = 3): Promise<PrivateNatsCluster> {
       "--routes",
       routes,
     ];
-    let child: ChildProcess | undefined;
-    const node: ClusterNode = {
+    return {
       name,
       url: `nats://127.0.0.1:${port.client}`,
       port: port.client,
-      pid: () => (node.running() ? child?.pid : undefined),
-      running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
-      async start() {
-        if (node.running()) return;
-        child = await launchNatsServer(binary, port.client, storeDir, args);
-      },
-      async stop(signal = "SIGTERM") {
-        const current = child;
-        child = undefined;
-        if (current === undefined) return;
-        const exited = exitOf(current);
-        if (current.exitCode === null && current.signalCode === null) current.kill(signal);
-        await exited;
-      },
+      ...restartable(() => launchNatsServer(binary, port.client, storeDir, args)),
     };
-    return node;
   });
 
   const cluster: PrivateNatsCluster = {

@@ -4,11 +4,13 @@
  * of the Redis buffer's cluster mode. Made with `redis-cli --cluster
  * create`; ready once every node reports `cluster_state:ok`.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, tempDir } from "./processes.js";
+import { launchRedisServer, redisServerBinary } from "./redis-server.js";
+import { exitOf } from "./server-process.js";
 
 const run = promisify(execFile);
 
@@ -25,43 +27,15 @@ export interface PrivateRedisCluster {
   close(): Promise<void>;
 }
 
-function launch(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    "redis-server",
-    [
-      "--bind",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--dir",
-      dir,
-      "--cluster-enabled",
-      "yes",
-      "--cluster-config-file",
-      join(dir, "nodes.conf"),
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-      if (output.includes("Ready to accept connections")) {
-        child.stdout?.off("data", onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
-        resolve(child);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}):\n${output}`)));
-    child.once("error", reject);
-  });
+function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
+  return launchRedisServer(binary, port, dir, [
+    "--cluster-enabled",
+    "yes",
+    "--cluster-config-file",
+    join(dir, "nodes.conf"),
+    "--appendonly",
+    "no",
+  ]);
 }
 
 async function clusterOk(port: number): Promise<boolean> {
@@ -71,19 +45,18 @@ async function clusterOk(port: number): Promise<boolean> {
 
 /** Starts three nodes and joins them into one cluster. */
 export async function startRedisCluster(): Promise<PrivateRedisCluster> {
+  const binary = redisServerBinary();
+  if (binary === undefined) throw new Error("redis-server is not installed");
   const root = tempDir("wc-redis-cluster-");
   const ports: number[] = [];
   const children: ChildProcess[] = [];
   const close = async () => {
     await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGKILL");
-          }),
-      ),
+      children.map((child) => {
+        const exited = exitOf(child);
+        child.kill("SIGKILL");
+        return exited;
+      }),
     );
     rmSync(root, { recursive: true, force: true });
   };
@@ -92,7 +65,7 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
       const port = await freePort();
       const dir = join(root, String(port));
       mkdirSync(dir, { recursive: true });
-      children.push(await launch(port, dir));
+      children.push(await launch(binary, port, dir));
       ports.push(port);
     }
     await run("redis-cli", [

@@ -16,9 +16,9 @@ import {
 } from "../../../receiver/buffer/jetstream/index.js";
 import { BufferUnavailableError } from "../../../receiver/errors.js";
 import { publishMany, TEST_CHANNEL_DEFAULTS } from "../../conformance/buffer-context.js";
+import { NATS_URL } from "../../helpers/jetstream.js";
 import { serviceAvailable } from "../../helpers/services.js";
 
-const NATS_URL = "nats://127.0.0.1:4222";
 const available = await serviceAvailable("nats");
 
 /** A TCP proxy to NATS whose server-to-client direction can be held, then cut. */

@@ -13,9 +13,9 @@ import {
   ReplicasUnavailableError,
   STATE_BUCKET,
 } from "../../../receiver/buffer/jetstream/index.js";
+import { NATS_URL } from "../../helpers/jetstream.js";
 import { serviceAvailable } from "../../helpers/services.js";
 
-const NATS_URL = "nats://127.0.0.1:4222";
 const available = await serviceAvailable("nats");
 
 describe.skipIf(!available)("jetstream replicas on a single server", () => {

@@ -4,19 +4,14 @@
  * stream-level queue limit, name escaping and an unreachable server.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
 import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Buffer, ChannelSettings } from "../../../receiver/buffer/buffer.js";
 import {
-  COUNTERS_BUCKET,
   channelStream,
   consumerName,
-  countersKey,
   createJetStreamBuffer,
-  deadLetterStream,
 } from "../../../receiver/buffer/jetstream/index.js";
 import { BufferUnavailableError, QueueFullError } from "../../../receiver/errors.js";
 import {
@@ -25,9 +20,12 @@ import {
   publishMany,
   TEST_CHANNEL_DEFAULTS,
 } from "../../conformance/buffer-context.js";
+import { connectionEvents, expectUnavailableAtOnce } from "../../conformance/buffer-outage.js";
+import { deleteJetStreamChannels, NATS_URL } from "../../helpers/jetstream.js";
+import { freePort } from "../../helpers/processes.js";
 import { serviceAvailable } from "../../helpers/services.js";
+import { startTcpProxy } from "../../helpers/tcp-proxy.js";
 
-const NATS_URL = "nats://127.0.0.1:4222";
 const available = await serviceAvailable("nats");
 const run = randomUUID().slice(0, 8);
 
@@ -57,14 +55,7 @@ describe.skipIf(!available)("jetstream buffer", () => {
   });
 
   afterAll(async () => {
-    const jsm = await jetstreamManager(admin);
-    const counters = await new Kvm(admin).open(COUNTERS_BUCKET);
-    for (const channel of created) {
-      for (const stream of [channelStream(channel), deadLetterStream(channel)]) {
-        await jsm.streams.delete(stream).catch(() => undefined);
-      }
-      await counters.purge(countersKey(channel)).catch(() => undefined);
-    }
+    await deleteJetStreamChannels(admin, created);
     await admin.close();
   });
 
@@ -208,16 +199,11 @@ describe.skipIf(!available)("jetstream buffer", () => {
   });
 
   it("rejects at once while NATS is unreachable and recovers when it is back", async () => {
-    const proxy = await startProxy();
-    const events: string[] = [];
-    const waiters = new Map<string, () => void>();
-    const next = (type: string) => new Promise<void>((resolve) => waiters.set(type, resolve));
+    const proxy = await startTcpProxy(4222);
+    const { events, onEvent, next } = connectionEvents();
     const buffer = await createJetStreamBuffer({
       servers: `nats://127.0.0.1:${proxy.port}`,
-      onEvent: (event) => {
-        events.push(event.type);
-        waiters.get(event.type)?.();
-      },
+      onEvent,
     });
     open.push(buffer);
     const channel = settings();
@@ -226,13 +212,7 @@ describe.skipIf(!available)("jetstream buffer", () => {
     const down = next("disconnected");
     await proxy.stop();
     await down;
-    const started = performance.now();
-    await expect(publishMany(buffer, channel, 1)).rejects.toBeInstanceOf(BufferUnavailableError);
-    await expect(buffer.ping()).rejects.toBeInstanceOf(BufferUnavailableError);
-    await expect(buffer.fetch(fetchRequest(channel))).rejects.toBeInstanceOf(
-      BufferUnavailableError,
-    );
-    expect(performance.now() - started).toBeLessThan(1_000);
+    await expectUnavailableAtOnce(buffer, channel);
 
     const up = next("reconnected");
     await proxy.start();
@@ -245,13 +225,7 @@ describe.skipIf(!available)("jetstream buffer", () => {
   });
 
   it("rejects with BufferUnavailableError when no NATS server answers", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer();
-      probe.listen(0, "127.0.0.1", () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-      });
-    });
+    const port = await freePort();
     const started = performance.now();
     await expect(
       createJetStreamBuffer({ servers: `nats://127.0.0.1:${port}`, connectTimeoutMs: 1_000 }),
@@ -259,46 +233,3 @@ describe.skipIf(!available)("jetstream buffer", () => {
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
-
-/** A TCP proxy to the NATS server that can be taken down and brought back on the same port. */
-async function startProxy(): Promise<{
-  port: number;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const start = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = tcpConnect(4222, "127.0.0.1");
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on("close", () => sockets.delete(socket));
-          socket.on("error", () => socket.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, "127.0.0.1", () => {
-        const address = server?.address();
-        port = typeof address === "object" && address ? address.port : port;
-        resolve();
-      });
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      if (server === undefined) resolve();
-      else server.close(() => resolve());
-      server = undefined;
-    });
-  await start();
-  return {
-    get port() {
-      return port;
-    },
-    stop,
-    start,
-  };
-}
