@@ -1,3 +1,7 @@
+/**
+ * The connector's command line: building the transport, deliverer and runner
+ * from the parsed config, the terminal's delivery lines, and the version.
+ */
 export {
   buildDeliverer,
   buildTransport,

@@ -1,3 +1,8 @@
+/**
+ * The server room: the one port (HTTP/1.1, HTTP/2 and TLS) every endpoint
+ * shares, the router in front of them, and the JSON answers and error bodies
+ * they send.
+ */
 export type { AnyRequest, AnyResponse } from "./http-types.js";
 export { type Listener, type ListenerLimits, peerAddressOf, startListener } from "./listener.js";
 export { createRouter, type InternalErrorEvent, requestWhere } from "./router.js";
