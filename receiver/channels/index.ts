@@ -11,6 +11,7 @@ export {
   type ChannelDefinition,
   ChannelRegistry,
   type ConnectionInfo,
+  closedWithin,
   type ExtraToken,
   groupName,
   type TokenCheck,

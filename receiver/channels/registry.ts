@@ -195,16 +195,27 @@ export class ChannelRegistry {
         closing.push(connection.closed);
       }
     }
-    if (closing.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(closing),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    await closedWithin(closing, graceMs);
   }
+}
+
+/**
+ * Resolves once every one of `closing` settled, or after `graceMs`: a
+ * shutdown waits for closing notices to go out, but not for ever.
+ */
+export async function closedWithin(
+  closing: readonly Promise<unknown>[],
+  graceMs: number,
+): Promise<void> {
+  if (closing.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(closing),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Normalises a requested group name (empty → default group). */

@@ -242,11 +242,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           yield connectResponseOf(frame, binary);
         }
         if (failure.error instanceof ConnectError) throw failure.error;
-        const closed = session.serverClose;
-        if (closed !== undefined) {
-          yield { frame: closingNotice(closed) };
-          throw new ConnectError(closed.message, closed.connectCode);
-        }
+        yield* serverCloseEnding(session);
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         session.close("stream ended");
@@ -261,11 +257,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
         yield { frame: { case: "welcome", value: welcome } };
         const binary = usesBinaryCodec(ctx);
         for await (const frame of session.frames()) yield subscribeResponseOf(frame, binary);
-        const closed = session.serverClose;
-        if (closed !== undefined) {
-          yield { frame: closingNotice(closed) };
-          throw new ConnectError(closed.message, closed.connectCode);
-        }
+        yield* serverCloseEnding(session);
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         session.close("stream ended");
@@ -341,6 +333,17 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     },
   });
   return polls;
+}
+
+/**
+ * How a stream call ends when the receiver closed its session: the closing
+ * Notice, then the matching status (nothing when the client ended it).
+ */
+function* serverCloseEnding(session: Session) {
+  const closed = session.serverClose;
+  if (closed === undefined) return;
+  yield { frame: closingNotice(closed) };
+  throw new ConnectError(closed.message, closed.connectCode);
 }
 
 /** The LEVEL_ERROR Notice sent before a call the receiver closes ends. */

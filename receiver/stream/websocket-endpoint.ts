@@ -8,6 +8,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
+import { closedWithin } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
 import { type Admission, admit, type Credentials } from "./attach.js";
 import {
@@ -99,14 +100,7 @@ export function createWebSocketEndpoint(
         }
         closing.push(new Promise((resolve) => client.once("close", () => resolve())));
       }
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(closing),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await closedWithin(closing, graceMs);
       for (const client of wss.clients) client.terminate();
       wss.close();
     },
