@@ -14,19 +14,14 @@
  * protocol line. `noAsyncTraces` keeps the client from building an Error
  * per operation for stack context.
  */
-import http from "node:http";
+import type http from "node:http";
 import { connect, createInbox, type Msg } from "@nats-io/transport-node";
-import { type AnchorRecord, anchorRecord, forEachRecord, packRecords } from "./anchor-record.js";
-import type { AnchorApi, AnchorOptions } from "./api.js";
+import { type AnchorRecord, forEachRecord, packRecords } from "./anchor-record.js";
+import { serveAnchor } from "./anchor-server.js";
+import type { AnchorOptions } from "./api.js";
 import { createLoopTurnBatcher } from "./loop-turn.js";
-import { serveWorker, workerOptions } from "./serve.js";
-import {
-  answerAccepted,
-  answerError,
-  createSignatureCheck,
-  listenLocal,
-  readBody,
-} from "./signed-request.js";
+import { workerOptions } from "./serve.js";
+import { answerAccepted, answerError, createSignatureCheck } from "./signed-request.js";
 
 /** Options of the JetStream anchor. */
 export interface JetStreamAnchorOptions extends AnchorOptions {
@@ -124,19 +119,9 @@ const push = createLoopTurnBatcher<Accepted>((accepted) => {
   }
 });
 
-const server = http.createServer((req, res) => {
-  readBody(req, (body) => {
-    if (!signatureValid(req, body)) {
-      answerError(res, 401);
-      return;
-    }
-    push({ record: anchorRecord(req, body, "message"), res });
-  });
+await serveAnchor({
+  signatureValid,
+  envelope: "message",
+  push,
+  counts: () => ({ stored, writes, bytes, failed }),
 });
-
-serveWorker<AnchorApi>(
-  {
-    stats: () => ({ stored, writes, recordBytes: stored === 0 ? 0 : bytes / stored, failed }),
-  },
-  { url: await listenLocal(server) },
-);

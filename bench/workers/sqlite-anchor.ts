@@ -10,19 +10,14 @@
  * HTTP work and fsync overlap. `commit: "main"`: the same commit runs on
  * the main thread, which waits for the fsync.
  */
-import http from "node:http";
+import type http from "node:http";
 import { Worker } from "node:worker_threads";
-import { type AnchorRecord, anchorRecord, packRecords, recordBytes } from "./anchor-record.js";
-import type { AnchorApi, AnchorOptions } from "./api.js";
+import { type AnchorRecord, packRecords, recordBytes } from "./anchor-record.js";
+import { serveAnchor } from "./anchor-server.js";
+import type { AnchorOptions } from "./api.js";
 import { createLoopTurnBatcher } from "./loop-turn.js";
-import { serveWorker, workerOptions } from "./serve.js";
-import {
-  answerAccepted,
-  answerError,
-  createSignatureCheck,
-  listenLocal,
-  readBody,
-} from "./signed-request.js";
+import { workerOptions } from "./serve.js";
+import { answerAccepted, answerError, createSignatureCheck } from "./signed-request.js";
 import { openSqliteLog } from "./sqlite-log.js";
 import type { WriterBatch, WriterDone } from "./sqlite-writer.js";
 
@@ -104,19 +99,9 @@ const push = createLoopTurnBatcher(
   options.commit === "thread" ? commitOnWriterThread() : commitOnMainThread(),
 );
 
-const server = http.createServer((req, res) => {
-  readBody(req, (body) => {
-    if (!signatureValid(req, body)) {
-      answerError(res, 401);
-      return;
-    }
-    push({ record: anchorRecord(req, body, "headers"), res });
-  });
+await serveAnchor({
+  signatureValid,
+  envelope: "headers",
+  push,
+  counts: () => ({ stored, writes, bytes, failed }),
 });
-
-serveWorker<AnchorApi>(
-  {
-    stats: () => ({ stored, writes, recordBytes: stored === 0 ? 0 : bytes / stored, failed }),
-  },
-  { url: await listenLocal(server) },
-);
