@@ -1,34 +1,14 @@
 import { once } from "node:events";
 import { connect } from "node:net";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { afterEach, describe, expect, it } from "vitest";
-import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
-import { deferred, sqliteBufferFor, storedMessages, withPublish } from "./buffers.js";
-import {
-  configOf,
-  type IngestServer,
-  parseResponse,
-  postHead,
-  rawRequest,
-  relayEntry,
-  startIngestServer,
-} from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { deferred, storedMessages, withPublish } from "./buffers.js";
+import { parseResponse, postHead, rawRequest, relayEntry } from "./harness.js";
+import { startOnSqlite } from "./on-sqlite.js";
 
-let server: IngestServer | undefined;
-let buffer: SqliteBuffer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  await buffer?.close();
-  server = undefined;
-  buffer = undefined;
-});
-
-async function start(document: Record<string, unknown> = { hook: relayEntry() }) {
-  const config = configOf(document);
-  buffer = await sqliteBufferFor(config);
-  server = await startIngestServer({ config, buffer });
-  return { server, buffer };
+/** A server for the one relayed webhook `hook`, or for `document`. */
+function start(document: Record<string, unknown> = { hook: relayEntry() }) {
+  return startOnSqlite(document);
 }
 
 describe("ingest: accepted webhooks", () => {
@@ -54,17 +34,19 @@ describe("ingest: accepted webhooks", () => {
   });
 
   it("sends nothing until publish resolved", async () => {
-    const config = configOf({ hook: relayEntry() });
-    buffer = await sqliteBufferFor(config);
-    const base = buffer;
     const called = deferred<void>();
     const release = deferred<void>();
-    const held = withPublish(base, async (channel, message) => {
-      called.resolve();
-      await release.promise;
-      return base.publish(channel, message);
-    });
-    server = await startIngestServer({ config, buffer: held });
+    const { server } = await startOnSqlite(
+      { hook: relayEntry() },
+      {
+        through: (base) =>
+          withPublish(base, async (channel, message) => {
+            called.resolve();
+            await release.promise;
+            return base.publish(channel, message);
+          }),
+      },
+    );
 
     const socket = connect({ port: server.port, host: "127.0.0.1" });
     const received: Buffer[] = [];

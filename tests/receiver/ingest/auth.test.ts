@@ -1,49 +1,32 @@
 import { createHmac } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createVerifiers, parseTrustedProxies } from "../../../receiver/auth/index.js";
 import type { CreateVerifiers, Verifier, VerifyResult } from "../../../receiver/auth/verifier.js";
-import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
 import { ConfigError } from "../../../receiver/config/index.js";
 import { createIngestHandler, type IngestRejectedEvent } from "../../../receiver/ingest/index.js";
+import { closeAfterTest } from "../../helpers/close-after-test.js";
 import { sqliteBufferFor, storedMessages } from "./buffers.js";
-import {
-  configOf,
-  type IngestServer,
-  postHead,
-  rawRequest,
-  relayEntry,
-  startIngestServer,
-} from "./harness.js";
+import { configOf, type IngestServer, postHead, rawRequest, relayEntry } from "./harness.js";
+import { startOnSqlite } from "./on-sqlite.js";
 
 const SECRET = "whsec_test_secret_value";
 const BODY = '{"id":"evt_1","amount":  100}';
-
-let server: IngestServer | undefined;
-let buffer: SqliteBuffer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  await buffer?.close();
-  server = undefined;
-  buffer = undefined;
-});
 
 function sign(body: string, secret = SECRET): string {
   return createHmac("sha256", secret).update(body).digest("hex");
 }
 
-async function start(factory: CreateVerifiers, document?: Record<string, unknown>) {
-  const config = configOf(
+/** A server whose checks come from `factory`, for an HMAC-signed `hook` unless `document` is given. */
+function start(factory: CreateVerifiers, document?: Record<string, unknown>) {
+  return startOnSqlite(
     document ?? {
       hook: relayEntry(
         {},
         { hmac: { secret: SECRET, header: "X-Signature", algorithm: "sha256" } },
       ),
     },
+    { createVerifiers: factory },
   );
-  buffer = await sqliteBufferFor(config);
-  server = await startIngestServer({ config, buffer, createVerifiers: factory });
-  return { server, buffer };
 }
 
 function nextRejection(current: IngestServer): Promise<IngestRejectedEvent> {
@@ -60,6 +43,13 @@ function fixedVerifier(method: string, afterAuth: boolean, result: VerifyResult,
     },
   };
   return verifier;
+}
+
+/** Posts `{}` to `hook` on a server whose only check, `method`, answers `result`. */
+async function postPastOneCheck(method: string, afterAuth: boolean, result: VerifyResult) {
+  const { server, buffer } = await start(() => [fixedVerifier(method, afterAuth, result, [])]);
+  const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+  return { response, buffer };
 }
 
 describe("ingest: hmac-signed webhooks (receiver/auth)", () => {
@@ -108,8 +98,8 @@ describe("ingest: hmac-signed webhooks (receiver/auth)", () => {
 
   it("refuses to be created with an invalid hmac block, naming file and key", async () => {
     const config = configOf({ hook: relayEntry({}, { hmac: { algorithm: "md5" } }) });
-    buffer = await sqliteBufferFor(config);
-    const create = () => createIngestHandler({ config, buffer: buffer!, createVerifiers });
+    const buffer = closeAfterTest(await sqliteBufferFor(config));
+    const create = () => createIngestHandler({ config, buffer, createVerifiers });
     expect(create).toThrow(ConfigError);
     expect(create).toThrow(/^webhooks\.json: hook\.hmac/);
   });
@@ -117,17 +107,12 @@ describe("ingest: hmac-signed webhooks (receiver/auth)", () => {
 
 describe("ingest: verifier outcomes", () => {
   it("passes the verifier's headers through on an authentication failure", async () => {
-    const calls: string[] = [];
     const challenge = { "WWW-Authenticate": 'Basic realm="webhooks"' };
-    const { server } = await start(() => [
-      fixedVerifier(
-        "basic_auth",
-        false,
-        { ok: false, reason: "bad password", headers: challenge },
-        calls,
-      ),
-    ]);
-    const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+    const { response } = await postPastOneCheck("basic_auth", false, {
+      ok: false,
+      reason: "bad password",
+      headers: challenge,
+    });
     expect(response.status).toBe(401);
     expect(response.headers["www-authenticate"]).toBe('Basic realm="webhooks"');
   });
@@ -162,51 +147,33 @@ describe("ingest: verifier outcomes", () => {
   });
 
   it("answers a schema mismatch with 400 schema_validation", async () => {
-    const calls: string[] = [];
-    const { server } = await start(() => [
-      fixedVerifier(
-        "json_schema",
-        true,
-        { ok: false, reason: "/id: required", status: 400 },
-        calls,
-      ),
-    ]);
-    const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+    const { response } = await postPastOneCheck("json_schema", true, {
+      ok: false,
+      reason: "/id: required",
+      status: 400,
+    });
     expect(response.status).toBe(400);
     expect(response.json()["error"]).toBe("schema_validation");
   });
 
   it("names the failing path of a schema mismatch when the verifier gives a sender-safe message", async () => {
-    const calls: string[] = [];
-    const { server } = await start(() => [
-      fixedVerifier(
-        "json_schema",
-        true,
-        { ok: false, reason: "/id: required", status: 400, message: "/id: must be integer" },
-        calls,
-      ),
-    ]);
-    const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+    const { response } = await postPastOneCheck("json_schema", true, {
+      ok: false,
+      reason: "/id: required",
+      status: 400,
+      message: "/id: must be integer",
+    });
     expect(response.status).toBe(400);
     expect(response.json()["message"]).toContain("/id: must be integer");
   });
 
   it("answers 503 with Retry-After when a check's service is unreachable, storing nothing", async () => {
-    const calls: string[] = [];
-    const { server, buffer } = await start(() => [
-      fixedVerifier(
-        "oauth2",
-        false,
-        {
-          ok: false,
-          reason: "introspection endpoint unreachable",
-          status: 503,
-          headers: { "Retry-After": "7" },
-        },
-        calls,
-      ),
-    ]);
-    const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
+    const { response, buffer } = await postPastOneCheck("oauth2", false, {
+      ok: false,
+      reason: "introspection endpoint unreachable",
+      status: 503,
+      headers: { "Retry-After": "7" },
+    });
     expect(response.status).toBe(503);
     expect(response.headers["retry-after"]).toBe("7");
     expect(response.json()["error"]).toBe("auth_unavailable");
@@ -214,20 +181,21 @@ describe("ingest: verifier outcomes", () => {
   });
 
   it("records a verifier-provided source address on the message", async () => {
-    const calls: string[] = [];
-    const { server, buffer } = await start(() => [
-      fixedVerifier("ip_whitelist", false, { ok: true, sourceIp: "203.0.113.9" }, calls),
-    ]);
-    expect((await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}")).status).toBe(200);
+    const { response, buffer } = await postPastOneCheck("ip_whitelist", false, {
+      ok: true,
+      sourceIp: "203.0.113.9",
+    });
+    expect(response.status).toBe(200);
     expect((await storedMessages(buffer))[0]?.sourceIp).toBe("203.0.113.9");
   });
 
   it("takes source_ip from X-Forwarded-For only behind a trusted proxy (WEBHOOK_CONNECT_TRUSTED_PROXIES)", async () => {
-    const config = configOf({ hook: relayEntry({}, {}) });
-    buffer = await sqliteBufferFor(config);
     const ranges = parseTrustedProxies(["127.0.0.0/8"]);
     if (!("ranges" in ranges)) throw new Error("bad range");
-    server = await startIngestServer({ config, buffer, trustedProxies: ranges.ranges });
+    const { server, buffer } = await startOnSqlite(
+      { hook: relayEntry({}, {}) },
+      { trustedProxies: ranges.ranges },
+    );
     const forwarded = [
       "Content-Type: application/json",
       "X-Forwarded-For: 198.51.100.1, 203.0.113.7",

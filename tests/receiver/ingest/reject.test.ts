@@ -1,26 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
+import { describe, expect, it } from "vitest";
 import { BufferUnavailableError, QueueFullError } from "../../../receiver/errors.js";
 import type { IngestRejectedEvent } from "../../../receiver/ingest/index.js";
-import { sqliteBufferFor, storedMessages, withPublish } from "./buffers.js";
-import {
-  configOf,
-  type IngestServer,
-  postHead,
-  rawRequest,
-  relayEntry,
-  startIngestServer,
-} from "./harness.js";
-
-let server: IngestServer | undefined;
-let buffer: SqliteBuffer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  await buffer?.close();
-  server = undefined;
-  buffer = undefined;
-});
+import { storedMessages, withPublish } from "./buffers.js";
+import { type IngestServer, postHead, rawRequest, relayEntry } from "./harness.js";
+import { type OnSqliteOptions, startOnSqlite } from "./on-sqlite.js";
 
 const DOCUMENT = {
   hook: relayEntry(),
@@ -28,11 +11,9 @@ const DOCUMENT = {
   logged: { module: "log", "module-config": {} },
 };
 
-async function start(document: Record<string, unknown> = DOCUMENT) {
-  const config = configOf(document);
-  buffer = await sqliteBufferFor(config);
-  server = await startIngestServer({ config, buffer });
-  return { server, buffer };
+/** A server for DOCUMENT, or for `document`. */
+function start(document: Record<string, unknown> = DOCUMENT, options: OnSqliteOptions = {}) {
+  return startOnSqlite(document, options);
 }
 
 function nextRejection(current: IngestServer): Promise<IngestRejectedEvent> {
@@ -140,12 +121,10 @@ describe("ingest: buffer failures", () => {
   });
 
   it("answers 503 with Retry-After when the buffer is unavailable, storing nothing", async () => {
-    const config = configOf(DOCUMENT);
-    buffer = await sqliteBufferFor(config);
-    const failing = withPublish(buffer, () =>
-      Promise.reject(new BufferUnavailableError("disk I/O error")),
-    );
-    server = await startIngestServer({ config, buffer: failing });
+    const { server, buffer } = await start(DOCUMENT, {
+      through: (base) =>
+        withPublish(base, () => Promise.reject(new BufferUnavailableError("disk I/O error"))),
+    });
     const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
     expect(response.status).toBe(503);
     expect(response.headers["retry-after"]).toBe("5");
@@ -154,22 +133,18 @@ describe("ingest: buffer failures", () => {
   });
 
   it("honours the Retry-After of a QueueFullError", async () => {
-    const config = configOf(DOCUMENT);
-    buffer = await sqliteBufferFor(config);
-    const failing = withPublish(buffer, () => Promise.reject(new QueueFullError("ch", 10, 30)));
-    server = await startIngestServer({ config, buffer: failing });
+    const { server } = await start(DOCUMENT, {
+      through: (base) => withPublish(base, () => Promise.reject(new QueueFullError("ch", 10, 30))),
+    });
     const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");
     expect(response.status).toBe(503);
     expect(response.headers["retry-after"]).toBe("30");
   });
 
   it("answers 500 internal_error for any other failure, without its message", async () => {
-    const config = configOf(DOCUMENT);
-    buffer = await sqliteBufferFor(config);
     const cause = new Error("SQLITE_CORRUPT secret detail");
-    server = await startIngestServer({
-      config,
-      buffer: withPublish(buffer, () => Promise.reject(cause)),
+    const { server } = await start(DOCUMENT, {
+      through: (base) => withPublish(base, () => Promise.reject(cause)),
     });
     const rejected = nextRejection(server);
     const response = await rawRequest(server.port, postHead("/webhook/hook", "{}"), "{}");

@@ -1,36 +1,16 @@
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
-import { sqliteBufferFor, storedMessages } from "./buffers.js";
-import {
-  configOf,
-  type IngestServer,
-  parseResponse,
-  postHead,
-  type RawResponse,
-  rawRequest,
-  relayEntry,
-  startIngestServer,
-} from "./harness.js";
+import { storedMessages } from "./buffers.js";
+import { parseResponse, postHead, type RawResponse, rawRequest, relayEntry } from "./harness.js";
+import { type OnSqliteOptions, startOnSqlite } from "./on-sqlite.js";
 
 const LIMIT = 1024;
 
-let server: IngestServer | undefined;
-let buffer: SqliteBuffer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  await buffer?.close();
-  server = undefined;
-  buffer = undefined;
-});
-
-async function start() {
-  const config = configOf({ hook: relayEntry({ max_message_bytes: LIMIT }) });
-  buffer = await sqliteBufferFor(config);
-  server = await startIngestServer({ config, buffer });
-  return { server, buffer };
+/** A server for `hook`, whose channel takes bodies up to LIMIT bytes. */
+function start(options: OnSqliteOptions = {}) {
+  return startOnSqlite({ hook: relayEntry({ max_message_bytes: LIMIT }) }, options);
 }
 
 /** Resolves with the response as soon as it is complete, while the socket may stay open. */
@@ -120,12 +100,10 @@ describe("ingest: body size limit", () => {
 
 describe("ingest: backend payload limit", () => {
   it("answers 413 above the buffer's own limit even when the channel allows more", async () => {
-    const config = configOf({ hook: relayEntry({ max_message_bytes: LIMIT }) });
-    buffer = await sqliteBufferFor(config);
-    const limited = Object.assign(Object.create(buffer) as SqliteBuffer, {
-      maxBodyBytes: () => 100,
+    const { server, buffer } = await start({
+      through: (base) =>
+        Object.assign(Object.create(base) as SqliteBuffer, { maxBodyBytes: () => 100 }),
     });
-    server = await startIngestServer({ config, buffer: limited });
     const body = "x".repeat(200);
     const small = JSON.stringify({ small: "y".repeat(30) });
     const big = await rawRequest(server.port, postHead("/webhook/hook", body), body);
