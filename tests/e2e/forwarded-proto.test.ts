@@ -6,28 +6,25 @@
  * proxy over https still arrives as `https` — on the protobuf (gRPC) and
  * on the JSON (SSE) transports.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { startTarget, type Target } from "../helpers/target.js";
+import { describe, expect, it } from "vitest";
+import { closeAfterTest } from "../helpers/close-after-test.js";
+import { startTarget } from "../helpers/target.js";
 import { e2eBackends, headerOf, Relay } from "./harness.js";
 
 const sqlite = e2eBackends.find((backend) => backend.name === "sqlite")!;
 
+/** A relay on SQLite and a target, both closed when the test ends (the relay first). */
+async function relayAndTarget() {
+  const target = closeAfterTest(await startTarget());
+  const relay = closeAfterTest(new Relay(sqlite));
+  return { relay, target };
+}
+
 describe("X-Forwarded-Proto from the receiver's recorded scheme e2e", () => {
-  let relay: Relay | undefined;
-  let target: Target | undefined;
-
-  afterEach(async () => {
-    await relay?.close();
-    await target?.close();
-    relay = undefined;
-    target = undefined;
-  });
-
   it.each(["grpc", "sse"])(
     "a sender behind a trusted https proxy arrives as https (%s)",
     async (protocol) => {
-      relay = new Relay(sqlite);
-      target = await startTarget();
+      const { relay, target } = await relayAndTarget();
       await relay.startReceiver([], { WEBHOOK_CONNECT_TRUSTED_PROXIES: "127.0.0.1" });
       relay.startConnector(target.url, { protocol });
       const sent = await relay.send("json_hook", '{"via":"proxy"}', {
@@ -45,8 +42,7 @@ describe("X-Forwarded-Proto from the receiver's recorded scheme e2e", () => {
   );
 
   it("a sender's own X-Forwarded-Proto is not believed without a trusted proxy", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await relayAndTarget();
     await relay.startReceiver();
     relay.startConnector(target.url);
     const sent = await relay.send("json_hook", '{"via":"direct"}', {

@@ -12,7 +12,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { request } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { WebhookMessage } from "../../gen/webhookconnect/v1/message_pb.js";
 import {
   type ConnectRequest,
@@ -20,21 +20,12 @@ import {
   type ConnectResponse,
   RelayService,
 } from "../../gen/webhookconnect/v1/relay_pb.js";
-import { type RunningReceiver, startReceiver } from "../../receiver/app.js";
-import { createSqliteBuffer, type SqliteBuffer } from "../../receiver/buffer/sqlite/index.js";
+import { startReceiver } from "../../receiver/app.js";
+import { createSqliteBuffer } from "../../receiver/buffer/sqlite/index.js";
 import { parseReceiverConfig } from "../../receiver/config/index.js";
+import { closeAfterTest } from "../helpers/close-after-test.js";
 
 const TOKEN = "relay-service-token";
-let receiver: RunningReceiver | undefined;
-let buffer: SqliteBuffer | undefined;
-
-afterEach(async () => {
-  await receiver?.close();
-  await buffer?.close();
-  receiver = undefined;
-  buffer = undefined;
-});
-
 async function start(channel: Record<string, unknown> = {}, heartbeatIntervalMs = 1_000) {
   const config = parseReceiverConfig(
     JSON.stringify({
@@ -45,16 +36,14 @@ async function start(channel: Record<string, unknown> = {}, heartbeatIntervalMs 
     }),
     "webhooks.json",
   );
-  buffer = createSqliteBuffer({ path: join(mkdtempSync(join(tmpdir(), "wc-svc-")), "b.db") });
-  receiver = await startReceiver({
-    config,
-    buffer,
-    host: "127.0.0.1",
-    port: 0,
-    heartbeatIntervalMs,
-  });
+  const buffer = closeAfterTest(
+    createSqliteBuffer({ path: join(mkdtempSync(join(tmpdir(), "wc-svc-")), "b.db") }),
+  );
+  const receiver = closeAfterTest(
+    await startReceiver({ config, buffer, host: "127.0.0.1", port: 0, heartbeatIntervalMs }),
+  );
   const client = createClient(RelayService, createGrpcTransport({ baseUrl: receiver.url }));
-  return { url: receiver.url, client };
+  return { url: receiver.url, client, receiver, buffer };
 }
 
 async function send(url: string, body: string): Promise<string> {
@@ -166,17 +155,17 @@ describe("RelayService", () => {
   });
 
   it("drops a client that stays silent for three heartbeat intervals", async () => {
-    const { client } = await start({}, 200);
+    const { client, receiver } = await start({}, 200);
     const stream = openStream(client, {});
     await stream.next("welcome");
     const started = Date.now();
     await expect(stream.next("message")).rejects.toThrow();
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
-    expect(receiver!.registry.list("svc")).toHaveLength(0);
+    expect(receiver.registry.list("svc")).toHaveLength(0);
   });
 
   it("honours an ack sent on a new connection for a message leased by a closed one", async () => {
-    const { url, client } = await start({ ack_timeout_seconds: 30 });
+    const { url, client, buffer } = await start({ ack_timeout_seconds: 30 });
     const first = openStream(client, {});
     await first.next("welcome");
     const id = await send(url, '{"late":"ack"}');
@@ -190,8 +179,8 @@ describe("RelayService", () => {
     expect(again.messageId).toBe(id);
     expect(again.deliveryAttempt).toBe(2);
     second.send({ case: "ack", value: { messageIds: [id] } });
-    await expect.poll(async () => (await buffer!.stats("svc")).queued).toBe(0);
-    expect((await buffer!.stats("svc")).delivered).toBe(1);
+    await expect.poll(async () => (await buffer.stats("svc")).queued).toBe(0);
+    expect((await buffer.stats("svc")).delivered).toBe(1);
     second.close();
   });
 
@@ -209,7 +198,7 @@ describe("RelayService", () => {
   });
 
   it("keeps long-poll leases valid so a later unary Ack succeeds", async () => {
-    const { url, client } = await start();
+    const { url, client, buffer } = await start();
     const id = await send(url, '{"poll":1}');
     const pulled = await client.pull(
       {
@@ -235,7 +224,7 @@ describe("RelayService", () => {
       { headers: { authorization: `Bearer ${TOKEN}` } },
     );
     expect(acked.results.map((r) => [r.messageId, r.ok])).toEqual([[id, true]]);
-    expect((await buffer!.stats("svc")).queued).toBe(0);
+    expect((await buffer.stats("svc")).queued).toBe(0);
   });
 
   it("refuses a nack for a message that is not leased, and rejects a stream without Hello", async () => {
