@@ -3,48 +3,29 @@
  * posted over HTTP, a real gRPC connector consuming, acking and nacking.
  */
 import { randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_DISABLED_MESSAGE } from "../../../receiver/admin/index.js";
 import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
-import {
-  channelDocument,
-  freshSqlite,
-  GrpcConsumer,
-  type ReceiverUnderTest,
-  removeDir,
-  startUnderTest,
-} from "./fixture.js";
+import { channelDocument, type ReceiverUnderTest, startUnderTest } from "./fixture.js";
+import { consumerForTest, startOnFreshSqlite } from "./per-test.js";
 
 const ADMIN_TOKEN = `adm-${randomUUID()}`;
 
 describe("admin API", () => {
-  let dir: string;
   let buffer: SqliteBuffer;
   let rx: ReceiverUnderTest;
   const channel = "orders";
   const token = `tok-${randomUUID()}`;
-  const consumers: GrpcConsumer[] = [];
 
   beforeEach(async () => {
-    ({ buffer, dir } = freshSqlite());
-    rx = await startUnderTest(
+    ({ rx, buffer } = await startOnFreshSqlite(
       channelDocument(channel, token, { max_delivery_attempts: 5 }),
-      buffer,
       { adminToken: ADMIN_TOKEN },
-    );
-  });
-
-  afterEach(async () => {
-    for (const consumer of consumers.splice(0)) await consumer.close();
-    await rx.receiver.close();
-    await buffer.close();
-    removeDir(dir);
+    ));
   });
 
   function consume(options: { group?: string; connectorId?: string } = {}) {
-    const consumer = new GrpcConsumer(rx.url, channel, token, options);
-    consumers.push(consumer);
-    return consumer;
+    return consumerForTest(rx.url, channel, token, options);
   }
 
   describe("authentication", () => {

@@ -1,17 +1,16 @@
 /** `webhook-connect status` against a running receiver, and its one-line errors. */
 import { randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
 import { runStatusCli } from "../../../receiver/status.js";
 import { freePort } from "../../helpers/processes.js";
 import {
   channelDocument,
-  freshSqlite,
   GrpcConsumer,
   type ReceiverUnderTest,
-  removeDir,
   startUnderTest,
 } from "./fixture.js";
+import { startOnFreshSqlite } from "./per-test.js";
 
 const ADMIN_TOKEN = `adm-${randomUUID()}`;
 
@@ -34,20 +33,14 @@ async function run(argv: string[]) {
 }
 
 describe("webhook-connect status", () => {
-  let dir: string;
   let buffer: SqliteBuffer;
   let rx: ReceiverUnderTest;
   const token = `tok-${randomUUID()}`;
 
   beforeEach(async () => {
-    ({ buffer, dir } = freshSqlite());
-    rx = await startUnderTest(channelDocument("alpha", token), buffer, { adminToken: ADMIN_TOKEN });
-  });
-
-  afterEach(async () => {
-    await rx.receiver.close();
-    await buffer.close();
-    removeDir(dir);
+    ({ rx, buffer } = await startOnFreshSqlite(channelDocument("alpha", token), {
+      adminToken: ADMIN_TOKEN,
+    }));
   });
 
   it("prints a table of channels with queued, in flight, connectors and dead letters", async () => {

@@ -3,16 +3,15 @@
  * checked against the requests sent and the buffer's own numbers.
  */
 import { randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { SqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
 import {
   channelDocument,
-  freshSqlite,
   GrpcConsumer,
   type ReceiverUnderTest,
-  removeDir,
   startUnderTest,
 } from "../admin/fixture.js";
+import { consumerForTest, startOnFreshSqlite } from "../admin/per-test.js";
 
 /** The value of one sample, or undefined when it is absent. */
 function sample(
@@ -35,26 +34,16 @@ function sample(
 }
 
 describe("/metrics", () => {
-  let dir: string;
   let buffer: SqliteBuffer;
   let rx: ReceiverUnderTest;
   const channel = "metered";
   const token = `tok-${randomUUID()}`;
   const admin = `adm-${randomUUID()}`;
-  const consumers: GrpcConsumer[] = [];
 
   beforeEach(async () => {
-    ({ buffer, dir } = freshSqlite());
-    rx = await startUnderTest(channelDocument(channel, token), buffer, {
+    ({ rx, buffer } = await startOnFreshSqlite(channelDocument(channel, token), {
       adminToken: admin,
-    });
-  });
-
-  afterEach(async () => {
-    for (const consumer of consumers.splice(0)) await consumer.close();
-    await rx.receiver.close();
-    await buffer.close();
-    removeDir(dir);
+    }));
   });
 
   it("uses a registry per receiver (two receivers in one process do not collide)", async () => {
@@ -122,8 +111,7 @@ describe("/metrics", () => {
   it("counts deliveries, redeliveries, acks, nacks, dead letters and connections", async () => {
     for (let i = 0; i < 3; i++)
       expect((await rx.send("metered-plain", `{"i":${i}}`)).status).toBe(200);
-    const consumer = new GrpcConsumer(rx.url, channel, token, { maxInFlight: 10 });
-    consumers.push(consumer);
+    const consumer = consumerForTest(rx.url, channel, token, { maxInFlight: 10 });
     const [a, b, c] = await consumer.waitForMessages(3);
     consumer.ack(a!.messageId);
     consumer.nack(b!.messageId, false, "HTTP 400");
