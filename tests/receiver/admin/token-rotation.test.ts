@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import type { Buffer } from "../../../receiver/buffer/buffer.js";
 import { createJetStreamBuffer } from "../../../receiver/buffer/jetstream/index.js";
 import { createSqliteBuffer } from "../../../receiver/buffer/sqlite/index.js";
@@ -87,12 +87,27 @@ for (const backend of stores) {
       if (backend.service !== undefined) available = await serviceAvailable(backend.service);
     });
 
-    afterEach(async () => {
+    /** Closes every receiver, then every buffer (a full stop of the store's users). */
+    async function closeAll() {
       for (const rx of receivers.splice(0)) await rx.receiver.close();
       for (const buffer of buffers) await buffer.close();
       buffers.clear();
+    }
+
+    afterEach(async () => {
+      await closeAll();
       cleanup?.();
     });
+
+    /** A new store (its files cleaned up after the test) and a fresh channel's document; skips when the store's service is down. */
+    function freshChannel(ctx: TestContext) {
+      if (!available) ctx.skip();
+      const store = backend.make();
+      cleanup = store.cleanup;
+      const channel = `rot-${randomUUID().slice(0, 8)}`;
+      const configured = `tok-${randomUUID()}`;
+      return { store, channel, configured, document: channelDocument(channel, configured) };
+    }
 
     async function start(store: Store, document: Record<string, unknown>) {
       const buffer = await store.open();
@@ -103,12 +118,7 @@ for (const backend of stores) {
     }
 
     it("a token rotated on A works on B at once; the old one works until the grace ends", async (ctx) => {
-      if (!available) ctx.skip();
-      const store = backend.make();
-      cleanup = store.cleanup;
-      const channel = `rot-${randomUUID().slice(0, 8)}`;
-      const configured = `tok-${randomUUID()}`;
-      const document = channelDocument(channel, configured);
+      const { store, channel, configured, document } = freshChannel(ctx);
       const a = await start(store, document);
       const b = await start(store, document);
       expect(await tryConnect(b.url, channel, configured)).toBe("ok");
@@ -145,20 +155,13 @@ for (const backend of stores) {
     }, 30_000);
 
     it("the rotated token survives a restart of every receiver", async (ctx) => {
-      if (!available) ctx.skip();
-      const store = backend.make();
-      cleanup = store.cleanup;
-      const channel = `rot-${randomUUID().slice(0, 8)}`;
-      const configured = `tok-${randomUUID()}`;
-      const document = channelDocument(channel, configured);
+      const { store, channel, configured, document } = freshChannel(ctx);
       const a = await start(store, document);
       const rotation = await a.admin("POST", `/channels/${channel}/rotate-token`, {
         body: { grace_period_seconds: 0 },
       });
       expect(rotation.status).toBe(200);
-      for (const rx of receivers.splice(0)) await rx.receiver.close();
-      for (const buffer of buffers) await buffer.close();
-      buffers.clear();
+      await closeAll();
       store.forget();
       const again = await start(store, document);
       expect(await tryConnect(again.url, channel, rotation.json.new_token)).toBe("ok");
