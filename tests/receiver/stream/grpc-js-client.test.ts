@@ -52,19 +52,24 @@ function nextFrame(stream: BidiStream, want: keyof Frame): Promise<Frame> {
   });
 }
 
+/** Opens the bidi Connect call to `url` through a grpc-js client built from proto/, with `token` as bearer. */
+function openConnect(url: string, token: string) {
+  const RelayService = loadRelayService();
+  const client = new RelayService(
+    url.replace("http://", ""),
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & { Connect(metadata: grpc.Metadata): BidiStream };
+  const metadata = new grpc.Metadata();
+  metadata.set("authorization", `Bearer ${token}`);
+  return { client, stream: client.Connect(metadata) };
+}
+
 const start = useTestReceivers();
 
 describe("a grpc-js client built from proto/ only", () => {
   it("connects, receives and acks over the bidi Connect call", async () => {
     const r = await start();
-    const RelayService = loadRelayService();
-    const client = new RelayService(
-      r.url.replace("http://", ""),
-      grpc.credentials.createInsecure(),
-    ) as unknown as grpc.Client & { Connect(metadata: grpc.Metadata): BidiStream };
-    const metadata = new grpc.Metadata();
-    metadata.set("authorization", "Bearer tok");
-    const stream = client.Connect(metadata);
+    const { client, stream } = openConnect(r.url, "tok");
     stream.on("error", () => undefined);
     try {
       const welcomed = nextFrame(stream, "welcome");
@@ -94,14 +99,7 @@ describe("a grpc-js client built from proto/ only", () => {
 
   it("is refused with UNAUTHENTICATED for a wrong token", async () => {
     const r = await start();
-    const RelayService = loadRelayService();
-    const client = new RelayService(
-      r.url.replace("http://", ""),
-      grpc.credentials.createInsecure(),
-    ) as unknown as grpc.Client & { Connect(metadata: grpc.Metadata): BidiStream };
-    const metadata = new grpc.Metadata();
-    metadata.set("authorization", "Bearer wrong");
-    const stream = client.Connect(metadata);
+    const { client, stream } = openConnect(r.url, "wrong");
     const failed = new Promise<grpc.ServiceError>((resolve) => stream.once("error", resolve));
     stream.write({ hello: { channel: "ch", connector_id: "grpc-js" } });
     expect((await failed).code).toBe(grpc.status.UNAUTHENTICATED);

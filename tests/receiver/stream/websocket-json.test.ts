@@ -14,6 +14,14 @@ const auth = { authorization: "Bearer tok" };
 const wsUrl = (url: string, suffix = "") =>
   `${url.replace(/^http/, "ws")}/connect/stream/ch${suffix}`;
 
+/** A receiver and a JSON WebSocket client of its channel `ch`, past the connected frame. */
+async function connectedClient() {
+  const r = await start();
+  const client = await openJsonWs(wsUrl(r.url), auth);
+  await client.next("connected");
+  return { r, client };
+}
+
 describe("WebSocket JSON frames", () => {
   it("reports the group's waiting messages as the connected frame's backlog", async () => {
     const r = await start();
@@ -58,9 +66,7 @@ describe("WebSocket JSON frames", () => {
   });
 
   it("gives a non-JSON body as text in payload", async () => {
-    const r = await start();
-    const client = await openJsonWs(wsUrl(r.url), auth);
-    await client.next("connected");
+    const { r, client } = await connectedClient();
     await r.send("blob_hook", "plain text, not json", "text/plain");
     const webhook = await client.next("webhook");
     expect(webhook["payload"]).toBe("plain text, not json");
@@ -68,9 +74,7 @@ describe("WebSocket JSON frames", () => {
   });
 
   it("removes an acked message and dead-letters a nack with retry false", async () => {
-    const r = await start();
-    const client = await openJsonWs(wsUrl(r.url), auth);
-    await client.next("connected");
+    const { r, client } = await connectedClient();
     const good = await r.send("json_hook", '{"n":1}');
     const bad = await r.send("json_hook", '{"n":2}');
     const first = await client.next("webhook");
@@ -87,9 +91,7 @@ describe("WebSocket JSON frames", () => {
   });
 
   it("redelivers a nack with retry true with a higher delivery_attempt", async () => {
-    const r = await start();
-    const client = await openJsonWs(wsUrl(r.url), auth);
-    await client.next("connected");
+    const { r, client } = await connectedClient();
     const id = await r.send("json_hook", '{"retry":1}');
     await client.next("webhook");
     client.send({ type: "nack", message_id: id, retry: true });
@@ -99,9 +101,7 @@ describe("WebSocket JSON frames", () => {
   });
 
   it("answers a malformed frame with an error frame and keeps processing acks", async () => {
-    const r = await start();
-    const client = await openJsonWs(wsUrl(r.url), auth);
-    await client.next("connected");
+    const { r, client } = await connectedClient();
     const id = await r.send("json_hook", '{"n":1}');
     await client.next("webhook");
     client.send("{this is not json");
