@@ -51,8 +51,25 @@ async function drainRpc(responses: AsyncIterable<{ frame: { case: unknown } }>):
     }
     throw new Error("the stream ended without a Welcome or an error");
   } catch (error) {
-    if (error instanceof ConnectError) return { kind: "connect", error };
-    throw error;
+    return connectFailure(error);
+  }
+}
+
+/** A ConnectError as the attempt's outcome; any other error fails the test. */
+function connectFailure(error: unknown): Outcome {
+  if (error instanceof ConnectError) return { kind: "connect", error };
+  throw error;
+}
+
+/** Drains the stream `open` starts, then aborts it: an attached stream stays open past its Welcome. */
+async function drainThenAbort(
+  open: (signal: AbortSignal) => AsyncIterable<{ frame: { case: unknown } }>,
+): Promise<Outcome> {
+  const abort = new AbortController();
+  try {
+    return await drainRpc(open(abort.signal));
+  } finally {
+    abort.abort();
   }
 }
 
@@ -62,21 +79,18 @@ function bidi(name: string, transportOf: (url: string) => Transport): Adapter {
     helloFrame: true,
     async attach(r, hello) {
       const client = createClient(RelayService, transportOf(r.url));
-      const abort = new AbortController();
-      async function* outgoing() {
-        yield create(ConnectRequestSchema, {
-          frame:
-            hello === undefined
-              ? { case: "heartbeat", value: {} }
-              : { case: "hello", value: hello },
-        });
-        await new Promise((resolve) => abort.signal.addEventListener("abort", resolve));
-      }
-      try {
-        return await drainRpc(client.connect(outgoing(), { headers: auth, signal: abort.signal }));
-      } finally {
-        abort.abort();
-      }
+      return drainThenAbort((signal) => {
+        async function* outgoing() {
+          yield create(ConnectRequestSchema, {
+            frame:
+              hello === undefined
+                ? { case: "heartbeat", value: {} }
+                : { case: "hello", value: hello },
+          });
+          await new Promise((resolve) => signal.addEventListener("abort", resolve));
+        }
+        return client.connect(outgoing(), { headers: auth, signal });
+      });
     },
   };
 }
@@ -86,17 +100,12 @@ const subscribeHttp1: Adapter = {
   helloFrame: true,
   async attach(r, hello) {
     const transport = createConnectTransport({ baseUrl: r.url, httpVersion: "1.1" });
-    const abort = new AbortController();
-    try {
-      return await drainRpc(
-        createClient(RelayService, transport).subscribe(hello === undefined ? {} : { hello }, {
-          headers: auth,
-          signal: abort.signal,
-        }),
-      );
-    } finally {
-      abort.abort();
-    }
+    return drainThenAbort((signal) =>
+      createClient(RelayService, transport).subscribe(hello === undefined ? {} : { hello }, {
+        headers: auth,
+        signal,
+      }),
+    );
   },
 };
 
@@ -112,8 +121,7 @@ const pull: Adapter = {
       );
       return { kind: "attached" };
     } catch (error) {
-      if (error instanceof ConnectError) return { kind: "connect", error };
-      throw error;
+      return connectFailure(error);
     }
   },
 };
@@ -147,32 +155,54 @@ function wsUrl(r: TestReceiver, channel: string, query = ""): string {
   return `${r.url.replace("http", "ws")}/connect/stream/${channel}${query}`;
 }
 
+/**
+ * Attaches over a WebSocket: sends `first` (if any) once open and settles
+ * on the first frame `read` makes an outcome of; a refused upgrade is the
+ * HTTP outcome.
+ */
+async function attachWs(
+  url: string,
+  protocols: string[],
+  read: (data: Buffer) => Outcome | undefined,
+  first?: Uint8Array,
+): Promise<Outcome> {
+  let settle: (outcome: Outcome) => void = () => undefined;
+  const outcome = new Promise<Outcome>((resolve) => {
+    settle = resolve;
+  });
+  const opened = await openWs(url, protocols, (data) => {
+    const result = read(data);
+    if (result !== undefined) settle(result);
+  });
+  if (!("ws" in opened)) return { kind: "http", ...opened };
+  if (first !== undefined) opened.ws.send(first);
+  try {
+    return await outcome;
+  } finally {
+    opened.ws.close();
+  }
+}
+
 const wsProto: Adapter = {
   name: "WebSocket protobuf",
   helloFrame: true,
-  async attach(r, hello) {
-    let settle: (outcome: Outcome) => void = () => undefined;
-    const outcome = new Promise<Outcome>((resolve) => {
-      settle = resolve;
-    });
-    // The URL names the Hello's channel, as the bundled connector does.
-    const url = wsUrl(r, hello?.channel || "ch");
-    const opened = await openWs(url, ["webhookconnect.v1.proto"], (data) => {
-      const frame = fromBinary(ConnectResponseSchema, data).frame;
-      if (frame.case === "welcome") settle({ kind: "attached" });
-      if (frame.case === "notice") {
-        settle({ kind: "notice", code: frame.value.code, message: frame.value.message });
-      }
-    });
-    if (!("ws" in opened)) return { kind: "http", ...opened };
+  attach(r, hello) {
     const first: MessageInitShape<typeof ConnectRequestSchema>["frame"] =
       hello === undefined ? { case: "heartbeat", value: {} } : { case: "hello", value: hello };
-    opened.ws.send(toBinary(ConnectRequestSchema, create(ConnectRequestSchema, { frame: first })));
-    try {
-      return await outcome;
-    } finally {
-      opened.ws.close();
-    }
+    // The URL names the Hello's channel, as the bundled connector does.
+    return attachWs(
+      wsUrl(r, hello?.channel || "ch"),
+      ["webhookconnect.v1.proto"],
+      (data) => {
+        const frame = fromBinary(ConnectResponseSchema, data).frame;
+        if (frame.case === "welcome") return { kind: "attached" };
+        if (frame.case === "notice") {
+          return { kind: "notice", code: frame.value.code, message: frame.value.message };
+        }
+        return undefined;
+      },
+      toBinary(ConnectRequestSchema, create(ConnectRequestSchema, { frame: first })),
+    );
   },
 };
 
@@ -189,24 +219,15 @@ function queryOf(hello: HelloInit): string {
 const wsJson: Adapter = {
   name: "WebSocket JSON",
   helloFrame: false,
-  async attach(r, hello) {
-    let settle: (outcome: Outcome) => void = () => undefined;
-    const outcome = new Promise<Outcome>((resolve) => {
-      settle = resolve;
-    });
-    const opened = await openWs(wsUrl(r, hello!.channel, queryOf(hello!)), [], (data) => {
+  attach(r, hello) {
+    return attachWs(wsUrl(r, hello!.channel, queryOf(hello!)), [], (data) => {
       const frame = JSON.parse(String(data)) as Record<string, unknown>;
-      if (frame["type"] === "connected") settle({ kind: "attached" });
+      if (frame["type"] === "connected") return { kind: "attached" };
       if (frame["type"] === "error") {
-        settle({ kind: "notice", code: String(frame["code"]), message: String(frame["message"]) });
+        return { kind: "notice", code: String(frame["code"]), message: String(frame["message"]) };
       }
+      return undefined;
     });
-    if (!("ws" in opened)) return { kind: "http", ...opened };
-    try {
-      return await outcome;
-    } finally {
-      opened.ws.close();
-    }
   },
 };
 
