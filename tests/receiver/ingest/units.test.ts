@@ -12,8 +12,15 @@ import {
 } from "../../../receiver/ingest/index.js";
 import { headerPairs, splitTarget, unwrapMappedIPv4 } from "../../../receiver/ingest/request.js";
 
+/** One test per row: `name(value)` answers the row's boolean. */
+function itAnswers(name: string, predicate: (value: string) => boolean, rows: [string, boolean][]) {
+  it.each(rows)(`${name}(%j) is %s`, (value, expected) => {
+    expect(predicate(value)).toBe(expected);
+  });
+}
+
 describe("JSON content checks", () => {
-  it.each([
+  itAnswers("isJsonMediaType", isJsonMediaType, [
     ["application/json", true],
     ["Application/JSON; charset=utf-8", true],
     ["application/vnd.github+json", true],
@@ -23,9 +30,7 @@ describe("JSON content checks", () => {
     ["+json", false],
     ["application/+json", false],
     ["text/html; x=application/json", false],
-  ])("isJsonMediaType(%j) is %s", (value, expected) => {
-    expect(isJsonMediaType(value)).toBe(expected);
-  });
+  ]);
 
   it("accepts a missing Content-Type and identity encoding", () => {
     expect(() => checkJsonContentHeaders(undefined, undefined)).not.toThrow();
@@ -52,7 +57,7 @@ describe("JSON content checks", () => {
 });
 
 describe("traceparent", () => {
-  it.each([
+  itAnswers("isValidTraceparent", isValidTraceparent, [
     ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", true],
     ["01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future", true],
     ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", false],
@@ -60,9 +65,7 @@ describe("traceparent", () => {
     ["00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", false],
     ["00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", false],
     ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", false],
-  ])("isValidTraceparent(%j) is %s", (value, expected) => {
-    expect(isValidTraceparent(value)).toBe(expected);
-  });
+  ]);
 
   it("generates valid, distinct traceparents", () => {
     const first = newTraceparent();
