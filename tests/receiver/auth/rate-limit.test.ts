@@ -10,17 +10,24 @@ import { ingestRequest, NOW_MS, testOptions } from "./request-fixture.js";
 
 const request = ingestRequest();
 
+/** An in-memory rate_limit verifier with `limits`, on a clock the test moves with `advance`. */
+function onTestClock(limits: Record<string, unknown>) {
+  let clock = NOW_MS;
+  const verifier = buildVerifier("rate_limit", limits, testOptions({ now: () => clock }));
+  return {
+    verifier,
+    advance(ms: number) {
+      clock += ms;
+    },
+  };
+}
+
 describe("rate_limit in memory", () => {
   it("allows max_requests per window, then answers 429 with Retry-After", async () => {
-    let clock = NOW_MS;
-    const verifier = buildVerifier(
-      "rate_limit",
-      { max_requests: 3, window_seconds: 60 },
-      testOptions({ now: () => clock }),
-    );
+    const { verifier, advance } = onTestClock({ max_requests: 3, window_seconds: 60 });
     expect(verifier.afterAuth).toBe(true);
     for (let i = 0; i < 3; i++) expect(await verifier.verify(request)).toEqual({ ok: true });
-    clock += 20_000;
+    advance(20_000);
     expect(await verifier.verify(request)).toMatchObject({
       ok: false,
       status: 429,
@@ -30,15 +37,10 @@ describe("rate_limit in memory", () => {
   });
 
   it("opens a new window once the old one has passed", async () => {
-    let clock = NOW_MS;
-    const verifier = buildVerifier(
-      "rate_limit",
-      { max_requests: 1, window_seconds: 10 },
-      testOptions({ now: () => clock }),
-    );
+    const { verifier, advance } = onTestClock({ max_requests: 1, window_seconds: 10 });
     expect((await verifier.verify(request)).ok).toBe(true);
     expect((await verifier.verify(request)).ok).toBe(false);
-    clock += 10_000;
+    advance(10_000);
     expect((await verifier.verify(request)).ok).toBe(true);
   });
 
