@@ -52,17 +52,22 @@ describe("ChannelTokens", () => {
     return { registry, tokens };
   }
 
-  it("accepts the configured token before any rotation", async () => {
-    const { tokens } = replica();
+  /** The tokens of a new replica, loaded from the store. */
+  async function loadedTokens(...args: Parameters<typeof replica>): Promise<ChannelTokens> {
+    const { tokens } = replica(...args);
     await tokens.load();
+    return tokens;
+  }
+
+  it("accepts the configured token before any rotation", async () => {
+    const tokens = await loadedTokens();
     expect(await tokens.check(CHANNEL, CONFIGURED)).toBe("ok");
     expect(await tokens.check(CHANNEL, "other")).toBe("bad_token");
     expect(await tokens.check("nope", CONFIGURED)).toBe("unknown_channel");
   });
 
   it("keeps the old token valid during the grace period, then refuses it", async () => {
-    const { tokens } = replica();
-    await tokens.load();
+    const tokens = await loadedTokens();
     const rotation = await tokens.rotate(CHANNEL, 60);
     expect(rotation.token).toMatch(/^wct_[A-Za-z0-9_-]{43}$/);
     expect(rotation.previousValidUntil).toBe(clock + 60_000);
@@ -75,8 +80,7 @@ describe("ChannelTokens", () => {
   });
 
   it("refuses the old token at once without a grace period", async () => {
-    const { tokens } = replica();
-    await tokens.load();
+    const tokens = await loadedTokens();
     const rotation = await tokens.rotate(CHANNEL, 0);
     expect(rotation.previousValidUntil).toBeUndefined();
     expect(await tokens.check(CHANNEL, CONFIGURED)).toBe("bad_token");
@@ -84,8 +88,7 @@ describe("ChannelTokens", () => {
   });
 
   it("keeps every earlier token inside its own grace after two rotations", async () => {
-    const { tokens } = replica();
-    await tokens.load();
+    const tokens = await loadedTokens();
     const first = await tokens.rotate(CHANNEL, 100);
     clock += 10_000;
     const second = await tokens.rotate(CHANNEL, 30);
@@ -132,8 +135,7 @@ describe("ChannelTokens", () => {
         return buffer.getState(key);
       },
     } as Buffer;
-    const { tokens } = replica(counting);
-    await tokens.load();
+    const tokens = await loadedTokens(counting);
     reads = 0;
     for (let i = 0; i < 50; i++) expect(await tokens.check(CHANNEL, `bad-${i}`)).toBe("bad_token");
     expect(reads).toBe(1);
@@ -175,8 +177,7 @@ describe("ChannelTokens", () => {
   it("falls back to the configured token when the stored state is unreadable", async () => {
     await buffer.setState(tokenStateKey(CHANNEL), "{not json");
     const events: ChannelTokenEvent[] = [];
-    const { tokens } = replica(buffer, events);
-    await tokens.load();
+    const tokens = await loadedTokens(buffer, events);
     expect(await tokens.check(CHANNEL, CONFIGURED)).toBe("ok");
     expect(events).toContainEqual({
       type: "state_ignored",
@@ -187,8 +188,7 @@ describe("ChannelTokens", () => {
 
   it("never puts a token into an event", async () => {
     const events: ChannelTokenEvent[] = [];
-    const { tokens } = replica(buffer, events);
-    await tokens.load();
+    const tokens = await loadedTokens(buffer, events);
     const rotation = await tokens.rotate(CHANNEL, 10);
     await tokens.check(CHANNEL, "wrong");
     const text = JSON.stringify(events);
