@@ -109,6 +109,24 @@ async function handshakesCounted(webhook: string, provider: string): Promise<num
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
 
+/**
+ * Sends a handshake to `webhook` (with `query`) and checks what every
+ * answered handshake does: it stores nothing and counts one handshake of
+ * `provider`. Resolves with the answer for the provider's own checks.
+ */
+async function sendHandshake(
+  webhook: string,
+  provider: string,
+  init: Parameters<typeof send>[1],
+  query = "",
+): Promise<Answer> {
+  const before = await handshakesCounted(webhook, provider);
+  const answer = await send(url(webhook, query), init);
+  expect(await fixture.stored(webhook)).toEqual([]);
+  expect(await handshakesCounted(webhook, provider)).toBe(before + 1);
+  return answer;
+}
+
 function expectEcho(answer: Answer, token: string): void {
   expect(answer.status).toBe(200);
   expect(answer.headers["content-type"]).toBe("text/plain");
@@ -127,14 +145,11 @@ async function expectStoredEvent(answer: Answer, channel: string, body: string):
 
 describe("slack url_verification", () => {
   it("answers a signed url_verification with the challenge as text/plain and stores nothing", async () => {
-    const before = await handshakesCounted("slack", "slack");
-    const answer = await send(url("slack"), {
+    const answer = await sendHandshake("slack", "slack", {
       headers: slackHeaders(SLACK_VERIFICATION),
       body: SLACK_VERIFICATION,
     });
     expectEcho(answer, SLACK_CHALLENGE);
-    expect(await fixture.stored("slack")).toEqual([]);
-    expect(await handshakesCounted("slack", "slack")).toBe(before + 1);
   });
 
   it("does not answer a url_verification signed with another secret", async () => {
@@ -178,8 +193,7 @@ describe("slack url_verification", () => {
 
 describe("zoom endpoint.url_validation", () => {
   it("answers plainToken and its HMAC-SHA256 encryptedToken as JSON and stores nothing", async () => {
-    const before = await handshakesCounted("zoom", "zoom");
-    const answer = await send(url("zoom"), {
+    const answer = await sendHandshake("zoom", "zoom", {
       headers: zoomHeaders(ZOOM_VALIDATION),
       body: ZOOM_VALIDATION,
     });
@@ -189,8 +203,6 @@ describe("zoom endpoint.url_validation", () => {
       plainToken: ZOOM_PLAIN_TOKEN,
       encryptedToken: hmac(ZOOM_SECRET, ZOOM_PLAIN_TOKEN, "hex"),
     });
-    expect(await fixture.stored("zoom")).toEqual([]);
-    expect(await handshakesCounted("zoom", "zoom")).toBe(before + 1);
   });
 
   it("answers with the secret that signed the request during a rotation", async () => {
@@ -231,14 +243,13 @@ describe("microsoft graph validationToken", () => {
     "Validation: Testing client application reachability for subscription Request-Id: 7f8fbd8b-ba63-4bc1-8d82-0a4a56f9c1a5";
 
   it("echoes the URL-decoded validationToken as text/plain and stores nothing", async () => {
-    const before = await handshakesCounted("graph", "microsoft-graph");
-    const answer = await send(url("graph", `?validationToken=${encodeURIComponent(token)}`), {
-      headers: { "Content-Type": "text/plain; charset=utf-8" },
-      body: "",
-    });
+    const answer = await sendHandshake(
+      "graph",
+      "microsoft-graph",
+      { headers: { "Content-Type": "text/plain; charset=utf-8" }, body: "" },
+      `?validationToken=${encodeURIComponent(token)}`,
+    );
     expectEcho(answer, token);
-    expect(await fixture.stored("graph")).toEqual([]);
-    expect(await handshakesCounted("graph", "microsoft-graph")).toBe(before + 1);
   });
 
   it("stores and relays a change notification on the same webhook", async () => {
@@ -295,13 +306,13 @@ describe("microsoft graph validationToken", () => {
 
 describe("dropbox challenge", () => {
   it("echoes the challenge of a GET with nosniff and stores nothing", async () => {
-    const before = await handshakesCounted("dropbox", "dropbox");
-    const answer = await send(url("dropbox", "?challenge=kduFaUfLJNjVH3ZKgjQ7"), {
-      method: "GET",
-    });
+    const answer = await sendHandshake(
+      "dropbox",
+      "dropbox",
+      { method: "GET" },
+      "?challenge=kduFaUfLJNjVH3ZKgjQ7",
+    );
     expectEcho(answer, "kduFaUfLJNjVH3ZKgjQ7");
-    expect(await fixture.stored("dropbox")).toEqual([]);
-    expect(await handshakesCounted("dropbox", "dropbox")).toBe(before + 1);
   });
 
   it("lists GET in the Allow header of a 405", async () => {
@@ -344,18 +355,18 @@ describe("dropbox challenge", () => {
 
 describe("x/twitter crc", () => {
   it("answers crc_token with response_token sha256=<base64 HMAC> and stores nothing", async () => {
-    const before = await handshakesCounted("twitter", "twitter-crc");
     const crcToken = "ZjI1OWQ4YzEtNTI4Yy00ZmQ4LWFmZjEtNjE3ZmUxOTA1OTE5";
-    const answer = await send(url("twitter", `?crc_token=${crcToken}&nonce=MTYwMzM3OTA2NDk0Nw`), {
-      method: "GET",
-    });
+    const answer = await sendHandshake(
+      "twitter",
+      "twitter-crc",
+      { method: "GET" },
+      `?crc_token=${crcToken}&nonce=MTYwMzM3OTA2NDk0Nw`,
+    );
     expect(answer.status).toBe(200);
     expect(answer.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(answer.text)).toEqual({
       response_token: `sha256=${hmac(TWITTER_SECRET, crcToken, "base64")}`,
     });
-    expect(await fixture.stored("twitter")).toEqual([]);
-    expect(await handshakesCounted("twitter", "twitter-crc")).toBe(before + 1);
   });
 
   it("stores and relays a signed account activity event on the same webhook", async () => {
