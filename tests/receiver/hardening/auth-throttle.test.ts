@@ -102,15 +102,28 @@ async function statuses(count: number, send: () => Promise<{ status: number }>) 
   return out;
 }
 
+/**
+ * Five wrong guesses from one fresh client, each a 401, then its try with
+ * the `right` secret, which must be a 429: resolves with that answer.
+ */
+async function refusedAfterGuesses<T extends { status: number }>(
+  send: (client: string, secret: string) => Promise<T>,
+  right: string,
+): Promise<T> {
+  const attacker = freshClient();
+  expect(await statuses(5, () => send(attacker, "guess"))).toEqual([401, 401, 401, 401, 401]);
+  const refused = await send(attacker, right);
+  expect(refused.status).toBe(429);
+  return refused;
+}
+
 describe("ingest", () => {
   it("refuses a client after repeated failures, even with the right secret", async () => {
     const { url } = await start();
-    const attacker = freshClient();
-    expect(await statuses(5, () => ingest(url, attacker, "guess"))).toEqual([
-      401, 401, 401, 401, 401,
-    ]);
-    const refused = await ingest(url, attacker, "right-secret");
-    expect(refused.status).toBe(429);
+    const refused = await refusedAfterGuesses(
+      (client, secret) => ingest(url, client, secret),
+      "right-secret",
+    );
     expect(JSON.parse(refused.text)).toMatchObject({ error: "too_many_auth_failures" });
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
   });
@@ -221,12 +234,7 @@ describe("stream transports", () => {
 describe("admin API", () => {
   it("refuses a client after repeated wrong admin tokens; others keep access", async () => {
     const { url } = await start();
-    const attacker = freshClient();
-    expect(await statuses(5, () => admin(url, attacker, "guess"))).toEqual([
-      401, 401, 401, 401, 401,
-    ]);
-    const refused = await admin(url, attacker, ADMIN);
-    expect(refused.status).toBe(429);
+    const refused = await refusedAfterGuesses((client, token) => admin(url, client, token), ADMIN);
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
     expect((await admin(url, freshClient(), ADMIN)).status).toBe(200);
   });
