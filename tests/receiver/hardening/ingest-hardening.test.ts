@@ -5,10 +5,11 @@
  * stored; after each one a normal webhook is still accepted.
  */
 import http2 from "node:http2";
+import type { Socket } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_GROUP } from "../../../receiver/buffer/buffer.js";
-import { collectUntilClose, exchange, openSocket } from "./raw-client.js";
+import { collectUntilClose, exchange, openSocket, type RawExchange } from "./raw-client.js";
 import { type ReceiverFixture, relayed, send, startReceiverFixture } from "./receiver-fixture.js";
 
 const LIMITS = {
@@ -87,6 +88,27 @@ describe("header limits", () => {
   });
 });
 
+/**
+ * Writes `next()` every 10 ms while `socket` is writable until the server
+ * closes it, and checks the close came once `timeoutMs` had passed (within
+ * the slack) with nothing but 4xx answers.
+ */
+async function expectCutOffWhileDripping(
+  socket: Socket,
+  closed: Promise<RawExchange>,
+  next: () => Buffer | string,
+  timeoutMs: number,
+): Promise<void> {
+  const drip = setInterval(() => {
+    if (socket.writable) socket.write(next());
+  }, 10);
+  const result = await closed;
+  clearInterval(drip);
+  expect(result.durationMs).toBeGreaterThanOrEqual(timeoutMs - 50);
+  expect(result.durationMs).toBeLessThan(timeoutMs + TIMEOUT_SLACK_MS);
+  expect(result.statuses.every((status) => status >= 400 && status < 500)).toBe(true);
+}
+
 describe("slow clients", () => {
   it("cuts off a client sending its headers byte by byte (slowloris)", async () => {
     const socket = await openSocket(fixture.port);
@@ -95,16 +117,12 @@ describe("slow clients", () => {
       "POST /webhook/hook HTTP/1.1\r\nHost: t\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaa",
     );
     let sent = 0;
-    const drip = setInterval(() => {
-      if (!socket.writable) return;
-      socket.write(endless.subarray(sent % endless.length, (sent % endless.length) + 1));
+    const nextByte = () => {
+      const byte = endless.subarray(sent % endless.length, (sent % endless.length) + 1);
       sent += 1;
-    }, 10);
-    const result = await closed;
-    clearInterval(drip);
-    expect(result.durationMs).toBeGreaterThanOrEqual(LIMITS.headersTimeoutMs - 50);
-    expect(result.durationMs).toBeLessThan(LIMITS.headersTimeoutMs + TIMEOUT_SLACK_MS);
-    expect(result.statuses.every((status) => status >= 400 && status < 500)).toBe(true);
+      return byte;
+    };
+    await expectCutOffWhileDripping(socket, closed, nextByte, LIMITS.headersTimeoutMs);
   });
 
   it("accepts a request whose first bytes arrive one by one (not taken for HTTP/2)", async () => {
@@ -135,14 +153,7 @@ describe("slow clients", () => {
     socket.write(
       "POST /webhook/blob HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n",
     );
-    const drip = setInterval(() => {
-      if (socket.writable) socket.write("x");
-    }, 10);
-    const result = await closed;
-    clearInterval(drip);
-    expect(result.durationMs).toBeGreaterThanOrEqual(LIMITS.requestTimeoutMs - 50);
-    expect(result.durationMs).toBeLessThan(LIMITS.requestTimeoutMs + TIMEOUT_SLACK_MS);
-    expect(result.statuses.every((status) => status >= 400 && status < 500)).toBe(true);
+    await expectCutOffWhileDripping(socket, closed, () => "x", LIMITS.requestTimeoutMs);
   });
 });
 
