@@ -53,6 +53,23 @@ function closingNotice(seen: Frame[]) {
   return last?.case === "notice" ? last.value : undefined;
 }
 
+/** A receiver with one client, opened by `open` and welcomed, after `act` was done to the receiver. */
+async function welcomedThen<T extends { readonly seen: Frame[] }>(
+  open: (url: string) => T,
+  act: (r: TestReceiver) => unknown,
+): Promise<T> {
+  const r = await start();
+  const client = open(r.url);
+  await welcomed(client.seen);
+  await act(r);
+  return client;
+}
+
+/** An operator's eviction of the receiver's one connection. */
+const evict = (r: TestReceiver) => onlyConnection(r).evict("disconnected by admin");
+/** The receiver's shutdown. */
+const shutDown = (r: TestReceiver) => r.receiver.close();
+
 const transports: ReadonlyArray<readonly [string, (baseUrl: string) => Transport]> = [
   ["gRPC", (baseUrl) => createGrpcTransport({ baseUrl })],
   ["Connect", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2" })],
@@ -75,10 +92,7 @@ describe.each(transports)("RelayService over %s, closed by the receiver", (_name
   }
 
   it("Connect: an eviction sends an ERROR notice, then ends with Aborted", async () => {
-    const r = await start();
-    const call = openConnect(r.url);
-    await welcomed(call.seen);
-    onlyConnection(r).evict("disconnected by admin");
+    const call = await welcomedThen(openConnect, evict);
     const error = await call.ended;
     expect(ConnectError.from(error).code).toBe(Code.Aborted);
     expect(ConnectError.from(error).rawMessage).toContain("disconnected by admin");
@@ -98,22 +112,18 @@ describe.each(transports)("RelayService over %s, closed by the receiver", (_name
   });
 
   it("Connect: shutdown sends SHUTDOWN, then ends with Unavailable", async () => {
-    const r = await start();
-    const call = openConnect(r.url);
-    await welcomed(call.seen);
-    await r.receiver.close();
+    const call = await welcomedThen(openConnect, shutDown);
     const error = await call.ended;
     expect(ConnectError.from(error).code).toBe(Code.Unavailable);
     expect(closingNotice(call.seen)?.code).toBe("WC_ERR_STREAM_SHUTDOWN");
   });
 
   it("Subscribe: an eviction sends an ERROR notice, then ends with Aborted", async () => {
-    const r = await start();
-    const client = createClient(RelayService, transportOf(r.url));
-    const seen: Frame[] = [];
-    const ended = drain(client.subscribe({ hello }, { headers: auth }), seen);
-    await welcomed(seen);
-    onlyConnection(r).evict("disconnected by admin");
+    const { seen, ended } = await welcomedThen((url) => {
+      const client = createClient(RelayService, transportOf(url));
+      const frames: Frame[] = [];
+      return { seen: frames, ended: drain(client.subscribe({ hello }, { headers: auth }), frames) };
+    }, evict);
     expect(ConnectError.from(await ended).code).toBe(Code.Aborted);
     expect(closingNotice(seen)?.code).toBe("WC_ERR_STREAM_EVICTED");
   });
@@ -141,19 +151,13 @@ describe("WebSocket, closed by the receiver", () => {
   }
 
   it("protobuf: an eviction sends an ERROR notice, then closes with 4000", async () => {
-    const r = await start();
-    const client = openProto(r.url);
-    await welcomed(client.seen);
-    onlyConnection(r).evict("disconnected by admin");
+    const client = await welcomedThen(openProto, evict);
     expect(await client.closed).toBe(4000);
     expect(closingNotice(client.seen)?.code).toBe("WC_ERR_STREAM_EVICTED");
   });
 
   it("protobuf: shutdown sends SHUTDOWN, then closes with 1001", async () => {
-    const r = await start();
-    const client = openProto(r.url);
-    await welcomed(client.seen);
-    await r.receiver.close();
+    const client = await welcomedThen(openProto, shutDown);
     expect(await client.closed).toBe(1001);
     expect(closingNotice(client.seen)?.code).toBe("WC_ERR_STREAM_SHUTDOWN");
   });
