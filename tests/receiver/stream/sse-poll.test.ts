@@ -11,6 +11,16 @@ import { useTestReceivers } from "./harness.js";
 const start = useTestReceivers();
 const auth = { authorization: "Bearer tok" };
 
+/** A receiver with one webhook (`body`) leased to a long-poll: the message id and the poll's connection id. */
+async function leasedToPoll(body: string) {
+  const r = await start();
+  const id = await r.send("json_hook", body);
+  const res = await request(`${r.url}/connect/stream/ch/poll?timeout=5`, { headers: auth });
+  const connectionId = String(res.headers["x-connection-id"]);
+  await res.body.dump();
+  return { r, id, connectionId };
+}
+
 async function openSse(url: string) {
   const abort = new AbortController();
   const response = await request(`${url}/connect/stream/ch/sse`, {
@@ -161,11 +171,7 @@ describe("long-poll", () => {
   });
 
   it("nacks through a JSON batch and dead-letters retry=false", async () => {
-    const r = await start();
-    const id = await r.send("json_hook", '{"poll":2}');
-    const res = await request(`${r.url}/connect/stream/ch/poll?timeout=5`, { headers: auth });
-    const connectionId = String(res.headers["x-connection-id"]);
-    await res.body.dump();
+    const { r, id, connectionId } = await leasedToPoll('{"poll":2}');
     const result = await ack(
       r.url,
       { nacks: [{ message_id: id, retry: false, reason: "bad payload" }] },
@@ -177,11 +183,7 @@ describe("long-poll", () => {
   });
 
   it("acks by message id after the connection is gone when the channel is named", async () => {
-    const r = await start();
-    const id = await r.send("json_hook", '{"poll":3}');
-    const res = await request(`${r.url}/connect/stream/ch/poll?timeout=5`, { headers: auth });
-    const connectionId = String(res.headers["x-connection-id"]);
-    await res.body.dump();
+    const { r, id, connectionId } = await leasedToPoll('{"poll":3}');
     const closed = await request(`${r.url}/connect/stream/ch/poll`, {
       method: "DELETE",
       headers: { ...auth, "x-connection-id": connectionId },
