@@ -1,6 +1,11 @@
 /** Conformance: ack, nack with retry and backoff, dead-lettering. */
 import { describe, expect, it } from "vitest";
-import type { ChannelSettings } from "../../receiver/buffer/buffer.js";
+import type {
+  Buffer,
+  ChannelSettings,
+  NackOptions,
+  SettleOutcome,
+} from "../../receiver/buffer/buffer.js";
 import { type ConformanceContext, fetchRequest, publishMany } from "./buffer-context.js";
 import { expectRedelivery } from "./buffer-steps.js";
 
@@ -14,6 +19,18 @@ async function leasedMessage(
   const [message] = await publishMany(buffer, channel, 1);
   await buffer.fetch(fetchRequest(channel));
   return { buffer, channel, message: message! };
+}
+
+/** Nacks `messageId` in the default group, expects `outcome`, and that nothing is to be fetched at once. */
+async function expectNackedOut(
+  buffer: Buffer,
+  channel: ChannelSettings,
+  messageId: string,
+  options: NackOptions,
+  outcome: SettleOutcome,
+): Promise<void> {
+  expect(await buffer.nack(channel.name, "default", messageId, options)).toBe(outcome);
+  expect(await buffer.fetch(fetchRequest(channel))).toEqual([]);
 }
 
 /** Registers the ack and nack cases. */
@@ -43,13 +60,13 @@ export function settleCases(ctx: ConformanceContext): void {
     it("redelivers after about 1 s with deliveryAttempt 2 when retry is true", async () => {
       const { buffer, channel, message } = await leasedMessage(ctx);
       const nackedAt = performance.now();
-      expect(
-        await buffer.nack(channel.name, "default", message.messageId, {
-          retry: true,
-          reason: "target answered 503",
-        }),
-      ).toBe("requeued");
-      expect(await buffer.fetch(fetchRequest(channel))).toEqual([]);
+      await expectNackedOut(
+        buffer,
+        channel,
+        message.messageId,
+        { retry: true, reason: "target answered 503" },
+        "requeued",
+      );
       const stats = await buffer.stats(channel.name);
       expect(stats.groups).toEqual([
         { group: "default", pending: 1, inFlight: 0, oldestUnackedAgeMs: expect.any(Number) },
@@ -84,13 +101,13 @@ export function settleCases(ctx: ConformanceContext): void {
 
     it("dead-letters at once with the reason when retry is false", async () => {
       const { buffer, channel, message } = await leasedMessage(ctx);
-      expect(
-        await buffer.nack(channel.name, "default", message.messageId, {
-          retry: false,
-          reason: "target answered 410 Gone",
-        }),
-      ).toBe("dead_lettered");
-      expect(await buffer.fetch(fetchRequest(channel))).toEqual([]);
+      await expectNackedOut(
+        buffer,
+        channel,
+        message.messageId,
+        { retry: false, reason: "target answered 410 Gone" },
+        "dead_lettered",
+      );
       const [letter, ...rest] = await buffer.listDeadLetters(channel.name, {
         limit: 10,
         offset: 0,
