@@ -1,12 +1,6 @@
 /** Conformance: exact channel numbers and TTL expiry. */
 import { describe, expect, it } from "vitest";
-import {
-  type ConformanceContext,
-  elapse,
-  fetchRequest,
-  idsOf,
-  testMessage,
-} from "./buffer-context.js";
+import { type ConformanceContext, elapse, fetchRequest, idsOf } from "./buffer-context.js";
 import { channelWithGroup, publishIds } from "./buffer-steps.js";
 
 /** Registers the stats and expiry cases. */
@@ -74,7 +68,7 @@ export function statsCases(ctx: ConformanceContext): void {
     it("never delivers a message past its TTL and counts it as expired", async () => {
       const buffer = ctx.buffer();
       const channel = await ctx.channel({ ttlSeconds: 0.5 });
-      await buffer.publish(channel.name, testMessage(channel));
+      await publishIds(buffer, channel, 1);
       expect((await buffer.stats(channel.name)).queued).toBe(1);
       await elapse(800);
       expect(await buffer.fetch(fetchRequest(channel))).toEqual([]);
