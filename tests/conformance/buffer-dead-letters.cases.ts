@@ -10,6 +10,7 @@ import {
   nextMillisecond,
   publishMany,
 } from "./buffer-context.js";
+import { channelWithGroup } from "./buffer-steps.js";
 
 /**
  * Dead-letters `messages` in `group` one by one (reason `failure <n>`), each
@@ -32,10 +33,19 @@ async function deadLetterEach(
   }
 }
 
+/** Publishes `count` messages and dead-letters each with deadLetterEach; resolves with them and their ids. */
+async function publishDeadLettered(buffer: Buffer, channel: ChannelSettings, count: number) {
+  const messages = await publishMany(buffer, channel, count);
+  await deadLetterEach(buffer, channel, messages);
+  return { messages, ids: messages.map((message) => message.messageId) };
+}
+
+/** Every dead letter of `channel` (one page that holds them all). */
 function all(buffer: Buffer, channel: ChannelSettings): Promise<DeadLetter[]> {
   return buffer.listDeadLetters(channel.name, { limit: 100, offset: 0 });
 }
 
+/** The message ids of `letters`, in order. */
 function letterIds(letters: readonly DeadLetter[]): string[] {
   return letters.map((letter) => letter.message.messageId);
 }
@@ -44,12 +54,11 @@ function letterIds(letters: readonly DeadLetter[]): string[] {
 export function deadLetterCases(ctx: ConformanceContext): void {
   describe("dead letters", () => {
     it("lists oldest first with limit, offset and every filter", async () => {
-      const buffer = ctx.buffer();
-      const channel = await ctx.channel();
-      await buffer.ensureGroup(channel.name, "ops");
-      const messages = await publishMany(buffer, channel, 3);
-      const [m1, m2, m3] = messages.map((message) => message.messageId);
-      await deadLetterEach(buffer, channel, messages);
+      const { buffer, channel } = await channelWithGroup(ctx, "ops");
+      const {
+        messages,
+        ids: [m1, m2, m3],
+      } = await publishDeadLettered(buffer, channel, 3);
       await deadLetterEach(buffer, channel, messages.slice(0, 1), "ops");
 
       const letters = await all(buffer, channel);
@@ -90,13 +99,12 @@ export function deadLetterCases(ctx: ConformanceContext): void {
     it("replays all dead letters as fresh deliveries with attempt 1", async () => {
       const buffer = ctx.buffer();
       const channel = await ctx.channel();
-      const messages = await publishMany(buffer, channel, 2);
-      await deadLetterEach(buffer, channel, messages);
+      const { messages, ids } = await publishDeadLettered(buffer, channel, 2);
       expect(await buffer.replayDeadLetters(channel.name, {})).toBe(2);
       expect(await all(buffer, channel)).toEqual([]);
 
       const again = await buffer.fetch(fetchRequest(channel));
-      expect(idsOf(again)).toEqual(messages.map((message) => message.messageId));
+      expect(idsOf(again)).toEqual(ids);
       expect(again.map((delivery) => delivery.message.deliveryAttempt)).toEqual([1, 1]);
       expect(Array.from(again[0]!.message.body)).toEqual(Array.from(messages[0]!.body));
       expect(await buffer.stats(channel.name)).toMatchObject({
@@ -110,9 +118,7 @@ export function deadLetterCases(ctx: ConformanceContext): void {
     it("replays only the dead letters with the given ids", async () => {
       const buffer = ctx.buffer();
       const channel = await ctx.channel();
-      const messages = await publishMany(buffer, channel, 2);
-      const [m1, m2] = messages.map((message) => message.messageId);
-      await deadLetterEach(buffer, channel, messages);
+      const [m1, m2] = (await publishDeadLettered(buffer, channel, 2)).ids;
       expect(await buffer.replayDeadLetters(channel.name, { messageIds: [m2!] })).toBe(1);
       expect(idsOf(await buffer.fetch(fetchRequest(channel)))).toEqual([m2]);
       expect(letterIds(await all(buffer, channel))).toEqual([m1]);
@@ -121,9 +127,7 @@ export function deadLetterCases(ctx: ConformanceContext): void {
     it("replays only the dead letters of a time range", async () => {
       const buffer = ctx.buffer();
       const channel = await ctx.channel();
-      const messages = await publishMany(buffer, channel, 3);
-      const [m1, m2, m3] = messages.map((message) => message.messageId);
-      await deadLetterEach(buffer, channel, messages);
+      const [m1, m2, m3] = (await publishDeadLettered(buffer, channel, 3)).ids;
       const letters = await all(buffer, channel);
       const replayed = await buffer.replayDeadLetters(channel.name, {
         from: letters[1]!.deadLetteredAt,
@@ -137,13 +141,12 @@ export function deadLetterCases(ctx: ConformanceContext): void {
     it("replays into another group", async () => {
       const buffer = ctx.buffer();
       const channel = await ctx.channel();
-      const messages = await publishMany(buffer, channel, 1);
-      await deadLetterEach(buffer, channel, messages);
+      const { ids } = await publishDeadLettered(buffer, channel, 1);
       await buffer.ensureGroup(channel.name, "ops");
       expect(await buffer.replayDeadLetters(channel.name, {}, "ops")).toBe(1);
       expect(await buffer.fetch(fetchRequest(channel))).toEqual([]);
       const replayed = await buffer.fetch(fetchRequest(channel, { group: "ops" }));
-      expect(idsOf(replayed)).toEqual([messages[0]!.messageId]);
+      expect(idsOf(replayed)).toEqual(ids);
       expect(replayed[0]!.message.deliveryAttempt).toBe(1);
       expect(replayed[0]!.group).toBe("ops");
     });
@@ -151,9 +154,7 @@ export function deadLetterCases(ctx: ConformanceContext): void {
     it("purges by id, then everything", async () => {
       const buffer = ctx.buffer();
       const channel = await ctx.channel();
-      const messages = await publishMany(buffer, channel, 3);
-      const [m1, m2, m3] = messages.map((message) => message.messageId);
-      await deadLetterEach(buffer, channel, messages);
+      const [m1, m2, m3] = (await publishDeadLettered(buffer, channel, 3)).ids;
       expect(await buffer.purgeDeadLetters(channel.name, { messageIds: [m1!] })).toBe(1);
       expect(letterIds(await all(buffer, channel))).toEqual([m2, m3]);
       expect(await buffer.purgeDeadLetters(channel.name, {})).toBe(2);

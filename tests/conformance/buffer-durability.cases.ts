@@ -8,6 +8,7 @@ import {
   publishMany,
   testMessage,
 } from "./buffer-context.js";
+import { deadLetterPairs } from "./buffer-steps.js";
 
 /** Registers the restart cases. */
 export function durabilityCases(ctx: ConformanceContext): void {
@@ -31,10 +32,7 @@ export function durabilityCases(ctx: ConformanceContext): void {
       deadLettered: 1,
       deadLetterQueued: 1,
     });
-    const letters = await reopened.listDeadLetters(channel.name, { limit: 10, offset: 0 });
-    expect(letters.map((letter) => [letter.message.messageId, letter.reason])).toEqual([
-      [m2, "gone"],
-    ]);
+    expect(await deadLetterPairs(reopened, channel, "reason")).toEqual([[m2, "gone"]]);
 
     const received = new Map<string, Delivery>();
     for (let round = 0; round < 3 && received.size < 2; round++) {

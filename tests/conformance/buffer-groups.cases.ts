@@ -1,15 +1,14 @@
 /** Conformance: fan-out groups. */
 import { describe, expect, it } from "vitest";
 import { type ConformanceContext, fetchRequest, idsOf, publishMany } from "./buffer-context.js";
+import { channelWithGroup, publishIds } from "./buffer-steps.js";
 
 /** Registers the group cases. */
 export function groupCases(ctx: ConformanceContext): void {
   describe("groups", () => {
     it("fans every message out to each group and keeps it queued until all acked", async () => {
-      const buffer = ctx.buffer();
-      const channel = await ctx.channel();
-      await buffer.ensureGroup(channel.name, "laptop-1");
-      const ids = (await publishMany(buffer, channel, 2)).map((message) => message.messageId);
+      const { buffer, channel } = await channelWithGroup(ctx, "laptop-1");
+      const ids = await publishIds(buffer, channel, 2);
       expect(idsOf(await buffer.fetch(fetchRequest(channel)))).toEqual(ids);
       expect(idsOf(await buffer.fetch(fetchRequest(channel, { group: "laptop-1" })))).toEqual(ids);
 

@@ -1,22 +1,14 @@
 /** Conformance: exact channel numbers and TTL expiry. */
 import { describe, expect, it } from "vitest";
-import {
-  type ConformanceContext,
-  elapse,
-  fetchRequest,
-  idsOf,
-  publishMany,
-  testMessage,
-} from "./buffer-context.js";
+import { type ConformanceContext, elapse, fetchRequest, idsOf } from "./buffer-context.js";
+import { channelWithGroup, publishIds } from "./buffer-steps.js";
 
 /** Registers the stats and expiry cases. */
 export function statsCases(ctx: ConformanceContext): void {
   describe("stats", () => {
     it("reports exact numbers per channel and per group", async () => {
-      const buffer = ctx.buffer();
-      const channel = await ctx.channel();
-      await buffer.ensureGroup(channel.name, "g2");
-      const ids = (await publishMany(buffer, channel, 5)).map((message) => message.messageId);
+      const { buffer, channel } = await channelWithGroup(ctx, "g2");
+      const ids = await publishIds(buffer, channel, 5);
       const taken = await buffer.fetch(fetchRequest(channel, { max: 3 }));
       expect(idsOf(taken)).toEqual(ids.slice(0, 3));
       await buffer.ack(channel.name, "default", ids[0]!);
@@ -46,11 +38,9 @@ export function statsCases(ctx: ConformanceContext): void {
 
   describe("lag", () => {
     it("reports the age of each group's oldest unfinished message, 0 once it has none", async () => {
-      const buffer = ctx.buffer();
-      const channel = await ctx.channel();
-      await buffer.ensureGroup(channel.name, "laptop");
+      const { buffer, channel } = await channelWithGroup(ctx, "laptop");
       const publishedAt = Date.now();
-      const ids = (await publishMany(buffer, channel, 2)).map((message) => message.messageId);
+      const ids = await publishIds(buffer, channel, 2);
       await elapse(300);
       const before = await buffer.stats(channel.name);
       expect(before.groups.map((group) => group.group).sort()).toEqual(["default", "laptop"]);
@@ -78,7 +68,7 @@ export function statsCases(ctx: ConformanceContext): void {
     it("never delivers a message past its TTL and counts it as expired", async () => {
       const buffer = ctx.buffer();
       const channel = await ctx.channel({ ttlSeconds: 0.5 });
-      await buffer.publish(channel.name, testMessage(channel));
+      await publishIds(buffer, channel, 1);
       expect((await buffer.stats(channel.name)).queued).toBe(1);
       await elapse(800);
       expect(await buffer.fetch(fetchRequest(channel))).toEqual([]);

@@ -6,23 +6,10 @@
  * real broker restart. The shared server on 4222 is never touched.
  */
 import type { ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { privateServer, serverBinary } from "./private-server.js";
 import { freePort, tempDir } from "./processes.js";
-import {
-  binaryAvailable,
-  findBinary,
-  launchUntilReady,
-  type PrivateServer,
-  restartable,
-} from "./server-process.js";
-
-/** Where nats-server is looked for when NATS_SERVER_BIN is not set. */
-const DEFAULT_BINARIES = [
-  "/usr/sbin/nats-server",
-  "/usr/local/bin/nats-server",
-  "/usr/bin/nats-server",
-];
+import { launchUntilReady, type PrivateServer, restartable } from "./server-process.js";
 
 /** A private nats-server process (restartable on the same port and store). */
 export interface PrivateNatsServer extends PrivateServer {
@@ -32,23 +19,18 @@ export interface PrivateNatsServer extends PrivateServer {
   readonly storeDir: string;
 }
 
-/** The nats-server executable: NATS_SERVER_BIN, else a usual install path, else undefined. */
-export function natsServerBinary(): string | undefined {
-  return findBinary([process.env["NATS_SERVER_BIN"], ...DEFAULT_BINARIES]);
-}
-
 /**
- * true when a nats-server executable exists. When none does: throws under
- * CI=true, otherwise prints how to provide one and returns false, so the
- * caller can skip.
+ * natsServerBinary(): the nats-server executable, NATS_SERVER_BIN, else a
+ * usual install path, else undefined. natsServerAvailable(): true when it
+ * exists; when not, throws under CI=true, otherwise prints how to provide
+ * one and returns false, so the caller can skip.
  */
-export function natsServerAvailable(): boolean {
-  return binaryAvailable(
-    natsServerBinary(),
-    "private nats-server",
-    "nats-server is not installed; install it (e.g. apt-get install nats-server) or set NATS_SERVER_BIN",
-  );
-}
+export const { locate: natsServerBinary, installed: natsServerAvailable } = serverBinary({
+  name: "nats-server",
+  envVar: "NATS_SERVER_BIN",
+  defaults: ["/usr/sbin/nats-server", "/usr/local/bin/nats-server", "/usr/bin/nats-server"],
+  installHint: "install it (e.g. apt-get install nats-server) or set NATS_SERVER_BIN",
+});
 
 /**
  * Starts nats-server with JetStream on 127.0.0.1:`port`, its store in
@@ -77,17 +59,6 @@ export async function startNatsServer(): Promise<PrivateNatsServer> {
   const root = tempDir("wc-nats-");
   const storeDir = join(root, "store");
   const launch = () => launchNatsServer(binary, port, storeDir);
-  const process = restartable(launch, await launch());
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    storeDir,
-    running: process.running,
-    start: process.start,
-    stop: process.stop,
-    async close() {
-      await process.stop("SIGKILL");
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
+  const server = restartable(launch, await launch());
+  return { ...privateServer(`nats://127.0.0.1:${port}`, server, root), port, storeDir };
 }

@@ -8,38 +8,25 @@
  * touched.
  */
 import type { ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { privateServer, serverBinary } from "./private-server.js";
 import { freePort, tempDir } from "./processes.js";
-import {
-  binaryAvailable,
-  findBinary,
-  launchUntilReady,
-  type PrivateServer,
-  restartable,
-} from "./server-process.js";
-
-/** Where redis-server is looked for when REDIS_SERVER_BIN is not set. */
-const DEFAULT_BINARIES = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
+import { launchUntilReady, type PrivateServer, restartable } from "./server-process.js";
 
 /** A private redis-server process (restartable on the same port and files). */
 export type PrivateRedisServer = PrivateServer;
 
-/** The redis-server executable: REDIS_SERVER_BIN, else a usual install path, else undefined. */
-export function redisServerBinary(): string | undefined {
-  return findBinary([process.env["REDIS_SERVER_BIN"], ...DEFAULT_BINARIES]);
-}
-
 /**
- * true when a redis-server executable exists. When none does: throws under
- * CI=true, otherwise prints how to provide one and returns false.
+ * redisServerBinary(): the redis-server executable, REDIS_SERVER_BIN, else
+ * a usual install path, else undefined. redisServerAvailable(): true when
+ * it exists; when not, throws under CI=true, otherwise prints how to
+ * provide one and returns false.
  */
-export function redisServerAvailable(): boolean {
-  return binaryAvailable(
-    redisServerBinary(),
-    "private redis-server",
-    "redis-server is not installed; install it (apt-get install redis-server) or set REDIS_SERVER_BIN",
-  );
-}
+export const { locate: redisServerBinary, installed: redisServerAvailable } = serverBinary({
+  name: "redis-server",
+  envVar: "REDIS_SERVER_BIN",
+  defaults: ["/usr/bin/redis-server", "/usr/local/bin/redis-server"],
+  installHint: "install it (apt-get install redis-server) or set REDIS_SERVER_BIN",
+});
 
 /**
  * Starts redis-server on 127.0.0.1:`port` with its files in `dir`, no RDB
@@ -67,7 +54,7 @@ export async function startRedisServer(): Promise<PrivateRedisServer> {
   const dir = tempDir("wc-redis-");
   const args = ["--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no"];
   const launch = () => launchRedisServer(binary, port, dir, args);
-  const process = restartable(
+  const server = restartable(
     async () => {
       // Connections of the killed server linger until their clients notice;
       // until then the port may refuse a new listener.
@@ -82,14 +69,5 @@ export async function startRedisServer(): Promise<PrivateRedisServer> {
     },
     await launch(),
   );
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    running: process.running,
-    start: process.start,
-    stop: process.stop,
-    async close() {
-      await process.stop("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return privateServer(`redis://127.0.0.1:${port}`, server, dir);
 }

@@ -5,30 +5,20 @@
  */
 import { afterAll } from "vitest";
 import { createRabbitMqBuffer } from "../../../receiver/buffer/rabbitmq/index.js";
-import { describeBufferConformance } from "../../conformance/buffer.conformance.js";
-import { RUN_ID } from "../../conformance/buffer-context.js";
-import {
-  closeRabbitMqAdmin,
-  deleteRabbitMqChannels,
-  deleteRabbitMqStateKeys,
-  RABBITMQ_URL,
-} from "../../helpers/rabbitmq.js";
+import { deleteRabbitMqChannels, RABBITMQ_URL } from "../../helpers/rabbitmq.js";
 import { serviceAvailable } from "../../helpers/services.js";
+import { closeRabbitMqAfterRun } from "./rabbitmq-cleanup.js";
+import { CONFORMANCE_STATE_PREFIX, describeServerBufferConformance } from "./server-conformance.js";
 
 const available = await serviceAvailable("rabbitmq");
 
 afterAll(async () => {
-  if (!available) return;
-  // The suite's state keys are `conformance/<run>/<pid>/<n>`.
-  await deleteRabbitMqStateKeys(`conformance/${RUN_ID}/${process.pid}/`);
-  await closeRabbitMqAdmin();
+  if (available) await closeRabbitMqAfterRun(CONFORMANCE_STATE_PREFIX);
 });
 
-describeBufferConformance({
+describeServerBufferConformance({
   name: "rabbitmq",
-  skip: !available,
-  features: { sharedAcrossProcesses: true, durableAcrossRestart: true },
-  create: () => createRabbitMqBuffer({ url: RABBITMQ_URL }),
-  reopen: () => createRabbitMqBuffer({ url: RABBITMQ_URL }),
-  cleanup: (_buffer, channels) => deleteRabbitMqChannels(channels),
+  available,
+  open: () => createRabbitMqBuffer({ url: RABBITMQ_URL }),
+  cleanup: deleteRabbitMqChannels,
 });

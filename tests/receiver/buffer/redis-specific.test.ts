@@ -6,11 +6,10 @@
  * restart, WAITAOF refused at start-up, and every key of a channel in one
  * Redis Cluster slot.
  */
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../config-file/config-error.js";
-import type { Buffer, ChannelSettings, ChannelStats } from "../../../receiver/buffer/buffer.js";
+import type { ChannelStats } from "../../../receiver/buffer/buffer.js";
 import { createBufferFromUrl } from "../../../receiver/buffer/index.js";
 import {
   channelPrefix,
@@ -22,50 +21,30 @@ import {
   stateKey,
 } from "../../../receiver/buffer/redis/index.js";
 import { BufferUnavailableError } from "../../../receiver/errors.js";
-import {
-  fetchRequest,
-  idsOf,
-  publishMany,
-  TEST_CHANNEL_DEFAULTS,
-  testMessage,
-} from "../../conformance/buffer-context.js";
+import { fetchRequest, idsOf, publishMany, testMessage } from "../../conformance/buffer-context.js";
+import { deadLetterPairs } from "../../conformance/buffer-steps.js";
 import { deleteRedisKeys } from "../../helpers/redis.js";
 import {
   type PrivateRedisServer,
   redisServerAvailable,
   startRedisServer,
 } from "../../helpers/redis-server.js";
-import { serviceAvailable } from "../../helpers/services.js";
+import { backendFixture } from "./backend-fixture.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
-const available = await serviceAvailable("redis");
 const privateAvailable = redisServerAvailable();
-const run = randomUUID().slice(0, 8);
 
 /** The command rules README's Redis section gives for the receiver's ACL user. */
 const README_ACL = "+@read +@write +@scripting +@pubsub +@connection -@dangerous +info +wait";
 
-let count = 0;
-const created: string[] = [];
-const open: Buffer[] = [];
+const fx = await backendFixture<RedisBufferOptions>("redis", "rd", (options) =>
+  createRedisBuffer({ url: REDIS_URL, ...options }),
+);
+const { run, settings, created, track } = fx;
 
-function settings(overrides: Partial<Omit<ChannelSettings, "name">> = {}): ChannelSettings {
-  const name = `rd-${run}-${++count}`;
-  created.push(name);
-  return { ...TEST_CHANNEL_DEFAULTS, ...overrides, name };
-}
+afterEach(fx.closeAll);
 
-async function openBuffer(options: Partial<RedisBufferOptions> = {}): Promise<Buffer> {
-  const buffer = await createRedisBuffer({ url: REDIS_URL, ...options });
-  open.push(buffer);
-  return buffer;
-}
-
-afterEach(async () => {
-  for (const buffer of open.splice(0)) await buffer.close();
-});
-
-describe.skipIf(!available)("redis buffer on the shared server", () => {
+describe.skipIf(!fx.available)("redis buffer on the shared server", () => {
   let admin: Redis;
 
   beforeAll(() => {
@@ -79,11 +58,7 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
   });
 
   it("lets one receiver ingest, another lease, the first ack, and a third reclaim a lost lease", async () => {
-    const a = await openBuffer();
-    const b = await openBuffer();
-    const channel = settings({ ackTimeoutSeconds: 0.5 });
-    await a.ensureChannel(channel);
-    await b.ensureChannel(channel);
+    const { a, b, channel } = await fx.twoReceivers({ ackTimeoutSeconds: 0.5 });
 
     const [first, second] = await publishMany(a, channel, 2);
     const leased = await b.fetch(fetchRequest(channel, { consumerId: "on-b" }));
@@ -109,12 +84,8 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
   });
 
   it("wakes a fetch waiting on one receiver when another publishes, without polling", async () => {
-    const a = await openBuffer();
-    const b = await openBuffer();
     // A 30 s lease makes the poll for lost leases 1 s: a wake-up before that is pub/sub's.
-    const channel = settings({ ackTimeoutSeconds: 30 });
-    await a.ensureChannel(channel);
-    await b.ensureChannel(channel);
+    const { a, b, channel } = await fx.twoReceivers({ ackTimeoutSeconds: 30 });
     const waiting = b.fetch(fetchRequest(channel, { waitMs: 10_000 }));
     await b.stats(channel.name);
     const publishedAt = performance.now();
@@ -124,7 +95,7 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
   });
 
   it("trims the stream below the oldest unfinished message, never past it", async () => {
-    const buffer = await openBuffer();
+    const buffer = await fx.open();
     const channel = settings();
     await buffer.ensureChannel(channel);
     const stream = channelStream(channel.name);
@@ -155,7 +126,7 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
   });
 
   it("schedules a retry in the group's sorted set and counts attempts in the PEL", async () => {
-    const buffer = await openBuffer();
+    const buffer = await fx.open();
     const channel = settings();
     await buffer.ensureChannel(channel);
     const [message] = await publishMany(buffer, channel, 1);
@@ -181,7 +152,7 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
   });
 
   it("returns leases that ran out and dead-letters last attempts without any fetch", async () => {
-    const buffer = await openBuffer({ sweepIntervalMs: 100 });
+    const buffer = await fx.open({ sweepIntervalMs: 100 });
     const channel = settings({ ackTimeoutSeconds: 0.3, maxDeliveryAttempts: 2 });
     await buffer.ensureChannel(channel);
     const ids = (await publishMany(buffer, channel, 2)).map((message) => message.messageId);
@@ -210,8 +181,7 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
       deadLettered: 2,
       deadLetterQueued: 2,
     });
-    const letters = await buffer.listDeadLetters(channel.name, { limit: 10, offset: 0 });
-    expect(letters.map((letter) => [letter.message.messageId, letter.attempts])).toEqual([
+    expect(await deadLetterPairs(buffer, channel, "attempts")).toEqual([
       [ids[0], 2],
       [ids[1], 2],
     ]);
@@ -219,7 +189,7 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
 
   it("withdraws a write that WAIT could not confirm and refuses it", async () => {
     // The shared server has no replicas, so WAIT 1 times out.
-    const buffer = await openBuffer({ waitReplicas: 1, waitTimeoutMs: 100 });
+    const buffer = await fx.open({ waitReplicas: 1, waitTimeoutMs: 100 });
     const channel = settings();
     await buffer.ensureChannel(channel);
     await expect(buffer.publish(channel.name, testMessage(channel))).rejects.toBeInstanceOf(
@@ -233,8 +203,9 @@ describe.skipIf(!available)("redis buffer on the shared server", () => {
   });
 
   it("opens redis:// URLs and refuses bad buffer options with a ConfigError", async () => {
-    const buffer = await createBufferFromUrl(`${REDIS_URL}/0?wait_timeout_ms=500`, "--buffer");
-    open.push(buffer);
+    const buffer = track(
+      await createBufferFromUrl(`${REDIS_URL}/0?wait_timeout_ms=500`, "--buffer"),
+    );
     expect(buffer.kind).toBe("redis");
     await expect(buffer.ping()).resolves.toBeUndefined();
     await expect(
@@ -284,8 +255,7 @@ describe.skipIf(!privateAvailable)("redis buffer on a private redis-server", () 
     expect(keySlot("123456789")).toBe(crc16("123456789") % 16384);
     expect(crc16("123456789")).toBe(0x31c3);
     // Database 3 of the private server holds nothing else.
-    const buffer = await createRedisBuffer({ url: `${server.url}/3` });
-    open.push(buffer);
+    const buffer = await fx.open({ url: `${server.url}/3` });
     const channel = settings({ maxDeliveryAttempts: 3 });
     await buffer.ensureChannel(channel);
     await buffer.ensureGroup(channel.name, "ops");
@@ -329,10 +299,9 @@ describe.skipIf(!privateAvailable)("redis buffer on a private redis-server", () 
         "&wc:*",
         ...README_ACL.split(" "),
       );
-      const buffer = await createRedisBuffer({
+      const buffer = await fx.open({
         url: `redis://${user}:relay-pw@127.0.0.1:${new URL(server.url).port}`,
       });
-      open.push(buffer);
       const channel = settings({ maxDeliveryAttempts: 2 });
       await buffer.ensureChannel(channel);
       const waiting = buffer.fetch(fetchRequest(channel, { waitMs: 10_000 }));
@@ -364,14 +333,13 @@ describe.skipIf(!privateAvailable)("redis buffer on a private redis-server", () 
     const reconnected = new Promise<void>((resolve) => {
       onReconnect = resolve;
     });
-    const buffer = await createRedisBuffer({
+    const buffer = await fx.open({
       url: server.url,
       onEvent: (event) => {
         events.push(event.type);
         if (event.type === "reconnected") onReconnect();
       },
     });
-    open.push(buffer);
     const channel = settings();
     await buffer.ensureChannel(channel);
     const messages = await publishMany(buffer, channel, 3);

@@ -10,10 +10,9 @@ import {
   createRedisBuffer,
   stateKey,
 } from "../../../receiver/buffer/redis/index.js";
-import { describeBufferConformance } from "../../conformance/buffer.conformance.js";
-import { RUN_ID } from "../../conformance/buffer-context.js";
 import { deleteRedisKeys } from "../../helpers/redis.js";
 import { serviceAvailable } from "../../helpers/services.js";
+import { CONFORMANCE_STATE_PREFIX, describeServerBufferConformance } from "./server-conformance.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const available = await serviceAvailable("redis");
@@ -31,17 +30,15 @@ function deleteMatching(pattern: string): Promise<void> {
 
 afterAll(async () => {
   if (!available) return;
-  await deleteMatching(`${stateKey(`conformance/${RUN_ID}/${process.pid}/`)}*`);
+  await deleteMatching(`${stateKey(CONFORMANCE_STATE_PREFIX)}*`);
   await adminConnection().quit();
 });
 
-describeBufferConformance({
+describeServerBufferConformance({
   name: "redis",
-  skip: !available,
-  features: { sharedAcrossProcesses: true, durableAcrossRestart: true },
-  create: () => createRedisBuffer({ url: REDIS_URL }),
-  reopen: () => createRedisBuffer({ url: REDIS_URL }),
-  cleanup: async (_buffer, channels) => {
+  available,
+  open: () => createRedisBuffer({ url: REDIS_URL }),
+  cleanup: async (channels) => {
     for (const channel of channels) await deleteMatching(`${channelPrefix(channel)}*`);
   },
 });

@@ -42,6 +42,12 @@ function commitTap() {
     listen: (next: (commit: SqliteCommitEvent) => void) => {
       listener = next;
     },
+    /** Collects every commit from now on into the returned array. */
+    record: (): SqliteCommitEvent[] => {
+      const commits: SqliteCommitEvent[] = [];
+      listener = (commit) => commits.push(commit);
+      return commits;
+    },
   };
 }
 
@@ -62,18 +68,30 @@ describe("sqlite buffer", () => {
     overrides: Partial<Omit<ChannelSettings, "name">> = {},
   ): ChannelSettings => ({ ...TEST_CHANNEL_DEFAULTS, ...overrides, name: `sqlite-${++files}` });
 
+  /**
+   * A buffer at `path` without background sweeps (so only the test's own
+   * work commits), with a channel ensured and a tap for the commits after.
+   */
+  const tappedBuffer = async (
+    path: string,
+    overrides: Partial<Omit<ChannelSettings, "name">> = {},
+  ) => {
+    const tap = commitTap();
+    const buffer = track(
+      createSqliteBuffer({ path, sweepIntervalMs: 60_000, onEvent: tap.onEvent }),
+    );
+    const channel = channelSettings(overrides);
+    await buffer.ensureChannel(channel);
+    return { buffer, channel, tap };
+  };
+
   afterEach(async () => {
     for (const buffer of open.splice(0)) await buffer.close();
   });
 
   it("commits a burst of publishes in a few rounds, resolving each only after its round", async () => {
     // No background sweep may join the rounds counted here.
-    const tap = commitTap();
-    const buffer = track(
-      createSqliteBuffer({ path: freshPath(), sweepIntervalMs: 60_000, onEvent: tap.onEvent }),
-    );
-    const channel = channelSettings();
-    await buffer.ensureChannel(channel);
+    const { buffer, channel, tap } = await tappedBuffer(freshPath());
     const commits: SqliteCommitEvent[] = [];
     let committed = 0;
     tap.listen((info) => {
@@ -102,14 +120,8 @@ describe("sqlite buffer", () => {
   });
 
   it("fsyncs commits that hold a publish and commits leases and acks without fsync", async () => {
-    const tap = commitTap();
-    const buffer = track(
-      createSqliteBuffer({ path: freshPath(), sweepIntervalMs: 60_000, onEvent: tap.onEvent }),
-    );
-    const channel = channelSettings();
-    await buffer.ensureChannel(channel);
-    const commits: SqliteCommitEvent[] = [];
-    tap.listen((info) => commits.push(info));
+    const { buffer, channel, tap } = await tappedBuffer(freshPath());
+    const commits = tap.record();
     const message = testMessage(channel);
     await buffer.publish(channel.name, message);
     const [delivery] = await buffer.fetch({
@@ -134,14 +146,8 @@ describe("sqlite buffer", () => {
   });
 
   it("rejects only the publishes over the limit within one group commit", async () => {
-    const tap = commitTap();
-    const buffer = track(
-      createSqliteBuffer({ path: ":memory:", sweepIntervalMs: 60_000, onEvent: tap.onEvent }),
-    );
-    const channel = channelSettings({ maxQueueSize: 2 });
-    await buffer.ensureChannel(channel);
-    const commits: SqliteCommitEvent[] = [];
-    tap.listen((info) => commits.push(info));
+    const { buffer, channel, tap } = await tappedBuffer(":memory:", { maxQueueSize: 2 });
+    const commits = tap.record();
     const outcomes = await Promise.allSettled(
       Array.from({ length: 3 }, () => buffer.publish(channel.name, testMessage(channel))),
     );
@@ -154,12 +160,7 @@ describe("sqlite buffer", () => {
   });
 
   it("does not poll while a fetch waits for a retry or a lease", async () => {
-    const tap = commitTap();
-    const buffer = track(
-      createSqliteBuffer({ path: ":memory:", sweepIntervalMs: 60_000, onEvent: tap.onEvent }),
-    );
-    const channel = channelSettings({ ordered: true });
-    await buffer.ensureChannel(channel);
+    const { buffer, channel, tap } = await tappedBuffer(":memory:", { ordered: true });
     const message = testMessage(channel);
     await buffer.publish(channel.name, message);
     await buffer.publish(channel.name, testMessage(channel));
