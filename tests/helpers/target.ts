@@ -19,7 +19,8 @@ export interface RecordedRequest {
 
 /** What the target answers. */
 export interface TargetReply {
-  readonly status: number;
+  /** @default 200 */
+  readonly status?: number;
   readonly headers?: Record<string, string>;
   readonly body?: string;
 }
@@ -39,9 +40,7 @@ export interface Target {
 export async function startTarget(): Promise<Target> {
   const requests: RecordedRequest[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
-  let replyFn: (request: RecordedRequest) => TargetReply | Promise<TargetReply> = () => ({
-    status: 200,
-  });
+  let replyFn: (request: RecordedRequest) => TargetReply | Promise<TargetReply> = () => ({});
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -62,7 +61,7 @@ export async function startTarget(): Promise<Target> {
         }
       }
       const reply = await replyFn(recorded);
-      res.writeHead(reply.status, reply.headers);
+      res.writeHead(reply.status ?? 200, reply.headers);
       res.end(reply.body ?? "");
     });
   });

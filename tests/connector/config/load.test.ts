@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../config-file/config-error.js";
+import type { ConfigError } from "../../../config-file/config-error.js";
 import { loadConnectorConfig } from "../../../connector/config/load.js";
 import type { ConnectorConfig } from "../../../connector/config/schema.js";
+import { configErrorOf } from "./config-error-of.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wc-connector-config-"));
 let counter = 0;
@@ -29,13 +30,7 @@ function load(argv: string[], env: Record<string, string> = {}): ConnectorConfig
 }
 
 function loadError(argv: string[], env: Record<string, string> = {}): ConfigError {
-  try {
-    load(argv, env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
+  return configErrorOf(() => load(argv, env));
 }
 
 describe("loadConnectorConfig", () => {
@@ -275,14 +270,8 @@ describe("connector config: forward proxy", () => {
 
   it("refuses an unusable proxy_url naming the source, without echoing credentials", () => {
     const path = writeConfig(base);
-    let error: unknown;
-    try {
-      load(["--config", path, "--proxy", "https://alice:hunter2@proxy:3128"]);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe(
+    const error = loadError(["--config", path, "--proxy", "https://alice:hunter2@proxy:3128"]);
+    expect(error.message).toBe(
       "flag --proxy: proxy_url: unsupported proxy scheme 'https' (expected http://host:port)",
     );
   });

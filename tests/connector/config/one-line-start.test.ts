@@ -3,8 +3,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../config-file/config-error.js";
+import type { ConfigError } from "../../../config-file/config-error.js";
 import { loadConnectorConfig } from "../../../connector/config/load.js";
+import { configErrorOf } from "./config-error-of.js";
 
 const required = ["--cloud-url", "https://relay.example.com", "--channel", "demo", "--token", "t"];
 const empty = mkdtempSync(join(tmpdir(), "wc-one-line-"));
@@ -16,13 +17,7 @@ function load(argv: string[], cwd = empty, env: Record<string, string> = {}) {
 }
 
 function problem(argv: string[], cwd = empty): ConfigError {
-  try {
-    load(argv, cwd);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
+  return configErrorOf(() => load(argv, cwd));
 }
 
 describe("one-line connector start", () => {
@@ -92,6 +87,9 @@ describe("one-line connector start", () => {
 });
 
 describe("connector config errors as precise as the receiver's", () => {
+  /** The required keys of connector.json, without a delivery mode. */
+  const minimalFile = { cloud_url: "https://relay.example.com", channel: "c", token: "t" };
+
   function fileProblem(text: string): ConfigError {
     const cwd = mkdtempSync(join(tmpdir(), "wc-bad-"));
     writeFileSync(join(cwd, "connector.json"), text);
@@ -111,10 +109,8 @@ describe("connector config errors as precise as the receiver's", () => {
   it("names the allowed keys and the one meant for an unknown key", () => {
     const error = fileProblem(
       JSON.stringify({
-        cloud_url: "https://relay.example.com",
-        channel: "c",
+        ...minimalFile,
         tokne: "t",
-        token: "t",
         default_target: { url: "http://localhost:3000" },
       }),
     );
@@ -126,9 +122,7 @@ describe("connector config errors as precise as the receiver's", () => {
   it("lists a target's keys for an unknown key in default_target", () => {
     const error = fileProblem(
       JSON.stringify({
-        cloud_url: "https://relay.example.com",
-        channel: "c",
-        token: "t",
+        ...minimalFile,
         default_target: { url: "http://localhost:3000", timeout: 5 },
       }),
     );

@@ -1,15 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createHttpTargetDeliverer } from "../../../connector/delivery/http-target.js";
-import {
-  answer,
-  closeAfterEach,
-  never,
-  setup,
-  target,
-  track,
-} from "../helpers/http-target-fixture.js";
+import { answer, closeAfterEach, never, setup, target } from "../helpers/http-target-fixture.js";
 import { makeMessage } from "../helpers/messages.js";
-import { headerValues, startTargetServer } from "../helpers/target-server.js";
+import { headerValues } from "../helpers/target-server.js";
+import { setupDelivererAgainst } from "./deliverer-against.js";
 
 closeAfterEach();
 
@@ -126,12 +120,9 @@ describe("HTTP target request", () => {
   });
 
   it("appends the original query with '?' to a target URL without one", async () => {
-    const server = await startTargetServer(answer(200));
-    const deliverer = createHttpTargetDeliverer({ defaultTarget: target(`${server.url}/plain`) });
-    track(
-      () => server.close(),
-      () => deliverer.close(),
-    );
+    const { server, deliverer } = await setupDelivererAgainst(answer(200), (url) => ({
+      defaultTarget: target(`${url}/plain`),
+    }));
     await deliverer.deliver(makeMessage({ query: "a=b" }), never);
     await deliverer.deliver(makeMessage({ query: "" }), never);
     expect(server.requests.map((r) => r.url)).toEqual(["/plain?a=b", "/plain"]);
@@ -202,15 +193,10 @@ describe("HTTP target request", () => {
   });
 
   it("routes by webhook id to targets, else to default_target", async () => {
-    const server = await startTargetServer(answer(200));
-    const deliverer = createHttpTargetDeliverer({
-      defaultTarget: target(`${server.url}/default`),
-      targets: { github: target(`${server.url}/gh`) },
-    });
-    track(
-      () => server.close(),
-      () => deliverer.close(),
-    );
+    const { server, deliverer } = await setupDelivererAgainst(answer(200), (url) => ({
+      defaultTarget: target(`${url}/default`),
+      targets: { github: target(`${url}/gh`) },
+    }));
     await deliverer.deliver(makeMessage({ webhookId: "github" }), never);
     await deliverer.deliver(makeMessage({ webhookId: "stripe" }), never);
     expect(server.requests.map((r) => r.url)).toEqual(["/gh", "/default"]);

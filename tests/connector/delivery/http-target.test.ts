@@ -1,5 +1,8 @@
+import type { ServerResponse } from "node:http";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import type { TargetConfig } from "../../../connector/config/schema.js";
+import type { HttpTargetDelivererOptions } from "../../../connector/delivery/http-target.js";
 import { createHttpTargetDeliverer } from "../../../connector/delivery/http-target.js";
 import {
   answer,
@@ -10,9 +13,28 @@ import {
   track,
 } from "../helpers/http-target-fixture.js";
 import { makeMessage } from "../helpers/messages.js";
-import { startTargetServer } from "../helpers/target-server.js";
+import { setupDelivererAgainst } from "./deliverer-against.js";
 
 closeAfterEach();
+
+/** setup() with a target that notes when (by `clock`) each request arrives before `respond` answers it. */
+async function setupTimed(
+  respond: (res: ServerResponse, index: number) => void,
+  overrides: Partial<TargetConfig>,
+  options: Omit<HttpTargetDelivererOptions, "defaultTarget"> = {},
+  clock: () => number = () => performance.now(),
+) {
+  const times: number[] = [];
+  const { deliverer } = await setup(
+    (_req, res, index) => {
+      times.push(clock());
+      respond(res, index);
+    },
+    overrides,
+    options,
+  );
+  return { deliverer, times };
+}
 
 describe("HTTP target decision table", () => {
   it.each([200, 201, 204, 299])("acks a %i after one attempt", async (status) => {
@@ -110,12 +132,8 @@ describe("HTTP target decision table", () => {
   });
 
   it("waits retry_delay_seconds × retry_backoff_multiplier between attempts", async () => {
-    const times: number[] = [];
-    const { deliverer } = await setup(
-      (_req, res) => {
-        times.push(performance.now());
-        res.writeHead(500).end();
-      },
+    const { deliverer, times } = await setupTimed(
+      (res) => res.writeHead(500).end(),
       { retry_delay_seconds: 0.1, retry_backoff_multiplier: 3, retry_max_attempts: 3 },
       // random() = 0.5 puts the jitter at the middle: the nominal delays exactly.
       { random: () => 0.5 },
@@ -127,12 +145,8 @@ describe("HTTP target decision table", () => {
   });
 
   it("spreads the waits between attempts by the backoff's jitter", async () => {
-    const times: number[] = [];
-    const { deliverer } = await setup(
-      (_req, res) => {
-        times.push(performance.now());
-        res.writeHead(500).end();
-      },
+    const { deliverer, times } = await setupTimed(
+      (res) => res.writeHead(500).end(),
       { retry_delay_seconds: 0.2, retry_max_attempts: 2 },
       // The top of the ±20 % spread: 240 ms, well past the nominal 200 ms.
       { random: () => 0.999 },
@@ -143,17 +157,12 @@ describe("HTTP target decision table", () => {
   });
 
   it("caps the wait between attempts at maxLocalRetryWaitMs", async () => {
-    const server = await startTargetServer(answer(500));
-    const deliverer = createHttpTargetDeliverer({
+    const { server, deliverer } = await setupDelivererAgainst(answer(500), (url) => ({
       // Uncapped, the wait would be a minute and the test would time out.
-      defaultTarget: target(server.url, { retry_delay_seconds: 60, retry_max_attempts: 2 }),
+      defaultTarget: target(url, { retry_delay_seconds: 60, retry_max_attempts: 2 }),
       maxLocalRetryWaitMs: 200,
       random: () => 0.5,
-    });
-    track(
-      () => server.close(),
-      () => deliverer.close(),
-    );
+    }));
     expect(await deliverer.deliver(makeMessage(), never)).toMatchObject({
       kind: "retry",
       attempts: 2,
@@ -161,43 +170,39 @@ describe("HTTP target decision table", () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  it("honours Retry-After in seconds between local attempts", async () => {
-    const times: number[] = [];
-    const { deliverer } = await setup(
-      (_req, res, index) => {
-        times.push(performance.now());
-        if (index === 0) res.writeHead(429, { "Retry-After": "1" }).end();
-        else res.writeHead(200).end();
-      },
-      { retry_delay_seconds: 0 },
-    );
-    expect(await deliverer.deliver(makeMessage(), never)).toEqual({
-      kind: "ack",
-      status: 200,
-      attempts: 2,
+  for (const { name, status, retryAfter, clock } of [
+    {
+      name: "honours Retry-After in seconds between local attempts",
+      status: 429,
+      retryAfter: () => "1",
+      clock: () => performance.now(),
+    },
+    {
+      name: "honours Retry-After as an HTTP-date",
+      status: 503,
+      // Two seconds ahead at one-second resolution: at least one second away.
+      retryAfter: () => new Date(Date.now() + 2_000).toUTCString(),
+      clock: () => Date.now(),
+    },
+  ]) {
+    it(name, async () => {
+      const { deliverer, times } = await setupTimed(
+        (res, index) => {
+          if (index === 0) res.writeHead(status, { "Retry-After": retryAfter() }).end();
+          else res.writeHead(200).end();
+        },
+        { retry_delay_seconds: 0 },
+        {},
+        clock,
+      );
+      expect(await deliverer.deliver(makeMessage(), never)).toEqual({
+        kind: "ack",
+        status: 200,
+        attempts: 2,
+      });
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
     });
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
-  });
-
-  it("honours Retry-After as an HTTP-date", async () => {
-    const times: number[] = [];
-    const { deliverer } = await setup(
-      (_req, res, index) => {
-        times.push(Date.now());
-        // Two seconds ahead at one-second resolution: at least one second away.
-        const at = new Date(Date.now() + 2_000).toUTCString();
-        if (index === 0) res.writeHead(503, { "Retry-After": at }).end();
-        else res.writeHead(200).end();
-      },
-      { retry_delay_seconds: 0 },
-    );
-    expect(await deliverer.deliver(makeMessage(), never)).toEqual({
-      kind: "ack",
-      status: 200,
-      attempts: 2,
-    });
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
-  });
+  }
 
   it("passes the last Retry-After as the nack delay when attempts run out", async () => {
     const { deliverer } = await setup(answer(503, { "Retry-After": "120" }), {
@@ -213,14 +218,12 @@ describe("HTTP target decision table", () => {
   });
 
   it("stops local retries when Retry-After exceeds the local wait limit", async () => {
-    const server = await startTargetServer(answer(429, { "Retry-After": "3600" }));
-    const deliverer = createHttpTargetDeliverer({
-      defaultTarget: target(server.url, { retry_max_attempts: 5 }),
-      maxLocalRetryWaitMs: 1_000,
-    });
-    track(
-      () => server.close(),
-      () => deliverer.close(),
+    const { server, deliverer } = await setupDelivererAgainst(
+      answer(429, { "Retry-After": "3600" }),
+      (url) => ({
+        defaultTarget: target(url, { retry_max_attempts: 5 }),
+        maxLocalRetryWaitMs: 1_000,
+      }),
     );
     expect(await deliverer.deliver(makeMessage(), never)).toMatchObject({
       kind: "retry",

@@ -82,23 +82,21 @@ class Reader {
 
 class Writer {
   private readonly parts: Buffer[] = [];
-  int16(v: number) {
-    const b = Buffer.alloc(2);
-    b.writeInt16BE(v);
-    this.parts.push(b);
+  /** Appends a `size`-byte big-endian field that `write` fills. */
+  private fixed(size: number, write: (field: Buffer) => void) {
+    const field = Buffer.alloc(size);
+    write(field);
+    this.parts.push(field);
     return this;
+  }
+  int16(v: number) {
+    return this.fixed(2, (b) => b.writeInt16BE(v));
   }
   int32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeInt32BE(v);
-    this.parts.push(b);
-    return this;
+    return this.fixed(4, (b) => b.writeInt32BE(v));
   }
   int64(v: bigint) {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64BE(v);
-    this.parts.push(b);
-    return this;
+    return this.fixed(8, (b) => b.writeBigInt64BE(v));
   }
   string(v: string) {
     const s = Buffer.from(v, "utf8");

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { createBackoff } from "../../../connector/runner/backoff.js";
+import { type BackoffOptions, createBackoff } from "../../../connector/runner/backoff.js";
+
+/** A backoff with the jitter pinned at its middle (random 0.5), so every delay is the nominal one. */
+function nominalBackoff(options: Omit<BackoffOptions, "random">) {
+  return createBackoff({ ...options, random: () => 0.5 });
+}
 
 describe("createBackoff", () => {
   it("grows by the multiplier up to the maximum", () => {
-    const backoff = createBackoff({
-      initialMs: 1_000,
-      maxMs: 5_000,
-      multiplier: 2,
-      random: () => 0.5,
-    });
+    const backoff = nominalBackoff({ initialMs: 1_000, maxMs: 5_000, multiplier: 2 });
     expect([1, 2, 3, 4, 5].map(() => backoff.next())).toEqual([1_000, 2_000, 4_000, 5_000, 5_000]);
   });
 
@@ -25,12 +25,7 @@ describe("createBackoff", () => {
   });
 
   it("starts over after reset", () => {
-    const backoff = createBackoff({
-      initialMs: 100,
-      maxMs: 10_000,
-      multiplier: 3,
-      random: () => 0.5,
-    });
+    const backoff = nominalBackoff({ initialMs: 100, maxMs: 10_000, multiplier: 3 });
     backoff.next();
     backoff.next();
     backoff.reset();
@@ -39,12 +34,7 @@ describe("createBackoff", () => {
   });
 
   it("gives the longest delay for fatal errors", () => {
-    const backoff = createBackoff({
-      initialMs: 100,
-      maxMs: 60_000,
-      multiplier: 2,
-      random: () => 0.5,
-    });
+    const backoff = nominalBackoff({ initialMs: 100, maxMs: 60_000, multiplier: 2 });
     expect(backoff.longest()).toBe(60_000);
   });
 

@@ -1,30 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { makeMessage } from "../helpers/messages.js";
-import { createGate, type Harness, type HarnessOptions, startHarness } from "./runner-harness.js";
-
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((h) => h.stop()));
-});
-
-async function start(options: HarnessOptions = {}): Promise<Harness> {
-  const harness = await startHarness(options);
-  harnesses.push(harness);
-  return harness;
-}
+import { startForTest, startWithOneInFlight } from "./in-flight.js";
 
 describe("runner shutdown", () => {
   it("lets in-flight deliveries finish, acks them, then closes", async () => {
-    const gate = createGate();
-    const h = await start({
-      target: async (_req, res) => {
-        await gate.wait();
-        res.writeHead(200).end();
-      },
-    });
-    const session = await h.relay.session(1);
-    session.sendMessage(makeMessage({ id: "in-flight" }));
-    await h.target.waitForRequests(1);
+    const { h, gate, session } = await startWithOneInFlight(makeMessage({ id: "in-flight" }));
     h.controller.abort();
     const stopping = await h.log.next("stopping");
     expect(stopping.inFlight).toBe(1);
@@ -37,17 +17,9 @@ describe("runner shutdown", () => {
   });
 
   it("nacks deliveries still running when the grace period ends", async () => {
-    const gate = createGate();
-    const h = await start({
+    const { h, gate, session } = await startWithOneInFlight(makeMessage({ id: "too-slow" }), {
       runner: { shutdownGraceMs: 100 },
-      target: async (_req, res) => {
-        await gate.wait();
-        res.writeHead(200).end();
-      },
     });
-    const session = await h.relay.session(1);
-    session.sendMessage(makeMessage({ id: "too-slow" }));
-    await h.target.waitForRequests(1);
     h.controller.abort();
     await h.done;
     gate.open();
@@ -56,7 +28,7 @@ describe("runner shutdown", () => {
   });
 
   it("stops promptly while waiting to reconnect", async () => {
-    const h = await start({ token: "wrong-token", runner: { maxReconnectDelayMs: 60_000 } });
+    const h = await startForTest({ token: "wrong-token", runner: { maxReconnectDelayMs: 60_000 } });
     await h.log.next("reconnecting");
     h.controller.abort();
     await h.done;

@@ -1,22 +1,40 @@
 import { Code } from "@connectrpc/connect";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { makeMessage } from "../helpers/messages.js";
-import { createGate, type Harness, type HarnessOptions, startHarness } from "./runner-harness.js";
+import { heldBy, startForTest, startWithOneInFlight } from "./in-flight.js";
+import { createGate, type HarnessOptions } from "./runner-harness.js";
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((h) => h.stop()));
-});
-
-async function start(options: HarnessOptions = {}): Promise<Harness> {
-  const harness = await startHarness(options);
-  harnesses.push(harness);
-  return harness;
+/**
+ * Sends `messages` messages (ids `${idPrefix}-0`, …) to a target that holds
+ * each `holdMs` before its 200; returns the most deliveries it saw at once.
+ */
+async function peakConcurrency(
+  options: HarnessOptions,
+  load: { holdMs: number; messages: number; idPrefix: string },
+): Promise<number> {
+  let running = 0;
+  let peak = 0;
+  const h = await startForTest({
+    ...options,
+    target: async (_req, res) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, load.holdMs));
+      running--;
+      res.writeHead(200).end();
+    },
+  });
+  const session = await h.relay.session(1);
+  for (let i = 0; i < load.messages; i++) {
+    session.sendMessage(makeMessage({ id: `${load.idPrefix}-${i}` }));
+  }
+  await session.until(() => session.acks.length === load.messages);
+  return peak;
 }
 
 describe.each(["grpc", "connect"] as const)("runner over %s", (protocol) => {
   it("sends Hello with the bearer token and reports the Welcome", async () => {
-    const h = await start({ protocol, maxConcurrent: 7 });
+    const h = await startForTest({ protocol, maxConcurrent: 7 });
     const session = await h.relay.session(1);
     expect(session.authorization).toBe("Bearer secret-token");
     expect(session.hello.channel).toBe("test-channel");
@@ -35,13 +53,7 @@ describe.each(["grpc", "connect"] as const)("runner over %s", (protocol) => {
 
   it("delivers messages to the target and acks them in batches", async () => {
     const gate = createGate();
-    const h = await start({
-      protocol,
-      target: async (_req, res) => {
-        await gate.wait();
-        res.writeHead(200).end();
-      },
-    });
+    const h = await startForTest({ protocol, target: heldBy(gate) });
     const session = await h.relay.session(1);
     const ids = ["a1", "a2", "a3", "a4", "a5"];
     for (const id of ids) session.sendMessage(makeMessage({ id }));
@@ -60,7 +72,7 @@ describe.each(["grpc", "connect"] as const)("runner over %s", (protocol) => {
   });
 
   it("nacks with retry=true on a 500 and retry=false on a 410", async () => {
-    const h = await start({
+    const h = await startForTest({
       protocol,
       target: (req, res) => {
         res.writeHead(req.body.toString() === "gone" ? 410 : 500).end();
@@ -79,7 +91,7 @@ describe.each(["grpc", "connect"] as const)("runner over %s", (protocol) => {
 
 describe("runner reconnects", () => {
   it("reconnects after the server ends the stream and keeps delivering", async () => {
-    const h = await start();
+    const h = await startForTest();
     const first = await h.relay.session(1);
     first.end();
     const disconnected = await h.log.next("disconnected");
@@ -92,7 +104,7 @@ describe("runner reconnects", () => {
   });
 
   it("reconnects after the server fails the stream", async () => {
-    const h = await start();
+    const h = await startForTest();
     (await h.relay.session(1)).fail(Code.Unavailable, "going away");
     const disconnected = await h.log.next("disconnected");
     expect(disconnected.reason).toBe("error");
@@ -101,16 +113,7 @@ describe("runner reconnects", () => {
   });
 
   it("acks on the new session a delivery that outlived the old one", async () => {
-    const gate = createGate();
-    const h = await start({
-      target: async (_req, res) => {
-        await gate.wait();
-        res.writeHead(200).end();
-      },
-    });
-    const first = await h.relay.session(1);
-    first.sendMessage(makeMessage({ id: "slow-1" }));
-    await h.target.waitForRequests(1);
+    const { h, gate, session: first } = await startWithOneInFlight(makeMessage({ id: "slow-1" }));
     first.end();
     const second = await h.relay.session(2);
     gate.open();
@@ -119,16 +122,11 @@ describe("runner reconnects", () => {
   });
 
   it("does not deliver twice a message redelivered while its delivery still runs", async () => {
-    const gate = createGate();
-    const h = await start({
-      target: async (_req, res) => {
-        await gate.wait();
-        res.writeHead(200).end();
-      },
-    });
-    const first = await h.relay.session(1);
-    first.sendMessage(makeMessage({ id: "dup-1", attempt: 1 }));
-    await h.target.waitForRequests(1);
+    const {
+      h,
+      gate,
+      session: first,
+    } = await startWithOneInFlight(makeMessage({ id: "dup-1", attempt: 1 }));
     first.end();
     const second = await h.relay.session(2);
     second.sendMessage(makeMessage({ id: "dup-1", attempt: 2 }));
@@ -139,7 +137,7 @@ describe("runner reconnects", () => {
   });
 
   it("acks without delivering a message redelivered after it was delivered", async () => {
-    const h = await start();
+    const h = await startForTest();
     const session = await h.relay.session(1);
     session.sendMessage(makeMessage({ id: "once" }));
     await session.until(() => session.acks.includes("once"));
@@ -149,7 +147,7 @@ describe("runner reconnects", () => {
   });
 
   it("retries a refused token at the longest delay with a fatal event", async () => {
-    const h = await start({ token: "wrong-token" });
+    const h = await startForTest({ token: "wrong-token" });
     const failed = await h.log.next("connect_failed");
     expect(failed).toMatchObject({ code: "WC_ERR_CONNECTOR_UNAUTHENTICATED", fatal: true });
     const reconnecting = await h.log.next("reconnecting");
@@ -160,13 +158,13 @@ describe("runner reconnects", () => {
   });
 
   it("reports an unknown channel as fatal", async () => {
-    const h = await start({ relay: { channel: "other-channel" } });
+    const h = await startForTest({ relay: { channel: "other-channel" } });
     const failed = await h.log.next("connect_failed");
     expect(failed).toMatchObject({ code: "WC_ERR_CONNECTOR_UNKNOWN_CHANNEL", fatal: true });
   });
 
   it("backs off exponentially on transient failures and resets after a healthy session", async () => {
-    const h = await start({
+    const h = await startForTest({
       runner: { reconnectDelayMs: 10, maxReconnectDelayMs: 1_000, reconnectBackoffMultiplier: 2 },
     });
     await h.relay.session(1);
@@ -186,7 +184,7 @@ describe("runner reconnects", () => {
   });
 
   it("drops a silent server after the heartbeat timeout and sends its own heartbeats", async () => {
-    const h = await start({ relay: { heartbeatIntervalMs: 100 } });
+    const h = await startForTest({ relay: { heartbeatIntervalMs: 100 } });
     const first = await h.relay.session(1);
     const disconnected = await h.log.next("disconnected");
     expect(disconnected.reason).toBe("heartbeat_timeout");
@@ -196,7 +194,7 @@ describe("runner reconnects", () => {
   });
 
   it("keeps a session alive while the server sends heartbeats", async () => {
-    const h = await start({ relay: { heartbeatIntervalMs: 100 } });
+    const h = await startForTest({ relay: { heartbeatIntervalMs: 100 } });
     const session = await h.relay.session(1);
     const beat = setInterval(() => session.sendHeartbeat(), 50);
     try {
@@ -211,41 +209,18 @@ describe("runner reconnects", () => {
 
 describe("runner concurrency", () => {
   it("never runs more than max_concurrent_requests deliveries at once", async () => {
-    let running = 0;
-    let peak = 0;
-    const h = await start({
-      maxConcurrent: 2,
-      target: async (_req, res) => {
-        running++;
-        peak = Math.max(peak, running);
-        await new Promise((resolve) => setTimeout(resolve, 30));
-        running--;
-        res.writeHead(200).end();
-      },
-    });
-    const session = await h.relay.session(1);
-    for (let i = 0; i < 8; i++) session.sendMessage(makeMessage({ id: `c-${i}` }));
-    await session.until(() => session.acks.length === 8);
+    const peak = await peakConcurrency(
+      { maxConcurrent: 2 },
+      { holdMs: 30, messages: 8, idPrefix: "c" },
+    );
     expect(peak).toBe(2);
   });
 
   it("never runs more than the welcome's max_in_flight", async () => {
-    let running = 0;
-    let peak = 0;
-    const h = await start({
-      maxConcurrent: 5,
-      relay: { maxInFlight: 1 },
-      target: async (_req, res) => {
-        running++;
-        peak = Math.max(peak, running);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        running--;
-        res.writeHead(200).end();
-      },
-    });
-    const session = await h.relay.session(1);
-    for (let i = 0; i < 4; i++) session.sendMessage(makeMessage({ id: `w-${i}` }));
-    await session.until(() => session.acks.length === 4);
+    const peak = await peakConcurrency(
+      { maxConcurrent: 5, relay: { maxInFlight: 1 } },
+      { holdMs: 20, messages: 4, idPrefix: "w" },
+    );
     expect(peak).toBe(1);
   });
 });

@@ -82,15 +82,25 @@ async function sendMany(receiver: TestReceiver, count: number): Promise<string[]
   return ids;
 }
 
+/**
+ * Queues 40 webhooks behind a proxy buffering `buffering`, then runs an
+ * auto connector through it until all 40 arrived; returns the `connected`
+ * event of the transport it settled on.
+ */
+async function settleBehind(buffering: "all" | "all-but-event-stream") {
+  const { receiver, proxy } = await receiverBehind(buffering);
+  const ids = await sendMany(receiver, 40);
+  const c = await run(proxy.url, "auto");
+  await c.waitFor(40);
+  const connected = c.events.find((e) => e.type === "connected");
+  if (connected?.type !== "connected") throw new Error("no connected event");
+  return { receiver, proxy, ids, c, connected };
+}
+
 describe("auto behind hostile proxies", () => {
   it("settles on SSE behind a proxy without HTTP/2 or upgrades that buffers all but event streams", async () => {
-    const { receiver, proxy } = await receiverBehind("all-but-event-stream");
-    const ids = await sendMany(receiver, 40);
-    const c = await run(proxy.url, "auto");
-    await c.waitFor(40);
-    const connected = c.events.find((e) => e.type === "connected");
+    const { receiver, proxy, ids, c, connected } = await settleBehind("all-but-event-stream");
     expect(connected).toMatchObject({ transport: "sse" });
-    if (connected?.type !== "connected") throw new Error("no connected event");
     expect(connected.fallbacks.map((f) => f.transport)).toEqual([
       "grpc",
       "connect_http1",
@@ -104,13 +114,8 @@ describe("auto behind hostile proxies", () => {
   }, 30_000);
 
   it("settles on long-poll behind a proxy that buffers every response", async () => {
-    const { receiver, proxy } = await receiverBehind("all");
-    const ids = await sendMany(receiver, 40);
-    const c = await run(proxy.url, "auto");
-    await c.waitFor(40);
-    const connected = c.events.find((e) => e.type === "connected");
+    const { receiver, ids, c, connected } = await settleBehind("all");
     expect(connected).toMatchObject({ transport: "long_poll" });
-    if (connected?.type !== "connected") throw new Error("no connected event");
     expect(connected.fallbacks.map((f) => f.transport)).toEqual([
       "grpc",
       "connect_http1",

@@ -1,36 +1,54 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../config-file/config-error.js";
-import { parseNoProxy } from "../../../connector/transport/no-proxy.js";
+import { type NoProxyRules, parseNoProxy } from "../../../connector/transport/no-proxy.js";
 import { parseProxyUrl, resolveForwardProxy } from "../../../connector/transport/proxy.js";
+
+/** Checks `rules.matches(host, port)` for each `[host, port, matches]` row; `context` names the rule list. */
+function expectMatches(
+  rules: NoProxyRules,
+  rows: readonly (readonly [host: string, port: number, matches: boolean])[],
+  context = "",
+): void {
+  for (const [host, port, matches] of rows) {
+    expect(rules.matches(host, port), `${context} ${host}:${port}`).toBe(matches);
+  }
+}
 
 describe("NO_PROXY rules", () => {
   it("matches a host name and its subdomains, with or without a leading dot", () => {
     for (const list of ["relay.internal", ".relay.internal", "*.relay.internal"]) {
-      const rules = parseNoProxy(list);
-      expect(rules.matches("relay.internal", 443), list).toBe(true);
-      expect(rules.matches("eu.relay.internal", 443), list).toBe(true);
-      expect(rules.matches("notrelay.internal", 443), list).toBe(false);
+      expectMatches(
+        parseNoProxy(list),
+        [
+          ["relay.internal", 443, true],
+          ["eu.relay.internal", 443, true],
+          ["notrelay.internal", 443, false],
+        ],
+        list,
+      );
     }
   });
 
   it("matches IPv4 and IPv6 CIDR ranges and exact addresses", () => {
-    const rules = parseNoProxy("10.0.0.0/8, fd00::/8 192.168.1.7,[::1]");
-    expect(rules.matches("10.20.30.40", 443)).toBe(true);
-    expect(rules.matches("11.0.0.1", 443)).toBe(false);
-    expect(rules.matches("fd12::1", 443)).toBe(true);
-    expect(rules.matches("[fd12::1]", 443)).toBe(true);
-    expect(rules.matches("fe80::1", 443)).toBe(false);
-    expect(rules.matches("192.168.1.7", 80)).toBe(true);
-    expect(rules.matches("192.168.1.8", 80)).toBe(false);
-    expect(rules.matches("::1", 80)).toBe(true);
+    expectMatches(parseNoProxy("10.0.0.0/8, fd00::/8 192.168.1.7,[::1]"), [
+      ["10.20.30.40", 443, true],
+      ["11.0.0.1", 443, false],
+      ["fd12::1", 443, true],
+      ["[fd12::1]", 443, true],
+      ["fe80::1", 443, false],
+      ["192.168.1.7", 80, true],
+      ["192.168.1.8", 80, false],
+      ["::1", 80, true],
+    ]);
   });
 
   it("restricts an entry with :port to that port", () => {
-    const rules = parseNoProxy("relay.example.com:8443,[::1]:9000");
-    expect(rules.matches("relay.example.com", 8443)).toBe(true);
-    expect(rules.matches("relay.example.com", 443)).toBe(false);
-    expect(rules.matches("::1", 9000)).toBe(true);
-    expect(rules.matches("::1", 9001)).toBe(false);
+    expectMatches(parseNoProxy("relay.example.com:8443,[::1]:9000"), [
+      ["relay.example.com", 8443, true],
+      ["relay.example.com", 443, false],
+      ["::1", 9000, true],
+      ["::1", 9001, false],
+    ]);
   });
 
   it("matches everything with *, and ignores unusable entries", () => {

@@ -31,6 +31,20 @@ async function target(initial: number) {
   return { url: `http://127.0.0.1:${port}/`, state };
 }
 
+/** An http_webhook chain item posting to `to`; `item` adds item keys (retry), `moduleConfig` module-config keys. */
+function httpItem(
+  to: { url: string },
+  item: Record<string, unknown> = {},
+  moduleConfig: Record<string, unknown> = {},
+) {
+  return { module: "http_webhook", "module-config": { url: to.url, ...moduleConfig }, ...item };
+}
+
+/** Asserts that the chain reported an event with (at least) `fields`. */
+function expectEvent(built: TestDeliverer, fields: Record<string, unknown>): void {
+  expect(built.events).toContainEqual(expect.objectContaining(fields));
+}
+
 async function chain(
   items: unknown[],
   chainConfig: Record<string, unknown>,
@@ -57,37 +71,28 @@ describe("chain", () => {
     const first = await disk();
     const failing = await target(503);
     const last = await target(200);
-    const built = await chain(
-      [
-        first.item,
-        { module: "http_webhook", "module-config": { url: failing.url } },
-        { module: "http_webhook", "module-config": { url: last.url } },
-      ],
-      { execution: "sequential", continue_on_error: false },
-    );
+    const built = await chain([first.item, httpItem(failing), httpItem(last)], {
+      execution: "sequential",
+      continue_on_error: false,
+    });
     const outcome = await built.deliverer.deliver(jsonMessage({}), never);
     expect(outcome.kind).toBe("retry");
     expect(await first.files()).toBe(1);
     expect(failing.state.hits).toBe(1);
     expect(last.state.hits).toBe(0);
-    expect(built.events).toContainEqual(
-      expect.objectContaining({
-        type: "chain_item_failed",
-        item: 1,
-        blocking: true,
-        retryable: true,
-      }),
-    );
+    expectEvent(built, {
+      type: "chain_item_failed",
+      item: 1,
+      blocking: true,
+      retryable: true,
+    });
   });
 
   it("a permanent item failure without continue_on_error rejects", async () => {
     const failing = await target(400);
-    const built = await chain(
-      [{ module: "http_webhook", "module-config": { url: failing.url } }, "log"],
-      {
-        continue_on_error: false,
-      },
-    );
+    const built = await chain([httpItem(failing), "log"], {
+      continue_on_error: false,
+    });
     expect((await built.deliverer.deliver(jsonMessage({}), never)).kind).toBe("reject");
     expect(built.output.text).toBe("");
   });
@@ -95,26 +100,18 @@ describe("chain", () => {
   it("a redelivered message skips items that already succeeded", async () => {
     const first = await target(200);
     const second = await target(503);
-    const built = await chain(
-      [
-        { module: "http_webhook", "module-config": { url: first.url } },
-        { module: "http_webhook", "module-config": { url: second.url } },
-      ],
-      { continue_on_error: false },
-    );
+    const built = await chain([httpItem(first), httpItem(second)], { continue_on_error: false });
     const message = jsonMessage({ id: 1 });
     expect((await built.deliverer.deliver(message, never)).kind).toBe("retry");
     second.state.status = 200;
     expect(await built.deliverer.deliver(message, never)).toEqual({ kind: "ack" });
     expect(first.state.hits).toBe(1);
     expect(second.state.hits).toBe(2);
-    expect(built.events).toContainEqual(
-      expect.objectContaining({
-        type: "chain_item_skipped",
-        item: 0,
-        messageId: message.messageId,
-      }),
-    );
+    expectEvent(built, {
+      type: "chain_item_skipped",
+      item: 0,
+      messageId: message.messageId,
+    });
     // A different message runs every item again.
     await built.deliverer.deliver(jsonMessage({ id: 2 }), never);
     expect(first.state.hits).toBe(2);
@@ -123,26 +120,18 @@ describe("chain", () => {
   it("with continue_on_error a failed item is reported but does not block the ack", async () => {
     const failing = await target(500);
     const after = await disk();
-    const built = await chain(
-      [{ module: "http_webhook", "module-config": { url: failing.url } }, after.item],
-      {
-        execution: "sequential",
-        continue_on_error: true,
-      },
-    );
+    const built = await chain([httpItem(failing), after.item], {
+      execution: "sequential",
+      continue_on_error: true,
+    });
     expect(await built.deliverer.deliver(jsonMessage({}), never)).toEqual({ kind: "ack" });
     expect(await after.files()).toBe(1);
-    expect(built.events).toContainEqual(
-      expect.objectContaining({ type: "chain_item_failed", item: 0, blocking: false }),
-    );
+    expectEvent(built, { type: "chain_item_failed", item: 0, blocking: false });
   });
 
   it("continue_on_error defaults to true, as in the seed", async () => {
     const failing = await target(500);
-    const built = await chain(
-      [{ module: "http_webhook", "module-config": { url: failing.url } }, "log"],
-      {},
-    );
+    const built = await chain([httpItem(failing), "log"], {});
     expect(await built.deliverer.deliver(jsonMessage({}), never)).toEqual({ kind: "ack" });
     expect(built.output.text).toContain("webhook");
   });
@@ -150,13 +139,10 @@ describe("chain", () => {
   it("parallel runs every item; one failure makes it retry without continue_on_error", async () => {
     const ok = await target(200);
     const failing = await target(503);
-    const built = await chain(
-      [
-        { module: "http_webhook", "module-config": { url: failing.url } },
-        { module: "http_webhook", "module-config": { url: ok.url } },
-      ],
-      { execution: "parallel", continue_on_error: false },
-    );
+    const built = await chain([httpItem(failing), httpItem(ok)], {
+      execution: "parallel",
+      continue_on_error: false,
+    });
     const message = jsonMessage({});
     expect((await built.deliverer.deliver(message, never)).kind).toBe("retry");
     expect(ok.state.hits).toBe(1);
@@ -171,13 +157,7 @@ describe("chain", () => {
     const flaky = await target(200);
     flaky.state.failFirst = 2;
     const built = await chain(
-      [
-        {
-          module: "http_webhook",
-          "module-config": { url: flaky.url },
-          retry: { enabled: true, max_attempts: 3, initial_delay: 0.01 },
-        },
-      ],
+      [httpItem(flaky, { retry: { enabled: true, max_attempts: 3, initial_delay: 0.01 } })],
       { continue_on_error: false },
     );
     expect(await built.deliverer.deliver(jsonMessage({}), never)).toEqual({ kind: "ack" });
@@ -188,13 +168,7 @@ describe("chain", () => {
   it("per-item retry gives up after max_attempts", async () => {
     const failing = await target(503);
     const built = await chain(
-      [
-        {
-          module: "http_webhook",
-          "module-config": { url: failing.url },
-          retry: { max_attempts: 2, initial_delay: 0 },
-        },
-      ],
+      [httpItem(failing, { retry: { max_attempts: 2, initial_delay: 0 } })],
       { continue_on_error: false },
     );
     expect((await built.deliverer.deliver(jsonMessage({}), never)).kind).toBe("retry");
@@ -204,25 +178,19 @@ describe("chain", () => {
   it("an item slower than the chain timeout fails as retryable", async () => {
     const slow = await target(200);
     slow.state.delayMs = 2_000;
-    const built = await chain(
-      [{ module: "http_webhook", "module-config": { url: slow.url, timeout: 0.5 } }],
-      {
-        continue_on_error: false,
-        timeout: 0.2,
-      },
-    );
+    const built = await chain([httpItem(slow, {}, { timeout: 0.5 })], {
+      continue_on_error: false,
+      timeout: 0.2,
+    });
     expect((await built.deliverer.deliver(jsonMessage({}), never)).kind).toBe("retry");
   });
 
   it("an aborted delivery returns retry", async () => {
     const slow = await target(200);
     slow.state.delayMs = 2_000;
-    const built = await chain(
-      [{ module: "http_webhook", "module-config": { url: slow.url, timeout: 0.5 } }],
-      {
-        continue_on_error: false,
-      },
-    );
+    const built = await chain([httpItem(slow, {}, { timeout: 0.5 })], {
+      continue_on_error: false,
+    });
     const controller = new AbortController();
     const run = built.deliverer.deliver(jsonMessage({}), controller.signal);
     await expect.poll(() => slow.state.hits).toBe(1);

@@ -3,22 +3,12 @@
  * backoff policy (jittered, capped at `max_delay`), or the delay the
  * destination asked for with Retry-After, as in HTTP mode.
  */
-import type { ServerResponse } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ChainItemRetryEvent } from "../../../../connector/modules/index.js";
-import { startTargetServer, type TargetHandler } from "../../helpers/target-server.js";
+import { answer, closeAfterEach, closeLater, server } from "../closed-after-each.js";
 import { deliverFrom, jsonMessage, never, type TestDeliverer } from "../helpers.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function server(handler: TargetHandler) {
-  const started = await startTargetServer(handler);
-  cleanups.push(() => started.close());
-  return started;
-}
+closeAfterEach();
 
 async function chain(
   items: unknown[],
@@ -31,15 +21,9 @@ async function chain(
     {},
     random,
   );
-  cleanups.push(built.close);
+  closeLater(built.close);
   return built;
 }
-
-const answer =
-  (status: number, headers: Record<string, string> = {}) =>
-  (_req: unknown, res: ServerResponse) => {
-    res.writeHead(status, headers).end();
-  };
 
 const retryDelays = (built: TestDeliverer) =>
   built.events

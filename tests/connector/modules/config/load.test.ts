@@ -24,6 +24,65 @@ async function configErrorOf(
   return result as ConfigError;
 }
 
+/** A config that fails to load, and the fields its ConfigError must have. */
+interface ConfigErrorCase {
+  readonly name: string;
+  readonly webhooks: unknown;
+  readonly connections?: unknown;
+  readonly expected: Partial<Record<"keyPath" | "problem" | "file", unknown>>;
+}
+
+/** Configs that fail to load, each a test of its own. */
+const configErrorCases: ConfigErrorCase[] = [
+  {
+    name: "names the key of a bad module-config field",
+    webhooks: { a: { module: "log", "module-config": { pretty_print: "yes" } } },
+    expected: { keyPath: "a.module-config.pretty_print" },
+  },
+  {
+    name: "rejects an unknown module-config key",
+    webhooks: { a: { module: "log", "module-config": { pretty: true } } },
+    expected: { keyPath: "a.module-config", problem: expect.stringContaining("pretty") },
+  },
+  {
+    name: "rejects an entry with neither module nor chain",
+    webhooks: { a: { data_type: "json" } },
+    expected: { keyPath: "a" },
+  },
+  {
+    name: "rejects a missing named connection",
+    webhooks: { a: { module: "postgresql", connection: "nope", "module-config": {} } },
+    connections: { db: { type: "postgres" } },
+    expected: {
+      keyPath: "a.connection",
+      problem: expect.stringContaining("unknown connection 'nope'"),
+    },
+  },
+  {
+    name: "rejects a module that needs a connection but names none",
+    webhooks: { a: { module: "postgresql" } },
+    expected: { keyPath: "a.connection" },
+  },
+  {
+    name: "rejects a connection of the wrong type",
+    webhooks: { a: { module: "postgresql", connection: "cache" } },
+    connections: { cache: { type: "redis" } },
+    expected: { problem: expect.stringContaining("type 'redis'") },
+  },
+  {
+    name: "rejects an unknown connection type in connections.json",
+    webhooks: { a: { module: "log" } },
+    connections: { x: { type: "carrier-pigeon" } },
+    expected: { keyPath: "x.type", file: expect.stringMatching(/connections-/) },
+  },
+  {
+    name: "rejects a bad connection field",
+    webhooks: { a: { module: "log" } },
+    connections: { db: { type: "postgresql", port: "abc" } },
+    expected: { keyPath: "db.port" },
+  },
+];
+
 describe("module mode config", () => {
   it("loads the seed's log example unchanged", async () => {
     const built = await deliverFrom({
@@ -68,59 +127,11 @@ describe("module mode config", () => {
     expect(error.message).toMatch(/webhooks-.*\.json: a\.module: unknown module 'telepathy'/);
   });
 
-  it("names the key of a bad module-config field", async () => {
-    const error = await configErrorOf({
-      a: { module: "log", "module-config": { pretty_print: "yes" } },
+  for (const { name, webhooks, connections, expected } of configErrorCases) {
+    it(name, async () => {
+      expect(await configErrorOf(webhooks, connections)).toMatchObject(expected);
     });
-    expect(error.keyPath).toBe("a.module-config.pretty_print");
-  });
-
-  it("rejects an unknown module-config key", async () => {
-    const error = await configErrorOf({ a: { module: "log", "module-config": { pretty: true } } });
-    expect(error.keyPath).toBe("a.module-config");
-    expect(error.problem).toContain("pretty");
-  });
-
-  it("rejects an entry with neither module nor chain", async () => {
-    const error = await configErrorOf({ a: { data_type: "json" } });
-    expect(error.keyPath).toBe("a");
-  });
-
-  it("rejects a missing named connection", async () => {
-    const error = await configErrorOf(
-      { a: { module: "postgresql", connection: "nope", "module-config": {} } },
-      { db: { type: "postgres" } },
-    );
-    expect(error.keyPath).toBe("a.connection");
-    expect(error.problem).toContain("unknown connection 'nope'");
-  });
-
-  it("rejects a module that needs a connection but names none", async () => {
-    const error = await configErrorOf({ a: { module: "postgresql" } });
-    expect(error.keyPath).toBe("a.connection");
-  });
-
-  it("rejects a connection of the wrong type", async () => {
-    const error = await configErrorOf(
-      { a: { module: "postgresql", connection: "cache" } },
-      { cache: { type: "redis" } },
-    );
-    expect(error.problem).toContain("type 'redis'");
-  });
-
-  it("rejects an unknown connection type in connections.json", async () => {
-    const error = await configErrorOf({ a: { module: "log" } }, { x: { type: "carrier-pigeon" } });
-    expect(error.keyPath).toBe("x.type");
-    expect(error.file).toMatch(/connections-/);
-  });
-
-  it("rejects a bad connection field", async () => {
-    const error = await configErrorOf(
-      { a: { module: "log" } },
-      { db: { type: "postgresql", port: "abc" } },
-    );
-    expect(error.keyPath).toBe("db.port");
-  });
+  }
 
   it("substitutes {$VAR} and {$VAR:default} in both files", async () => {
     const dir = await tempDir();

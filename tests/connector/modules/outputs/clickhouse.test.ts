@@ -1,42 +1,28 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type FakeHttp, startFakeHttp } from "../fake-http.js";
-import { blobMessage, deliverFrom, jsonMessage, never, type TestDeliverer } from "../helpers.js";
+import { blobMessage, jsonMessage, never } from "../helpers.js";
+import { hookBuilder } from "./one-hook.js";
 
 describe("clickhouse module against an in-test ClickHouse HTTP endpoint", () => {
   let fake: FakeHttp;
-  const built: TestDeliverer[] = [];
-
   beforeEach(async () => {
     fake = await startFakeHttp();
   });
-  afterEach(async () => {
-    for (const b of built.splice(0)) await b.close();
-    await fake.close();
+  afterEach(() => fake.close());
+  const build = hookBuilder({
+    module: "clickhouse",
+    moduleConfig: { table: "events" },
+    connection: [
+      "ch",
+      () => ({
+        type: "clickhouse",
+        url: fake.url,
+        database: "analytics",
+        username: "writer",
+        password: "pw",
+      }),
+    ],
   });
-
-  async function build(moduleConfig: Record<string, unknown> = {}, dataType = "json") {
-    const b = await deliverFrom(
-      {
-        hook: {
-          data_type: dataType,
-          module: "clickhouse",
-          connection: "ch",
-          "module-config": { table: "events", ...moduleConfig },
-        },
-      },
-      {
-        ch: {
-          type: "clickhouse",
-          url: fake.url,
-          database: "analytics",
-          username: "writer",
-          password: "pw",
-        },
-      },
-    );
-    built.push(b);
-    return b;
-  }
 
   const queryOf = (i: number) => new URL(fake.requests[i]!.url, fake.url).searchParams;
 

@@ -4,38 +4,22 @@
  * same hop-by-hop stripping as HTTP mode, each checked against real
  * node:http servers on port 0.
  */
-import type { ServerResponse } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createHttpTargetDeliverer } from "../../../../connector/delivery/http-target.js";
 import { target as httpModeTarget } from "../../helpers/http-target-fixture.js";
 import { makeMessage } from "../../helpers/messages.js";
-import { startTargetServer, type TargetHandler } from "../../helpers/target-server.js";
+import { answer, closeAfterEach, closeLater, server } from "../closed-after-each.js";
 import { deliverFrom, never } from "../helpers.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function server(handler: TargetHandler) {
-  const started = await startTargetServer(handler);
-  cleanups.push(() => started.close());
-  return started;
-}
+closeAfterEach();
 
 async function module(moduleConfig: Record<string, unknown>) {
   const built = await deliverFrom({
     stripe: { module: "http_webhook", "module-config": moduleConfig },
   });
-  cleanups.push(built.close);
+  closeLater(built.close);
   return built.deliverer;
 }
-
-const answer =
-  (status: number, headers: Record<string, string> = {}) =>
-  (_req: unknown, res: ServerResponse) => {
-    res.writeHead(status, headers).end();
-  };
 
 describe("http_webhook follows HTTP mode's rules", () => {
   it.each([301, 302, 303, 307, 308])("retries a %i, as HTTP mode does", async (status) => {
@@ -104,7 +88,7 @@ describe("http_webhook follows HTTP mode's rules", () => {
         forwarded_headers: false,
       }),
     });
-    cleanups.push(() => httpMode.close());
+    closeLater(() => httpMode.close());
     expect((await d.deliver(message, never)).kind).toBe("ack");
     expect((await httpMode.deliver(message, never)).kind).toBe("ack");
     const [fromModule] = viaModule.requests;

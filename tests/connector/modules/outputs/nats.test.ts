@@ -3,6 +3,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceAvailable } from "../../../helpers/services.js";
 import { deliverFrom, jsonMessage, never, uniqueName } from "../helpers.js";
+import { hookEntry, outcomeOfOneDelivery } from "./one-hook.js";
 
 const available = await serviceAvailable("nats");
 const connections = { bus: { type: "nats", servers: "nats://127.0.0.1:4222" } };
@@ -66,32 +67,21 @@ describe.skipIf(!available)("nats module against the real server", () => {
   });
 
   it("JetStream publish without a stream for the subject gives retry", async () => {
-    const b = await deliverFrom(
-      {
-        hook: {
-          module: "nats",
-          connection: "bus",
-          "module-config": { subject: `${uniqueName("nostream")}.x`, jetstream: true, timeout: 2 },
-        },
-      },
+    const outcome = await outcomeOfOneDelivery(
+      hookEntry("nats", "bus", {
+        subject: `${uniqueName("nostream")}.x`,
+        jetstream: true,
+        timeout: 2,
+      }),
       connections,
     );
-    try {
-      expect((await b.deliverer.deliver(jsonMessage({}), never)).kind).toBe("retry");
-    } finally {
-      await b.close();
-    }
+    expect(outcome.kind).toBe("retry");
   });
 
   it("an unreachable server gives a retry outcome", async () => {
-    const b = await deliverFrom(
-      { hook: { module: "nats", connection: "bus", "module-config": { subject: "x" } } },
-      { bus: { type: "nats", servers: "nats://127.0.0.1:1", connect_timeout: 1 } },
-    );
-    try {
-      expect((await b.deliverer.deliver(jsonMessage({}), never)).kind).toBe("retry");
-    } finally {
-      await b.close();
-    }
+    const outcome = await outcomeOfOneDelivery(hookEntry("nats", "bus", { subject: "x" }), {
+      bus: { type: "nats", servers: "nats://127.0.0.1:1", connect_timeout: 1 },
+    });
+    expect(outcome.kind).toBe("retry");
   });
 });

@@ -2,6 +2,7 @@ import amqp from "amqplib";
 import { afterEach, describe, expect, it } from "vitest";
 import { serviceAvailable } from "../../../helpers/services.js";
 import { deliverFrom, jsonMessage, never, type TestDeliverer, uniqueName } from "../helpers.js";
+import { hookEntry, outcomeOfOneDelivery } from "./one-hook.js";
 
 const available = await serviceAvailable("rabbitmq");
 const connections = {
@@ -77,12 +78,11 @@ describe.skipIf(!available)("rabbitmq module against the real server", () => {
   });
 
   it("an unreachable broker gives a retry outcome", async () => {
-    const b = await deliverFrom(
-      { hook: { module: "rabbitmq", connection: "mq", "module-config": { queue_name: "never" } } },
+    const outcome = await outcomeOfOneDelivery(
+      hookEntry("rabbitmq", "mq", { queue_name: "never" }),
       { mq: { type: "rabbitmq", host: "127.0.0.1", port: 1 } },
     );
-    built.push(b);
-    expect((await b.deliverer.deliver(jsonMessage({}), never)).kind).toBe("retry");
+    expect(outcome.kind).toBe("retry");
   });
 
   it("rejects reserved queue names at start-up", async () => {

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { inflateSync } from "node:zlib";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { serviceAvailable } from "../../../helpers/services.js";
 import { deliverFrom, jsonMessage, never, type TestDeliverer, uniqueName } from "../helpers.js";
+import { hookEntry, outcomeOfOneDelivery } from "./one-hook.js";
 
 const available = await serviceAvailable("redis");
 const connections = { cache: { type: "redis", host: "127.0.0.1", port: 6379, db: 0 } };
@@ -42,73 +43,54 @@ describe.skipIf(!available)("redis modules against the real server", () => {
   });
   afterAll(() => redis.quit());
 
+  /** Builds the "hook" deliverer of `module` on the shared Redis; closed after the test. */
+  async function build(module: string, moduleConfig: Record<string, unknown>) {
+    const b = await deliverFrom(hookEntry(module, "cache", moduleConfig), connections);
+    built.push(b);
+    return b;
+  }
+
+  /** Subscribes a client of its own to `channel`; `first` resolves with the first message's bytes. */
+  async function subscribe(channel: string): Promise<{ first: Promise<Buffer> }> {
+    const subscriber = new Redis({ host: "127.0.0.1", port: 6379 });
+    onTestFinished(() => subscriber.disconnect());
+    await subscriber.subscribe(channel);
+    const first = new Promise<Buffer>((resolve) =>
+      subscriber.on("messageBuffer", (_c, m: Buffer) => resolve(m)),
+    );
+    return { first };
+  }
+
   it("redis_publish sends the JSON envelope to subscribers", async () => {
     const channel = uniqueName("wc_pub");
-    const subscriber = new Redis({ host: "127.0.0.1", port: 6379 });
-    try {
-      await subscriber.subscribe(channel);
-      const received = new Promise<string>((resolve) =>
-        subscriber.on("message", (_c, m: string) => resolve(m)),
-      );
-      const b = await deliverFrom(
-        { hook: { module: "redis_publish", connection: "cache", "module-config": { channel } } },
-        connections,
-      );
-      built.push(b);
-      const message = jsonMessage({ event: "x", n: 1 });
-      expect(await b.deliverer.deliver(message, never)).toEqual({ kind: "ack" });
-      const envelope = JSON.parse(await received) as Record<string, unknown>;
-      expect(envelope).toMatchObject({
-        message_id: message.messageId,
-        webhook_id: "hook",
-        payload: { event: "x", n: 1 },
-        headers: { "content-type": "application/json" },
-      });
-    } finally {
-      subscriber.disconnect();
-    }
+    const { first: received } = await subscribe(channel);
+    const b = await build("redis_publish", { channel });
+    const message = jsonMessage({ event: "x", n: 1 });
+    expect(await b.deliverer.deliver(message, never)).toEqual({ kind: "ack" });
+    const envelope = JSON.parse((await received).toString("utf8")) as Record<string, unknown>;
+    expect(envelope).toMatchObject({
+      message_id: message.messageId,
+      webhook_id: "hook",
+      payload: { event: "x", n: 1 },
+      headers: { "content-type": "application/json" },
+    });
   });
 
   it("redis_publish with format raw sends the body bytes", async () => {
     const channel = uniqueName("wc_raw");
-    const subscriber = new Redis({ host: "127.0.0.1", port: 6379 });
-    try {
-      await subscriber.subscribe(channel);
-      const received = new Promise<Buffer>((resolve) =>
-        subscriber.on("messageBuffer", (_c, m: Buffer) => resolve(m)),
-      );
-      const b = await deliverFrom(
-        {
-          hook: {
-            module: "redis_publish",
-            connection: "cache",
-            "module-config": { channel, format: "raw" },
-          },
-        },
-        connections,
-      );
-      built.push(b);
-      const message = jsonMessage({ keep: "exact" });
-      await b.deliverer.deliver(message, never);
-      expect(await received).toEqual(Buffer.from(message.body));
-    } finally {
-      subscriber.disconnect();
-    }
+    const { first: received } = await subscribe(channel);
+    const b = await build("redis_publish", { channel, format: "raw" });
+    const message = jsonMessage({ keep: "exact" });
+    await b.deliverer.deliver(message, never);
+    expect(await received).toEqual(Buffer.from(message.body));
   });
 
   it("redis_rq writes an RQ job hash and queue entry; redelivery adds no job", async () => {
     const queue = uniqueName("wc_rq");
-    const b = await deliverFrom(
-      {
-        hook: {
-          module: "redis_rq",
-          connection: "cache",
-          "module-config": { queue_name: queue, function: "myapp.tasks.process_webhook" },
-        },
-      },
-      connections,
-    );
-    built.push(b);
+    const b = await build("redis_rq", {
+      queue_name: queue,
+      function: "myapp.tasks.process_webhook",
+    });
     const message = jsonMessage({ event: "paid", amount: 5, tags: ["a"], ok: true, none: null });
     const jobKey = `rq:job:${message.messageId}`;
     keys.push(jobKey, `rq:queue:${queue}`);
@@ -148,24 +130,17 @@ describe.skipIf(!available)("redis modules against the real server", () => {
 
   it("rejects a dangerous RQ function at start-up", async () => {
     const error = await deliverFrom(
-      {
-        hook: {
-          module: "redis_rq",
-          connection: "cache",
-          "module-config": { function: "os.system" },
-        },
-      },
+      hookEntry("redis_rq", "cache", { function: "os.system" }),
       connections,
     ).catch((e: unknown) => e as Error);
     expect(String(error)).toContain("hook.module-config.function");
   });
 
   it("an unreachable Redis gives a retry outcome", async () => {
-    const b = await deliverFrom(
-      { hook: { module: "redis_publish", connection: "cache", "module-config": { channel: "x" } } },
+    const outcome = await outcomeOfOneDelivery(
+      hookEntry("redis_publish", "cache", { channel: "x" }),
       { cache: { type: "redis-publish", host: "127.0.0.1", port: 1 } },
     );
-    built.push(b);
-    expect((await b.deliverer.deliver(jsonMessage({}), never)).kind).toBe("retry");
+    expect(outcome.kind).toBe("retry");
   });
 });

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../../config-file/config-error.js";
 import { type FakeHttp, startFakeHttp } from "../fake-http.js";
-import { blobMessage, deliverFrom, jsonMessage, never, type TestDeliverer } from "../helpers.js";
+import { blobMessage, jsonMessage, never } from "../helpers.js";
+import { hookBuilder } from "./one-hook.js";
 
 const SIGV4 =
   /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/eu-west-1\/s3\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=[0-9a-f]{64}$/;
@@ -14,42 +15,27 @@ function pathOf(url: string): string {
 
 describe("s3 module against an in-test S3-compatible server", () => {
   let fake: FakeHttp;
-  const built: TestDeliverer[] = [];
-
   beforeEach(async () => {
     fake = await startFakeHttp();
     fake.reply(() => ({ headers: { etag: '"abc"' } }));
   });
-  afterEach(async () => {
-    for (const b of built.splice(0)) await b.close();
-    await fake.close();
+  afterEach(() => fake.close());
+  const build = hookBuilder({
+    module: "s3",
+    moduleConfig: { bucket: "webhook-archive", prefix: "in/" },
+    connection: [
+      "store",
+      () => ({
+        type: "s3",
+        region: "eu-west-1",
+        endpoint_url: fake.url,
+        force_path_style: true,
+        access_key_id: "AKIDTEST",
+        secret_access_key: "secret",
+        max_attempts: 1,
+      }),
+    ],
   });
-
-  async function build(moduleConfig: Record<string, unknown> = {}, dataType = "json") {
-    const b = await deliverFrom(
-      {
-        hook: {
-          data_type: dataType,
-          module: "s3",
-          connection: "store",
-          "module-config": { bucket: "webhook-archive", prefix: "in/", ...moduleConfig },
-        },
-      },
-      {
-        store: {
-          type: "s3",
-          region: "eu-west-1",
-          endpoint_url: fake.url,
-          force_path_style: true,
-          access_key_id: "AKIDTEST",
-          secret_access_key: "secret",
-          max_attempts: 1,
-        },
-      },
-    );
-    built.push(b);
-    return b;
-  }
 
   it("PUTs the body bytes under prefix + pattern with a SigV4 signature", async () => {
     const b = await build();
