@@ -11,17 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConnectRequestSchema, RelayService } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { startTarget, type Target } from "../helpers/target.js";
-import {
-  expectAllDelivered,
-  expectDeliveredByteExact,
-  expectOnlyDeadLetter,
-  expectRetriedOnceAndBadOnce,
-  mixedBodies,
-  replyFlakyOnceAndBad,
-  sendFlakyAndBad,
-  sendMixed,
-  sendNumbered,
-} from "./delivery-checks.js";
+import * as delivery from "./delivery-checks.js";
 import { e2eBackends, headerOf, mapLimit, Relay } from "./harness.js";
 
 for (const backend of e2eBackends) {
@@ -46,66 +36,65 @@ for (const backend of e2eBackends) {
       return relay;
     }
 
+    /** A relay with its receiver running and a recording target, both closed after the test. */
+    async function startWithTarget(overrides: Record<string, unknown> = {}) {
+      const r = setup(overrides);
+      const t = await startTarget();
+      target = t;
+      const receiver = await r.startReceiver();
+      return { r, t, receiver };
+    }
+
     it("delivers 1,000 webhooks byte-for-byte with their original headers", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup({ max_in_flight: 64 });
-      target = await startTarget();
-      await r.startReceiver();
-      r.startConnector(`${target.url}/hooks`);
-      const bodies = mixedBodies(1000, ',  "x": [1 ,2]', 64);
-      const sent = await sendMixed(r, bodies, 32, { "x-repeated": "a" });
-      await expectDeliveredByteExact(target, sent, 60_000);
+      const { r, t } = await startWithTarget({ max_in_flight: 64 });
+      r.startConnector(`${t.url}/hooks`);
+      const bodies = delivery.mixedBodies(1000, ',  "x": [1 ,2]', 64);
+      const sent = await delivery.sendMixed(r, bodies, 32, { "x-repeated": "a" });
+      await delivery.expectDeliveredByteExact(t, sent, 60_000);
     }, 120_000);
 
     it("buffers while the connector is offline and delivers after it starts", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup();
-      target = await startTarget();
-      await r.startReceiver();
-      const first = r.startConnector(target.url);
+      const { r, t } = await startWithTarget();
+      const first = r.startConnector(t.url);
       await expect(r.send("json_hook", '{"warm":1}')).resolves.toMatchObject({ status: 200 });
-      await target.waitForRequests(1);
+      await t.waitForRequests(1);
       await first.stop("SIGTERM");
-      const ids = await sendNumbered(r, "offline", 50, 1);
-      expect(target.requests).toHaveLength(1);
-      r.startConnector(target.url);
-      await target.waitForRequests(51);
-      expectAllDelivered(target, ids);
+      const ids = await delivery.sendNumbered(r, "offline", 50, 1);
+      expect(t.requests).toHaveLength(1);
+      r.startConnector(t.url);
+      await t.waitForRequests(51);
+      delivery.expectAllDelivered(t, ids);
     }, 60_000);
 
     it("loses nothing when the receiver is killed with SIGKILL right after answering 200", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup();
-      target = await startTarget();
-      const receiver = await r.startReceiver();
-      const ids = await sendNumbered(r, "crash", 200, 20);
+      const { r, t, receiver } = await startWithTarget();
+      const ids = await delivery.sendNumbered(r, "crash", 200, 20);
       await receiver.stop("SIGKILL");
       await r.startReceiver();
-      r.startConnector(target.url);
-      await target.waitForRequests(200, 60_000);
-      expectAllDelivered(target, ids);
+      r.startConnector(t.url);
+      await t.waitForRequests(200, 60_000);
+      delivery.expectAllDelivered(t, ids);
     }, 90_000);
 
     it("redelivers after a target 500 with a higher attempt and dead-letters a 400", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup();
-      target = await startTarget();
-      replyFlakyOnceAndBad(target);
-      await r.startReceiver();
-      const connector = r.startConnector(target.url, { target: { retry_enabled: false } });
-      const { flakyId, badId } = await sendFlakyAndBad(r);
-      await expectRetriedOnceAndBadOnce(target, flakyId);
+      const { r, t } = await startWithTarget();
+      delivery.replyFlakyOnceAndBad(t);
+      const connector = r.startConnector(t.url, { target: { retry_enabled: false } });
+      const { flakyId, badId } = await delivery.sendFlakyAndBad(r);
+      await delivery.expectRetriedOnceAndBadOnce(t, flakyId);
       // A graceful stop flushes the connector's pending acks and nacks.
       expect(await connector.stop("SIGTERM")).toBe(0);
       expect(await r.receiver!.stop("SIGTERM")).toBe(0);
-      await expectOnlyDeadLetter(await r.openBuffer(), r.channel, badId);
+      await delivery.expectOnlyDeadLetter(await r.openBuffer(), r.channel, badId);
     }, 60_000);
 
     it("redelivers to another connector when a lease expires unacked", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup({ ack_timeout_seconds: 1 });
-      target = await startTarget();
-      await r.startReceiver();
+      const { r, t } = await startWithTarget({ ack_timeout_seconds: 1 });
       const transport = createGrpcTransport({ baseUrl: r.url });
       const client = createClient(RelayService, transport);
       const abort = new AbortController();
@@ -140,10 +129,10 @@ for (const backend of e2eBackends) {
         }
         // Keep the silent connection open (it keeps heartbeating) while the
         // lease runs out, then let a real connector take over.
-        r.startConnector(target.url, { id: "rescuer" });
-        await target.waitForRequests(1, 20_000);
-        expect(headerOf(target.requests[0]!.rawHeaders, "x-webhook-message-id")).toBe(received);
-        expect(headerOf(target.requests[0]!.rawHeaders, "x-webhook-attempt")).toBe("2");
+        r.startConnector(t.url, { id: "rescuer" });
+        await t.waitForRequests(1, 20_000);
+        expect(headerOf(t.requests[0]!.rawHeaders, "x-webhook-message-id")).toBe(received);
+        expect(headerOf(t.requests[0]!.rawHeaders, "x-webhook-attempt")).toBe("2");
       } finally {
         abort.abort();
       }

@@ -6,17 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { Target } from "../helpers/target.js";
-import {
-  expectAllDelivered,
-  expectDeliveredByteExact,
-  expectOnlyDeadLetter,
-  expectRetriedOnceAndBadOnce,
-  mixedBodies,
-  replyFlakyOnceAndBad,
-  sendFlakyAndBad,
-  sendMixed,
-  sendNumbered,
-} from "./delivery-checks.js";
+import * as delivery from "./delivery-checks.js";
 import { type Relay, relayPerTest, sqlite } from "./harness.js";
 import { startTestProxy, type TestProxy } from "./transports-proxy.js";
 
@@ -74,8 +64,8 @@ for (const variant of variants) {
       const c = connector(r, t);
       const line = await c.waitForOutput(/^.*"msg":"connected".*$/m);
       expect(line).toContain(`"transport":"${variant.transport}"`);
-      const sent = await sendMixed(r, mixedBodies(200, "", 48), 16);
-      await expectDeliveredByteExact(t, sent, 60_000);
+      const sent = await delivery.sendMixed(r, delivery.mixedBodies(200, "", 48), 16);
+      await delivery.expectDeliveredByteExact(t, sent, 60_000);
       if (proxy !== undefined) expect(proxy.forwarded.length).toBeGreaterThan(0);
     }, 90_000);
 
@@ -85,34 +75,39 @@ for (const variant of variants) {
       expect((await r.send("json_hook", '{"warm":1}')).status).toBe(200);
       await t.waitForRequests(1);
       expect(await first.stop("SIGTERM")).toBe(0);
-      const ids = await sendNumbered(r, "offline", 30, 1);
+      const ids = await delivery.sendNumbered(r, "offline", 30, 1);
       expect(t.requests).toHaveLength(1);
       connector(r, t);
       await t.waitForRequests(31, 30_000);
-      expectAllDelivered(t, ids);
+      delivery.expectAllDelivered(t, ids);
     }, 60_000);
 
     it("loses nothing when the receiver is killed with SIGKILL", async () => {
       const { r, t, receiver } = await setup();
-      const ids = await sendNumbered(r, "crash", 100, 10);
+      const ids = await delivery.sendNumbered(r, "crash", 100, 10);
       await receiver.stop("SIGKILL");
       await r.startReceiver();
       connector(r, t);
       await t.waitForRequests(100, 60_000);
-      expectAllDelivered(t, ids);
+      delivery.expectAllDelivered(t, ids);
     }, 90_000);
 
     it("redelivers after a target 500 with a higher attempt and dead-letters a 400", async () => {
       const { r, t } = await setup();
-      replyFlakyOnceAndBad(t);
+      delivery.replyFlakyOnceAndBad(t);
       const c = connector(r, t, { target: { retry_enabled: false } });
-      const { flakyId, badId } = await sendFlakyAndBad(r);
-      await expectRetriedOnceAndBadOnce(t, flakyId);
+      const { flakyId, badId } = await delivery.sendFlakyAndBad(r);
+      await delivery.expectRetriedOnceAndBadOnce(t, flakyId);
       expect(await c.stop("SIGTERM")).toBe(0);
       expect(await r.receiver!.stop("SIGTERM")).toBe(0);
-      await expectOnlyDeadLetter(await sqlite.open(r.dir), r.channel, badId, async (buffer) => {
-        expect(await buffer.stats(r.channel)).toMatchObject({ queued: 0, inFlight: 0 });
-      });
+      await delivery.expectOnlyDeadLetter(
+        await sqlite.open(r.dir),
+        r.channel,
+        badId,
+        async (buffer) => {
+          expect(await buffer.stats(r.channel)).toMatchObject({ queued: 0, inFlight: 0 });
+        },
+      );
     }, 60_000);
   });
 }
