@@ -8,12 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createConnectHttp1Transport,
-  createSseTransport,
-  type RelaySession,
-  type Transport,
-} from "../../connector/transport/index.js";
+import type { RelaySession } from "../../connector/transport/index.js";
 import { freePort, type RunningProcess, tempDir, writeJson } from "../helpers/processes.js";
 import { type ProxyServer, proxyProgramAvailable } from "../helpers/proxy-servers.js";
 import { runReceiver } from "../helpers/receiver-process.js";
@@ -21,6 +16,7 @@ import { serviceAvailable } from "../helpers/services.js";
 import { adminJson, openSession } from "./proxied-relay.js";
 import {
   channelStatsUrl,
+  connectorTransports,
   httpsUrl,
   localhostTls,
   startShippedProxies,
@@ -95,9 +91,9 @@ describe.skipIf(!available)("two receivers on JetStream behind nginx and HAProxy
     return entry === undefined ? -1 : entry.in_flight + entry.pending;
   }
 
-  const factories: Record<string, (o: Parameters<typeof createSseTransport>[0]) => Transport> = {
-    sse: createSseTransport,
-    connect_http1: createConnectHttp1Transport,
+  const factories = {
+    sse: connectorTransports["sse"]!,
+    connect_http1: connectorTransports["connect_http1"]!,
   };
 
   for (const kind of ["nginx", "haproxy"]) {

@@ -12,16 +12,7 @@ import { randomBytes } from "node:crypto";
 import { connect as tlsConnect } from "node:tls";
 import { Agent, request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  createConnectHttp1Transport,
-  createConnectRelayTransport,
-  createGrpcRelayTransport,
-  createLongPollTransport,
-  createSseTransport,
-  createWebSocketTransport,
-  type RelaySession,
-  type Transport,
-} from "../../connector/transport/index.js";
+import type { RelaySession, Transport } from "../../connector/transport/index.js";
 import { freePort, type RunningProcess, tempDir, writeJson } from "../helpers/processes.js";
 import { type ProxyServer, proxyProgramAvailable, startNginx } from "../helpers/proxy-servers.js";
 import { runReceiver } from "../helpers/receiver-process.js";
@@ -31,6 +22,7 @@ import {
   httpsUrl,
   localhostTls,
   startShippedProxies,
+  connectorTransports as transports,
 } from "./reverse-proxy-fixture.js";
 
 const available = proxyProgramAvailable("nginx") && proxyProgramAvailable("haproxy");
@@ -38,16 +30,6 @@ const SENDER = "127.0.0.5";
 const OUTSIDER = "127.0.0.6";
 const token = "reverse-proxy-channel-token";
 const adminToken = "reverse-proxy-admin-token";
-
-type TransportOptions = Parameters<typeof createGrpcRelayTransport>[0];
-const transports: Record<string, (options: TransportOptions) => Transport> = {
-  grpc: createGrpcRelayTransport,
-  connect: createConnectRelayTransport,
-  connect_http1: createConnectHttp1Transport,
-  websocket: createWebSocketTransport,
-  sse: createSseTransport,
-  long_poll: createLongPollTransport,
-};
 
 describe.skipIf(!available)("receiver behind the shipped nginx and HAProxy configs", () => {
   const { cert, tls } = localhostTls();

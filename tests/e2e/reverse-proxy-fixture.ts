@@ -3,9 +3,33 @@
  * and reverse-proxies-replicas.test.ts run them: nginx and HAProxy
  * terminating TLS for `localhost` in front of one or more receivers.
  */
-import { loadTlsOptions, type TlsOptions } from "../../connector/transport/index.js";
+import {
+  createConnectHttp1Transport,
+  createConnectRelayTransport,
+  createGrpcRelayTransport,
+  createLongPollTransport,
+  createSseTransport,
+  createWebSocketTransport,
+  loadTlsOptions,
+  type TlsOptions,
+  type Transport,
+} from "../../connector/transport/index.js";
 import { type CertPair, makeSelfSignedCert } from "../helpers/certs.js";
 import { type ProxyServer, startHaproxy, startNginx } from "../helpers/proxy-servers.js";
+
+type TransportOptions = Parameters<typeof createGrpcRelayTransport>[0];
+
+/** Every connector transport by its protocol name, each to be tried through the proxies. */
+export const connectorTransports: Readonly<
+  Record<string, (options: TransportOptions) => Transport>
+> = {
+  grpc: createGrpcRelayTransport,
+  connect: createConnectRelayTransport,
+  connect_http1: createConnectHttp1Transport,
+  websocket: createWebSocketTransport,
+  sse: createSseTransport,
+  long_poll: createLongPollTransport,
+};
 
 /** The certificate the proxies present, and the connector TLS options that trust it. */
 export function localhostTls(): { cert: CertPair; tls: TlsOptions } {
