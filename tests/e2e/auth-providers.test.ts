@@ -78,6 +78,19 @@ const basic = (password: string) => ({
 /** The test client is 127.0.0.1, a trusted proxy; the sender is named in X-Forwarded-For. */
 const viaProxy = (client: string) => ({ "X-Forwarded-For": `198.51.100.99, ${client}` });
 const ALLOWED_CLIENT = "203.0.113.7";
+/** An X-Signature over `body` with `secret`, sent by `client` through the trusted proxy. */
+const signedVia = (client: string, secret: string, body: Buffer) => ({
+  ...viaProxy(client),
+  "X-Signature": `sha256=${hmacHex(secret, body)}`,
+});
+/** The AND of an allow-list and an hmac block, which two cases break from either side. */
+const allowlistAndHmac: Pick<Case, "blocks" | "sign"> = {
+  blocks: {
+    ip_whitelist: { allow: [ALLOWED_CLIENT], trusted_proxies: ["127.0.0.0/8"] },
+    hmac: { secret: SECRET, header: "X-Signature", prefix: "sha256=" },
+  },
+  sign: (body) => signedVia(ALLOWED_CLIENT, SECRET, body),
+};
 
 const cases: Case[] = [
   {
@@ -195,39 +208,19 @@ const cases: Case[] = [
   },
   {
     name: "ip_whitelist-and-hmac",
-    blocks: {
-      ip_whitelist: { allow: [ALLOWED_CLIENT], trusted_proxies: ["127.0.0.0/8"] },
-      hmac: { secret: SECRET, header: "X-Signature", prefix: "sha256=" },
-    },
-    sign: (body) => ({
-      ...viaProxy(ALLOWED_CLIENT),
-      "X-Signature": `sha256=${hmacHex(SECRET, body)}`,
-    }),
+    ...allowlistAndHmac,
     broken: {
       what: "an allowed address with a wrong signature",
-      request: async (body) => ({
-        headers: { ...viaProxy(ALLOWED_CLIENT), "X-Signature": `sha256=${hmacHex("nope", body)}` },
-        body,
-      }),
+      request: async (body) => ({ headers: signedVia(ALLOWED_CLIENT, "nope", body), body }),
       status: 401,
     },
   },
   {
     name: "hmac-and-ip_whitelist",
-    blocks: {
-      ip_whitelist: { allow: [ALLOWED_CLIENT], trusted_proxies: ["127.0.0.0/8"] },
-      hmac: { secret: SECRET, header: "X-Signature", prefix: "sha256=" },
-    },
-    sign: (body) => ({
-      ...viaProxy(ALLOWED_CLIENT),
-      "X-Signature": `sha256=${hmacHex(SECRET, body)}`,
-    }),
+    ...allowlistAndHmac,
     broken: {
       what: "a valid signature from an address that is not allowed",
-      request: async (body) => ({
-        headers: { ...viaProxy("192.0.2.1"), "X-Signature": `sha256=${hmacHex(SECRET, body)}` },
-        body,
-      }),
+      request: async (body) => ({ headers: signedVia("192.0.2.1", SECRET, body), body }),
       status: 403,
     },
   },

@@ -28,73 +28,78 @@ async function failStart(args: string[], env: Record<string, string> = {}) {
   return { code, lines, output: run.output() };
 }
 
+/** A start-up error exits 2 with exactly one line; returns that line and the whole output. */
+async function failOneLine(args: string[]) {
+  const { code, lines, output } = await failStart(args);
+  expect(code).toBe(2);
+  expect(lines).toHaveLength(1);
+  return { line: lines[0]!, output };
+}
+
+/** `receiver` on any free port with this config file. */
+const receiverArgs = (config: string) => ["receiver", "--config", config, "--port", "0"];
+
+/** A config file whose one webhook, `hook`, has this module-config. */
+const hookConfig = (dir: string, name: string, moduleConfig: Record<string, unknown>) =>
+  writeJson(dir, name, { hook: { module: "webhook_connect", "module-config": moduleConfig } });
+
+/** A connector.json with a valid channel, token and target around `cloudUrl`. */
+const connectorConfig = (dir: string, name: string, cloudUrl: string) =>
+  writeJson(dir, name, {
+    cloud_url: cloudUrl,
+    channel: "c",
+    token: "t",
+    default_target: { url: "http://127.0.0.1:1/x" },
+  });
+
 describe("receiver start-up errors", () => {
   const dir = tempDir("wc-cli-");
 
   it("names the file, key and problem for an invalid module-config value", async () => {
-    const config = writeJson(dir, "bad-ttl.json", {
-      hook: {
-        module: "webhook_connect",
-        "module-config": { channel: "cli-test", channel_token: "x", ttl_seconds: "soon" },
-      },
+    const config = hookConfig(dir, "bad-ttl.json", {
+      channel: "cli-test",
+      channel_token: "x",
+      ttl_seconds: "soon",
     });
-    const { code, lines, output } = await failStart([
-      "receiver",
-      "--config",
-      config,
-      "--port",
-      "0",
-    ]);
-    expect(code).toBe(2);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(config);
-    expect(lines[0]).toContain("hook.module-config.ttl_seconds");
+    const { line, output } = await failOneLine(receiverArgs(config));
+    expect(line).toContain(config);
+    expect(line).toContain("hook.module-config.ttl_seconds");
     expect(output).not.toMatch(/\n\s+at /);
   });
 
   it("reports invalid JSON with its position", async () => {
     const config = join(dir, "broken.json");
     writeFileSync(config, '{\n  "hook": {\n    "module": "webhook_connect",,\n  }\n}\n');
-    const { code, lines } = await failStart(["receiver", "--config", config, "--port", "0"]);
-    expect(code).toBe(2);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/line 3/);
+    const { line } = await failOneLine(receiverArgs(config));
+    expect(line).toMatch(/line 3/);
   });
 
   it("names a missing environment variable", async () => {
-    const config = writeJson(dir, "missing-var.json", {
-      hook: {
-        module: "webhook_connect",
-        "module-config": { channel: "cli-test", channel_token: "{$WC_TEST_UNSET_TOKEN}" },
-      },
+    const config = hookConfig(dir, "missing-var.json", {
+      channel: "cli-test",
+      channel_token: "{$WC_TEST_UNSET_TOKEN}",
     });
-    const { code, lines } = await failStart(["receiver", "--config", config, "--port", "0"]);
-    expect(code).toBe(2);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain("WC_TEST_UNSET_TOKEN");
-    expect(lines[0]).toContain("hook.module-config.channel_token");
+    const { line } = await failOneLine(receiverArgs(config));
+    expect(line).toContain("WC_TEST_UNSET_TOKEN");
+    expect(line).toContain("hook.module-config.channel_token");
   });
 
   it("rejects an unknown buffer URL scheme", async () => {
     const config = writeJson(dir, "ok.json", valid);
-    const { code, lines } = await failStart([
+    const { line } = await failOneLine([
       "receiver",
       "--config",
       config,
       "--buffer",
       "mongodb://localhost",
     ]);
-    expect(code).toBe(2);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/--buffer.*unsupported buffer URL scheme 'mongodb:'/);
+    expect(line).toMatch(/--buffer.*unsupported buffer URL scheme 'mongodb:'/);
   });
 
   it("rejects an unknown flag and a bad port", async () => {
     const config = writeJson(dir, "ok2.json", valid);
-    const unknown = await failStart(["receiver", "--config", config, "--prot", "1"]);
-    expect(unknown.code).toBe(2);
-    expect(unknown.lines).toHaveLength(1);
-    expect(unknown.lines[0]).toMatch(/--prot/);
+    const unknown = await failOneLine(["receiver", "--config", config, "--prot", "1"]);
+    expect(unknown.line).toMatch(/--prot/);
     const port = await failStart(["receiver", "--config", config, "--port", "70000"]);
     expect(port.code).toBe(2);
     expect(port.lines[0]).toMatch(/--port/);
@@ -115,11 +120,9 @@ describe("receiver start-up errors", () => {
         "module-config": { channel: "shared", channel_token: "t1", max_queue_size: 5 },
       },
     });
-    const { code, lines } = await failStart(["receiver", "--config", config, "--port", "0"]);
-    expect(code).toBe(2);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/\ba\b.*\bb\b|\bb\b.*\ba\b/);
-    expect(lines[0]).toContain("max_queue_size");
+    const { line } = await failOneLine(receiverArgs(config));
+    expect(line).toMatch(/\ba\b.*\bb\b|\bb\b.*\ba\b/);
+    expect(line).toContain("max_queue_size");
   });
 });
 
@@ -127,36 +130,22 @@ describe("connector start-up errors", () => {
   const dir = tempDir("wc-cli-connector-");
 
   it("names the key of an invalid connector.json value", async () => {
-    const config = writeJson(dir, "connector.json", {
-      cloud_url: "not a url",
-      channel: "c",
-      token: "t",
-      default_target: { url: "http://127.0.0.1:1/x" },
-    });
-    const { code, lines, output } = await failStart(["connector", "--config", config]);
-    expect(code).toBe(2);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain("cloud_url");
+    const config = connectorConfig(dir, "connector.json", "not a url");
+    const { line, output } = await failOneLine(["connector", "--config", config]);
+    expect(line).toContain("cloud_url");
     expect(output).not.toMatch(/\n\s+at /);
   });
 
   it("lets a flag override the file and reports a bad flag value by name", async () => {
-    const config = writeJson(dir, "connector2.json", {
-      cloud_url: "http://127.0.0.1:1",
-      channel: "c",
-      token: "t",
-      default_target: { url: "http://127.0.0.1:1/x" },
-    });
-    const { code, lines } = await failStart([
+    const config = connectorConfig(dir, "connector2.json", "http://127.0.0.1:1");
+    const { line } = await failOneLine([
       "connector",
       "--config",
       config,
       "--protocol",
       "carrier-pigeon",
     ]);
-    expect(code).toBe(2);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/--protocol/);
+    expect(line).toMatch(/--protocol/);
   });
 });
 

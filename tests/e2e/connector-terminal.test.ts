@@ -27,6 +27,22 @@ function flags(relay: Relay, forwardTo: string, extra: string[] = []): string[] 
 describe("connector terminal e2e", () => {
   const startRelay = relayPerTest();
 
+  /** A running receiver with `count` webhooks waiting and a target that answers 200 after `delayMs`. */
+  async function relayWithBacklog(count: number, delayMs: number) {
+    const started = await startRelay();
+    started.target.reply(async () => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return { status: 200 };
+    });
+    await started.relay.startReceiver();
+    await mapLimit(
+      Array.from({ length: count }, (_, i) => i),
+      16,
+      async (i) => expect((await started.relay.send("json_hook", `{"n":${i}}`)).status).toBe(200),
+    );
+    return started;
+  }
+
   it("starts from flags alone and prints one coloured line per delivery", async () => {
     const { relay, target } = await startRelay();
     target.reply((request) => ({ status: request.body.toString().includes("gone") ? 404 : 200 }));
@@ -55,17 +71,7 @@ describe("connector terminal e2e", () => {
   }, 30_000);
 
   it("prints a summary line while a backlog drains", async () => {
-    const { relay, target } = await startRelay();
-    target.reply(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return { status: 200 };
-    });
-    await relay.startReceiver();
-    await mapLimit(
-      Array.from({ length: 120 }, (_, i) => i),
-      16,
-      async (i) => expect((await relay.send("json_hook", `{"n":${i}}`)).status).toBe(200),
-    );
+    const { relay, target } = await relayWithBacklog(120, 20);
     const connector = runCli(
       flags(relay, target.url, ["--log-format", "pretty", "--max-concurrent-requests", "2"]),
     );
@@ -83,18 +89,8 @@ describe("connector terminal e2e", () => {
     "counts down what remains of a waiting backlog (%s)",
     async (protocol) => {
       const waiting = 120;
-      const { relay, target } = await startRelay();
       // A slow target makes the drain last a few summary intervals.
-      target.reply(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 40));
-        return { status: 200 };
-      });
-      await relay.startReceiver();
-      await mapLimit(
-        Array.from({ length: waiting }, (_, i) => i),
-        16,
-        async (i) => expect((await relay.send("json_hook", `{"n":${i}}`)).status).toBe(200),
-      );
+      const { relay, target } = await relayWithBacklog(waiting, 40);
       const connector = runCli(
         flags(relay, target.url, ["--log-format", "pretty", "--max-concurrent-requests", "2"]).map(
           (arg) => (arg === "grpc" ? protocol : arg),

@@ -7,7 +7,7 @@
  * the proxy; the credentials never reach the log.
  */
 import { randomBytes } from "node:crypto";
-import { Agent, request } from "undici";
+import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseProxyUrl } from "../../connector/transport/proxy.js";
 import { createTransportForProtocol } from "../../connector/transport/select.js";
@@ -23,6 +23,7 @@ import {
 import { runReceiver } from "../helpers/receiver-process.js";
 import { startTarget, type Target } from "../helpers/target.js";
 import { e2eBackends, headerOf, Relay } from "./harness.js";
+import { adminJson, openSession, postBlob, receiveAcking } from "./proxied-relay.js";
 
 const available = proxyProgramAvailable("squid") && proxyProgramAvailable("tinyproxy");
 const protocols = ["grpc", "connect", "websocket", "sse", "long_poll"] as const;
@@ -96,16 +97,8 @@ describe.skipIf(!available)("connector through forward proxies to a TLS receiver
     return child;
   }
 
-  async function send(body: Buffer): Promise<string> {
-    const response = await request(`${cloudUrl}/webhook/hook`, {
-      method: "POST",
-      dispatcher: sender,
-      headers: { "content-type": "application/octet-stream" },
-      body,
-    });
-    expect(response.statusCode).toBe(200);
-    return ((await response.body.json()) as { message_id: string }).message_id;
-  }
+  /** Posts a webhook to the TLS receiver directly; returns its message id. */
+  const send = (body: Buffer) => postBlob(cloudUrl, sender, body);
 
   it("receives byte-exact and acks over every transport through squid (Basic auth) and tinyproxy", async () => {
     const squidProxy = parseProxyUrl(
@@ -126,15 +119,11 @@ describe.skipIf(!available)("connector through forward proxies to a TLS receiver
           tls,
           proxy: path.proxy,
         });
-        const session = await transport.open({
-          hello: {
-            channel: "fwd",
-            connectorId: path.group,
-            group: path.group,
-            maxInFlight: 16,
-            clientVersion: "test",
-          },
-          signal: AbortSignal.timeout(20_000),
+        const session = await openSession(transport, {
+          channel: "fwd",
+          group: path.group,
+          maxInFlight: 16,
+          timeoutMs: 20_000,
         });
         return { ...path, transport, session };
       }),
@@ -163,15 +152,13 @@ describe.skipIf(!available)("connector through forward proxies to a TLS receiver
       await Promise.all(opened.map(({ transport }) => transport.close()));
     }
     // Acks went through too: nothing is left in flight or queued for any group.
-    await expect
-      .poll(async () => {
-        const overview = await request(`${cloudUrl}/admin/webhook-connect/overview`, {
-          dispatcher: sender,
-          headers: { authorization: `Bearer ${adminToken}` },
-        });
-        return ((await overview.body.json()) as { messages_in_flight: number }).messages_in_flight;
-      })
-      .toBe(0);
+    const overview = () =>
+      adminJson<{ messages_in_flight: number }>(
+        `${cloudUrl}/admin/webhook-connect/overview`,
+        adminToken,
+        sender,
+      );
+    await expect.poll(async () => (await overview()).messages_in_flight).toBe(0);
     // The tunnels really went through the proxies, as the authenticated user on squid.
     expect(tinyproxy.log()).toContain(`CONNECT 127.0.0.1:${port}`);
     await expect
@@ -350,15 +337,7 @@ describe.skipIf(!available)("connector through a forward proxy to a cleartext re
       const body = Buffer.from('{"through":"a cleartext tunnel"}');
       const sent = await relay.send("json_hook", body);
       expect(sent.status).toBe(200);
-      for (const session of sessions) {
-        for await (const message of session.messages) {
-          expect(session.ack(message.messageId)).toBe(true);
-          if (message.messageId === sent.json?.["message_id"]) {
-            expect(Buffer.from(message.body).equals(body), session.transport).toBe(true);
-            break;
-          }
-        }
-      }
+      for (const session of sessions) await receiveAcking(session, sent.json!["message_id"]!, body);
       expect(open.log()).toContain(`CONNECT 127.0.0.1:${relay.port}`);
     } finally {
       await Promise.all(sessions.map((session) => session.close()));

@@ -9,10 +9,8 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Browser, chromiumPath, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/processes.js";
-import { startTarget, type Target } from "../helpers/target.js";
-import { e2eBackends, Relay } from "./harness.js";
+import { relayPerTest } from "./harness.js";
 
-const sqlite = e2eBackends.find((backend) => backend.name === "sqlite")!;
 const executable = chromiumPath();
 if (executable === undefined && process.env["CI"] === "true") {
   throw new Error("Chromium is missing: install Debian's chromium package (.ci/run does)");
@@ -22,20 +20,17 @@ if (executable === undefined) {
 }
 
 describe.skipIf(executable === undefined)("inspector page in Chromium", () => {
-  let relay: Relay | undefined;
-  let target: Target | undefined;
+  const startRelay = relayPerTest();
   let browser: Browser | undefined;
 
+  // Registered after relayPerTest's, so it runs first: the browser closes before the relay.
   afterEach(async () => {
     await browser?.close();
-    await relay?.close();
-    await target?.close();
-    browser = relay = target = undefined;
+    browser = undefined;
   });
 
   it("shows a webhook arriving live, opens it, replays it and shows the new attempt", async () => {
-    relay = new Relay(sqlite);
-    target = await startTarget();
+    const { relay, target } = await startRelay();
     target.reply(() => ({
       status: 200,
       headers: { "content-type": "application/json" },

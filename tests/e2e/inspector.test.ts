@@ -101,22 +101,31 @@ async function subscribe(base: string) {
 }
 
 describe("inspector e2e", () => {
-  let relay: Relay | undefined;
+  let openRelay: Relay | undefined;
   const targets: Target[] = [];
   const closers: (() => void)[] = [];
 
   afterEach(async () => {
     for (const close of closers.splice(0)) close();
-    await relay?.close();
+    await openRelay?.close();
     for (const target of targets.splice(0)) await target.close();
-    relay = undefined;
+    openRelay = undefined;
   });
 
-  it("records, searches, shows, replays and streams deliveries", async () => {
-    relay = new Relay(sqlite);
+  /** A relay on the embedded buffer with its receiver running, and a recording target: both closed after the test. */
+  async function runningRelay(): Promise<{ relay: Relay; target: Target }> {
+    const started = new Relay(sqlite);
+    openRelay = started;
     const target = await startTarget();
+    targets.push(target);
+    await started.startReceiver();
+    return { relay: started, target };
+  }
+
+  it("records, searches, shows, replays and streams deliveries", async () => {
+    const { relay, target } = await runningRelay();
     const other = await startTarget();
-    targets.push(target, other);
+    targets.push(other);
     target.reply((req) =>
       req.body.toString().includes("refuse")
         ? { status: 422, body: "unprocessable" }
@@ -126,7 +135,6 @@ describe("inspector e2e", () => {
             body: '{"ok":true}',
           },
     );
-    await relay.startReceiver();
     const stateDir = tempDir("wc-inspector-");
     const { inspector } = await startConnector(relay, target, stateDir);
     const events = await subscribe(inspector);
@@ -250,10 +258,7 @@ describe("inspector e2e", () => {
   }, 40_000);
 
   it("answers bad requests with clear errors and refuses foreign hosts and origins", async () => {
-    relay = new Relay(sqlite);
-    const target = await startTarget();
-    targets.push(target);
-    await relay.startReceiver();
+    const { relay, target } = await runningRelay();
     const { inspector } = await startConnector(relay, target, tempDir("wc-inspector-"));
     expect((await api(inspector, "/api/deliveries/nope")).status).toBe(404);
     expect(
@@ -296,10 +301,7 @@ describe("inspector e2e", () => {
   }, 30_000);
 
   it("keeps the history across a restart", async () => {
-    relay = new Relay(sqlite);
-    const target = await startTarget();
-    targets.push(target);
-    await relay.startReceiver();
+    const { relay, target } = await runningRelay();
     const stateDir = tempDir("wc-inspector-");
     const first = await startConnector(relay, target, stateDir);
     const sent = await relay.send("json_hook", '{"keep":1}');

@@ -3,6 +3,7 @@ import { createJetStreamBuffer } from "../../receiver/buffer/jetstream/index.js"
 import { deleteJetStreamChannels, NATS_URL } from "../helpers/jetstream.js";
 import { natsServerAvailable, startNatsServer } from "../helpers/nats-server.js";
 import { serviceAvailable } from "../helpers/services.js";
+import { privateServerOutage } from "./private-broker-outage.js";
 import type { TopologyBackend } from "./topology.js";
 import { describeOutage } from "./topology-outage.js";
 import { describeSharedBroker } from "./topology-scenarios.js";
@@ -37,15 +38,7 @@ describeOutage({
   describe: "broker outage (private nats-server)",
   brokerAway: "NATS is down",
   available: natsServerAvailable,
-  async start() {
-    const nats = await startNatsServer();
-    return {
-      backend: natsBackend(nats.url),
-      down: () => nats.stop("SIGTERM"),
-      up: () => nats.start(),
-      close: () => nats.close(),
-    };
-  },
+  start: async () => privateServerOutage(await startNatsServer(), natsBackend, "SIGTERM"),
   deleteChannel: false,
   logsConnection: true,
 });

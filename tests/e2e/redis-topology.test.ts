@@ -11,6 +11,7 @@ import { channelPrefix, createRedisBuffer } from "../../receiver/buffer/redis/in
 import { deleteRedisKeys } from "../helpers/redis.js";
 import { redisServerAvailable, startRedisServer } from "../helpers/redis-server.js";
 import { serviceAvailable } from "../helpers/services.js";
+import { privateServerOutage } from "./private-broker-outage.js";
 import type { TopologyBackend } from "./topology.js";
 import { describeOutage } from "./topology-outage.js";
 import { describeSharedBroker } from "./topology-scenarios.js";
@@ -49,16 +50,8 @@ describeOutage({
   describe: "Redis outage (private redis-server)",
   brokerAway: "Redis is down",
   available: redisServerAvailable,
-  async start() {
-    const redis = await startRedisServer();
-    return {
-      backend: redisBackend(redis.url),
-      // SIGKILL: the private server fsyncs every write (appendfsync always).
-      down: () => redis.stop("SIGKILL"),
-      up: () => redis.start(),
-      close: () => redis.close(),
-    };
-  },
+  // SIGKILL: the private server fsyncs every write (appendfsync always).
+  start: async () => privateServerOutage(await startRedisServer(), redisBackend, "SIGKILL"),
   deleteChannel: false,
   logsConnection: false,
 });

@@ -4,7 +4,6 @@
  * expiry, load balancing, full queue and oversize bodies — once per buffer
  * backend.
  */
-import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -12,6 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConnectRequestSchema, RelayService } from "../../gen/webhookconnect/v1/relay_pb.js";
 import { serviceAvailable } from "../helpers/services.js";
 import { startTarget, type Target } from "../helpers/target.js";
+import * as delivery from "./delivery-checks.js";
 import { e2eBackends, headerOf, mapLimit, Relay } from "./harness.js";
 
 for (const backend of e2eBackends) {
@@ -36,147 +36,65 @@ for (const backend of e2eBackends) {
       return relay;
     }
 
+    /** A relay with its receiver running and a recording target, both closed after the test. */
+    async function startWithTarget(overrides: Record<string, unknown> = {}) {
+      const r = setup(overrides);
+      const t = await startTarget();
+      target = t;
+      const receiver = await r.startReceiver();
+      return { r, t, receiver };
+    }
+
     it("delivers 1,000 webhooks byte-for-byte with their original headers", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup({ max_in_flight: 64 });
-      target = await startTarget();
-      await r.startReceiver();
-      r.startConnector(`${target.url}/hooks`);
-      const bodies = Array.from({ length: 1000 }, (_, i) =>
-        i % 2 === 0
-          ? Buffer.from(`{ "n" :${i},\n\t"s":"caf\\u00e9 \\ud83d\\ude00",  "x": [1 ,2] }`)
-          : Buffer.concat([Buffer.from([0, 255, 254, i % 256]), randomBytes(64)]),
-      );
-      const sent = await mapLimit(bodies, 32, async (body, i) => {
-        const json = i % 2 === 0;
-        const res = await r.send(json ? "json_hook" : "blob_hook", body, {
-          "content-type": json ? "application/json" : "application/octet-stream",
-          "X-Custom-Case": `Value-${i}`,
-          "x-repeated": "a",
-        });
-        expect(res.status).toBe(200);
-        expect(res.headers["x-webhook-message-id"]).toBe(res.json?.["message_id"]);
-        return { id: res.json?.["message_id"] as string, body, i };
-      });
-      await target.waitForRequests(1000, 60_000);
-      const byId = new Map(
-        target.requests.map((req) => [headerOf(req.rawHeaders, "x-webhook-message-id"), req]),
-      );
-      expect(byId.size).toBe(1000);
-      for (const { id, body, i } of sent) {
-        const got = byId.get(id);
-        expect(got, `message ${i}`).toBeDefined();
-        expect(got!.body.equals(body), `body of message ${i}`).toBe(true);
-        expect(headerOf(got!.rawHeaders, "X-Custom-Case")).toBe(`Value-${i}`);
-        expect(got!.rawHeaders).toContain("X-Custom-Case");
-        expect(headerOf(got!.rawHeaders, "content-type")).toBe(
-          i % 2 === 0 ? "application/json" : "application/octet-stream",
-        );
-        expect(headerOf(got!.rawHeaders, "x-webhook-id")).toBe(
-          i % 2 === 0 ? "json_hook" : "blob_hook",
-        );
-        // The original query (`?source=e2e`) is forwarded after the target path.
-        expect(got!.url).toBe("/hooks?source=e2e");
-      }
+      const { r, t } = await startWithTarget({ max_in_flight: 64 });
+      r.startConnector(`${t.url}/hooks`);
+      const bodies = delivery.mixedBodies(1000, ',  "x": [1 ,2]', 64);
+      const sent = await delivery.sendMixed(r, bodies, 32, { "x-repeated": "a" });
+      await delivery.expectDeliveredByteExact(t, sent, 60_000);
     }, 120_000);
 
     it("buffers while the connector is offline and delivers after it starts", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup();
-      target = await startTarget();
-      await r.startReceiver();
-      const first = r.startConnector(target.url);
+      const { r, t } = await startWithTarget();
+      const first = r.startConnector(t.url);
       await expect(r.send("json_hook", '{"warm":1}')).resolves.toMatchObject({ status: 200 });
-      await target.waitForRequests(1);
+      await t.waitForRequests(1);
       await first.stop("SIGTERM");
-      const ids = new Set<string>();
-      for (let i = 0; i < 50; i++) {
-        const res = await r.send("json_hook", JSON.stringify({ offline: i }));
-        expect(res.status).toBe(200);
-        ids.add(res.json!["message_id"]!);
-      }
-      expect(target.requests).toHaveLength(1);
-      r.startConnector(target.url);
-      await target.waitForRequests(51);
-      const delivered = new Set(
-        target.requests.map((q) => headerOf(q.rawHeaders, "x-webhook-message-id")),
-      );
-      for (const id of ids) expect(delivered.has(id)).toBe(true);
+      const ids = await delivery.sendNumbered(r, "offline", 50, 1);
+      expect(t.requests).toHaveLength(1);
+      r.startConnector(t.url);
+      await t.waitForRequests(51);
+      delivery.expectAllDelivered(t, ids);
     }, 60_000);
 
     it("loses nothing when the receiver is killed with SIGKILL right after answering 200", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup();
-      target = await startTarget();
-      const receiver = await r.startReceiver();
-      const ids = await mapLimit(
-        Array.from({ length: 200 }, (_, i) => i),
-        20,
-        async (i) => {
-          const res = await r.send("json_hook", JSON.stringify({ crash: i }));
-          expect(res.status).toBe(200);
-          return res.json!["message_id"]!;
-        },
-      );
+      const { r, t, receiver } = await startWithTarget();
+      const ids = await delivery.sendNumbered(r, "crash", 200, 20);
       await receiver.stop("SIGKILL");
       await r.startReceiver();
-      r.startConnector(target.url);
-      await target.waitForRequests(200, 60_000);
-      const delivered = new Set(
-        target.requests.map((q) => headerOf(q.rawHeaders, "x-webhook-message-id")),
-      );
-      for (const id of ids) expect(delivered.has(id)).toBe(true);
+      r.startConnector(t.url);
+      await t.waitForRequests(200, 60_000);
+      delivery.expectAllDelivered(t, ids);
     }, 90_000);
 
     it("redelivers after a target 500 with a higher attempt and dead-letters a 400", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup();
-      target = await startTarget();
-      let failures = 0;
-      target.reply((req) => {
-        const body = req.body.toString();
-        if (body.includes("flaky") && failures === 0) {
-          failures += 1;
-          return { status: 500 };
-        }
-        if (body.includes("bad")) return { status: 400 };
-        return { status: 200 };
-      });
-      await r.startReceiver();
-      const connector = r.startConnector(target.url, { target: { retry_enabled: false } });
-      const flaky = await r.send("json_hook", '{"flaky":true}');
-      const bad = await r.send("json_hook", '{"bad":true}');
-      expect(flaky.status).toBe(200);
-      expect(bad.status).toBe(200);
-      await target.waitForRequests(3, 30_000);
-      const flakyDeliveries = target.requests.filter((q) => q.body.toString().includes("flaky"));
-      expect(flakyDeliveries.map((q) => headerOf(q.rawHeaders, "x-webhook-attempt"))).toEqual([
-        "1",
-        "2",
-      ]);
-      expect(
-        flakyDeliveries[1]!.receivedAt - flakyDeliveries[0]!.receivedAt,
-      ).toBeGreaterThanOrEqual(900);
-      const badDeliveries = target.requests.filter((q) => q.body.toString().includes("bad"));
-      expect(badDeliveries).toHaveLength(1);
+      const { r, t } = await startWithTarget();
+      delivery.replyFlakyOnceAndBad(t);
+      const connector = r.startConnector(t.url, { target: { retry_enabled: false } });
+      const { flakyId, badId } = await delivery.sendFlakyAndBad(r);
+      await delivery.expectRetriedOnceAndBadOnce(t, flakyId);
       // A graceful stop flushes the connector's pending acks and nacks.
       expect(await connector.stop("SIGTERM")).toBe(0);
       expect(await r.receiver!.stop("SIGTERM")).toBe(0);
-      const buffer = await r.openBuffer();
-      try {
-        const deadLetters = await buffer.listDeadLetters(r.channel, { limit: 10, offset: 0 });
-        expect(deadLetters.map((d) => d.message.messageId)).toEqual([bad.json!["message_id"]]);
-        expect(deadLetters[0]!.reason).toMatch(/400/);
-      } finally {
-        await buffer.close();
-      }
+      await delivery.expectOnlyDeadLetter(await r.openBuffer(), r.channel, badId);
     }, 60_000);
 
     it("redelivers to another connector when a lease expires unacked", async (ctx) => {
       if (!available) ctx.skip();
-      const r = setup({ ack_timeout_seconds: 1 });
-      target = await startTarget();
-      await r.startReceiver();
+      const { r, t } = await startWithTarget({ ack_timeout_seconds: 1 });
       const transport = createGrpcTransport({ baseUrl: r.url });
       const client = createClient(RelayService, transport);
       const abort = new AbortController();
@@ -211,10 +129,10 @@ for (const backend of e2eBackends) {
         }
         // Keep the silent connection open (it keeps heartbeating) while the
         // lease runs out, then let a real connector take over.
-        r.startConnector(target.url, { id: "rescuer" });
-        await target.waitForRequests(1, 20_000);
-        expect(headerOf(target.requests[0]!.rawHeaders, "x-webhook-message-id")).toBe(received);
-        expect(headerOf(target.requests[0]!.rawHeaders, "x-webhook-attempt")).toBe("2");
+        r.startConnector(t.url, { id: "rescuer" });
+        await t.waitForRequests(1, 20_000);
+        expect(headerOf(t.requests[0]!.rawHeaders, "x-webhook-message-id")).toBe(received);
+        expect(headerOf(t.requests[0]!.rawHeaders, "x-webhook-attempt")).toBe("2");
       } finally {
         abort.abort();
       }

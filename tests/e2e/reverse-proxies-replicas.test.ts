@@ -8,23 +8,19 @@
 import { randomUUID } from "node:crypto";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createConnectHttp1Transport,
-  createSseTransport,
-  loadTlsOptions,
-  type RelaySession,
-  type Transport,
-} from "../../connector/transport/index.js";
-import { makeSelfSignedCert } from "../helpers/certs.js";
+import type { RelaySession } from "../../connector/transport/index.js";
 import { freePort, type RunningProcess, tempDir, writeJson } from "../helpers/processes.js";
-import {
-  type ProxyServer,
-  proxyProgramAvailable,
-  startHaproxy,
-  startNginx,
-} from "../helpers/proxy-servers.js";
+import { type ProxyServer, proxyProgramAvailable } from "../helpers/proxy-servers.js";
 import { runReceiver } from "../helpers/receiver-process.js";
 import { serviceAvailable } from "../helpers/services.js";
+import { adminJson, openSession } from "./proxied-relay.js";
+import {
+  channelStatsUrl,
+  connectorTransports,
+  httpsUrl,
+  localhostTls,
+  startShippedProxies,
+} from "./reverse-proxy-fixture.js";
 
 const available =
   proxyProgramAvailable("nginx") &&
@@ -34,9 +30,8 @@ const token = "replicas-channel-token";
 const adminToken = "replicas-admin-token";
 
 describe.skipIf(!available)("two receivers on JetStream behind nginx and HAProxy", () => {
-  const cert = makeSelfSignedCert("localhost");
+  const { cert, tls } = localhostTls();
   const dir = tempDir("wc-replicas-");
-  const tls = loadTlsOptions({ caCertPath: cert.certPath });
   const sender = new Agent({ connect: { ca: cert.cert } });
   const channel = `replicas-${randomUUID().slice(0, 8)}`;
   const receivers: RunningProcess[] = [];
@@ -69,10 +64,7 @@ describe.skipIf(!available)("two receivers on JetStream behind nginx and HAProxy
       await receiver.waitForOutput(/receiver listening/);
     }
     const upstream = ports.map((p) => `127.0.0.1:${p}`);
-    [proxies["nginx"], proxies["haproxy"]] = await Promise.all([
-      startNginx({ upstream, cert }),
-      startHaproxy({ upstream, cert }),
-    ]);
+    [proxies["nginx"], proxies["haproxy"]] = await startShippedProxies(upstream, cert);
   }, 60_000);
 
   afterAll(async () => {
@@ -86,12 +78,11 @@ describe.skipIf(!available)("two receivers on JetStream behind nginx and HAProxy
     readonly groups: readonly { group: string; pending: number; in_flight: number }[];
   }
 
-  async function stats(replica: number): Promise<Stats> {
-    const response = await request(
-      `http://127.0.0.1:${ports[replica]}/admin/webhook-connect/channels/${channel}/stats`,
-      { headers: { authorization: `Bearer ${adminToken}` } },
+  function stats(replica: number): Promise<Stats> {
+    return adminJson<Stats>(
+      channelStatsUrl(`http://127.0.0.1:${ports[replica]}`, channel),
+      adminToken,
     );
-    return (await response.body.json()) as Stats;
   }
 
   /** Messages of `group` not yet acked, as the shared buffer counts them. */
@@ -100,23 +91,26 @@ describe.skipIf(!available)("two receivers on JetStream behind nginx and HAProxy
     return entry === undefined ? -1 : entry.in_flight + entry.pending;
   }
 
-  const factories: Record<string, (o: Parameters<typeof createSseTransport>[0]) => Transport> = {
-    sse: createSseTransport,
-    connect_http1: createConnectHttp1Transport,
+  const factories = {
+    sse: connectorTransports["sse"]!,
+    connect_http1: connectorTransports["connect_http1"]!,
   };
 
   for (const kind of ["nginx", "haproxy"]) {
     for (const [name, factory] of Object.entries(factories)) {
       it(`${kind}: ${name} receives every webhook whichever replica stored it, and its acks through the proxy settle them`, async () => {
         const proxy = proxies[kind]!;
-        const url = proxy.url.replace("http:", "https:");
+        const url = httpsUrl(proxy);
         const transport = factory({ cloudUrl: url, token, tls });
         const group = `${kind}-${name.replace("_", "-")}`;
         let session: RelaySession | undefined;
         try {
-          session = await transport.open({
-            hello: { channel, connectorId: group, group, maxInFlight: 16, clientVersion: "t" },
-            signal: AbortSignal.timeout(15_000),
+          session = await openSession(transport, {
+            channel,
+            group,
+            maxInFlight: 16,
+            timeoutMs: 15_000,
+            clientVersion: "t",
           });
           const before = receivers.map((r) => r.output().split('"webhook accepted"').length);
           const ids = new Set<string>();

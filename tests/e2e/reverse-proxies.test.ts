@@ -12,26 +12,18 @@ import { randomBytes } from "node:crypto";
 import { connect as tlsConnect } from "node:tls";
 import { Agent, request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  createConnectHttp1Transport,
-  createConnectRelayTransport,
-  createGrpcRelayTransport,
-  createLongPollTransport,
-  createSseTransport,
-  createWebSocketTransport,
-  loadTlsOptions,
-  type RelaySession,
-  type Transport,
-} from "../../connector/transport/index.js";
-import { makeSelfSignedCert } from "../helpers/certs.js";
+import type { RelaySession, Transport } from "../../connector/transport/index.js";
 import { freePort, type RunningProcess, tempDir, writeJson } from "../helpers/processes.js";
-import {
-  type ProxyServer,
-  proxyProgramAvailable,
-  startHaproxy,
-  startNginx,
-} from "../helpers/proxy-servers.js";
+import { type ProxyServer, proxyProgramAvailable, startNginx } from "../helpers/proxy-servers.js";
 import { runReceiver } from "../helpers/receiver-process.js";
+import { adminJson, openSession, receiveAcking } from "./proxied-relay.js";
+import {
+  channelStatsUrl,
+  httpsUrl,
+  localhostTls,
+  startShippedProxies,
+  connectorTransports as transports,
+} from "./reverse-proxy-fixture.js";
 
 const available = proxyProgramAvailable("nginx") && proxyProgramAvailable("haproxy");
 const SENDER = "127.0.0.5";
@@ -39,20 +31,9 @@ const OUTSIDER = "127.0.0.6";
 const token = "reverse-proxy-channel-token";
 const adminToken = "reverse-proxy-admin-token";
 
-type TransportOptions = Parameters<typeof createGrpcRelayTransport>[0];
-const transports: Record<string, (options: TransportOptions) => Transport> = {
-  grpc: createGrpcRelayTransport,
-  connect: createConnectRelayTransport,
-  connect_http1: createConnectHttp1Transport,
-  websocket: createWebSocketTransport,
-  sse: createSseTransport,
-  long_poll: createLongPollTransport,
-};
-
 describe.skipIf(!available)("receiver behind the shipped nginx and HAProxy configs", () => {
-  const cert = makeSelfSignedCert("localhost");
+  const { cert, tls } = localhostTls();
   const dir = tempDir("wc-reverse-");
-  const tls = loadTlsOptions({ caCertPath: cert.certPath });
   const fromSender = new Agent({ localAddress: SENDER, connect: { ca: cert.cert } });
   const fromOutsider = new Agent({ localAddress: OUTSIDER, connect: { ca: cert.cert } });
   const opened: { transport: Transport; session: RelaySession; beat: NodeJS.Timeout }[] = [];
@@ -88,9 +69,8 @@ describe.skipIf(!available)("receiver behind the shipped nginx and HAProxy confi
     );
     await receiver.waitForOutput(/receiver listening/);
     const upstream = `127.0.0.1:${port}`;
-    [proxies["nginx"], proxies["haproxy"], proxies["nginx-idle"]] = await Promise.all([
-      startNginx({ upstream, cert }),
-      startHaproxy({ upstream, cert }),
+    [[proxies["nginx"], proxies["haproxy"]], proxies["nginx-idle"]] = await Promise.all([
+      startShippedProxies(upstream, cert),
       // nginx cutting streams idle for 3 s (its default is 60 s); heartbeats come every second.
       startNginx({
         upstream,
@@ -121,14 +101,12 @@ describe.skipIf(!available)("receiver behind the shipped nginx and HAProxy confi
     name: string,
     group: string,
   ): Promise<RelaySession> {
-    const transport = transports[name]!({
-      cloudUrl: proxy.url.replace("http:", "https:"),
-      token,
-      tls,
-    });
-    const session = await transport.open({
-      hello: { channel, connectorId: group, group, maxInFlight: 8, clientVersion: "test" },
-      signal: AbortSignal.timeout(15_000),
+    const transport = transports[name]!({ cloudUrl: httpsUrl(proxy), token, tls });
+    const session = await openSession(transport, {
+      channel,
+      group,
+      maxInFlight: 8,
+      timeoutMs: 15_000,
     });
     // The connector's runner beats every second too: the receiver drops a silent client.
     const beat = setInterval(() => session.heartbeat(), 1_000);
@@ -137,7 +115,7 @@ describe.skipIf(!available)("receiver behind the shipped nginx and HAProxy confi
   }
 
   async function send(proxy: ProxyServer, webhook: string, agent: Agent, body: Buffer) {
-    const response = await request(`${proxy.url.replace("http:", "https:")}/webhook/${webhook}`, {
+    const response = await request(`${httpsUrl(proxy)}/webhook/${webhook}`, {
       method: "POST",
       dispatcher: agent,
       headers: { "content-type": "application/octet-stream" },
@@ -176,22 +154,12 @@ describe.skipIf(!available)("receiver behind the shipped nginx and HAProxy confi
     });
   }
 
-  async function receives(session: RelaySession, id: string, body: Buffer): Promise<string> {
-    for await (const message of session.messages) {
-      expect(session.ack(message.messageId)).toBe(true);
-      if (message.messageId === id) {
-        expect(Buffer.from(message.body).equals(body), session.transport).toBe(true);
-        return message.sourceIp;
-      }
-    }
-    throw new Error(`${session.transport}: the session ended before the message arrived`);
-  }
-
   async function inFlight(channel: string): Promise<number> {
-    const stats = await request(`${receiverUrl}/admin/webhook-connect/channels/${channel}/stats`, {
-      headers: { authorization: `Bearer ${adminToken}` },
-    });
-    return ((await stats.body.json()) as { messages_in_flight: number }).messages_in_flight;
+    const stats = await adminJson<{ messages_in_flight: number }>(
+      channelStatsUrl(receiverUrl, channel),
+      adminToken,
+    );
+    return stats.messages_in_flight;
   }
 
   for (const kind of ["nginx", "haproxy"]) {
@@ -209,7 +177,7 @@ describe.skipIf(!available)("receiver behind the shipped nginx and HAProxy confi
       expect(sent.status).toBe(200);
       for (const { session } of sessions) {
         // X-Forwarded-For from the proxy, believed through WEBHOOK_CONNECT_TRUSTED_PROXIES.
-        expect(await receives(session, sent.json["message_id"]!, body)).toBe(SENDER);
+        expect(await receiveAcking(session, sent.json["message_id"]!, body)).toBe(SENDER);
       }
       await expect.poll(() => inFlight(`rp-${kind}`)).toBe(0);
     });
@@ -247,7 +215,7 @@ describe.skipIf(!available)("receiver behind the shipped nginx and HAProxy confi
     const sent = await send(proxy, "hook-idle", fromSender, body);
     expect(sent.status).toBe(200);
     for (const session of sessions) {
-      expect(await receives(session, sent.json["message_id"]!, body)).toBe(SENDER);
+      expect(await receiveAcking(session, sent.json["message_id"]!, body)).toBe(SENDER);
     }
   });
 });

@@ -28,6 +28,15 @@ async function failStart(args: string[]) {
   return { code, lines, output };
 }
 
+/** Every start-up failure here is exit 2 and a single line naming `named`; `says` is what else that line must hold. */
+async function expectOneLineFailure(args: string[], named: string, ...says: string[]) {
+  const run = await failStart(args);
+  expect(run.code, run.output).toBe(2);
+  expect(run.lines, run.output).toEqual([expect.stringContaining(named)]);
+  for (const text of says) expect(run.lines[0]).toContain(text);
+  return run;
+}
+
 /** Mounts a tmpfs (needs CAP_SYS_ADMIN); undefined where that is not allowed. */
 function mountTmpfs(dir: string, options: string): string | undefined {
   mkdirSync(dir, { recursive: true });
@@ -43,62 +52,47 @@ describe("receiver start-up errors outside the config file", () => {
   const dir = tempDir("wc-startup-");
   const config = writeJson(dir, "webhooks.json", valid);
   const buffer = (name: string) => `sqlite:${join(dir, name)}`;
-  const base = (name: string) => [
+  /** The receiver's flags in their usual order; `--host` only where a case sets it. */
+  const flags = (opts: { buffer: string; config?: string; host?: string; port?: string }) => [
     "--config",
-    config,
-    "--host",
-    "127.0.0.1",
+    opts.config ?? config,
+    ...(opts.host === undefined ? [] : ["--host", opts.host]),
     "--port",
-    "0",
+    opts.port ?? "0",
     "--buffer",
-    buffer(name),
+    opts.buffer,
+  ];
+  /** Flags for a TLS start on loopback with its own buffer file. */
+  const tlsFlags = (db: string, certPath: string, keyPath: string) => [
+    ...flags({ host: "127.0.0.1", buffer: buffer(db) }),
+    "--tls-cert",
+    certPath,
+    "--tls-key",
+    keyPath,
   ];
 
   it("names a missing --tls-cert file", async () => {
     const cert = makeSelfSignedCert("startup");
     const missing = join(dir, "missing-cert.pem");
-    const run = await failStart([
-      ...base("tls1.db"),
+    await expectOneLineFailure(
+      tlsFlags("tls1.db", missing, cert.keyPath),
       "--tls-cert",
       missing,
-      "--tls-key",
-      cert.keyPath,
-    ]);
-    expect(run.code, run.output).toBe(2);
-    expect(run.lines, run.output).toEqual([expect.stringContaining("--tls-cert")]);
-    expect(run.lines[0]).toContain(missing);
-    expect(run.lines[0]).toContain("not found");
+      "not found",
+    );
   });
 
   it("names a missing --tls-key file", async () => {
     const cert = makeSelfSignedCert("startup");
     const missing = join(dir, "missing-key.pem");
-    const run = await failStart([
-      ...base("tls2.db"),
-      "--tls-cert",
-      cert.certPath,
-      "--tls-key",
-      missing,
-    ]);
-    expect(run.code, run.output).toBe(2);
-    expect(run.lines, run.output).toEqual([expect.stringContaining("--tls-key")]);
-    expect(run.lines[0]).toContain(missing);
+    await expectOneLineFailure(tlsFlags("tls2.db", cert.certPath, missing), "--tls-key", missing);
   });
 
   it("refuses a certificate file that is not PEM", async () => {
     const cert = makeSelfSignedCert("startup");
     const garbage = join(dir, "garbage.pem");
     writeFileSync(garbage, "not a certificate\n");
-    const run = await failStart([
-      ...base("tls3.db"),
-      "--tls-cert",
-      garbage,
-      "--tls-key",
-      cert.keyPath,
-    ]);
-    expect(run.code, run.output).toBe(2);
-    expect(run.lines, run.output).toHaveLength(1);
-    expect(run.lines[0]).toContain(garbage);
+    const run = await expectOneLineFailure(tlsFlags("tls3.db", garbage, cert.keyPath), garbage);
     expect(run.output).not.toMatch(/\n\s+at /);
   });
 
@@ -108,102 +102,56 @@ describe("receiver start-up errors outside the config file", () => {
     await once(holder, "listening");
     const port = (holder.address() as { port: number }).port;
     try {
-      const run = await failStart([
-        "--config",
-        config,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--buffer",
-        buffer("port.db"),
-      ]);
-      expect(run.code, run.output).toBe(2);
-      expect(run.lines, run.output).toEqual([expect.stringContaining(`127.0.0.1:${port}`)]);
-      expect(run.lines[0]).toContain("in use");
+      await expectOneLineFailure(
+        flags({ host: "127.0.0.1", port: String(port), buffer: buffer("port.db") }),
+        `127.0.0.1:${port}`,
+        "in use",
+      );
     } finally {
       holder.close();
     }
   });
 
   it("names a --host that is not an address of this machine", async () => {
-    const run = await failStart([
-      "--config",
-      config,
-      "--host",
+    const run = await expectOneLineFailure(
+      flags({ host: "192.0.2.1", buffer: buffer("host.db") }),
       "192.0.2.1",
-      "--port",
-      "0",
-      "--buffer",
-      buffer("host.db"),
-    ]);
-    expect(run.code, run.output).toBe(2);
-    expect(run.lines, run.output).toEqual([expect.stringContaining("192.0.2.1")]);
+    );
     expect(run.output).not.toMatch(/\n\s+at /);
   });
 
-  it("reports an unreachable NATS buffer URL on one line", async () => {
-    const run = await failStart([
-      "--config",
-      config,
-      "--port",
-      "0",
-      "--buffer",
-      "nats://127.0.0.1:1",
-    ]);
-    expect(run.code, run.output).toBe(2);
-    expect(run.lines, run.output).toEqual([expect.stringContaining("--buffer")]);
-    expect(run.lines[0]).toContain("nats://127.0.0.1:1");
-  });
-
-  it("reports an unreachable Redis buffer URL on one line, without its password", async () => {
-    const run = await failStart([
-      "--config",
-      config,
-      "--port",
-      "0",
-      "--buffer",
-      "redis://relay:s3cret-pw@127.0.0.1:1/0",
-    ]);
-    expect(run.code, run.output).toBe(2);
-    expect(run.lines, run.output).toEqual([expect.stringContaining("--buffer")]);
-    expect(run.lines[0]).toContain("redis://relay:***@127.0.0.1:1/0");
-    expect(run.lines[0]).toContain("ECONNREFUSED");
-    expect(run.output).not.toContain("s3cret-pw");
-  });
-
-  it("names a data directory path that runs through a file", async () => {
-    const run = await failStart([
-      "--config",
-      config,
-      "--port",
-      "0",
-      "--buffer",
-      buffer("webhooks.json/b.db"),
-    ]);
-    expect(run.code, run.output).toBe(2);
-    expect(run.lines, run.output).toEqual([expect.stringContaining("--buffer")]);
-    expect(run.lines[0]).toContain("not a directory");
-  });
-
-  it("refuses a data directory that cannot be created (under /proc) instead of hanging", async () => {
-    const run = await failStart([
-      "--config",
-      config,
-      "--port",
-      "0",
-      "--buffer",
-      "sqlite:/proc/webhook-connect-no-such-dir/b.db",
-    ]);
-    expect(run.code, run.output).toBe(2);
-    expect(run.lines, run.output).toEqual([expect.stringContaining("--buffer")]);
-    expect(run.lines[0]).toContain("/proc/webhook-connect-no-such-dir");
-  });
+  const unusableBuffers: { title: string; url: string; says: string[]; hides?: string }[] = [
+    {
+      title: "reports an unreachable NATS buffer URL on one line",
+      url: "nats://127.0.0.1:1",
+      says: ["nats://127.0.0.1:1"],
+    },
+    {
+      title: "reports an unreachable Redis buffer URL on one line, without its password",
+      url: "redis://relay:s3cret-pw@127.0.0.1:1/0",
+      says: ["redis://relay:***@127.0.0.1:1/0", "ECONNREFUSED"],
+      hides: "s3cret-pw",
+    },
+    {
+      title: "names a data directory path that runs through a file",
+      url: buffer("webhooks.json/b.db"),
+      says: ["not a directory"],
+    },
+    {
+      title: "refuses a data directory that cannot be created (under /proc) instead of hanging",
+      url: "sqlite:/proc/webhook-connect-no-such-dir/b.db",
+      says: ["/proc/webhook-connect-no-such-dir"],
+    },
+  ];
+  for (const { title, url, says, hides } of unusableBuffers) {
+    it(title, async () => {
+      const run = await expectOneLineFailure(flags({ buffer: url }), "--buffer", ...says);
+      if (hides !== undefined) expect(run.output).not.toContain(hides);
+    });
+  }
 
   it("reports an unreadable config (a directory) on one line", async () => {
-    const run = await failStart(["--config", dir, "--port", "0", "--buffer", buffer("cfg.db")]);
-    expect(run.code, run.output).toBe(2);
-    expect(run.lines, run.output).toEqual([expect.stringContaining(dir)]);
+    await expectOneLineFailure(flags({ config: dir, buffer: buffer("cfg.db") }), dir);
   });
 
   describe("data directory on a file system that refuses writes", () => {
@@ -223,34 +171,19 @@ describe("receiver start-up errors outside the config file", () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it("names a read-only data directory", async (ctx) => {
-      if (!mounted.includes(readOnly)) ctx.skip("mounting a tmpfs needs CAP_SYS_ADMIN");
-      const run = await failStart([
-        "--config",
-        config,
-        "--port",
-        "0",
-        "--buffer",
-        `sqlite:${join(readOnly, "buffer.db")}`,
-      ]);
-      expect(run.code, run.output).toBe(2);
-      expect(run.lines, run.output).toEqual([expect.stringContaining(readOnly)]);
-      expect(run.lines[0]).toContain("read-only");
-    });
-
-    it("names a full data directory", async (ctx) => {
-      if (!mounted.includes(full)) ctx.skip("mounting a tmpfs needs CAP_SYS_ADMIN");
-      const run = await failStart([
-        "--config",
-        config,
-        "--port",
-        "0",
-        "--buffer",
-        `sqlite:${join(full, "buffer.db")}`,
-      ]);
-      expect(run.code, run.output).toBe(2);
-      expect(run.lines, run.output).toEqual([expect.stringContaining(full)]);
-      expect(run.lines[0]).toContain("full");
-    });
+    const refusing = [
+      { title: "names a read-only data directory", dataDir: readOnly, says: "read-only" },
+      { title: "names a full data directory", dataDir: full, says: "full" },
+    ];
+    for (const { title, dataDir, says } of refusing) {
+      it(title, async (ctx) => {
+        if (!mounted.includes(dataDir)) ctx.skip("mounting a tmpfs needs CAP_SYS_ADMIN");
+        await expectOneLineFailure(
+          flags({ buffer: `sqlite:${join(dataDir, "buffer.db")}` }),
+          dataDir,
+          says,
+        );
+      });
+    }
   });
 });

@@ -6,7 +6,7 @@
  * timeout — and end on one that works, saying why it left each.
  */
 import { randomBytes } from "node:crypto";
-import { Agent, request } from "undici";
+import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseProxyUrl } from "../../connector/transport/proxy.js";
 import { createTransportForProtocol } from "../../connector/transport/select.js";
@@ -22,6 +22,7 @@ import {
 import { runReceiver } from "../helpers/receiver-process.js";
 import { startTarget } from "../helpers/target.js";
 import { headerOf } from "./harness.js";
+import { openSession, postBlob, receiveAcking } from "./proxied-relay.js";
 
 const available = proxyProgramAvailable("mitmdump");
 const OPEN_TIMEOUT_MS = 2_000;
@@ -80,9 +81,11 @@ describe.skipIf(!available)("connector through a TLS-inspecting proxy (mitmproxy
       openTimeoutMs: OPEN_TIMEOUT_MS,
     });
     transports.push(transport);
-    const session = await transport.open({
-      hello: { channel: "mitm", connectorId: group, group, maxInFlight: 8, clientVersion: "test" },
-      signal: AbortSignal.timeout(30_000),
+    const session = await openSession(transport, {
+      channel: "mitm",
+      group,
+      maxInFlight: 8,
+      timeoutMs: 30_000,
     });
     sessions.push(session);
     return session;
@@ -90,22 +93,7 @@ describe.skipIf(!available)("connector through a TLS-inspecting proxy (mitmproxy
 
   async function deliversThrough(session: RelaySession): Promise<void> {
     const body = Buffer.concat([Buffer.from([0, 255]), randomBytes(32)]);
-    const sent = await request(`${cloudUrl}/webhook/hook`, {
-      method: "POST",
-      dispatcher: sender,
-      headers: { "content-type": "application/octet-stream" },
-      body,
-    });
-    expect(sent.statusCode).toBe(200);
-    const { message_id: id } = (await sent.body.json()) as { message_id: string };
-    for await (const message of session.messages) {
-      expect(session.ack(message.messageId)).toBe(true);
-      if (message.messageId === id) {
-        expect(Buffer.from(message.body).equals(body)).toBe(true);
-        return;
-      }
-    }
-    throw new Error("the session ended before the message arrived");
+    await receiveAcking(session, await postBlob(cloudUrl, sender, body), body);
   }
 
   it("leaves HTTP/2 and the buffered Connect stream quickly and ends on WebSocket", async () => {
@@ -145,14 +133,7 @@ describe.skipIf(!available)("connector through a TLS-inspecting proxy (mitmproxy
       const line = await connector.waitForOutput(/^.*"msg":"connected".*$/m);
       expect(line).toContain('"transport":"websocket"');
       const body = Buffer.from("through the inspecting proxy");
-      const sent = await request(`${cloudUrl}/webhook/hook`, {
-        method: "POST",
-        dispatcher: sender,
-        headers: { "content-type": "application/octet-stream" },
-        body,
-      });
-      expect(sent.statusCode).toBe(200);
-      const { message_id: id } = (await sent.body.json()) as { message_id: string };
+      const id = await postBlob(cloudUrl, sender, body);
       const delivered = () =>
         target.requests.find((r) => headerOf(r.rawHeaders, "x-webhook-message-id") === id);
       await expect.poll(() => delivered()?.body.equals(body), { timeout: 10_000 }).toBe(true);
