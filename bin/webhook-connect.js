@@ -18,13 +18,13 @@ example:
   webhook-connect connector --cloud-url https://relay.example.com --channel demo \\
     --token $TOKEN --forward-to localhost:3000/webhooks`;
 
-// [module, function, module to evaluate before the command's module graph loads]
+// [module, function, module whose startingUp() runs before the command's module graph loads]
 const commands = {
   receiver: [
     "../dist/receiver/main.js",
     "runReceiverCli",
-    // Holds V8's young generation small while the receiver's modules load.
-    "../dist/receiver/startup/young-generation.js",
+    // Holds V8's heap small while the receiver's modules load.
+    "../dist/receiver/startup/heap-footprint.js",
   ],
   connector: ["../dist/connector/main.js", "runConnectorCli"],
   status: ["../dist/receiver/status.js", "runStatusCli"],
@@ -54,7 +54,10 @@ if (!existsSync(modulePath)) {
   console.error(`webhook-connect: ${modulePath} is missing; run 'npm run build' first`);
   process.exit(2);
 }
-if (entry[2] !== undefined) await import(fileURLToPath(new URL(entry[2], import.meta.url)));
+if (entry[2] !== undefined) {
+  const early = await import(fileURLToPath(new URL(entry[2], import.meta.url)));
+  early.startingUp();
+}
 const module = await import(modulePath);
 process.exitCode = await module[entry[1]](args, process.env);
 

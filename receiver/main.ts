@@ -29,7 +29,8 @@ import {
   holdYoungGeneration,
   listenStartupError,
   openStartupBuffer,
-  releaseYoungGeneration,
+  startingUp,
+  startupDone,
 } from "./startup/index.js";
 
 const usage = `usage: webhook-connect receiver [options]
@@ -165,6 +166,8 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     const accessLines = plainLogger.isLevelEnabled("info");
     const log = (record: LogRecord) =>
       (record.plain === true ? plainLogger : logger)[record.level](record.fields, record.msg);
+    // bin/webhook-connect.js did this before loading the modules; again for in-process callers.
+    startingUp();
     const config = await loadReceiverConfig(flags.config ?? "webhooks.json", { env });
     const { url: bufferUrl, source } = resolveBufferUrl(flags.buffer, env);
     // Events come only once the buffer is open (`buffer` is set by then).
@@ -229,7 +232,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     );
     // At once, for whoever waits for it (not with the next 8 KiB of lines).
     flushLogs();
-    releaseYoungGeneration();
+    startupDone();
     for (const [id, entry] of config.webhooks) {
       if (entry.channel !== undefined) {
         console.error(`ingest: ${receiver.url}/webhook/${id}  ->  channel '${entry.channel}'`);
@@ -250,7 +253,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     flushLogs();
     return 0;
   } catch (error) {
-    releaseYoungGeneration();
+    startupDone();
     await buffer?.close().catch(() => undefined);
     flushLogs();
     if (error instanceof ConfigError) {

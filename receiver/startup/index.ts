@@ -4,6 +4,6 @@
  * each failure one ConfigError line for main.ts to print before exit 2.
  */
 export { bufferStartupError, openStartupBuffer } from "./buffer-open.js";
+export { holdYoungGeneration, startingUp, startupDone } from "./heap-footprint.js";
 export { listenStartupError } from "./listen-error.js";
 export { checkTlsFiles } from "./tls-files.js";
-export { holdYoungGeneration, releaseYoungGeneration } from "./young-generation.js";
