@@ -27,10 +27,12 @@ import {
   bufferStartupError,
   checkTlsFiles,
   holdYoungGeneration,
+  type LoadTracker,
   listenStartupError,
   openStartupBuffer,
   startingUp,
   startupDone,
+  trackLoad,
 } from "./startup/index.js";
 
 const usage = `usage: webhook-connect receiver [options]
@@ -106,6 +108,8 @@ function parseNumberFlag(name: string, value: string | undefined, fallback: numb
 export async function runReceiverCli(argv: string[], env: Env = process.env): Promise<number> {
   let buffer: Buffer | undefined;
   let flushLogs = (): void => undefined;
+  // The young generation's growth follows the messages moved (startup/heap-footprint.ts).
+  let load: LoadTracker | undefined;
   try {
     const flags = parseFlags(argv);
     if (flags.help === true) {
@@ -198,10 +202,14 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       processMetrics: true,
       onIngestEvent: (event) => {
         if (event.type !== "accepted") log(ingestLogRecord(event));
-        else if (accessLines) destination.write(acceptedLogLine(event, Date.now(), SERVICE));
+        else {
+          load?.count();
+          if (accessLines) destination.write(acceptedLogLine(event, Date.now(), SERVICE));
+        }
       },
       // Two events per delivered message, logged at debug: built only when that level is on.
       onSessionEvent: (event) => {
+        if (event.type === "delivered") load?.count();
         if (logger.isLevelEnabled(sessionLogLevel(event))) log(sessionLogRecord(event));
       },
       onAdminEvent: (event) => log(adminLogRecord(event)),
@@ -233,6 +241,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     // At once, for whoever waits for it (not with the next 8 KiB of lines).
     flushLogs();
     startupDone();
+    load = trackLoad();
     for (const [id, entry] of config.webhooks) {
       if (entry.channel !== undefined) {
         console.error(`ingest: ${receiver.url}/webhook/${id}  ->  channel '${entry.channel}'`);
@@ -248,11 +257,13 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
     console.error("  (or with a config file: see examples/connector.json)");
     const signal = await stopSignal;
     logger.info({ signal }, "shutting down");
+    load.stop();
     await receiver.close();
     await buffer.close();
     flushLogs();
     return 0;
   } catch (error) {
+    load?.stop();
     startupDone();
     await buffer?.close().catch(() => undefined);
     flushLogs();

@@ -4,6 +4,14 @@
  * each failure one ConfigError line for main.ts to print before exit 2.
  */
 export { bufferStartupError, openStartupBuffer } from "./buffer-open.js";
-export { holdYoungGeneration, startingUp, startupDone } from "./heap-footprint.js";
+export {
+  BUSY_MESSAGES_PER_SECOND,
+  holdYoungGeneration,
+  type LoadTracker,
+  QUIET_SECONDS,
+  startingUp,
+  startupDone,
+  trackLoad,
+} from "./heap-footprint.js";
 export { listenStartupError } from "./listen-error.js";
 export { checkTlsFiles } from "./tls-files.js";
