@@ -26,7 +26,7 @@ import {
 import {
   bufferStartupError,
   checkTlsFiles,
-  holdYoungGeneration,
+  holdHeap,
   type LoadTracker,
   listenStartupError,
   openStartupBuffer,
@@ -179,7 +179,7 @@ export async function runReceiverCli(argv: string[], env: Env = process.env): Pr
       log(bufferLogRecord(event, buffer?.kind ?? "buffer")),
     );
     // Starting the storage worker configured a heap, which resets the flag.
-    holdYoungGeneration();
+    holdHeap();
     const redisUrl = env["WEBHOOK_CONNECT_REDIS_URL"];
     const adminToken = env["WEBHOOK_CONNECT_ADMIN_TOKEN"];
     const trustedProxies = (env["WEBHOOK_CONNECT_TRUSTED_PROXIES"] ?? "")

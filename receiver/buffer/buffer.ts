@@ -89,7 +89,10 @@ export interface FetchRequest {
   readonly consumerId: string;
   /** Most messages to return (at least 1). */
   readonly max: number;
-  /** Longest time to wait for a first message when none is ready; 0 returns at once. */
+  /**
+   * Longest time to wait for a first message when none is ready; 0 returns
+   * at once. `Infinity` only where `features.waitsWithoutDeadline`.
+   */
   readonly waitMs: number;
   /** Aborting resolves the fetch early with what it has (usually nothing). */
   readonly signal?: AbortSignal;
@@ -207,6 +210,13 @@ export interface BufferFeatures {
   readonly sharedAcrossProcesses: boolean;
   /** Stored data survives a restart of the receiver process. */
   readonly durableAcrossRestart: boolean;
+  /**
+   * A fetch may wait without a deadline (`waitMs: Infinity`): it is woken
+   * in-process by a publish, a message coming due, close or abort, and
+   * costs no timer or server request while it waits. Backends that wait on
+   * a server keep bounded waits.
+   */
+  readonly waitsWithoutDeadline: boolean;
 }
 
 /** Durable per-channel message storage with leases. */

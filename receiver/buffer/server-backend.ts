@@ -10,6 +10,7 @@ import type { Buffer, BufferFeatures, NackOptions, SettleOutcome } from "./buffe
 /** Features of a backend whose server several receivers share and which keeps data on disk. */
 export const SHARED_SERVER_FEATURES: BufferFeatures = Object.freeze({
   sharedAcrossProcesses: true,
+  waitsWithoutDeadline: false,
   durableAcrossRestart: true,
 });
 

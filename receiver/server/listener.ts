@@ -106,6 +106,14 @@ export function peerAddressOf(req: AnyRequest): string {
  * (a client may send `P`, `PO`… in separate segments: that is `POST`,
  * `PUT` or `PATCH` as often as `PRI`).
  */
+/**
+ * Error listener for a socket's whole life: a shared function, so the
+ * listener keeps nothing of the call that added it alive.
+ */
+export function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 function sniffProtocol(bytes: Buffer): "h1" | "h2" | "undecided" {
   const length = Math.min(bytes.length, H2_PREFACE.length);
   if (!bytes.subarray(0, length).equals(H2_PREFACE.subarray(0, length))) return "h1";
@@ -202,25 +210,35 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   };
 
   const sockets = new Set<Socket>();
+  // Listeners that stay on a socket for its life are shared functions, not
+  // closures per socket: a closure would keep its call's context (the
+  // sniffed bytes, the sniffing timer) alive as long as the connection.
+  function untrack(this: Socket): void {
+    sockets.delete(this);
+  }
   const track = (socket: Socket) => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    socket.once("close", untrack);
+    socket.on("error", destroySocket);
   };
 
   const dispatchCleartext = (socket: Socket) => {
     track(socket);
-    socket.on("error", () => socket.destroy());
     // A client that connects and sends nothing is cut off like a slow one.
     const sniff = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
     sniff.unref();
-    socket.once("close", () => clearTimeout(sniff));
+    const stopSniffing = () => {
+      clearTimeout(sniff);
+      socket.off("close", stopSniffing);
+      socket.off("data", onData);
+    };
+    socket.once("close", stopSniffing);
     let sniffed: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       sniffed = sniffed.length === 0 ? chunk : Buffer.concat([sniffed, chunk]);
       const protocol = sniffProtocol(sniffed);
       if (protocol === "undecided") return;
-      socket.off("data", onData);
-      clearTimeout(sniff);
+      stopSniffing();
       socket.pause();
       socket.unshift(sniffed);
       if (protocol === "h2") {
@@ -247,7 +265,6 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       },
       (socket) => {
         track(socket);
-        socket.on("error", () => socket.destroy());
         if (socket.alpnProtocol === "h2") toH2(socket, socket);
         else h1.emit("connection", socket);
       },

@@ -6,7 +6,7 @@
 export { bufferStartupError, openStartupBuffer } from "./buffer-open.js";
 export {
   BUSY_MESSAGES_PER_SECOND,
-  holdYoungGeneration,
+  holdHeap,
   type LoadTracker,
   QUIET_SECONDS,
   startingUp,

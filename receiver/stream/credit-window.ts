@@ -39,13 +39,6 @@ export class CreditWindow {
     this.wake();
   }
 
-  /** Earliest lease expiry of the deliveries in flight (Infinity when none). */
-  nextExpiry(): number {
-    let next = Number.POSITIVE_INFINITY;
-    for (const expiresAt of this.inFlight.values()) next = Math.min(next, expiresAt);
-    return next;
-  }
-
   /** Wakes the waiter of `changed` (credit freed, a fetch back, the session closed). */
   wake(): void {
     const waiter = this.waiter;
@@ -53,9 +46,13 @@ export class CreditWindow {
     waiter?.();
   }
 
-  /** Resolves at the next `wake()` or after `ms`. */
-  changed(ms: number): Promise<void> {
+  /** Resolves at the next `wake()`, or after `ms` when given. */
+  changed(ms?: number): Promise<void> {
     return new Promise<void>((resolve) => {
+      if (ms === undefined) {
+        this.waiter = resolve;
+        return;
+      }
       const timer = setTimeout(resolve, ms);
       this.waiter = () => {
         clearTimeout(timer);

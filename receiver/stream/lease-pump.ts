@@ -17,8 +17,6 @@ export interface PumpedSession {
   readonly window: CreditWindow;
   /** Whether the session is closed. */
   readonly isClosed: boolean;
-  /** Clock of the session. */
-  now(): number;
   /** One buffer fetch of up to `credit` messages, recorded as in flight. */
   fetchLeases(credit: number, waitMs: number): Promise<Delivery[]>;
   /** The buffer failed under the pump: the session closes. */
@@ -27,8 +25,12 @@ export interface PumpedSession {
 
 /** Timing of the pump. */
 export interface PumpOptions {
-  /** Longest a fetch waits; also the longest wait between credit checks. */
-  readonly heartbeatIntervalMs: number;
+  /**
+   * Longest wait of one fetch: the heartbeat interval, or Infinity where the
+   * buffer wakes waiting fetches in-process (an idle session then allocates
+   * nothing between heartbeats).
+   */
+  readonly fetchWaitMs: number;
   /** Longest wait for an eighth of the window to come back before fetching less. */
   readonly refillWaitMs: number;
 }
@@ -61,7 +63,7 @@ export async function pumpLeases(
   try {
     while (running()) {
       if (window.available() <= 0 || state.fetching >= MAX_FETCHES) {
-        await waitFor(session, state, options, () => {
+        await waitFor(session, state, () => {
           return window.available() > 0 && state.fetching < MAX_FETCHES;
         });
         continue;
@@ -76,18 +78,12 @@ export async function pumpLeases(
       // two messages per round trip. Until an eighth of the window is
       // free, wait a moment for more of it to come back.
       if (window.inFlight.size + window.reserved > 0 && window.available() < batch) {
-        await waitFor(
-          session,
-          state,
-          options,
-          () => window.available() >= batch,
-          options.refillWaitMs,
-        );
+        await waitFor(session, state, () => window.available() >= batch, options.refillWaitMs);
       }
       if (session.isClosed) break;
       const credit = window.available();
       if (credit <= 0 || state.fetching >= MAX_FETCHES) continue;
-      startFetch(session, state, queue, credit, options.heartbeatIntervalMs);
+      startFetch(session, state, queue, credit, options.fetchWaitMs);
     }
   } finally {
     clearInterval(heartbeat);
@@ -109,8 +105,7 @@ function startFetch(
   const { window } = session;
   window.reserved += credit;
   state.fetching += 1;
-  // Wait at most one heartbeat interval per fetch so credit and closing
-  // are re-checked regularly.
+  // Closing aborts the fetch; credit freed meanwhile starts another one.
   session
     .fetchLeases(credit, waitMs)
     .then(
@@ -130,27 +125,24 @@ function startFetch(
 
 /**
  * Waits until `ready()` holds (credit freed, a fetch back, the session
- * closed), at most `maxWaitMs`. Without a limit it still looks again by
- * the next lease expiry (leases that run out free credit too) or once a
- * heartbeat interval.
+ * closed: each of them wakes the window), at most `maxWaitMs`. Without a
+ * limit no timer is armed: a lease that runs out does not free credit (the
+ * delivery counts until the client settles it), so only a wake can.
  */
 async function waitFor(
   session: PumpedSession,
   state: PumpState,
-  options: PumpOptions,
   ready: () => boolean,
   maxWaitMs?: number,
 ): Promise<void> {
   const until = maxWaitMs === undefined ? undefined : performance.now() + maxWaitMs;
   while (!session.isClosed && state.failure === undefined && !ready()) {
-    let wait: number;
-    if (until !== undefined) {
-      wait = until - performance.now();
-      if (wait <= 0) return;
-    } else {
-      const nextExpiry = session.window.nextExpiry();
-      wait = Math.max(1, Math.min(nextExpiry - session.now(), options.heartbeatIntervalMs));
+    if (until === undefined) {
+      await session.window.changed();
+      continue;
     }
+    const wait = until - performance.now();
+    if (wait <= 0) return;
     await session.window.changed(wait);
   }
 }

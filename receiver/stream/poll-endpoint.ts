@@ -59,7 +59,7 @@ export async function servePoll(
       timeoutMs: secondsParam(query, "timeout", DEFAULT_POLL_TIMEOUT_MS),
       remoteAddress: remoteAddressOfSocket(req as IncomingMessage),
       protocol: "long_poll",
-      signal: abort.signal,
+      abort,
     });
     const backlog = await openingPullBacklog(
       context,

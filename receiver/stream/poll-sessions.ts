@@ -28,8 +28,11 @@ export interface PollRequest {
   readonly remoteAddress: string;
   /** Transport name for the admin API. */
   readonly protocol: string;
-  /** Aborts the wait when the request goes away. */
-  readonly signal: AbortSignal;
+  /**
+   * Ends the wait: the caller aborts it when the request goes away, the
+   * session when it closes.
+   */
+  readonly abort: AbortController;
 }
 
 /** The long-poll connection table. */
@@ -88,7 +91,7 @@ export function createPollSessions(context: StreamContext): PollSessions {
       arm(session);
       const max = request.maxMessages > 0 ? request.maxMessages : DEFAULT_POLL_MESSAGES;
       const waitMs = Math.min(Math.max(0, request.timeoutMs), MAX_POLL_TIMEOUT_MS);
-      const deliveries = await session.pull(max, waitMs, request.signal);
+      const deliveries = await session.pull(max, waitMs, request.abort);
       arm(session);
       return { connectionId: session.info.id, deliveries };
     },

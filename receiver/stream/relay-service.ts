@@ -299,6 +299,10 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
     },
 
     async pull(request, ctx) {
+      const abort = new AbortController();
+      const gone = (): void => abort.abort();
+      if (ctx.signal.aborted) abort.abort();
+      ctx.signal.addEventListener("abort", gone, { once: true });
       try {
         const admission = await admit(context, request.hello, {
           authorization: ctx.requestHeader.get("authorization"),
@@ -312,7 +316,7 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
           timeoutMs,
           remoteAddress: ctx.values.get(remoteAddressKey),
           protocol: protocolOf(ctx),
-          signal: ctx.signal,
+          abort,
         });
         const backlog = await openingPullBacklog(
           context,
@@ -329,6 +333,8 @@ export function registerRelayService(router: ConnectRouter, context: StreamConte
             };
       } catch (error) {
         throw toConnectError(error, "Pull");
+      } finally {
+        ctx.signal.removeEventListener("abort", gone);
       }
     },
   });

@@ -67,6 +67,8 @@ export class Session implements AttachedConnection {
   /** @internal the session's clock */
   readonly now: () => number;
   private readonly abort = new AbortController();
+  /** Controllers of the pulls waiting now, aborted when the session closes. */
+  private readonly pulls = new Set<AbortController>();
   private resolveClosed!: (reason: string) => void;
   private closeReason: string | undefined;
   private closedByServer: ServerClose | undefined;
@@ -127,17 +129,30 @@ export class Session implements AttachedConnection {
    * Leases up to `max` messages (bounded by the free credit), waiting up to
    * `waitMs` for the first. Used directly by long-poll; streams use `frames()`.
    */
-  async pull(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+  async pull(max: number, waitMs: number, gone?: AbortController): Promise<Delivery[]> {
     this.touch();
     const credit = Math.min(max, this.window.free());
     if (credit <= 0 || this.isClosed) return [];
-    const deliveries = await this.fetch(credit, waitMs, signal);
-    return deliveries.length === 0 ? [] : this.accept(deliveries);
+    if (gone === undefined) {
+      const deliveries = await this.fetch(credit, waitMs, this.abort.signal);
+      return deliveries.length === 0 ? [] : this.accept(deliveries);
+    }
+    // The caller's own controller ends the wait, aborted by the caller (its
+    // request went away) or by close(): no signal combining both and no
+    // listener on the session's signal, per poll of a long-lived poll
+    // connection (each would outlive its poll by seconds, promoted garbage).
+    this.pulls.add(gone);
+    try {
+      const deliveries = await this.fetch(credit, waitMs, gone.signal);
+      return deliveries.length === 0 ? [] : this.accept(deliveries);
+    } finally {
+      this.pulls.delete(gone);
+    }
   }
 
   /** @internal one fetch of the stream pump, its deliveries recorded as in flight */
   async fetchLeases(credit: number, waitMs: number): Promise<Delivery[]> {
-    const deliveries = await this.fetch(credit, waitMs);
+    const deliveries = await this.fetch(credit, waitMs, this.abort.signal);
     return deliveries.length === 0 ? deliveries : this.accept(deliveries);
   }
 
@@ -147,18 +162,14 @@ export class Session implements AttachedConnection {
   }
 
   /** One buffer fetch for this connection (no async frame of its own: the pump waits here). */
-  private fetch(credit: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+  private fetch(credit: number, waitMs: number, signal: AbortSignal): Promise<Delivery[]> {
     return this.options.buffer.fetch({
       channel: this.info.channel,
       group: this.info.group,
       consumerId: this.info.id,
       max: credit,
       waitMs,
-      // A combined signal only when the caller brought one: the stream pump
-      // fetches once per heartbeat interval per connection, and each
-      // AbortSignal.any stays registered on its sources until they abort.
-      signal:
-        signal === undefined ? this.abort.signal : AbortSignal.any([this.abort.signal, signal]),
+      signal,
     });
   }
 
@@ -185,8 +196,11 @@ export class Session implements AttachedConnection {
     const queue = new FrameQueue<SessionFrame>();
     const heartbeat = setInterval(Session.heartbeat, this.options.heartbeatIntervalMs, this, queue);
     heartbeat.unref?.();
+    const { buffer, heartbeatIntervalMs } = this.options;
     const pumping = {
-      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      fetchWaitMs: buffer.features.waitsWithoutDeadline
+        ? Number.POSITIVE_INFINITY
+        : heartbeatIntervalMs,
       refillWaitMs: this.options.refillWaitMs ?? 1,
     };
     void pumpLeases(this, queue, pumping, heartbeat);
@@ -273,6 +287,7 @@ export class Session implements AttachedConnection {
     if (this.closeReason !== undefined) return;
     this.closeReason = reason;
     this.abort.abort(new Error(reason));
+    for (const pull of this.pulls) pull.abort();
     this.window.wake();
     this.options.registry.detach(this.info.channel, this.info.id);
     const { buffer } = this.options;

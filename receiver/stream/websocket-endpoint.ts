@@ -10,6 +10,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { closedWithin } from "../channels/index.js";
 import { WebhookConnectError } from "../errors.js";
+import { destroySocket } from "../server/index.js";
 import { type Admission, admit, type Credentials } from "./attach.js";
 import {
   authorizationOf,
@@ -61,7 +62,10 @@ export function createWebSocketEndpoint(
 
   return {
     handleUpgrade(req, socket, head) {
-      socket.on("error", () => socket.destroy());
+      // A shared function, not a closure: the listener stays on the socket for
+      // the WebSocket's life, and a closure here would keep this call's
+      // context (the upgrade request, its headers and `head`) alive with it.
+      socket.on("error", destroySocket);
       const { path, query } = splitUrl(req.url);
       const target = streamPathOf(path);
       if (target === undefined || target.kind !== "websocket") {

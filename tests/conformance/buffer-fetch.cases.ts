@@ -43,6 +43,30 @@ export function fetchCases(ctx: ConformanceContext): void {
       expect(performance.now() - started).toBeLessThan(5_000);
     });
 
+    it.runIf(ctx.features.waitsWithoutDeadline)(
+      "waits without a deadline (waitMs Infinity) until a publish, or until aborted",
+      async () => {
+        const buffer = ctx.buffer();
+        const channel = await ctx.channel();
+        const waiting = buffer.fetch(fetchRequest(channel, { waitMs: Number.POSITIVE_INFINITY }));
+        await buffer.stats(channel.name);
+        const [message] = await publishMany(buffer, channel, 1);
+        expect(idsOf(await waiting)).toEqual([message!.messageId]);
+
+        const controller = new AbortController();
+        const aborted = buffer.fetch(
+          fetchRequest(channel, {
+            consumerId: "c2",
+            waitMs: Number.POSITIVE_INFINITY,
+            signal: controller.signal,
+          }),
+        );
+        await buffer.stats(channel.name);
+        controller.abort();
+        expect(await aborted).toEqual([]);
+      },
+    );
+
     it("ends a waiting fetch when its signal aborts, leasing nothing", async () => {
       const buffer = ctx.buffer();
       const channel = await ctx.channel();

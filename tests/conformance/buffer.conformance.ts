@@ -8,7 +8,7 @@
  * ```ts
  * describeBufferConformance({
  *   name: "sqlite",
- *   features: { sharedAcrossProcesses: false, durableAcrossRestart: true },
+ *   features: { sharedAcrossProcesses: false, durableAcrossRestart: true, waitsWithoutDeadline: true },
  *   create: async () => createSqliteBuffer({ path: freshPath() }),
  *   reopen: async (closed) => createSqliteBuffer({ path: pathOf(closed) }),
  * });

@@ -39,12 +39,13 @@ export function createNotifier(): Notifier {
       }
       return new Promise<void>((resolve) => {
         const done = (): void => {
-          clearTimeout(timer);
+          if (timer !== undefined) clearTimeout(timer);
           signal?.removeEventListener("abort", done);
           waiters.get(channel)?.delete(done);
           resolve();
         };
-        const timer = setTimeout(done, Math.max(0, delayMs));
+        // Without a deadline (an idle stream's fetch) only a change or the signal ends the wait.
+        const timer = Number.isFinite(delayMs) ? setTimeout(done, Math.max(0, delayMs)) : undefined;
         signal?.addEventListener("abort", done, { once: true });
         let set = waiters.get(channel);
         if (set === undefined) {

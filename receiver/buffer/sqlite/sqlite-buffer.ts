@@ -90,6 +90,7 @@ export interface SqliteBuffer extends Buffer {
 
 const FEATURES: BufferFeatures = Object.freeze({
   sharedAcrossProcesses: false,
+  waitsWithoutDeadline: true,
   durableAcrossRestart: true,
 });
 

@@ -27,7 +27,11 @@ export function describeServerBufferConformance(options: ServerConformanceOption
   describeBufferConformance({
     name: options.name,
     skip: !options.available,
-    features: { sharedAcrossProcesses: true, durableAcrossRestart: true },
+    features: {
+      sharedAcrossProcesses: true,
+      durableAcrossRestart: true,
+      waitsWithoutDeadline: false,
+    },
     create: options.open,
     reopen: options.open,
     cleanup: (_buffer, channels) => options.cleanup(channels),

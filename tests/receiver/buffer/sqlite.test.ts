@@ -53,7 +53,11 @@ function commitTap() {
 
 describeBufferConformance({
   name: "sqlite",
-  features: { sharedAcrossProcesses: false, durableAcrossRestart: true },
+  features: {
+    sharedAcrossProcesses: false,
+    durableAcrossRestart: true,
+    waitsWithoutDeadline: true,
+  },
   create: async () => createSqliteBuffer({ path: freshPath() }),
   reopen: async (closed: Buffer) => createSqliteBuffer({ path: (closed as SqliteBuffer).path }),
 });

@@ -10,12 +10,12 @@ function move(tracker: ReturnType<typeof trackLoad>, n: number): void {
   for (let i = 0; i < n; i++) tracker.count();
 }
 
-describe("young generation growth follows the message rate", () => {
+describe("the heap is held or released by the message rate", () => {
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it("lets it grow in a busy second and holds it again after the quiet seconds", () => {
+  it("releases it in a busy second and holds it again after the quiet seconds", () => {
     vi.useFakeTimers();
     const applied: boolean[] = [];
     const tracker = trackLoad((grow) => applied.push(grow));

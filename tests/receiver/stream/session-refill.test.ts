@@ -1,7 +1,8 @@
 /**
  * The stream pump refills in batches: until an eighth of the in-flight
  * window is free, it waits briefly for more acks instead of fetching one
- * slot at a time (a fetch costs a round to the buffer).
+ * slot at a time (a fetch costs a round to the buffer). An idle session
+ * keeps one fetch waiting instead of fetching again every heartbeat.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { FetchRequest } from "../../../receiver/buffer/buffer.js";
@@ -15,16 +16,18 @@ afterEach(async () => {
   for (const buffer of buffers.splice(0)) await buffer.close();
 });
 
-async function setUp(messages: number, refillWaitMs: number) {
+async function setUp(messages: number, refillWaitMs: number, heartbeatIntervalMs = 60_000) {
   const settings = { ...TEST_CHANNEL_DEFAULTS, name: "refill", maxInFlight: 16 };
   const buffer = createSqliteBuffer({ path: ":memory:" });
   buffers.push(buffer);
   await buffer.ensureChannel(settings);
   for (let i = 0; i < messages; i++) await buffer.publish("refill", testMessage(settings));
   const fetches: number[] = [];
+  const waits: number[] = [];
   const fetch = buffer.fetch.bind(buffer);
   buffer.fetch = (request: FetchRequest) => {
     fetches.push(request.max);
+    waits.push(request.waitMs);
     return fetch(request);
   };
   const session = await openSession({
@@ -36,7 +39,7 @@ async function setUp(messages: number, refillWaitMs: number) {
     protocol: "test",
     remoteAddress: "127.0.0.1",
     maxInFlight: 16,
-    heartbeatIntervalMs: 60_000,
+    heartbeatIntervalMs,
     refillWaitMs,
   });
   const frames = session.frames()[Symbol.asyncIterator]();
@@ -49,7 +52,7 @@ async function setUp(messages: number, refillWaitMs: number) {
     }
     return ids;
   };
-  return { session, fetches, nextMessages };
+  return { buffer, settings, session, frames, fetches, waits, nextMessages };
 }
 
 describe("stream pump refill", () => {
@@ -85,6 +88,27 @@ describe("stream pump refill", () => {
     await session.ack(first);
     expect(await nextMessages(16)).toHaveLength(16);
     expect(fetches).toEqual([16, 16]);
+    session.close("test over");
+  });
+});
+
+describe("idle session", () => {
+  it("keeps one fetch waiting across heartbeats, without a deadline, until a message comes", async () => {
+    const { buffer, settings, session, frames, fetches, waits } = await setUp(0, 5_000, 50);
+    let heartbeats = 0;
+    while (heartbeats < 6) {
+      const frame = (await frames.next()).value as SessionFrame;
+      expect(frame.kind).toBe("heartbeat");
+      heartbeats += 1;
+    }
+    // Six heartbeat intervals went by: still the first fetch, waiting on the buffer.
+    expect(fetches).toEqual([16]);
+    expect(waits).toEqual([Number.POSITIVE_INFINITY]);
+    const message = testMessage(settings);
+    await buffer.publish("refill", message);
+    let frame = (await frames.next()).value as SessionFrame;
+    while (frame.kind === "heartbeat") frame = (await frames.next()).value as SessionFrame;
+    expect(frame.kind === "message" && frame.delivery.messageId).toBe(message.messageId);
     session.close("test over");
   });
 });
