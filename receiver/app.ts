@@ -9,6 +9,7 @@ import {
   type AuthThrottleLimits,
   createAuthThrottle,
   createVerifiers,
+  loadVerifierBlocks,
   parseTrustedProxies,
 } from "./auth/index.js";
 import type { Buffer } from "./buffer/index.js";
@@ -106,6 +107,8 @@ export interface RunningReceiver {
 /** Creates every channel on the buffer, then starts listening. */
 export async function startReceiver(options: ReceiverOptions): Promise<RunningReceiver> {
   const { config, buffer } = options;
+  // Only the verifier modules this config's webhooks use (jose, Ajv).
+  await loadVerifierBlocks([...config.webhooks.values()].map((entry) => entry.raw));
   for (const channel of config.channels.values()) await buffer.ensureChannel(channel);
   const registry = new ChannelRegistry(
     [...config.channels.values()].map((channel) => ({ settings: channel, token: channel.token })),

@@ -10,11 +10,8 @@ import type { BlockLocation } from "./block-config.js";
 import { createDigestAuthVerifier } from "./digest/digest-auth.js";
 import { createHmacVerifier } from "./hmac/hmac-verifier.js";
 import { createIpWhitelistVerifier } from "./ip/ip-whitelist.js";
-import { createJsonSchemaVerifier } from "./json-schema.js";
-import { createJwtVerifier } from "./jwt/jwt-verifier.js";
 import { createHeaderAuthVerifier, createQueryAuthVerifier } from "./key-auth.js";
 import { createOAuth1Verifier } from "./oauth1/oauth1.js";
-import { createOAuth2Verifier } from "./oauth2/oauth2.js";
 import { createRateLimitVerifier } from "./rate-limit/rate-limit.js";
 import { createRecaptchaVerifier } from "./recaptcha.js";
 import type { CreateVerifiers, Verifier, VerifierFactoryOptions } from "./verifier.js";
@@ -34,6 +31,59 @@ export interface BlockContext {
 export type BlockFactory = (block: unknown, context: BlockContext) => Verifier;
 
 /**
+ * Blocks whose modules are loaded only when a config uses them: JWT and
+ * OAuth 2.0 bring jose, JSON Schema brings Ajv (together some 2 MB of heap
+ * and a hundred modules an idle receiver without them never needs).
+ * `loadVerifierBlocks` loads them before `createVerifiers` runs.
+ */
+const lazyBlocks: Readonly<Record<string, () => Promise<BlockFactory>>> = {
+  jwt: async () => {
+    const { createJwtVerifier } = await import("./jwt/jwt-verifier.js");
+    return (block, { at }) => createJwtVerifier(block, at);
+  },
+  oauth2: async () => {
+    const { createOAuth2Verifier } = await import("./oauth2/oauth2.js");
+    return (block, { at }) => createOAuth2Verifier(block, at);
+  },
+  json_schema: async () => {
+    const { createJsonSchemaVerifier } = await import("./json-schema.js");
+    return (block, { at }) => createJsonSchemaVerifier(block, at);
+  },
+};
+
+const loadedBlocks = new Map<string, BlockFactory>();
+
+/**
+ * Loads the modules of the lazily loaded blocks that `entries` use (all
+ * of them when `entries` is omitted). Call before `createVerifiers`.
+ */
+export async function loadVerifierBlocks(
+  entries?: Iterable<Readonly<Record<string, unknown>>>,
+): Promise<void> {
+  const wanted = new Set<string>();
+  if (entries === undefined) for (const key of Object.keys(lazyBlocks)) wanted.add(key);
+  else {
+    for (const entry of entries) {
+      for (const key of Object.keys(lazyBlocks)) if (entry[key] !== undefined) wanted.add(key);
+    }
+  }
+  for (const key of wanted) {
+    if (!loadedBlocks.has(key)) loadedBlocks.set(key, await lazyBlocks[key]!());
+  }
+}
+
+/** The factory of a lazily loaded block, which `loadVerifierBlocks` must have loaded. */
+function lazyBlock(key: string): BlockFactory {
+  return (block, context) => {
+    const factory = loadedBlocks.get(key);
+    if (factory === undefined) {
+      throw new Error(`'${key}' verifier module not loaded: call loadVerifierBlocks first`);
+    }
+    return factory(block, context);
+  };
+}
+
+/**
  * Every known block in evaluation order: cheap network checks first, then
  * credentials, then the calls out to other services; `rate_limit` and
  * `json_schema` run after authentication (their verifiers say afterAuth).
@@ -49,12 +99,12 @@ export const blockFactories: ReadonlyArray<readonly [string, BlockFactory]> = [
   ["query_auth", (block, { at }) => createQueryAuthVerifier(block, at)],
   ["digest_auth", (block, { at, webhookId }) => createDigestAuthVerifier(block, at, webhookId)],
   ["hmac", (block, { at }) => createHmacVerifier(block, at)],
-  ["jwt", (block, { at }) => createJwtVerifier(block, at)],
+  ["jwt", lazyBlock("jwt")],
   ["oauth1", (block, { at, webhookId }) => createOAuth1Verifier(block, at, webhookId)],
-  ["oauth2", (block, { at }) => createOAuth2Verifier(block, at)],
+  ["oauth2", lazyBlock("oauth2")],
   ["recaptcha", (block, { at }) => createRecaptchaVerifier(block, at)],
   ["rate_limit", (block, { at, webhookId }) => createRateLimitVerifier(block, at, webhookId)],
-  ["json_schema", (block, { at }) => createJsonSchemaVerifier(block, at)],
+  ["json_schema", lazyBlock("json_schema")],
 ];
 
 /** Implements {@link CreateVerifiers}. */

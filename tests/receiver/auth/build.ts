@@ -1,9 +1,13 @@
 /**
  * Builds the single verifier of a one-block webhook entry.
  */
-import { createVerifiers } from "../../../receiver/auth/index.js";
+import { createVerifiers, loadVerifierBlocks } from "../../../receiver/auth/index.js";
 import type { Verifier, VerifierFactoryOptions } from "../../../receiver/auth/verifier.js";
 import { testOptions } from "./request-fixture.js";
+
+// The JWT, OAuth 2.0 and JSON Schema blocks' modules load on demand (as
+// startReceiver does for the blocks its config uses).
+await loadVerifierBlocks();
 
 /** The verifier for `{ [key]: block, ...siblings }` of webhook `relay`. */
 export function buildVerifier(

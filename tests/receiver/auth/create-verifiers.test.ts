@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../config-file/config-error.js";
-import { createVerifiers } from "../../../receiver/auth/index.js";
+import { createVerifiers, loadVerifierBlocks } from "../../../receiver/auth/index.js";
 import { testOptions } from "./request-fixture.js";
+
+// The JWT, OAuth 2.0 and JSON Schema blocks' modules load on demand.
+await loadVerifierBlocks();
 
 describe("createVerifiers", () => {
   it("builds one verifier per known block, auth first and validators flagged afterAuth", () => {

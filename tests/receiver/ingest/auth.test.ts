@@ -1,6 +1,10 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createVerifiers, parseTrustedProxies } from "../../../receiver/auth/index.js";
+import {
+  createVerifiers,
+  loadVerifierBlocks,
+  parseTrustedProxies,
+} from "../../../receiver/auth/index.js";
 import type { CreateVerifiers, Verifier, VerifyResult } from "../../../receiver/auth/verifier.js";
 import { ConfigError } from "../../../receiver/config/index.js";
 import { createIngestHandler, type IngestRejectedEvent } from "../../../receiver/ingest/index.js";
@@ -8,6 +12,9 @@ import { closeAfterTest } from "../../helpers/close-after-test.js";
 import { sqliteBufferFor, storedMessages } from "./buffers.js";
 import { configOf, type IngestServer, postHead, rawRequest, relayEntry } from "./harness.js";
 import { startOnSqlite } from "./on-sqlite.js";
+
+// The blocks whose modules load on demand (startReceiver loads what its config uses).
+await loadVerifierBlocks();
 
 const SECRET = "whsec_test_secret_value";
 const BODY = '{"id":"evt_1","amount":  100}';
