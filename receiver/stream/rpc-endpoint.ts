@@ -12,7 +12,8 @@
  * - A request message that cannot be decoded is INVALID_ARGUMENT.
  * - When the answer is complete but the request is not (the client is
  *   still sending), the HTTP/2 stream is reset (NO_ERROR, as gRPC servers
- *   do) or the HTTP/1.1 connection closed, so the rest is never read.
+ *   do) or the HTTP/1.1 connection half-closed, the rest read and dropped for
+ *   at most two seconds (a lingering close: see lingeringClose).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -20,6 +21,7 @@ import {
   type Http2ServerResponse,
   constants as http2Constants,
 } from "node:http2";
+import type { Socket } from "node:net";
 import { Code, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import {
@@ -103,7 +105,31 @@ function dropUnreadRequest(req: AnyRequest, res: AnyResponse): void {
     if (!stream.destroyed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
     return;
   }
-  (req as IncomingMessage).socket.destroySoon();
+  lingeringClose((req as IncomingMessage).socket);
+}
+
+/** Longest a refused HTTP/1.1 client may go on sending before its connection is cut. */
+const LINGER_MS = 2_000;
+
+function discard(): void {}
+
+/**
+ * Closes an HTTP/1.1 connection whose request is still arriving. The
+ * answer goes out followed by a FIN; what the client still sends is read
+ * and dropped (nothing is kept) for at most LINGER_MS, then the connection
+ * is cut. Cutting it at once, with the client's bytes unread, resets it,
+ * and a reset makes the client's system drop what it had received but the
+ * client had not read yet: the answer itself, under load.
+ */
+function lingeringClose(socket: Socket): void {
+  socket.end();
+  // The HTTP parser is done with this connection: no more requests on it.
+  socket.removeAllListeners("data");
+  socket.on("data", discard);
+  socket.resume();
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  cut.unref();
+  socket.once("close", () => clearTimeout(cut));
 }
 
 /** Creates the endpoint and registers RelayService on it. */
