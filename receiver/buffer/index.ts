@@ -29,6 +29,7 @@ export async function createBufferFromUrl(
         path: target.path,
         ...(target.maxBufferBytes === undefined ? {} : { maxBufferBytes: target.maxBufferBytes }),
         ...(target.minFreeBytes === undefined ? {} : { minFreeBytes: target.minFreeBytes }),
+        ...(target.thread === undefined ? {} : { thread: target.thread }),
       });
     case "nats": {
       // Loaded only when used: the NATS client costs about 13 MB of memory.

@@ -17,6 +17,8 @@ export type BufferTarget =
       readonly maxBufferBytes?: number;
       /** `min_free_bytes`: disk space kept free for leases, acks and dead letters. */
       readonly minFreeBytes?: number;
+      /** `thread`: where the storage engine runs (`main` or `worker`). */
+      readonly thread?: "main" | "worker";
     }
   | NatsTarget
   | { readonly kind: "redis"; readonly url: string }
@@ -110,23 +112,30 @@ function parseSize(value: string, source: string, key: string): number {
 
 /**
  * `sqlite:PATH` with optional `?max_buffer_bytes=SIZE&min_free_bytes=SIZE`
- * (limits that refuse new messages before the disk is full).
+ * (limits that refuse new messages before the disk is full) and
+ * `thread=main|worker` (where the storage engine runs).
  */
 function parseSqliteUrl(url: string, source: string): BufferTarget {
   const rest = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
   const mark = rest.indexOf("?");
   const path = mark === -1 ? rest : rest.slice(0, mark);
   if (path === "") throw new ConfigError(source, "", "sqlite: URL needs a file path");
-  const options: { maxBufferBytes?: number; minFreeBytes?: number } = {};
+  const options: { maxBufferBytes?: number; minFreeBytes?: number; thread?: "main" | "worker" } =
+    {};
   if (mark !== -1) {
     for (const [key, value] of new URLSearchParams(rest.slice(mark + 1))) {
       if (key === "max_buffer_bytes") options.maxBufferBytes = parseSize(value, source, key);
       else if (key === "min_free_bytes") options.minFreeBytes = parseSize(value, source, key);
-      else {
+      else if (key === "thread") {
+        if (value !== "main" && value !== "worker") {
+          throw new ConfigError(source, key, `expected main or worker, got '${value}'`);
+        }
+        options.thread = value;
+      } else {
         throw new ConfigError(
           source,
           key,
-          "unknown sqlite: URL option (expected max_buffer_bytes or min_free_bytes)",
+          "unknown sqlite: URL option (expected max_buffer_bytes, min_free_bytes or thread)",
         );
       }
     }

@@ -41,7 +41,7 @@ import {
 } from "./log-context.js";
 import { DiskGuard, settleChannel } from "./maintenance.js";
 import { createNotifier } from "./notifier.js";
-import { type RoundInfo, Storage } from "./storage.js";
+import { type RoundInfo, Storage, type StorageThread } from "./storage.js";
 
 /** Options of createSqliteBuffer. */
 export interface SqliteBufferOptions extends BufferOptions {
@@ -57,6 +57,14 @@ export interface SqliteBufferOptions extends BufferOptions {
   readonly minFreeBytes?: number;
   /** Told what every backend reports, and of each group commit (libraries do not log; the owner may). */
   readonly onEvent?: (event: SqliteBufferEvent) => void;
+  /**
+   * Where the storage engine runs: `worker` (a thread of its own: the event
+   * loop never waits for a disk; measured about 20 % more signed ingest) or
+   * `main` (the receiver's event loop, which then waits for each commit's
+   * fsync; about 10 MB less memory, no second V8 isolate).
+   * @default "worker"
+   */
+  readonly thread?: StorageThread;
 }
 
 /** A group commit (round) finished: what it contained. */
@@ -145,6 +153,7 @@ export function createSqliteBuffer(options: SqliteBufferOptions): SqliteBuffer {
       },
     },
     DEDUP_TAIL,
+    options.thread,
   );
   ctx = { storage, channels, notifier, now, guard };
   let nextChannelId = 1;

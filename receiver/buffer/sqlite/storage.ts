@@ -23,9 +23,26 @@ import type {
   StorageWorkerData,
   WriteOp,
 } from "./storage-protocol.js";
+import { Engine, failureOf, open as openStorage, roundRunner } from "./worker/storage-worker.js";
 
 /** Longest wait for the worker to open the file. */
 const OPEN_TIMEOUT_MS = 30_000;
+
+/** Where the storage engine runs: the receiver's main thread, or a worker thread of its own. */
+export type StorageThread = "main" | "worker";
+
+/** What the file held when it was opened. */
+type OpenedSnapshot = Extract<OpenResult, { ok: true }>;
+
+/** The round channel to the engine, on this thread or a worker's. */
+interface EnginePort {
+  post(round: Round): void;
+  /**
+   * Runs what is queued, then closes the file; after a fatal failure
+   * (`graceful` false) it only lets go of the engine.
+   */
+  close(graceful: boolean): Promise<void>;
+}
 /** Appends that make a round go before the end of the event-loop turn. */
 const APPENDS_PER_ROUND = 16;
 /** Rounds at the worker at once; more waits (bounds memory when the disk stalls). */
@@ -81,7 +98,7 @@ export function unavailable(what: string, cause: StorageFailure): BufferUnavaila
 
 /** A started storage worker. */
 export class Storage {
-  private readonly worker: Worker;
+  private readonly engine: EnginePort;
   private writes: WriteOp[] = [];
   private writeWaiters: Array<{
     resolve: (value: number) => void;
@@ -112,7 +129,7 @@ export class Storage {
     [];
 
   /** What the file held when it was opened. */
-  readonly opened: Extract<OpenResult, { ok: true }>;
+  readonly opened: OpenedSnapshot;
 
   /**
    * Starts the worker on `path` and waits (blocking, at start-up only)
@@ -122,6 +139,7 @@ export class Storage {
     readonly path: string,
     private readonly hooks: StorageHooks,
     dedupTail: number,
+    thread: StorageThread = "worker",
   ) {
     try {
       if (path !== ":memory:" && path !== "") makeDirectories(dirname(resolve(path)));
@@ -131,10 +149,51 @@ export class Storage {
         error,
       );
     }
+    const opened = thread === "worker" ? this.startWorker(dedupTail) : this.startHere(dedupTail);
+    this.opened = opened.snapshot;
+    this.engine = opened.engine;
+  }
+
+  /** The engine on this thread: its commits block the event loop for their fsync. */
+  private startHere(dedupTail: number): { snapshot: OpenedSnapshot; engine: EnginePort } {
+    let opened: ReturnType<typeof openStorage>;
+    try {
+      opened = openStorage(this.path, dedupTail);
+    } catch (error) {
+      const failed = failureOf(error);
+      throw new BufferUnavailableError(
+        `cannot open SQLite buffer at '${this.path}': ${reasonOf({ ok: false, ...failed })}`,
+        failed,
+      );
+    }
+    const engine = new Engine(opened.db);
+    const runner = roundRunner(
+      engine,
+      (result) => this.finish(result),
+      (error) => this.die(error),
+    );
+    return {
+      snapshot: opened.snapshot as OpenedSnapshot,
+      engine: {
+        post: (round) => runner.post(round),
+        close: async (graceful) => {
+          if (graceful) runner.close();
+          else if (engine.db.open) engine.db.close();
+        },
+      },
+    };
+  }
+
+  /**
+   * The engine on a worker thread of its own; waits (blocking, at start-up
+   * only) until the file is open there.
+   */
+  private startWorker(dedupTail: number): { snapshot: OpenedSnapshot; engine: EnginePort } {
+    const path = this.path;
     const ready = new SharedArrayBuffer(4);
     const channel = new MessageChannel();
     const data: StorageWorkerData = { path, ready, port: channel.port2, dedupTail };
-    this.worker = new Worker(new URL("./worker/storage-worker.js", import.meta.url), {
+    const worker = new Worker(new URL("./worker/storage-worker.js", import.meta.url), {
       workerData: data,
       transferList: [channel.port2],
     });
@@ -144,27 +203,43 @@ export class Storage {
     channel.port1.close();
     const result = received?.message as OpenResult | undefined;
     if (waited === "timed-out" || result === undefined) {
-      void this.worker.terminate();
+      void worker.terminate();
       throw new BufferUnavailableError(
         `cannot open SQLite buffer at '${path}': the storage thread did not start`,
       );
     }
     if (!result.ok) {
-      void this.worker.terminate();
+      void worker.terminate();
       throw new BufferUnavailableError(
         `cannot open SQLite buffer at '${path}': ${reasonOf(result)}`,
         result,
       );
     }
-    this.opened = result;
-    this.worker.on("message", (message: RoundResult | { closed: true }) => {
+    worker.on("message", (message: RoundResult | { closed: true }) => {
       if ("closed" in message) return;
       this.finish(message);
     });
-    this.worker.on("error", (error) => this.die(error));
-    this.worker.on("exit", (code) => {
+    worker.on("error", (error) => this.die(error));
+    worker.on("exit", (code) => {
       if (this.closing === undefined) this.die(new Error(`storage thread exited with ${code}`));
     });
+    return {
+      snapshot: result,
+      engine: {
+        post: (round) => worker.postMessage(round, transferablesOf(round)),
+        close: async (graceful) => {
+          if (graceful) {
+            const closed = new Promise<void>((resolve) => {
+              worker.once("message", () => resolve());
+              worker.once("exit", () => resolve());
+            });
+            worker.postMessage({ close: true });
+            await closed;
+          }
+          await worker.terminate();
+        },
+      },
+    };
   }
 
   /** Queues a write for the next round; resolves with its result after the commit. */
@@ -255,7 +330,7 @@ export class Storage {
     const appended = round.appends.reduce((sum, batch) => sum + batch.ends.length, 0);
     this.inFlight.set(round.id, { round, contribution, waiters, appended });
     try {
-      this.worker.postMessage(round, transferablesOf(round));
+      this.engine.post(round);
     } catch (error) {
       this.die(error);
     }
@@ -280,20 +355,13 @@ export class Storage {
     }
   }
 
-  /** Commits what is queued, then closes the file and stops the worker. */
+  /** Commits what is queued, then closes the file (and stops the worker thread, if any). */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.drain();
-      if (this.fatal === undefined) {
-        const closed = new Promise<void>((resolve) => {
-          this.worker.once("message", () => resolve());
-          this.worker.once("exit", () => resolve());
-        });
-        this.worker.postMessage({ close: true });
-        await closed;
-      }
+      const graceful = this.fatal === undefined;
       this.fatal ??= new BufferUnavailableError("SQLite buffer is closed");
-      await this.worker.terminate();
+      await this.engine.close(graceful);
     })();
     return this.closing;
   }
@@ -350,7 +418,7 @@ export class Storage {
     const fatal =
       this.fatal ??
       new BufferUnavailableError(
-        `SQLite buffer storage thread failed: ${error instanceof Error ? error.message : String(error)}`,
+        `SQLite buffer storage failed: ${error instanceof Error ? error.message : String(error)}`,
         error,
       );
     this.fatal = fatal;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -60,6 +60,19 @@ describeBufferConformance({
   },
   create: async () => createSqliteBuffer({ path: freshPath() }),
   reopen: async (closed: Buffer) => createSqliteBuffer({ path: (closed as SqliteBuffer).path }),
+});
+
+// The same engine on the main thread (`sqlite:PATH?thread=main`).
+describeBufferConformance({
+  name: "sqlite, storage on the main thread",
+  features: {
+    sharedAcrossProcesses: false,
+    durableAcrossRestart: true,
+    waitsWithoutDeadline: true,
+  },
+  create: async () => createSqliteBuffer({ path: freshPath(), thread: "main" }),
+  reopen: async (closed: Buffer) =>
+    createSqliteBuffer({ path: (closed as SqliteBuffer).path, thread: "main" }),
 });
 
 describe("sqlite buffer", () => {
@@ -244,6 +257,30 @@ describe("sqlite buffer", () => {
     // Resolves only after the round holding it committed.
     await buffer.publish(channel.name, testMessage(channel));
     expect(events).toEqual([]);
+  });
+
+  it("runs the storage engine on the thread its URL names", async () => {
+    // Linux lists a process's threads in /proc/self/task: a worker adds some.
+    const threads = (): number => readdirSync("/proc/self/task").length;
+    const before = threads();
+    const here = track(
+      (await createBufferFromUrl(`sqlite:${freshPath()}?thread=main`, "test")) as SqliteBuffer,
+    );
+    expect(threads()).toBe(before);
+    const channel = channelSettings();
+    await here.ensureChannel(channel);
+    const message = testMessage(channel);
+    await here.publish(channel.name, message);
+    const [delivery] = await here.fetch(fetchRequest(channel));
+    expect(delivery?.messageId).toBe(message.messageId);
+
+    const apart = track(
+      (await createBufferFromUrl(`sqlite:${freshPath()}?thread=worker`, "test")) as SqliteBuffer,
+    );
+    expect(threads()).toBeGreaterThan(before);
+    await apart.ensureChannel(channel);
+    await apart.publish(channel.name, message);
+    expect((await apart.fetch(fetchRequest(channel)))[0]?.messageId).toBe(message.messageId);
   });
 
   it("uses the injected clock for message expiry and leases", async () => {

@@ -25,6 +25,18 @@ describe("buffer URLs", () => {
     });
   });
 
+  it("reads where the storage engine runs", () => {
+    expect(parseBufferUrl("sqlite:b.db?thread=worker", "--buffer")).toEqual({
+      kind: "sqlite",
+      path: "b.db",
+      thread: "worker",
+    });
+    expect(parseBufferUrl("sqlite:b.db?thread=main", "--buffer")).toMatchObject({ thread: "main" });
+    expect(() => parseBufferUrl("sqlite:b.db?thread=both", "--buffer")).toThrow(
+      /--buffer.*thread.*expected main or worker, got 'both'/,
+    );
+  });
+
   it("names the option and the source of a bad size or an unknown option", () => {
     expect(() => parseBufferUrl("sqlite:b.db?max_buffer_bytes=lots", "--buffer")).toThrow(
       ConfigError,
