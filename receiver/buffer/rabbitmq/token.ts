@@ -5,9 +5,10 @@
  * (`<queue>:lock`, which never holds messages): the broker grants it to one
  * channel at a time (others get ACCESS_REFUSED and retry) and frees it when
  * that channel closes, also when its process crashed. The holder takes the
- * record with `basic.get`, publishes the new version (confirmed) before it
- * acks the old one, so a crash in between leaves both, and the next holder
- * keeps the one with the highest version.
+ * record with `basic.get`, publishes the new version (confirmed; the same
+ * value when it only read) before it acks the old one, so a crash in
+ * between leaves both, and the next holder keeps the one with the highest
+ * version.
  */
 import type { ChannelModel, GetMessage } from "amqplib";
 import { publishConfirmed } from "./publish.js";
@@ -69,8 +70,16 @@ export async function withToken<V, R>(
         if (newest === undefined || record.version > newest.version) newest = record;
       }
       const decision = await update(newest?.value);
-      if (decision.next !== undefined) {
-        const record: Versioned<V> = { version: (newest?.version ?? 0) + 1, value: decision.next };
+      // A holder that only read writes the record back too. Left unacked,
+      // the record went back to the queue only when this channel closed,
+      // and the broker may free the lock (another queue) before it requeues
+      // the record: the next holder then found the queue empty and started
+      // from nothing, losing every value (a read right after concurrent
+      // writes returned undefined). Published and confirmed before the lock
+      // is released, the record is always there for the next holder.
+      const next = decision.next ?? newest?.value;
+      if (next !== undefined) {
+        const record: Versioned<V> = { version: (newest?.version ?? 0) + 1, value: next };
         await publishConfirmed(
           channel,
           "",
@@ -79,18 +88,12 @@ export async function withToken<V, R>(
           { contentType: "application/json" },
           timeoutMs,
         );
+        // Also what a holder that crashed between publish and ack left over.
         for (const message of received) channel.ack(message);
-      } else if (received.length > 1 && newest !== undefined) {
-        // Left over from a holder that crashed between publish and ack.
-        for (const message of received) {
-          if (JSON.parse(message.content.toString("utf8")).version !== newest.version) {
-            channel.ack(message);
-          }
-        }
       }
       return decision.result;
     } finally {
-      // Closing returns an unchanged record to the queue and frees the lock.
+      // Closing frees the lock.
       await channel.close().catch(() => undefined);
     }
   }
