@@ -129,14 +129,10 @@ export class Session implements AttachedConnection {
    * Leases up to `max` messages (bounded by the free credit), waiting up to
    * `waitMs` for the first. Used directly by long-poll; streams use `frames()`.
    */
-  async pull(max: number, waitMs: number, gone?: AbortController): Promise<Delivery[]> {
+  async pull(max: number, waitMs: number, gone: AbortController): Promise<Delivery[]> {
     this.touch();
     const credit = Math.min(max, this.window.free());
     if (credit <= 0 || this.isClosed) return [];
-    if (gone === undefined) {
-      const deliveries = await this.fetch(credit, waitMs, this.abort.signal);
-      return deliveries.length === 0 ? [] : this.accept(deliveries);
-    }
     // The caller's own controller ends the wait, aborted by the caller (its
     // request went away) or by close(): no signal combining both and no
     // listener on the session's signal, per poll of a long-lived poll
@@ -149,6 +145,7 @@ export class Session implements AttachedConnection {
       this.pulls.delete(gone);
     }
   }
+
 
   /** @internal one fetch of the stream pump, its deliveries recorded as in flight */
   async fetchLeases(credit: number, waitMs: number): Promise<Delivery[]> {
