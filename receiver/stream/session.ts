@@ -146,7 +146,6 @@ export class Session implements AttachedConnection {
     }
   }
 
-
   /** @internal one fetch of the stream pump, its deliveries recorded as in flight */
   async fetchLeases(credit: number, waitMs: number): Promise<Delivery[]> {
     const deliveries = await this.fetch(credit, waitMs, this.abort.signal);
